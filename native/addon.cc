@@ -1,0 +1,27 @@
+// Module registration only.
+#include <napi.h>
+
+#include "images.h"
+#include "model.h"
+#include "runtime.h"
+#include "sgd_wrap.h"
+
+namespace finetorch {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function model = ModelWrap::Define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(model)));
+  exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
+  exports.Set("SGD", SgdWrap::Define(env));
+  exports.Set("normalizeImages", Napi::Function::New<NormalizeImages>(env, "normalizeImages"));
+  exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));
+  exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+  exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("runtime", RuntimeInfo(env));
+  return exports;
+}
+
+NODE_API_MODULE(finetorch, Init)
+
+}  // namespace finetorch

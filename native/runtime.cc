@@ -1,0 +1,33 @@
+#include "runtime.h"
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include "errors.h"
+
+namespace finetorch {
+
+Napi::Object RuntimeInfo(Napi::Env env) {
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("torchVersion", TORCH_VERSION);
+  return info;
+}
+
+Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); });
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())); });
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), torch::get_num_threads()); }
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int threads = info[0].As<Napi::Number>().Int32Value();
+  if (threads < 1) throw Napi::RangeError::New(info.Env(), "setNumThreads: need at least 1 thread");
+  Guarded(info.Env(), [&] { torch::set_num_threads(threads); });
+  return info.Env().Undefined();
+}
+
+}  // namespace finetorch
