@@ -1,0 +1,19 @@
+// Process-wide LibTorch settings and facts.
+import { native } from './binding';
+
+export const cuda = {
+  isAvailable: (): boolean => native.cudaIsAvailable(),
+  deviceCount: (): number => native.cudaDeviceCount(),
+};
+
+/** LibTorch's intra-op CPU threads (torch.set_num_threads). */
+export function setNumThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  native.setNumThreads(threads);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+export const torchVersion = native.runtime.torchVersion;

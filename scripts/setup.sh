@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set-up on a fresh Debian/Ubuntu machine, then the main job (the transfer-learning demo).
+# Each step that is already done is skipped. FINETORCH_SKIP_MAIN=1 stops after the set-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# LibTorch (C++) for the addon; PyTorch for the parity tests; Fashion-MNIST for the demo.
+packages=(cmake g++ libtorch-dev python3-torch python3-torchvision dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm install builds the addon (cmake-js) and compiles the TypeScript; skipped when up to date.
+stamp=node_modules/.finetorch-setup
+if [ ! -f "$stamp" ] || [ -n "$(find package.json package-lock.json CMakeLists.txt native lib scripts tsconfig.json -newer "$stamp" -print -quit)" ] \
+   || [ ! -f build/Release/finetorch.node ]; then
+  npm install --no-audit --no-fund
+  touch "$stamp"
+fi
+
+[ "${FINETORCH_SKIP_MAIN:-0}" = 1 ] || node dist/scripts/main.js

@@ -1,0 +1,141 @@
+// ResNet18 against torchvision: same weights, same logits; weights saved back load in PyTorch.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ResNet18, savePth, cuda } from '../lib';
+import { HostTensor } from '../lib/tensor';
+import { assertClose } from './helpers/compare';
+import { readFloat32, runPython, tempDir } from './helpers/python';
+
+describe('ResNet18 parity with torchvision', () => {
+  const tmp = tempDir();
+  let input: HostTensor<'float32'>;
+  before(async () => {
+    await runPython('resnet_reference.py', ['make', tmp.dir, '10']);
+    input = { dtype: 'float32', shape: [4, 3, 64, 64], data: readFloat32(path.join(tmp.dir, 'input.f32')) };
+  });
+  after(() => tmp.cleanup());
+
+  for (const format of ['zip', 'legacy']) {
+    it(`loads the ${format} .pth and matches eval- and train-mode logits within 1e-4`, async () => {
+      const net = await ResNet18.load(path.join(tmp.dir, `${format}.pth`));
+      try {
+        assert.equal(String(net.fc), 'Linear(in_features=512, out_features=10, bias=True)');
+        const evalOut = await net.eval().forward(input);
+        assert.deepEqual(evalOut.shape, [4, 10]);
+        assertClose(evalOut.data, readFloat32(path.join(tmp.dir, 'eval.f32')), 1e-4, 'eval logits');
+        const trainOut = await net.train().forward(input);
+        assertClose(trainOut.data, readFloat32(path.join(tmp.dir, 'train.f32')), 1e-4, 'train logits');
+      } finally {
+        net.dispose();
+      }
+    });
+  }
+
+  it('state_dict keys equal torchvision\'s, and a saved file gives PyTorch the same logits', async () => {
+    const net = await ResNet18.load(path.join(tmp.dir, 'zip.pth'));
+    const sd = await net.stateDict();
+    assert.equal(sd.size, 122);
+    assert.deepEqual([...sd.keys()].slice(0, 7), ['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean',
+      'bn1.running_var', 'bn1.num_batches_tracked', 'layer1.0.conv1.weight']);
+    assert.ok(sd.has('layer2.0.downsample.0.weight') && sd.has('layer2.0.downsample.1.running_var'));
+    assert.ok(!sd.has('layer1.0.downsample.0.weight'), 'layer1 has no downsample in torchvision');
+    assert.equal((sd.get('bn1.num_batches_tracked')!.data as BigInt64Array)[0], 7n);
+    const saved = path.join(tmp.dir, 'saved.pth');
+    await savePth(saved, sd);
+    await runPython('resnet_reference.py', ['logits', saved, path.join(tmp.dir, 'input.f32'), path.join(tmp.dir, 'resaved.f32')]);
+    assertClose(readFloat32(path.join(tmp.dir, 'resaved.f32')), readFloat32(path.join(tmp.dir, 'eval.f32')), 1e-6, 'logits after round trip');
+    net.dispose();
+  });
+
+  it('a state dict without num_batches_tracked (2017-era files) loads, the counters start at 0', async () => {
+    const net = await ResNet18.load(path.join(tmp.dir, 'zip.pth'));
+    const sd = await net.stateDict();
+    for (const key of [...sd.keys()]) if (key.endsWith('num_batches_tracked')) sd.delete(key);
+    const fresh = await ResNet18.create({ numClasses: 10 });
+    await fresh.loadStateDict(sd);
+    const counters = [...(await fresh.stateDict())].filter(([k]) => k.endsWith('num_batches_tracked'));
+    assert.equal(counters.length, 20);
+    assert.ok(counters.every(([, t]) => (t.data as BigInt64Array)[0] === 0n));
+    assertClose((await fresh.eval().forward(input)).data, readFloat32(path.join(tmp.dir, 'eval.f32')), 1e-4, 'logits');
+    net.dispose();
+    fresh.dispose();
+  });
+
+  it('strict loading names every missing, unexpected and mis-shaped key, and changes nothing', async () => {
+    const net = await ResNet18.load(path.join(tmp.dir, 'zip.pth'));
+    const sd = await net.stateDict();
+    const before = (await net.eval().forward(input)).data;
+    const broken = new Map(sd);
+    broken.delete('layer3.1.conv2.weight');
+    broken.set('extra.weight', sd.get('fc.bias')!);
+    broken.set('fc.weight', { dtype: 'float32', shape: [3, 512], data: new Float32Array(3 * 512) });
+    broken.set('conv1.weight', { dtype: 'float32', shape: [64, 3, 7, 7], data: new Float32Array(64 * 3 * 49) });
+    await assert.rejects(net.loadStateDict(broken), (err: Error) => {
+      assert.match(err.message, /Missing key\(s\) in state_dict: "layer3\.1\.conv2\.weight"/);
+      assert.match(err.message, /Unexpected key\(s\) in state_dict: "extra\.weight"/);
+      assert.match(err.message, /size mismatch for fc\.weight: copying a param with shape \[3, 512\]/);
+      return true;
+    });
+    assert.deepEqual((await net.forward(input)).data, before, 'a failed load must leave the weights alone');
+    const loose = await net.loadStateDict(new Map([['fc.bias', sd.get('fc.bias')!], ['nope', sd.get('fc.bias')!]]), { strict: false });
+    assert.deepEqual(loose.unexpected, ['nope']);
+    assert.equal(loose.missing.length, 101, 'all but fc.bias, counting no num_batches_tracked');
+    net.dispose();
+  });
+
+  it('resnet50 weights into ResNet18 give a clear error that names the file', async () => {
+    const file = path.join(tmp.dir, 'resnet50.pth');
+    await runPython('resnet_reference.py', ['resnet50', file]);
+    await assert.rejects(ResNet18.load(file), (err: Error) => {
+      assert.ok(err.message.includes(file));
+      assert.match(err.message, /Unexpected key\(s\).*layer1\.0\.conv3\.weight/s);
+      assert.match(err.message, /size mismatch for fc\.weight: copying a param with shape \[1000, 2048\]/);
+      return true;
+    });
+  });
+});
+
+describe('ResNet18 on bad input and devices', () => {
+  it('a wrong batch shape or dtype is an Error naming the expected shape', async () => {
+    const net = await ResNet18.create({ numClasses: 3 });
+    await assert.rejects(net.forward({ dtype: 'float32', shape: [2, 1, 8, 8], data: new Float32Array(128) }),
+      /forward: input must be float32 of shape \[N, 3, H, W\], got float32 \[2, 1, 8, 8\]/);
+    await assert.rejects(net.forward({ dtype: 'float64', shape: [1, 3, 8, 8], data: new Float64Array(192) }), /got float64/);
+    await assert.rejects(net.forward({ dtype: 'float32', shape: [2, 3, 8, 8], data: new Float32Array(5) }), /holds 384 elements but data has 5/);
+    const out = await net.forward({ dtype: 'float32', shape: [2, 3, 32, 32], data: new Float32Array(2 * 3 * 32 * 32) });
+    assert.deepEqual(out.shape, [2, 3]);
+    net.dispose();
+    await assert.rejects(net.forward({ dtype: 'float32', shape: [1, 3, 8, 8], data: new Float32Array(192) }), /disposed/);
+  });
+
+  it('cuda reports no GPU here and net.to("cuda") fails clearly when there is none', async (t) => {
+    const net = await ResNet18.create({ numClasses: 2 });
+    if (cuda.isAvailable()) {
+      assert.ok(cuda.deviceCount() > 0);
+      await net.to('cuda');
+      assert.match(net.device, /^cuda/);
+    } else {
+      assert.equal(cuda.deviceCount(), 0);
+      await assert.rejects(net.to('cuda'), /CUDA is not available/);
+      assert.equal(net.device, 'cpu');
+    }
+    await assert.rejects(net.to('tpu' as 'cpu'), /to: /);
+    net.dispose();
+    t.diagnostic(`cuda.isAvailable() = ${cuda.isAvailable()}`);
+  });
+
+  it('1,000 forward calls do not grow the process RSS beyond noise', async () => {
+    const net = await ResNet18.create({ numClasses: 10 });
+    net.eval();
+    const x: HostTensor = { dtype: 'float32', shape: [1, 3, 16, 16], data: new Float32Array(3 * 16 * 16).fill(0.5) };
+    for (let i = 0; i < 100; i++) await net.forward(x); // warm-up: allocator pools, thread teams
+    global.gc?.();
+    const start = process.memoryUsage().rss;
+    for (let i = 0; i < 1000; i++) await net.forward(x);
+    global.gc?.();
+    const growth = process.memoryUsage().rss - start;
+    net.dispose();
+    assert.ok(growth < 20 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB over 1,000 forwards`);
+  });
+});
