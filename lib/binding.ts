@@ -33,7 +33,7 @@ export interface NativeModel {
   forward(input: HostTensor, training: boolean): Promise<HostTensor<'float32'>>;
   features(input: HostTensor): Promise<HostTensor<'float32'>>;
   trainStep(input: HostTensor, target: HostTensor, sgd: NativeSgd, groups: NativeSgdOptions[], fromFeatures: boolean): Promise<NativeStepResult>;
-  evalStep(input: HostTensor, target: HostTensor, withLogits: boolean): Promise<NativeStepResult>;
+  evalStep(input: HostTensor, target: HostTensor, withLogits: boolean, fromFeatures: boolean): Promise<NativeStepResult>;
   to(device: string): Promise<void>;
   replaceFc(numClasses: number, init: 'default' | 'xavier', seed?: number): void;
   setRequiresGrad(flags: Record<string, boolean>, bnTrainWhenFrozen: boolean): void;

@@ -192,10 +192,13 @@ export class ResNet18 {
   }
 
   /** Loss and correct count in eval mode under no-grad; logits too when asked. */
-  async evalStep(input: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
-    checkHostTensor(input, 'input');
-    const t = targetTensor(target);
-    return this.enqueue('evalStep', () => this.native.evalStep(input, t, options.logits ?? false)).then(plain);
+  evalStep(input: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
+    return this.evaluate(input, target, options.logits ?? false, false);
+  }
+
+  /** evalStep on backbone features [N, 512]: only fc runs. */
+  evalHeadStep(features: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
+    return this.evaluate(features, target, options.logits ?? false, true);
   }
 
   /** Frees the native model now rather than at garbage collection. */
@@ -209,12 +212,19 @@ export class ResNet18 {
   private async step(input: HostTensor, target: Target, optimizer: SGD, fromFeatures: boolean): Promise<StepResult> {
     checkHostTensor(input, 'input');
     const t = targetTensor(target);
-    const stepNumber = optimizer.stepCount + 1;
-    return this.enqueue(`step ${stepNumber}`, async () => {
+    let stepNumber = 0; // known when the step leaves the queue
+    return this.enqueue(() => `step ${stepNumber}`, async () => {
+      stepNumber = optimizer.stepCount + 1;
       const result = await this.native.trainStep(input, t, optimizer.nativeFor(this), optimizer.groupOptions(), fromFeatures);
       optimizer.stepCount = stepNumber;
       return plain(result);
     });
+  }
+
+  private async evaluate(input: HostTensor, target: Target, withLogits: boolean, fromFeatures: boolean): Promise<StepResult> {
+    checkHostTensor(input, 'input');
+    const t = targetTensor(target);
+    return plain(await this.enqueue('evalStep', () => this.native.evalStep(input, t, withLogits, fromFeatures)));
   }
 
   private setTrainable(trainable: (name: string) => boolean, bnTrainWhenFrozen: boolean): this {
@@ -231,13 +241,14 @@ export class ResNet18 {
   }
 
   // One native operation at a time, in call order; errors name the operation.
-  private enqueue<T>(what: string, op: () => Promise<T>): Promise<T> {
-    if (this.disposed) return Promise.reject(new Error(`${what}: this model has been disposed`));
+  private enqueue<T>(what: string | (() => string), op: () => Promise<T>): Promise<T> {
+    const label = typeof what === 'string' ? () => what : what;
+    if (this.disposed) return Promise.reject(new Error(`${label()}: this model has been disposed`));
     this.pending++;
     const run = this.queue.then(op).finally(() => this.pending--);
     this.queue = run.catch(() => undefined);
     return run.catch((err: Error) => {
-      throw new Error(`${what}: ${err.message}`, { cause: err });
+      throw new Error(`${label()}: ${err.message}`, { cause: err });
     });
   }
 }

@@ -42,11 +42,14 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Moves a user batch to the model's device after checking its shape: [N, 3, H, W] float32.
-torch::Tensor CheckedInput(const torch::Tensor& input, const torch::Device& device) {
-  if (input.dim() != 4 || input.size(1) != 3 || input.scalar_type() != torch::kFloat32) {
-    throw UserError("input must be float32 of shape [N, 3, H, W], got " + DtypeName(input.scalar_type()) + " " +
-                    ShapeString(input.sizes()));
+// Moves a user batch to the model's device after checking its shape: images [N, 3, H, W] or,
+// for the head alone, backbone features [N, 512]; float32 either way.
+torch::Tensor CheckedInput(const torch::Tensor& input, const torch::Device& device, bool features = false) {
+  bool ok = input.scalar_type() == torch::kFloat32 &&
+            (features ? input.dim() == 2 && input.size(1) == ResNet18Impl::kFeatures : input.dim() == 4 && input.size(1) == 3);
+  if (!ok) {
+    throw UserError(std::string(features ? "features must be float32 of shape [N, 512]" : "input must be float32 of shape [N, 3, H, W]") +
+                    ", got " + DtypeName(input.scalar_type()) + " " + ShapeString(input.sizes()));
   }
   return input.to(device);
 }
@@ -380,16 +383,7 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
         torch::Device device = net->fc->weight.device();
-        torch::Tensor x;
-        if (fromFeatures) {
-          x = input.View();
-          if (x.dim() != 2 || x.size(1) != ResNet18Impl::kFeatures || x.scalar_type() != torch::kFloat32) {
-            throw UserError("features must be float32 of shape [N, 512], got " + ShapeString(x.sizes()));
-          }
-          x = x.to(device);
-        } else {
-          x = CheckedInput(input.View(), device);
-        }
+        torch::Tensor x = CheckedInput(input.View(), device, fromFeatures);
         torch::Tensor labels = CheckedTarget(target.View(), x.size(0), net->fc->options.out_features(), device);
         SetTrainingModes(*state);
         std::vector<torch::Tensor> buffers = net->buffers();
@@ -418,25 +412,27 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
       {info.This().As<Napi::Object>(), info[2].As<Napi::Object>(), input.object, target.object});
 }
 
-// evalStep(input, target, withLogits) -> Promise<{ loss, correct, logits? }> in eval mode.
+// evalStep(input, target, withLogits, fromFeatures) -> Promise<{ loss, correct, logits? }> in
+// eval mode; fromFeatures as in trainStep.
 Napi::Value ModelWrap::EvalStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   HostTensorRef input = ReadHostTensor(info[0], "input");
   HostTensorRef target = ReadHostTensor(info[1], "target");
   bool withLogits = info[2].ToBoolean();
+  bool fromFeatures = info[3].ToBoolean();
   auto state = state_;
   auto result = std::make_shared<StepResult>();
   return PromiseWorker::Run(
       env,
-      [state, input, target, withLogits, result] {
+      [state, input, target, withLogits, fromFeatures, result] {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
         torch::Device device = net->fc->weight.device();
-        torch::Tensor x = CheckedInput(input.View(), device);
+        torch::Tensor x = CheckedInput(input.View(), device, fromFeatures);
         torch::Tensor labels = CheckedTarget(target.View(), x.size(0), net->fc->options.out_features(), device);
         torch::NoGradGuard noGrad;
         net->eval();
-        torch::Tensor logits = net->forward(x);
+        torch::Tensor logits = fromFeatures ? net->fc(x) : net->forward(x);
         *result = Score(logits, labels);
         if (withLogits) result->logits = logits.to(torch::kCPU);
       },

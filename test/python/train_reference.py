@@ -1,0 +1,63 @@
+"""PyTorch side of the training parity tests.
+
+make DIR            a torchvision resnet18 with fc replaced by Linear(512, 5) (start.pth), and 10
+                    fixed batches of 8 images (32 px) with labels (input.f32, target.i32).
+run DIR MODE STEPS  the chapter's SGD (two groups: lr 0.01, fc 0.1; momentum 0.9, weight decay
+                    1e-3) for STEPS steps; MODE is finetune, nesterov or probe (backbone frozen with
+                    requires_grad=False, model.eval()). Writes MODE-losses.json and MODE-final.pth.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+
+BATCHES, BATCH, SIZE, CLASSES = 10, 8, 32, 5
+
+
+def make(out):
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18()
+    model.fc = torch.nn.Linear(512, CLASSES)
+    torch.save(model.state_dict(), os.path.join(out, 'start.pth'))
+    torch.randn(BATCHES, BATCH, 3, SIZE, SIZE).numpy().tofile(os.path.join(out, 'input.f32'))
+    torch.randint(0, CLASSES, (BATCHES, BATCH), dtype=torch.int32).numpy().tofile(os.path.join(out, 'target.i32'))
+
+
+def run(out, mode, steps):
+    torch.set_num_threads(1)
+    model = torchvision.models.resnet18()
+    model.fc = torch.nn.Linear(512, CLASSES)
+    model.load_state_dict(torch.load(os.path.join(out, 'start.pth')))
+    x = torch.from_numpy(np.fromfile(os.path.join(out, 'input.f32'), dtype=np.float32)).view(BATCHES, BATCH, 3, SIZE, SIZE)
+    y = torch.from_numpy(np.fromfile(os.path.join(out, 'target.i32'), dtype=np.int32)).view(BATCHES, BATCH).long()
+    lr = 0.01
+    output_params = list(map(id, model.fc.parameters()))
+    feature_params = filter(lambda p: id(p) not in output_params, model.parameters())
+    optimizer = torch.optim.SGD([{'params': feature_params}, {'params': model.fc.parameters(), 'lr': lr * 10}],
+                                lr=lr, weight_decay=0.001, momentum=0.9, nesterov=(mode == 'nesterov'))
+    if mode == 'probe':
+        for name, p in model.named_parameters():
+            p.requires_grad = name.startswith('fc.')
+    losses = []
+    for i in range(steps):
+        model.eval() if mode == 'probe' else model.train()
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x[i % BATCHES]), y[i % BATCHES])
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with open(os.path.join(out, f'{mode}-losses.json'), 'w') as f:
+        json.dump(losses, f)
+    torch.save(model.state_dict(), os.path.join(out, f'{mode}-final.pth'))
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'make':
+        make(sys.argv[2])
+    elif sys.argv[1] == 'run':
+        run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        raise SystemExit(f'unknown command {sys.argv[1]}')

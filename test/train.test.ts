@@ -1,0 +1,212 @@
+// Training against torch.optim.SGD step for step, the loops, checkpoints, and bad input.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { Batch, fineTune, linearProbe, loadPth, ResNet18, saveCheckpoint, SGD } from '../lib';
+import { HostTensor } from '../lib/tensor';
+import { assertClose } from './helpers/compare';
+import { readFloat32, runPython, tempDir } from './helpers/python';
+
+const BATCHES = 10;
+const BATCH = 8;
+const SIZE = 32;
+
+function readBatches(dir: string): Batch[] {
+  const x = readFloat32(path.join(dir, 'input.f32'));
+  const yBuf = fs.readFileSync(path.join(dir, 'target.i32'));
+  const y = new Int32Array(yBuf.buffer, yBuf.byteOffset, yBuf.byteLength / 4);
+  const per = BATCH * 3 * SIZE * SIZE;
+  return Array.from({ length: BATCHES }, (_, i) => ({
+    input: { dtype: 'float32', shape: [BATCH, 3, SIZE, SIZE], data: x.slice(i * per, (i + 1) * per) } as HostTensor,
+    target: y.slice(i * BATCH, (i + 1) * BATCH),
+  }));
+}
+
+/** The chapter's optimizer, transcribed from its Python as the issue asks. */
+function chapterSgd(net: ResNet18, extra: { momentum?: number; nesterov?: boolean } = {}): SGD {
+  const lr = 0.01;
+  return new SGD([{ params: net.parameters({ exclude: ['fc'] }) },
+                  { params: net.fc.parameters(), lr: lr * 10 }],
+                 { lr, weightDecay: 0.001, ...extra });
+}
+
+function assertStateClose(actual: Map<string, HostTensor>, expected: Map<string, HostTensor>, tolerance: number): void {
+  assert.deepEqual([...actual.keys()], [...expected.keys()]);
+  for (const [name, t] of expected) {
+    const a = actual.get(name)!;
+    if (t.dtype === 'int64') assert.deepEqual(a.data, t.data, name);
+    else assertClose(a.data as Float32Array, t.data as Float32Array, tolerance, name);
+  }
+}
+
+describe('training parity with torch.optim.SGD', () => {
+  const tmp = tempDir();
+  let batches: Batch[];
+  const start = () => path.join(tmp.dir, 'start.pth');
+  before(async () => {
+    await runPython('train_reference.py', ['make', tmp.dir]);
+    batches = readBatches(tmp.dir);
+  });
+  after(() => tmp.cleanup());
+
+  for (const mode of ['finetune', 'nesterov'] as const) {
+    it(`${mode}: 10 steps, every loss within 1e-4 and every tensor after within 1e-4`, async () => {
+      await runPython('train_reference.py', ['run', tmp.dir, mode, '10']);
+      const net = await ResNet18.load(start());
+      const opt = chapterSgd(net, { momentum: 0.9, nesterov: mode === 'nesterov' });
+      const losses: number[] = [];
+      for (let i = 0; i < 10; i++) losses.push((await net.trainStep(batches[i].input, batches[i].target, opt)).loss);
+      const expected = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${mode}-losses.json`), 'utf8')) as number[];
+      assertClose(losses, expected, 1e-4, 'losses');
+      losses.forEach((l, i) => assert.ok(Math.abs(l - expected[i]) <= 1e-4 * Math.abs(expected[i]), `step ${i + 1}: ${l} vs ${expected[i]}`));
+      assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, `${mode}-final.pth`)), 1e-4);
+      net.dispose();
+    });
+  }
+
+  it('linear probe: backbone bit-identical to its start, fc as PyTorch\'s frozen eval-mode run', async () => {
+    await runPython('train_reference.py', ['run', tmp.dir, 'probe', '6']);
+    const net = await ResNet18.load(start());
+    const initial = await net.stateDict();
+    net.freeze({ except: ['fc'] });
+    const opt = chapterSgd(net, { momentum: 0.9 });
+    for (let i = 0; i < 6; i++) await net.trainStep(batches[i].input, batches[i].target, opt);
+    const final = await net.stateDict();
+    for (const [name, t] of initial) {
+      if (!name.startsWith('fc.')) assert.deepEqual(final.get(name)!.data, t.data, `${name} changed`);
+    }
+    assertStateClose(final, await loadPth(path.join(tmp.dir, 'probe-final.pth')), 1e-4);
+    net.dispose();
+  });
+
+  it('the feature cache gives the same head as the uncached probe within 1e-5', async () => {
+    const heads: Map<string, HostTensor>[] = [];
+    for (const featureCache of [false, true]) {
+      const net = await ResNet18.load(start());
+      await linearProbe(net, { train: batches.slice(0, 4), epochs: 3, lr: 0.1, momentum: 0.9, featureCache });
+      heads.push(new Map([...(await net.stateDict())].filter(([k]) => k.startsWith('fc.'))));
+      net.dispose();
+    }
+    assertStateClose(heads[1], heads[0], 1e-5);
+  });
+
+  it('train 4 steps == train 2, checkpoint, resume in a new process, train 2 (identical parameters)', async () => {
+    const net = await ResNet18.load(start());
+    const opt = chapterSgd(net, { momentum: 0.9 });
+    for (let i = 0; i < 2; i++) await net.trainStep(batches[i].input, batches[i].target, opt);
+    const ckpt = path.join(tmp.dir, 'two-steps.ckpt');
+    await saveCheckpoint(ckpt, { net, optimizer: opt });
+    for (let i = 2; i < 4; i++) await net.trainStep(batches[i].input, batches[i].target, opt);
+    const straight = await net.stateDict();
+    net.dispose();
+
+    const resumed = path.join(tmp.dir, 'resumed.pth');
+    const script = path.resolve(__dirname, 'helpers', 'resume-two-steps.js');
+    await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed]);
+    const other = await loadPth(resumed);
+    for (const [name, t] of straight) assert.deepEqual(other.get(name)!.data, t.data, `${name} differs after resume`);
+  });
+});
+
+describe('SGD and steps', () => {
+  let net: ResNet18;
+  const x: HostTensor = { dtype: 'float32', shape: [4, 3, 16, 16], data: Float32Array.from({ length: 4 * 3 * 256 }, (_, i) => Math.sin(i)) };
+  const y = Int32Array.from([0, 1, 2, 1]);
+  before(async () => {
+    net = await ResNet18.create({ numClasses: 1000, seed: 1 });
+    assert.equal(String(net.fc), 'Linear(in_features=512, out_features=1000, bias=True)');
+    net.replaceFc(3, { init: 'xavier', seed: 2 });
+  });
+  after(() => net.dispose());
+
+  it('replaceFc prints as torch does and keeps the other layers', async () => {
+    const before = await net.stateDict();
+    assert.equal(String(net.replaceFc(2)), 'Linear(in_features=512, out_features=2, bias=True)');
+    const afterReplace = await net.stateDict();
+    assert.deepEqual(afterReplace.get('layer4.1.conv2.weight')!.data, before.get('layer4.1.conv2.weight')!.data);
+    assert.deepEqual(afterReplace.get('fc.weight')!.shape, [2, 512]);
+    net.replaceFc(3);
+    assert.deepEqual(net.fc.parameters().map((p) => p.name), ['fc.weight', 'fc.bias']);
+    assert.equal(net.parameters({ exclude: ['fc'] }).length, 60);
+    assert.equal(net.parameters().length, 62);
+  });
+
+  it('validates options as PyTorch does', () => {
+    assert.throws(() => new SGD(net.parameters(), { lr: -1 }), /invalid learning rate value: -1/);
+    assert.throws(() => new SGD(net.parameters(), { lr: 0.1, nesterov: true }), /Nesterov momentum requires a momentum and zero dampening/);
+    assert.throws(() => new SGD([{ params: net.parameters() }, { params: net.fc.parameters() }], { lr: 0.1 }), /more than one parameter group/);
+    assert.throws(() => new SGD([], { lr: 0.1 }), /empty parameter list/);
+  });
+
+  it('a group lr changed in paramGroups takes effect at the next step', async () => {
+    const opt = new SGD([{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: 0.1 }], { lr: 0.01, weightDecay: 0.001 });
+    opt.paramGroups.forEach((g) => (g.lr = 0));
+    const before = await net.stateDict();
+    await net.trainStep(x, y, opt);
+    const after = await net.stateDict();
+    assert.deepEqual(after.get('fc.weight')!.data, before.get('fc.weight')!.data, 'lr 0 must not move fc');
+    opt.paramGroups[1].lr = 0.1;
+    await net.trainStep(x, y, opt);
+    assert.notDeepEqual((await net.stateDict()).get('fc.weight')!.data, before.get('fc.weight')!.data);
+  });
+
+  it('bad labels, shapes and a NaN loss are Errors that leave model and optimizer unchanged', async () => {
+    const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
+    await net.trainStep(x, y, opt);
+    const model0 = await net.stateDict();
+    const momentum0 = await opt.stateDict();
+    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1, 3, 0]), opt), /step 2: label 3 at index 2 is out of range for 3 classes/);
+    await assert.rejects(net.trainStep(x, Int32Array.from([0, -1, 0, 0]), opt), /label -1 at index 1/);
+    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1]), opt), /one label per input \(4\)/);
+    await assert.rejects(net.trainStep({ dtype: 'float32', shape: [4, 3, 16], data: new Float32Array(4 * 3 * 16) }, y, opt), /\[N, 3, H, W\]/);
+    const nan: HostTensor = { dtype: 'float32', shape: x.shape, data: (x.data as Float32Array).map((v, i) => (i === 5 ? NaN : v)) };
+    await assert.rejects(net.trainStep(nan, y, opt), /step 2: the loss is -?nan/);
+    assert.equal(opt.stepCount, 1);
+    const model1 = await net.stateDict();
+    for (const [name, t] of model0) assert.deepEqual(model1.get(name)!.data, t.data, `${name} changed by a failed step`);
+    const momentum1 = await opt.stateDict();
+    for (const [i, s] of momentum0.state) assert.deepEqual(momentum1.state.get(i)!.momentum_buffer.data, s.momentum_buffer.data);
+  });
+
+  it('steps run off the JS thread: a timer keeps firing; overlapping calls are queued in order', async () => {
+    const big: HostTensor = { dtype: 'float32', shape: [16, 3, 64, 64], data: new Float32Array(16 * 3 * 64 * 64).fill(0.1) };
+    const labels = new Int32Array(16);
+    const opt = new SGD(net.parameters(), { lr: 0.001 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const t0 = Date.now();
+    const [a, b] = await Promise.all([net.trainStep(big, labels, opt), net.trainStep(big, labels, opt)]);
+    const elapsed = Date.now() - t0;
+    clearInterval(timer);
+    assert.ok(ticks >= Math.min(3, elapsed / 20), `timer fired ${ticks} times in ${elapsed} ms`);
+    assert.equal(opt.stepCount, 2);
+    assert.ok(b.loss < a.loss, 'the second step saw the first one\'s update');
+  });
+
+  it('fineTune returns a per-epoch history, emits events, follows the schedule, and checkpoints', async () => {
+    const fresh = await ResNet18.create({ numClasses: 3, seed: 3 });
+    const tmp = tempDir();
+    const batchEvents: number[] = [];
+    const history = await fineTune(fresh, {
+      train: [{ input: x, target: y }, { input: x, target: y }], valid: [{ input: x, target: y }],
+      epochs: 3, lr: 0.01, momentum: 0.9, schedule: { kind: 'step', stepSize: 1, gamma: 0.5 },
+      checkpoint: path.join(tmp.dir, 'ckpt.pth'), onBatch: (e) => batchEvents.push(e.batch),
+    });
+    assert.deepEqual(history.map((r) => r.epoch), [1, 2, 3]);
+    assert.deepEqual(history.map((r) => r.lr), [0.01, 0.005, 0.0025]);
+    assert.deepEqual(batchEvents, [1, 2, 1, 2, 1, 2]);
+    for (const r of history) {
+      assert.ok(r.trainLoss > 0 && r.trainAcc >= 0 && r.trainAcc <= 1 && r.validLoss! > 0 && r.imagesPerSec > 0 && r.seconds > 0);
+    }
+    assert.ok(fs.existsSync(path.join(tmp.dir, 'ckpt.pth')));
+    const resumed = await fineTune(fresh, { train: [{ input: x, target: y }], epochs: 4, lr: 0.01, momentum: 0.9,
+      schedule: { kind: 'step', stepSize: 1, gamma: 0.5 }, resume: path.join(tmp.dir, 'ckpt.pth') });
+    assert.deepEqual(resumed.map((r) => r.epoch), [1, 2, 3, 4]);
+    assert.equal(resumed[3].lr, 0.00125);
+    fresh.dispose();
+    tmp.cleanup();
+  });
+});
