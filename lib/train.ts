@@ -53,7 +53,8 @@ export interface LoopOptions {
   /** Stop with a TrainingDivergedError when a batch loss exceeds this (NaN/inf always stop). */
   maxLoss?: number;
   onBatch?: (event: BatchEvent) => void;
-  onEpoch?: (record: EpochRecord) => void;
+  /** Awaited: files written here (best weights, metrics) are done before the next epoch. */
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
 }
 
 export interface FineTuneOptions extends LoopOptions {
@@ -167,7 +168,7 @@ async function runLoop(
     };
     history.push(record);
     if (options.checkpoint) await saveCheckpoint(options.checkpoint, state, { epoch, history });
-    options.onEpoch?.(record);
+    await options.onEpoch?.(record);
   }
   return history;
 }
