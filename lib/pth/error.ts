@@ -1,0 +1,18 @@
+// The one error type the .pth codec throws: every message starts with the file it concerns.
+
+export class PthError extends Error {
+  constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
+    super(`${file}: ${detail}`, options);
+    this.name = 'PthError';
+  }
+}
+
+/** Runs `work`, turning any failure into a PthError that names `file` (PthErrors pass through). */
+export async function withFile<T>(file: string, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof PthError) throw err;
+    throw new PthError(file, err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}

@@ -1,0 +1,6 @@
+// The .pth codec: reads both torch.save formats, writes the zip one. Pure TypeScript.
+export { PthError } from './error';
+export { loadPth, pthFormat, readPth, stateDictFrom } from './read';
+export type { PthFormat, PthInfo } from './read';
+export type { PthSavable, PthValue, StateDict } from './value';
+export { savePth } from './write';

@@ -1,0 +1,263 @@
+// What torch.save pickles, made safe: the allowlisted Python globals (as torch.load's
+// weights_only=True allows them), storages named by persistent ids, and tensors rebuilt from a
+// storage, an offset, a shape and strides into contiguous HostTensors.
+import { DType, HostTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../tensor';
+import { PyGlobal, UnpickleHooks } from './unpickle';
+import { describeKind } from './value';
+
+/** Storage classes (module torch, or torch.cuda for tensors saved from a GPU) and their dtypes. */
+export const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
+  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16', LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16',
+  CharStorage: 'int8', ByteStorage: 'uint8', BoolStorage: 'bool',
+};
+
+/** The storage class of a storage-type global: what the dtype of its elements is. */
+class StorageType extends PyGlobal {
+  constructor(qualname: string, readonly dtype: DType) {
+    super(qualname);
+  }
+}
+
+// A tensor whose elements overlap (expand(), stride 0) may hold more elements than its storage;
+// materialising one is capped so that a forged shape cannot exhaust memory.
+const MAX_EXPANDED_BYTES = 256 * 2 ** 20;
+
+/** One storage of the file: its bytes come from the zip record or the legacy storage section. */
+export class Storage {
+  private data?: Uint8Array;
+
+  constructor(
+    readonly key: string, readonly dtype: DType, readonly numel: number,
+    private readonly view?: { root: Storage; offset: number },
+  ) {}
+
+  get byteLength(): number {
+    return this.numel * elementSize(this.dtype);
+  }
+
+  /** Attaches the file bytes that hold this storage, checked against its declared size. */
+  setBytes(bytes: Uint8Array): void {
+    if (bytes.length < this.byteLength) {
+      throw new Error(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${bytes.length} bytes for it`);
+    }
+    const own = bytes.subarray(0, this.byteLength);
+    // Copy once here if misaligned (legacy files), so that every tensor on it can be a view.
+    this.data = own.byteOffset % elementSize(this.dtype) === 0 ? own : new Uint8Array(own);
+  }
+
+  bytes(): Uint8Array {
+    if (this.data) return this.data;
+    if (!this.view) throw new Error(`storage '${this.key}' has no data in the file`);
+    const { root, offset } = this.view;
+    const start = offset * elementSize(this.dtype);
+    if (start + this.byteLength > root.byteLength) throw new Error(`storage view '${this.key}' runs past the end of storage '${root.key}'`);
+    return root.bytes().subarray(start, start + this.byteLength);
+  }
+}
+
+interface PendingTensor {
+  storage: Storage;
+  offset: number;
+  stride: number[];
+}
+
+/**
+ * Unpickler hooks for one torch.save file. Tensors are built in two steps because the legacy
+ * format stores the data after the pickle: unpickling records them, `finish` fills their data
+ * once the reader has attached every storage's bytes.
+ */
+export class TorchUnpickler implements UnpickleHooks {
+  /** Root storages by key, in the order the pickle first names them. */
+  readonly storages = new Map<string, Storage>();
+  private readonly views = new Map<string, Storage>();
+  // A storage object in the pickled tree is a 1-D tensor over the storage.
+  private readonly storageOf = new Map<HostTensor, Storage>();
+  private readonly pending = new Map<HostTensor, PendingTensor>();
+  private readonly globals: Map<string, PyGlobal>;
+
+  constructor() {
+    const fn = (qualname: string, call: (args: readonly unknown[]) => unknown): [string, PyGlobal] =>
+      [qualname, new PyGlobal(qualname, call)];
+    const storageTypes = Object.entries(STORAGE_DTYPES).flatMap(([name, dtype]) =>
+      [`torch.${name}`, `torch.cuda.${name}`].map((q): [string, PyGlobal] => [q, new StorageType(q, dtype)]));
+    this.globals = new Map<string, PyGlobal>([
+      ...storageTypes,
+      // torch 2.x names the class of a saved untyped (byte) storage this way
+      ['torch.storage.UntypedStorage', new StorageType('torch.storage.UntypedStorage', 'uint8')],
+      fn('collections.OrderedDict', newOrderedDict),
+      fn('torch._utils._rebuild_tensor', (args) => this.rebuildTensor(args)),
+      fn('torch._utils._rebuild_tensor_v2', (args) => this.rebuildTensor(args)),
+      // A Parameter is its data; requires_grad and hooks concern training state, not weights.
+      fn('torch._utils._rebuild_parameter', (args) => this.tensorArg(args[0], 'data')),
+      fn('torch._utils._rebuild_parameter_with_state', (args) => this.tensorArg(args[0], 'data')),
+    ]);
+  }
+
+  findGlobal(module: string, name: string): PyGlobal {
+    const found = this.globals.get(`${module}.${name}`);
+    if (!found) {
+      throw new Error(`refusing to load Python global '${module}.${name}': only tensors, storages and dicts can be loaded from a .pth file`);
+    }
+    return found;
+  }
+
+  /** ('storage', storage_type, key, location, numel[, view_metadata]) -> the storage, as a 1-D tensor. */
+  persistentLoad(pid: unknown): HostTensor {
+    if (!Array.isArray(pid) || pid[0] !== 'storage') {
+      const what = Array.isArray(pid) && typeof pid[0] === 'string' ? `'${pid[0]}'` : describeKind(pid);
+      throw new Error(`unsupported persistent id ${what}: only storages can be loaded (a pickled nn.Module? save its state_dict() instead)`);
+    }
+    const [, type, key, location, count, viewMetadata] = pid as unknown[];
+    if (pid.length < 5 || pid.length > 6 || !(type instanceof StorageType) || typeof key !== 'string' || typeof location !== 'string') {
+      throw new Error('malformed storage persistent id');
+    }
+    const root = this.storage(this.storages, key, type.dtype, index(count, 'storage size'));
+    if (viewMetadata === undefined || viewMetadata === null) return this.storageTensor(root);
+    // Storage views only exist in files from PyTorch before 0.4: (view_key, offset, size).
+    if (!Array.isArray(viewMetadata) || viewMetadata.length !== 3 || typeof viewMetadata[0] !== 'string') {
+      throw new Error(`malformed storage view of '${key}'`);
+    }
+    const view = this.storage(this.views, viewMetadata[0], type.dtype, index(viewMetadata[2], 'storage view size'),
+      { root, offset: index(viewMetadata[1], 'storage view offset') });
+    return this.storageTensor(view);
+  }
+
+  /** Fills in every tensor's data; call once the bytes of all root storages are attached. */
+  finish(): void {
+    for (const [tensor, { storage, offset, stride }] of this.pending) {
+      tensor.data = materialize(tensor.dtype, storage.bytes(), offset, tensor.shape, stride);
+    }
+  }
+
+  private storage(registry: Map<string, Storage>, key: string, dtype: DType, count: number, view?: { root: Storage; offset: number }): Storage {
+    const known = registry.get(key);
+    if (known) {
+      if (known.dtype !== dtype) throw new Error(`storage '${key}' is named as both ${known.dtype} and ${dtype}`);
+      return known;
+    }
+    const created = new Storage(key, dtype, count, view);
+    registry.set(key, created);
+    return created;
+  }
+
+  private storageTensor(storage: Storage): HostTensor {
+    const tensor = this.tensor(storage, 0, [storage.numel], [1]);
+    this.storageOf.set(tensor, storage);
+    return tensor;
+  }
+
+  /** _rebuild_tensor(storage, offset, size, stride) and _rebuild_tensor_v2(…, requires_grad, hooks[, metadata]). */
+  private rebuildTensor(args: readonly unknown[]): HostTensor {
+    const storage = this.storageOf.get(this.tensorArg(args[0], 'storage'));
+    if (!storage) throw new Error('tensor is not built on a storage');
+    const shape = indexTuple(args[2], 'tensor size');
+    const stride = indexTuple(args[3], 'tensor stride');
+    if (shape.length !== stride.length) throw new Error(`tensor size [${shape}] and stride [${stride}] differ in length`);
+    const offset = index(args[1], 'storage offset');
+    if (numel(shape) > 0) {
+      const last = shape.reduce((sum, size, i) => sum + (size - 1) * stride[i], offset);
+      if (last >= storage.numel) {
+        throw new Error(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage '${storage.key}', which holds ${storage.numel}`);
+      }
+    }
+    return this.tensor(storage, offset, shape, stride);
+  }
+
+  private tensor(storage: Storage, offset: number, shape: number[], stride: number[]): HostTensor {
+    // data is filled in by finish()
+    const tensor = { dtype: storage.dtype, shape, data: undefined } as unknown as HostTensor;
+    this.pending.set(tensor, { storage, offset, stride });
+    return tensor;
+  }
+
+  private tensorArg(value: unknown, what: string): HostTensor {
+    if (!this.pending.has(value as HostTensor)) {
+      throw new Error(`${what} argument is ${describeKind(value)}, not a tensor`);
+    }
+    return value as HostTensor;
+  }
+}
+
+function newOrderedDict(args: readonly unknown[]): Map<unknown, unknown> {
+  if (args.length === 0) return new Map();
+  // OrderedDict([(key, value), ...])
+  const pairs = args[0];
+  if (args.length === 1 && Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2)) {
+    return new Map(pairs as [unknown, unknown][]);
+  }
+  throw new Error('collections.OrderedDict called with unsupported arguments');
+}
+
+function index(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${what} must be a non-negative integer, got ${typeof value === 'bigint' ? value : describeKind(value)}`);
+  }
+  return value;
+}
+
+function indexTuple(value: unknown, what: string): number[] {
+  if (!Array.isArray(value)) throw new Error(`${what} must be a tuple, got ${describeKind(value)}`);
+  return value.map((v) => index(v, what));
+}
+
+/** The row-major elements of a strided view: a view over `bytes` when contiguous, else a copy. */
+function materialize(dtype: DType, bytes: Uint8Array, offset: number, shape: number[], stride: number[]): TypedArray {
+  const size = elementSize(dtype);
+  const count = numel(shape);
+  if (isContiguous(shape, stride) || count === 0) {
+    return typedArrayFrom(dtype, bytes.buffer, bytes.byteOffset + offset * size, count);
+  }
+  if (count * size > Math.max(bytes.length, MAX_EXPANDED_BYTES)) {
+    throw new Error(`refusing to expand a tensor of size [${shape}] (stride [${stride}]) to ${count * size} bytes`);
+  }
+  const copy = gather(bytes, size, offset, shape, stride, count);
+  return typedArrayFrom(dtype, copy.buffer, 0, count);
+}
+
+/** Contiguous in PyTorch's sense: row-major strides, ignoring dimensions of size 1. */
+function isContiguous(shape: number[], stride: number[]): boolean {
+  let expected = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && stride[i] !== expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+/**
+ * Strided copy into row-major order. Elements move as 1-, 2- or 4-byte words (8-byte ones as
+ * two words) so that float bit patterns, NaN payloads included, are copied exactly.
+ */
+function gather(src: Uint8Array, elementBytes: number, offset: number, shape: number[], stride: number[], count: number): Uint8Array {
+  const word = Math.min(elementBytes, 4);
+  const k = elementBytes / word;
+  const Words = (word === 1 ? Uint8Array : word === 2 ? Uint16Array : Uint32Array) as Uint32ArrayConstructor;
+  const from = new Words(src.buffer, src.byteOffset, src.byteLength / word);
+  const out = new Words(count * k);
+  const last = shape.length - 1;
+  const rowLength = shape[last];
+  const rowStride = stride[last];
+  const position = new Array<number>(last).fill(0);
+  let base = offset;
+  let o = 0;
+  for (;;) {
+    if (rowStride === 1) {
+      out.set(from.subarray(base * k, (base + rowLength) * k), o);
+      o += rowLength * k;
+    } else {
+      for (let i = 0, s = base * k; i < rowLength; i++, s += rowStride * k) {
+        for (let j = 0; j < k; j++) out[o++] = from[s + j];
+      }
+    }
+    // Advance the multi-index over the outer dimensions, last one fastest.
+    let dim = last - 1;
+    for (; dim >= 0; dim--) {
+      base += stride[dim];
+      if (++position[dim] < shape[dim]) break;
+      base -= stride[dim] * shape[dim];
+      position[dim] = 0;
+    }
+    if (dim < 0) return new Uint8Array(out.buffer);
+  }
+}
