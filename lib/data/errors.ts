@@ -1,0 +1,20 @@
+// Errors of the data pipeline; each names the file or folder involved.
+
+/** A data set that cannot be used as given: a missing root, an empty class folder, a bad file header. */
+export class DatasetError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatasetError';
+  }
+}
+
+/** An image that cannot be decoded: corrupt, truncated, not an image, or over the pixel limit. */
+export class ImageDecodeError extends DatasetError {
+  readonly file: string;
+
+  constructor(file: string, reason: string, options?: ErrorOptions) {
+    super(`Cannot decode image ${file}: ${reason}`, options);
+    this.name = 'ImageDecodeError';
+    this.file = file;
+  }
+}

@@ -1,0 +1,260 @@
+// Datasets: ImageFolder's layout rules and errors, every input format to 3-channel RGB, bad files,
+// IDX and CIFAR-10 files, Subset and randomSplit.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import {
+  CIFAR10, DatasetError, FashionMNIST, IdxDataset, ImageDecodeError, ImageFolder, Subset, centerCrop, randomSplit, resize,
+} from '../lib/data';
+import { coordinates, pngHeaderBomb, write } from './data-fixtures';
+import { tempDir } from './helpers/python';
+
+const { dir, cleanup } = tempDir('finetorch-data-datasets-');
+after(cleanup);
+
+const solid = (width: number, height: number, channels: 3 | 4, background: sharp.Color) =>
+  sharp({ create: { width, height, channels, background } });
+
+describe('ImageFolder', () => {
+  const root = path.join(dir, 'folder');
+  before(async () => {
+    await write(root, 'zebra/b.JPG', solid(8, 6, 3, 'white').jpeg());
+    await write(root, 'zebra/a.png', solid(8, 6, 3, 'white').png());
+    await write(root, 'zebra/notes.txt', 'not an image');
+    await write(root, 'zebra/nested/c.Webp', solid(8, 6, 3, 'white').webp());
+    await write(root, 'zebra/.hidden.png', solid(8, 6, 3, 'white').png());
+    await write(root, 'ant/x.jpeg', solid(8, 6, 3, 'black').jpeg());
+    await write(root, 'ant/y.tiff', solid(8, 6, 3, 'black').tiff());
+    await write(path.join(dir, 'elsewhere'), 'z.gif', solid(8, 6, 3, 'black').gif());
+    await write(path.join(dir, 'elsewhere'), 'deep.avif', solid(8, 6, 3, 'black').avif());
+    fs.symlinkSync(path.join(dir, 'elsewhere', 'z.gif'), path.join(root, 'ant', 'linked.gif'));
+    fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(root, 'bee'));
+    fs.symlinkSync(path.join(root, 'ant'), path.join(root, 'ant', 'loop'));
+    fs.mkdirSync(path.join(root, '.ipynb_checkpoints'));
+  });
+
+  test('classes are sorted subfolders (symlinks followed); samples sorted per class', () => {
+    const folder = new ImageFolder(root);
+    assert.deepEqual(folder.classes, ['ant', 'bee', 'zebra']);
+    assert.deepEqual(folder.classToIdx, { ant: 0, bee: 1, zebra: 2 });
+    const rel = folder.samples.map(([file, target]) => [path.relative(root, file), target]);
+    assert.deepEqual(rel, [
+      ['ant/linked.gif', 0], ['ant/x.jpeg', 0], ['ant/y.tiff', 0],
+      ['bee/deep.avif', 1], ['bee/z.gif', 1],
+      ['zebra/a.png', 2], ['zebra/b.JPG', 2], ['zebra/nested/c.Webp', 2],
+    ]);
+    assert.deepEqual(folder.targets, [0, 0, 0, 1, 1, 2, 2, 2]);
+    assert.equal(folder.length, 8);
+  });
+
+  test('extensions option, with or without dots, any case', () => {
+    const folder = new ImageFolder(root, { extensions: ['PNG', '.gif'] });
+    assert.deepEqual(folder.samples.map(([file]) => path.basename(file)), ['linked.gif', 'z.gif', 'a.png']);
+  });
+
+  test('every sample decodes to 3 channels', async () => {
+    const folder = new ImageFolder(root, { transform: resize([4, 4]) });
+    for (let i = 0; i < folder.length; i++) assert.deepEqual((await folder.get(i)).input.shape, [3, 4, 4]);
+    assert.equal((await folder.get(5)).input.data[0], 1); // white
+  });
+
+  test('clear errors: missing root, a file as root, no class folders, empty class folders', async () => {
+    assert.throws(() => new ImageFolder(path.join(dir, 'missing')), (e: Error) => e instanceof DatasetError && /does not exist/.test(e.message));
+    assert.throws(() => new ImageFolder(path.join(root, 'zebra', 'a.png')), /is not a folder/);
+    fs.mkdirSync(path.join(dir, 'flat'));
+    await write(path.join(dir, 'flat'), 'a.png', solid(4, 4, 3, 'red').png());
+    assert.throws(() => new ImageFolder(path.join(dir, 'flat')), /no class folders/);
+    fs.mkdirSync(path.join(dir, 'some-empty', 'cats'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'some-empty', 'dogs'));
+    await write(path.join(dir, 'some-empty'), 'cats/a.png', solid(4, 4, 3, 'red').png());
+    await write(path.join(dir, 'some-empty'), 'dogs/readme.txt', 'no images here');
+    assert.throws(() => new ImageFolder(path.join(dir, 'some-empty')), /no images .* "dogs"/);
+  });
+});
+
+describe('input formats', () => {
+  const root = path.join(dir, 'formats');
+  before(async () => {
+    const teal = { r: 0, g: 128, b: 128 };
+    await write(root, 'all/gray.png', solid(6, 6, 3, teal).toColourspace('b-w').png());
+    await write(root, 'all/gray-alpha.png', solid(6, 6, 4, { ...teal, alpha: 0.5 }).toColourspace('b-w').png());
+    await write(root, 'all/rgba.png', solid(6, 6, 4, { ...teal, alpha: 1 }).png());
+    await write(root, 'all/palette.png', solid(6, 6, 3, teal).png({ palette: true }));
+    await write(root, 'all/deep.png', solid(6, 6, 3, teal).toColourspace('rgb16').png());
+    await write(root, 'all/deep-gray.png', solid(6, 6, 3, teal).toColourspace('grey16').png());
+    await write(root, 'all/cmyk.jpg', solid(6, 6, 3, teal).toColourspace('cmyk').jpeg({ quality: 100 }));
+    await write(root, 'all/anim.gif', solid(6, 6, 3, teal).gif());
+    await write(root, 'all/photo.avif', solid(6, 6, 3, teal).avif({ quality: 90 }));
+    await write(root, 'all/photo.webp', solid(6, 6, 3, teal).webp({ lossless: true }));
+  });
+
+  test('gray, alpha, palette, 16-bit, CMYK, GIF, AVIF, WebP all come out as 8-bit RGB', async () => {
+    const folder = new ImageFolder(root);
+    for (let i = 0; i < folder.length; i++) {
+      const { image } = await folder.loadPixels(i, { rng: { next: Math.random } });
+      const name = path.basename(folder.samples[i][0]);
+      assert.equal(image.data.length, 6 * 6 * 3, name);
+      const [r, g, b] = image.data;
+      if (name.includes('gray')) assert.ok(r === g && g === b, `${name}: ${[r, g, b]}`);
+      else assert.ok(r < 40 && Math.abs(g - 128) < 20 && Math.abs(b - 128) < 20, `${name}: ${[r, g, b]}`);
+    }
+  });
+
+  test('EXIF orientation is applied', async () => {
+    const raw = { raw: { width: 40, height: 20, channels: 3 as const } };
+    const upright = sharp(coordinates(40, 20), raw);
+    // Orientation 6: the stored pixels are the upright image turned 90 degrees anticlockwise.
+    await write(root, 'exif/turned.png', upright.clone().png());
+    const stored = await sharp(coordinates(40, 20), raw).rotate(-90).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
+    await write(root, 'exif/turned.jpg', stored);
+    const folder = new ImageFolder(root, { extensions: ['jpg', 'png'] });
+    const [jpg, png] = ['turned.jpg', 'turned.png'].map((f) => folder.samples.findIndex(([file]) => file.endsWith(`exif/${f}`)));
+    const a = (await folder.loadPixels(jpg, { rng: { next: Math.random } })).image;
+    const b = (await folder.loadPixels(png, { rng: { next: Math.random } })).image;
+    assert.deepEqual([a.width, a.height], [40, 20]);
+    const mad = a.data.reduce((sum, v, i) => sum + Math.abs(v - b.data[i]), 0) / a.data.length;
+    assert.ok(mad < 3, `mean abs difference ${mad}`);
+  });
+});
+
+describe('bad files', () => {
+  const root = path.join(dir, 'bad');
+  const cases: [string, string | Buffer | (() => Promise<Buffer>)][] = [
+    ['empty.jpg', Buffer.alloc(0)],
+    ['text.jpg', 'this is not a JPEG, only a text file named like one'],
+    ['bomb.png', pngHeaderBomb(20000, 20000)],
+    ['truncated.jpg', async () => {
+      const full = await sharp(coordinates(64, 64), { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
+      return full.subarray(0, full.length / 2);
+    }],
+  ];
+  before(async () => {
+    await write(root, 'ok/good.png', solid(4, 4, 3, 'red').png());
+    for (const [name, content] of cases) await write(root, `ok/${name}`, typeof content === 'function' ? await content() : content);
+  });
+
+  for (const [name] of cases) {
+    test(`${name}: an ImageDecodeError naming the file, in bounded memory`, async () => {
+      const folder = new ImageFolder(root, { transform: centerCrop(4) });
+      const index = folder.samples.findIndex(([file]) => file.endsWith(name));
+      const rss = process.memoryUsage().rss;
+      await assert.rejects(folder.get(index), (e: Error) => e instanceof ImageDecodeError && e.file === folder.samples[index][0] && e.message.includes(name));
+      assert.ok(process.memoryUsage().rss - rss < 200e6, 'memory grew by more than 200 MB');
+    });
+  }
+
+  test('a smaller maxPixels refuses big images early', async () => {
+    const folder = new ImageFolder(root, { maxPixels: 10 });
+    const index = folder.samples.findIndex(([file]) => file.endsWith('good.png'));
+    await assert.rejects(folder.get(index), /good\.png: Input image exceeds pixel limit/);
+  });
+});
+
+describe('IDX', () => {
+  const idx = (dims: number[], data: Uint8Array): Buffer => {
+    const header = Buffer.alloc(4 + 4 * dims.length);
+    header.set([0, 0, 8, dims.length]);
+    dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+    return Buffer.concat([header, data]);
+  };
+  const labels = Uint8Array.from([3, 1, 4, 1, 5, 9, 2, 6]);
+  const images = Uint8Array.from({ length: 8 * 4 * 3 }, (_, i) => (i * 7) % 256);
+  const files = { images: path.join(dir, 'idx', 'images-idx3-ubyte.gz'), labels: path.join(dir, 'idx', 'labels-idx1-ubyte') };
+  before(() => {
+    fs.mkdirSync(path.join(dir, 'idx'));
+    fs.writeFileSync(files.images, zlib.gzipSync(idx([8, 4, 3], images)));
+    fs.writeFileSync(files.labels, idx([8], labels));
+  });
+
+  test('reads gzipped and plain files; gray becomes 3 equal channels, exactly', async () => {
+    const set = new IdxDataset(files.images, files.labels);
+    assert.equal(set.length, 8);
+    assert.deepEqual(Array.from(set.targets), Array.from(labels));
+    assert.equal(set.classes.length, 10);
+    const { input, target } = await set.get(2);
+    assert.equal(target, 4);
+    assert.deepEqual(input.shape, [3, 4, 3]);
+    const gray = images.subarray(2 * 12, 3 * 12);
+    for (let c = 0; c < 3; c++) gray.forEach((v, i) => assert.ok(Math.abs(input.data[c * 12 + i] - v / 255) < 1e-6));
+  });
+
+  test('a subset of classes, relabelled in the order given', () => {
+    const set = new IdxDataset(files.images, files.labels, { classes: [9, 1], classNames: 'abcdefghij'.split('') });
+    assert.deepEqual(Array.from(set.indices), [1, 3, 5]);
+    assert.deepEqual(Array.from(set.targets), [1, 1, 0]);
+    assert.deepEqual(set.classes, ['j', 'b']);
+  });
+
+  test('bad files: wrong magic, sizes that do not match, missing files', () => {
+    const bad = path.join(dir, 'idx', 'bad');
+    fs.writeFileSync(bad, Buffer.from([1, 2, 3, 4, 5]));
+    assert.throws(() => new IdxDataset(bad, files.labels), /not an IDX file/);
+    fs.writeFileSync(bad, idx([9, 4, 3], images));
+    assert.throws(() => new IdxDataset(bad, files.labels), /needs 108 bytes of data, the file has 96/);
+    assert.throws(() => new IdxDataset(path.join(dir, 'nope'), files.labels), DatasetError);
+    assert.throws(() => new FashionMNIST(dir), /train-images-idx3-ubyte\[\.gz\] not found/);
+  });
+
+  const debian = '/usr/share/datasets/fashion-mnist';
+  test('Fashion-MNIST from Debian\'s dataset-fashion-mnist, classes 5-9 as 0-4', { skip: !fs.existsSync(debian) && `${debian} not installed` }, async () => {
+    const set = new FashionMNIST(debian, { train: false, classes: [5, 6, 7, 8, 9], transform: resize(32) });
+    assert.equal(set.length, 5000);
+    assert.deepEqual(set.classes, ['Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    assert.ok(set.targets.every((t) => t >= 0 && t < 5));
+    const { input } = await set.get(0);
+    assert.deepEqual(input.shape, [3, 32, 32]);
+  });
+});
+
+describe('CIFAR10', () => {
+  const root = path.join(dir, 'cifar', 'cifar-10-batches-bin');
+  const record = (label: number, seed: number) => Uint8Array.from({ length: 3073 }, (_, i) => (i === 0 ? label : (i * seed) % 256));
+  before(() => {
+    fs.mkdirSync(root, { recursive: true });
+    for (let b = 1; b <= 5; b++) fs.writeFileSync(path.join(root, `data_batch_${b}.bin`), Buffer.concat([record(b, b), record(9, 100 + b)]));
+    fs.writeFileSync(path.join(root, 'test_batch.bin'), Buffer.concat([record(7, 3), record(0, 5), record(2, 11)]));
+  });
+
+  test('reads the batches; planes become RGB pixels', async () => {
+    const train = new CIFAR10(path.dirname(root));
+    assert.equal(train.length, 10);
+    assert.deepEqual(Array.from(train.targets), [1, 9, 2, 9, 3, 9, 4, 9, 5, 9]);
+    const test_ = new CIFAR10(path.dirname(root), { train: false });
+    const { input, target } = await test_.get(2);
+    assert.equal(target, 2);
+    assert.deepEqual(input.shape, [3, 32, 32]);
+    const planes = record(2, 11).subarray(1);
+    planes.forEach((v, i) => assert.ok(Math.abs(input.data[i] - v / 255) < 1e-6, `element ${i}`));
+    assert.equal(test_.classes[target], 'bird');
+  });
+
+  test('a file that is not whole records is refused', () => {
+    const bad = path.join(dir, 'cifar-bad');
+    fs.mkdirSync(bad);
+    fs.writeFileSync(path.join(bad, 'test_batch.bin'), Buffer.alloc(100));
+    assert.throws(() => new CIFAR10(bad, { train: false }), /not a whole number of 3073-byte records/);
+  });
+});
+
+describe('Subset and randomSplit', () => {
+  test('subsets index into the parent; randomSplit is a seeded partition', async () => {
+    const root = path.join(dir, 'split');
+    for (let i = 0; i < 10; i++) await write(root, `c${i % 2}/${i}.png`, solid(4, 4, 3, { r: i * 20, g: 0, b: 0 }).png());
+    const folder = new ImageFolder(root);
+    const sub = new Subset(folder, [9, 0]);
+    assert.equal(sub.length, 2);
+    assert.equal((await sub.get(0)).target, folder.targets[9]);
+    assert.throws(() => new Subset(folder, [10]), RangeError);
+
+    const [a, b] = randomSplit(folder, [7, 3], 1);
+    assert.deepEqual([a.length, b.length], [7, 3]);
+    assert.deepEqual([...a.indices, ...b.indices].sort((x, y) => x - y), [...Array(10).keys()]);
+    assert.deepEqual(randomSplit(folder, [7, 3], 1)[1].indices, b.indices);
+    assert.notDeepEqual(randomSplit(folder, [7, 3], 2)[1].indices, b.indices);
+    assert.deepEqual(randomSplit(folder, [0.75, 0.25]).map((s) => s.length), [8, 2]);
+    assert.throws(() => randomSplit(folder, [5, 4]), /summing to 10/);
+  });
+});

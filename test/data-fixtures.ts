@@ -1,0 +1,56 @@
+// Small images for the data tests, written with sharp.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import sharp from 'sharp';
+import { mulberry32 } from '../lib/data/random';
+import { renderPhoto } from '../scripts/make-corpus';
+
+/** A photo-like picture (gradients, shapes, texture, noise). */
+export function photo(width: number, height: number, seed = 1): Promise<sharp.Sharp> {
+  return renderPhoto(width, height, mulberry32(seed), seed);
+}
+
+/** RGB pixels where every position is distinguishable: (x, y, x ^ y). */
+export function coordinates(width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set([x, y, (x ^ y) & 255], (y * width + x) * 3);
+  }
+  return data;
+}
+
+/** Writes the image to root/<relative>, creating folders. */
+export async function write(root: string, relative: string, image: sharp.Sharp | Buffer | string): Promise<string> {
+  const file = path.join(root, relative);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (typeof image === 'string' || Buffer.isBuffer(image)) fs.writeFileSync(file, image);
+  else await image.toFile(file);
+  return file;
+}
+
+/** A PNG whose header claims width x height but holds almost no data (a decompression bomb's header). */
+export function pngHeaderBomb(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(zlib.crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const idat = zlib.deflateSync(Buffer.alloc(1024));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Mean absolute difference of two equally long arrays. */
+export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new RangeError(`lengths differ: ${a.length} vs ${b.length}`);
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+  return sum / a.length;
+}

@@ -1,0 +1,159 @@
+// DataLoader: batch shapes and counts, seeded shuffling and augmentation (independent of
+// concurrency and of the cache), skipping bad files, cancelling, buffer reuse.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import {
+  Batch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
+  Transform, randomHorizontalFlip, resize, trainTransform, evalTransform,
+} from '../lib/data';
+import { photo, write } from './data-fixtures';
+import { tempDir } from './helpers/python';
+
+const { dir, cleanup } = tempDir('finetorch-data-loader-');
+after(cleanup);
+
+const N = 13;
+const root = path.join(dir, 'images');
+
+before(async () => {
+  // PNGs of varied sizes: exact pixels (no JPEG shrink-on-load), so cached and direct decodes agree.
+  for (let i = 0; i < N; i++) await write(root, `c${i % 3}/${String(i).padStart(2, '0')}.png`, (await photo(40 + 7 * i, 60 - 2 * i, i)).png());
+});
+
+const folder = (transform: Transform = trainTransform({ size: 24 })) => new ImageFolder(root, { transform });
+
+async function collect(dataset: Dataset, options: DataLoaderOptions, epochs = 1): Promise<Batch[]> {
+  const loader = new DataLoader(dataset, options);
+  const batches: Batch[] = [];
+  for (let e = 0; e < epochs; e++) for await (const batch of loader) batches.push(batch);
+  return batches;
+}
+
+/** The order of samples, told apart by their first pixel values. */
+const fingerprint = (batches: Batch[]) => batches.map((b) => Array.from(b.input.data.subarray(0, 4)).join(','));
+
+describe('DataLoader', () => {
+  test('batches of [n, 3, h, w] float32 and Int32 targets; length; dropLast', async () => {
+    const data = folder();
+    const batches = await collect(data, { batchSize: 5 });
+    assert.deepEqual(batches.map((b) => b.input.shape), [[5, 3, 24, 24], [5, 3, 24, 24], [3, 3, 24, 24]]);
+    assert.ok(batches.every((b) => b.input.data instanceof Float32Array && b.target instanceof Int32Array));
+    assert.deepEqual(batches.flatMap((b) => Array.from(b.target)), data.targets);
+    assert.equal(new DataLoader(data, { batchSize: 5 }).length, 3);
+    assert.equal(new DataLoader(data, { batchSize: 5, dropLast: true }).length, 2);
+    assert.equal((await collect(data, { batchSize: 5, dropLast: true })).length, 2);
+    assert.throws(() => new DataLoader(data, { batchSize: 0 }), RangeError);
+  });
+
+  test('shuffle visits every sample once per epoch, in a new order each epoch, reproducibly', async () => {
+    const data = folder(centerCrop(8));
+    const identity = Array.from({ length: N }, (_, i) => i);
+    const order = async (options: DataLoaderOptions, epochs = 1) =>
+      (await collect(data, { batchSize: 1, ...options }, epochs)).map((b) => fingerprint([b])[0]);
+    const plain = await order({});
+    const byPixels = new Map(plain.map((p, i) => [p, i]));
+    const indices = async (options: DataLoaderOptions, epochs = 1) => (await order(options, epochs)).map((p) => byPixels.get(p) as number);
+    const twoEpochs = await indices({ shuffle: true, seed: 5 }, 2);
+    const [first, second] = [twoEpochs.slice(0, N), twoEpochs.slice(N)];
+    assert.deepEqual([...first].sort((a, b) => a - b), identity);
+    assert.deepEqual([...second].sort((a, b) => a - b), identity);
+    assert.notDeepEqual(first, second);
+    assert.notDeepEqual(first, identity);
+    assert.deepEqual(await indices({ shuffle: true, seed: 5 }), first);
+    assert.notDeepEqual(await indices({ shuffle: true, seed: 6 }), first);
+    // setEpoch(1) replays the second epoch.
+    const loader = new DataLoader(data, { batchSize: 1, shuffle: true, seed: 5 });
+    loader.setEpoch(1);
+    const replay: number[] = [];
+    for await (const b of loader) replay.push(byPixels.get(fingerprint([b])[0]) as number);
+    assert.deepEqual(replay, second);
+  });
+
+  test('augmented batches depend on seed and epoch only: not on concurrency, prefetch or the cache', async () => {
+    const data = folder();
+    const reference = await collect(data, { batchSize: 4, shuffle: true, seed: 3, concurrency: 1, prefetch: 1 }, 2);
+    for (const options of [{ concurrency: 8, prefetch: 3 }, { concurrency: 3, cache: { maxBytes: 1e8 } }]) {
+      const batches = await collect(data, { batchSize: 4, shuffle: true, seed: 3, ...options }, 2);
+      assert.equal(batches.length, reference.length);
+      batches.forEach((b, i) => {
+        assert.deepEqual(b.target, reference[i].target);
+        assert.deepEqual(b.input.data, reference[i].input.data, `batch ${i} with ${JSON.stringify(options)}`);
+      });
+    }
+    const otherSeed = await collect(data, { batchSize: 4, shuffle: true, seed: 4 });
+    assert.notDeepEqual(otherSeed[0].input.data, reference[0].input.data);
+  });
+
+  test('the cache stays within maxBytes, holds eval outputs whole, and shrinks before random crops', async () => {
+    const evalLoader = new DataLoader(folder(evalTransform({ resize: [20, 20], size: 16 })), { batchSize: 4, cache: { maxBytes: 5 * 16 * 16 * 3 } });
+    for await (const _ of evalLoader) { /* fill */ }
+    assert.equal(evalLoader.cache?.size, 5);
+    assert.equal(evalLoader.cache?.bytes, 5 * 16 * 16 * 3);
+    const shrinking = new DataLoader(folder(), { batchSize: 4, cache: { maxBytes: 1e8, shorterSide: 16 } });
+    const batches: Batch[] = [];
+    for (let e = 0; e < 2; e++) for await (const b of shrinking) batches.push(b);
+    const entry = shrinking.cache?.get(N - 1);
+    assert.ok(entry && Math.min(entry.image.width, entry.image.height) === 16, JSON.stringify(entry && [entry.image.width, entry.image.height]));
+    assert.ok(batches.every((b) => b.input.shape[2] === 24 && b.input.shape[3] === 24));
+  });
+
+  test('onError "skip" warns and keeps batches full; "throw" names the file', async () => {
+    const bad = path.join(dir, 'with-bad');
+    fs.cpSync(root, bad, { recursive: true });
+    fs.writeFileSync(path.join(bad, 'c0', '00.png'), 'corrupt');
+    fs.writeFileSync(path.join(bad, 'c1', '01.png'), (await fs.promises.readFile(path.join(root, 'c1', '01.png'))).subarray(0, 100));
+    const data = new ImageFolder(bad, { transform: centerCrop(8) });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    const loader = new DataLoader(data, { batchSize: 4, onError: 'skip' });
+    const batches: Batch[] = [];
+    for await (const b of loader) batches.push(b);
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    assert.deepEqual(batches.map((b) => b.target.length), [4, 4, 3]);
+    assert.equal(loader.skipped, 2);
+    assert.ok(warnings.some((w) => w.includes('00.png')) && warnings.some((w) => w.includes('01.png')), warnings.join('\n'));
+
+    const strict = new DataLoader(data, { batchSize: 4 });
+    await assert.rejects(async () => {
+      for await (const _ of strict) { /* until the bad file */ }
+    }, (e: Error) => e instanceof ImageDecodeError && e.file.endsWith('00.png'));
+  });
+
+  test('breaking out of an epoch stops loading; the loader runs again afterwards', async () => {
+    const loader = new DataLoader(folder(), { batchSize: 2, prefetch: 1 });
+    for await (const _ of loader) break;
+    let count = 0;
+    for await (const b of loader) count += b.target.length;
+    assert.equal(count, N);
+  });
+
+  test('reuseBuffers recycles a batch buffer once the next batch is requested', async () => {
+    const loader = new DataLoader(folder(centerCrop(8)), { batchSize: 2, prefetch: 1, reuseBuffers: true });
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const b of loader) buffers.add(b.input.data.buffer);
+    assert.ok(buffers.size <= 4, `${buffers.size} buffers for 7 batches`);
+  });
+
+  test('samples of different sizes in one batch are an error that says what to do', async () => {
+    await assert.rejects(collect(folder(resize(10)), { batchSize: 4 }), /end the transform with a crop or a \[height, width\] resize/);
+  });
+
+  test('works on a Subset, with the parent transform', async () => {
+    const data = folder(compose(randomResizedCrop(12), randomHorizontalFlip()));
+    const batches = await collect(new Subset(data, [1, 2, 3]), { batchSize: 2 });
+    assert.deepEqual(batches.map((b) => b.input.shape), [[2, 3, 12, 12], [1, 3, 12, 12]]);
+    assert.deepEqual(Array.from(batches[0].target), [data.targets[1], data.targets[2]]);
+  });
+
+  test('raw-pixel datasets batch without files', async () => {
+    const gray = sharp({ create: { width: 5, height: 5, channels: 3, background: 'gray' } });
+    await write(dir, 'g/a/x.png', gray.png());
+    const batches = await collect(new ImageFolder(path.join(dir, 'g')), { batchSize: 2 });
+    assert.deepEqual(batches[0].input.shape, [1, 3, 5, 5]);
+  });
+});
