@@ -37,6 +37,9 @@ export interface NativeModel {
   to(device: string): Promise<void>;
   replaceFc(numClasses: number, init: 'default' | 'xavier', seed?: number): void;
   setRequiresGrad(flags: Record<string, boolean>, bnTrainWhenFrozen: boolean): void;
+  setPrecision(amp: 'none' | 'fp16' | 'bf16', channelsLast: boolean): void;
+  /** The fp16 GradScaler's current scale. */
+  readonly lossScale: number;
   dispose(): void;
 }
 
@@ -54,6 +57,8 @@ export interface NativeAddon {
   cudaDeviceCount(): number;
   getNumThreads(): number;
   setNumThreads(threads: number): void;
+  /** TF32 for cuBLAS and cuDNN (torch.backends.{cuda.matmul,cudnn}.allow_tf32). */
+  setAllowTF32(allow: boolean): void;
   runtime: { torchVersion: string };
 }
 

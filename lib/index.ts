@@ -5,7 +5,7 @@ export { ResNet18, Parameter, Linear } from './model';
 export type { Device, StepResult, Target } from './model';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';
-export { cuda, setNumThreads, getNumThreads } from './runtime';
+export { cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';
 export { LRScheduler, scheduledLr } from './schedule';
 export type { Schedule } from './schedule';
 export { fineTune, linearProbe, evaluate, TrainingDivergedError } from './train';

@@ -140,6 +140,24 @@ export class ResNet18 {
     return this;
   }
 
+  /**
+   * Speed settings for CUDA: `amp` autocasts forward and loss to fp16 (with dynamic loss
+   * scaling, as torch.cuda.amp.GradScaler) or bf16; `channelsLast` stores the convolution
+   * weights and inputs in NHWC. AMP needs the model on a CUDA device.
+   */
+  setPrecision(options: { amp?: 'none' | 'fp16' | 'bf16'; channelsLast?: boolean }): this {
+    const { amp = 'none', channelsLast = false } = options;
+    if (!['none', 'fp16', 'bf16'].includes(amp)) throw new RangeError(`amp must be 'none', 'fp16' or 'bf16', got ${String(amp)}`);
+    this.whenIdle('setPrecision');
+    this.native.setPrecision(amp, channelsLast);
+    return this;
+  }
+
+  /** The fp16 loss scale (GradScaler.get_scale()). */
+  get lossScale(): number {
+    return this.native.lossScale;
+  }
+
   /** Replaces fc with a fresh Linear(512, numClasses); every other layer keeps its values. */
   replaceFc(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
     const { init = 'default', seed } = options;

@@ -16,4 +16,9 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
+/** TF32 matmuls and convolutions on Ampere+ GPUs; off gives fp32-exact results. */
+export function setAllowTF32(allow: boolean): void {
+  native.setAllowTF32(allow);
+}
+
 export const torchVersion = native.runtime.torchVersion;

@@ -43,15 +43,19 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }
 
 // Moves a user batch to the model's device after checking its shape: images [N, 3, H, W] or,
-// for the head alone, backbone features [N, 512]; float32 either way.
-torch::Tensor CheckedInput(const torch::Tensor& input, const torch::Device& device, bool features = false) {
+// for the head alone, backbone features [N, 512]; float32 either way. To a GPU the batch goes
+// through pinned memory with a non-blocking copy; images follow the model's memory format.
+torch::Tensor CheckedInput(const torch::Tensor& input, const ModelState& state, bool features = false) {
   bool ok = input.scalar_type() == torch::kFloat32 &&
             (features ? input.dim() == 2 && input.size(1) == ResNet18Impl::kFeatures : input.dim() == 4 && input.size(1) == 3);
   if (!ok) {
     throw UserError(std::string(features ? "features must be float32 of shape [N, 512]" : "input must be float32 of shape [N, 3, H, W]") +
                     ", got " + DtypeName(input.scalar_type()) + " " + ShapeString(input.sizes()));
   }
-  return input.to(device);
+  torch::Device device = state.net->fc->weight.device();
+  torch::Tensor x = device.is_cuda() ? input.pin_memory().to(device, /*non_blocking=*/true) : input;
+  if (state.channelsLast && !features) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  return x;
 }
 
 torch::Tensor CheckedTarget(const torch::Tensor& target, int64_t batch, int64_t numClasses,
@@ -127,6 +131,8 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::To>("to"),
                          InstanceMethod<&ModelWrap::ReplaceFc>("replaceFc"),
                          InstanceMethod<&ModelWrap::SetRequiresGrad>("setRequiresGrad"),
+                         InstanceMethod<&ModelWrap::SetPrecision>("setPrecision"),
+                         InstanceAccessor<&ModelWrap::LossScale>("lossScale"),
                          InstanceMethod<&ModelWrap::Dispose>("dispose"),
                      });
 }
@@ -333,10 +339,11 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
       [state, input, training, output] {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
-        torch::Tensor x = CheckedInput(input.View(), net->fc->weight.device());
+        torch::Tensor x = CheckedInput(input.View(), *state);
         torch::NoGradGuard noGrad;
+        AutocastScope autocast(state->amp, x.device());
         net->train(training);
-        *output = net->forward(x).to(torch::kCPU);
+        *output = net->forward(x).to(torch::kCPU, torch::kFloat32);
       },
       [output](Napi::Env env) -> Napi::Value { return ToHostTensor(env, *output); },
       {info.This().As<Napi::Object>(), input.object});
@@ -353,10 +360,11 @@ Napi::Value ModelWrap::Features(const Napi::CallbackInfo& info) {
       [state, input, output] {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
-        torch::Tensor x = CheckedInput(input.View(), net->fc->weight.device());
+        torch::Tensor x = CheckedInput(input.View(), *state);
         torch::NoGradGuard noGrad;
+        AutocastScope autocast(state->amp, x.device());
         net->eval();
-        *output = net->features(x).to(torch::kCPU);
+        *output = net->features(x).to(torch::kCPU, torch::kFloat32);
       },
       [output](Napi::Env env) -> Napi::Value { return ToHostTensor(env, *output); },
       {info.This().As<Napi::Object>(), input.object});
@@ -383,7 +391,7 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
         torch::Device device = net->fc->weight.device();
-        torch::Tensor x = CheckedInput(input.View(), device, fromFeatures);
+        torch::Tensor x = CheckedInput(input.View(), *state, fromFeatures);
         torch::Tensor labels = CheckedTarget(target.View(), x.size(0), net->fc->options.out_features(), device);
         SetTrainingModes(*state);
         std::vector<torch::Tensor> buffers = net->buffers();
@@ -391,8 +399,12 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
         for (const auto& b : buffers) saved.push_back(b.clone());
         for (auto& p : net->parameters()) p.mutable_grad().reset();
 
-        torch::Tensor logits = fromFeatures ? net->fc(x) : net->forward(x);
-        torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+        torch::Tensor logits, loss;
+        {
+          AutocastScope autocast(state->amp, device);
+          logits = fromFeatures ? net->fc(x) : net->forward(x);
+          loss = torch::nn::functional::cross_entropy(logits, labels);
+        }
         result->loss = loss.item<double>();
         if (!std::isfinite(result->loss)) {
           torch::NoGradGuard noGrad;
@@ -400,8 +412,19 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
           throw UserError("the loss is " + std::to_string(result->loss) +
                           "; the model and optimizer were left as they were before this step");
         }
-        loss.backward();
-        sgd->step(options);
+        if (state->amp == Amp::kFloat16) {
+          // GradScaler's step: scaled backward, unscale, skip the step on inf/NaN, update.
+          state->scaler.scale(loss).backward();
+          std::vector<torch::Tensor> grads;
+          for (const auto& p : net->parameters()) {
+            if (p.grad().defined()) grads.push_back(p.grad());
+          }
+          if (state->scaler.unscale(grads)) sgd->step(options);
+          state->scaler.update();
+        } else {
+          loss.backward();
+          sgd->step(options);
+        }
         result->correct = logits.argmax(1).eq(labels).sum().item<int64_t>();
       },
       [this, sgdWrap, result](Napi::Env env) -> Napi::Value {
@@ -428,11 +451,12 @@ Napi::Value ModelWrap::EvalStep(const Napi::CallbackInfo& info) {
         std::lock_guard<std::mutex> lock(state->mutex);
         ResNet18& net = state->checked();
         torch::Device device = net->fc->weight.device();
-        torch::Tensor x = CheckedInput(input.View(), device, fromFeatures);
+        torch::Tensor x = CheckedInput(input.View(), *state, fromFeatures);
         torch::Tensor labels = CheckedTarget(target.View(), x.size(0), net->fc->options.out_features(), device);
         torch::NoGradGuard noGrad;
+        AutocastScope autocast(state->amp, device);
         net->eval();
-        torch::Tensor logits = fromFeatures ? net->fc(x) : net->forward(x);
+        torch::Tensor logits = (fromFeatures ? net->fc(x) : net->forward(x)).to(torch::kFloat32);
         *result = Score(logits, labels);
         if (withLogits) result->logits = logits.to(torch::kCPU);
       },
@@ -451,6 +475,8 @@ Napi::Value ModelWrap::To(const Napi::CallbackInfo& info) {
         torch::Device device = ParseDevice(name);
         std::lock_guard<std::mutex> lock(state->mutex);
         state->checked()->to(device);
+        // Fixed input sizes: let cuDNN pick the fastest convolution algorithms.
+        if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
       },
       [this](Napi::Env env) -> Napi::Value {
         updateMemory(env);
@@ -491,6 +517,32 @@ Napi::Value ModelWrap::SetRequiresGrad(const Napi::CallbackInfo& info) {
     return 0;
   });
   return env.Undefined();
+}
+
+// setPrecision(amp: 'none' | 'fp16' | 'bf16', channelsLast: boolean)
+Napi::Value ModelWrap::SetPrecision(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string amp = info[0].ToString();
+  bool channelsLast = info[1].ToBoolean();
+  withModelNow(env, [&](ResNet18& net) {
+    state_->amp = AmpFromName(amp);
+    state_->scaler = GradScaler();
+    if (channelsLast != state_->channelsLast) {
+      torch::NoGradGuard noGrad;
+      auto format = channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+      for (auto& p : net->parameters()) {
+        if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+      }
+      state_->channelsLast = channelsLast;
+    }
+    return 0;
+  });
+  return env.Undefined();
+}
+
+// The fp16 loss scale (GradScaler.get_scale()).
+Napi::Value ModelWrap::LossScale(const Napi::CallbackInfo& info) {
+  return withModelNow(info.Env(), [&](ResNet18&) { return Napi::Number::New(info.Env(), state_->scaler.currentScale()); });
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {

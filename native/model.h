@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "amp.h"
 #include "memory.h"
 #include "resnet.h"
 
@@ -16,6 +17,9 @@ struct ModelState {
   std::mutex mutex;  // one operation at a time; JS also queues them in order
   ResNet18 net{nullptr};
   bool bnTrainWhenFrozen = false;
+  Amp amp = Amp::kNone;
+  bool channelsLast = false;
+  GradScaler scaler;  // fp16 only
 
   ResNet18& checked();  // throws once disposed
 };
@@ -44,6 +48,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value ReplaceFc(const Napi::CallbackInfo& info);
   Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
+  Napi::Value SetPrecision(const Napi::CallbackInfo& info);
+  Napi::Value LossScale(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // Runs f with the model locked, on the JS thread; throws "busy" rather than blocking it.

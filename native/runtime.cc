@@ -30,4 +30,13 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SetAllowTF32(const Napi::CallbackInfo& info) {
+  bool allow = info[0].ToBoolean();
+  Guarded(info.Env(), [&] {
+    at::globalContext().setAllowTF32CuBLAS(allow);
+    at::globalContext().setAllowTF32CuDNN(allow);
+  });
+  return info.Env().Undefined();
+}
+
 }  // namespace finetorch

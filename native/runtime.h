@@ -9,5 +9,6 @@ Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info);
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value SetAllowTF32(const Napi::CallbackInfo& info);  // cuBLAS and cuDNN alike
 
 }  // namespace finetorch
