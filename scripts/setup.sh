@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up on a fresh Debian/Ubuntu machine, then the main job (the transfer-learning demo).
+# Set-up on a fresh Debian/Ubuntu machine, then the main job: the transfer-learning demo.
 # Each step that is already done is skipped. FINETORCH_SKIP_MAIN=1 stops after the set-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,4 @@ if [ ! -f "$stamp" ] || [ -n "$(find package.json package-lock.json CMakeLists.t
   touch "$stamp"
 fi
 
-[ "${FINETORCH_SKIP_MAIN:-0}" = 1 ] || node dist/scripts/main.js
+[ "${FINETORCH_SKIP_MAIN:-0}" = 1 ] || node dist/scripts/demo.js

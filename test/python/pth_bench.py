@@ -1,6 +1,7 @@
-"""Saves a seeded ResNet-18 state dict (zip and legacy format) into DIR and times torch.load on
-each file: prints JSON {torch, files: {format: path}, ms: {format: {load, weights_only}}} with the
-median of RUNS loads after one warm-up."""
+"""Saves a seeded ResNet-18 state dict (zip and legacy format) into DIR and times, on each file,
+torch.load alone and torch.load + load_state_dict into torchvision's resnet18: prints JSON
+{torch, files: {format: path}, ms: {format: {load, weights_only, into_model}}} with the median of
+RUNS loads after one warm-up."""
 import json
 import os
 import statistics
@@ -8,6 +9,7 @@ import sys
 import time
 
 import torch
+import torchvision
 
 from pth_fixtures import resnet18_state_dict
 
@@ -24,12 +26,14 @@ def median_ms(load, runs):
 
 def main(out_dir, runs):
     sd = resnet18_state_dict()
+    model = torchvision.models.resnet18()
     files, ms = {}, {}
     for fmt, zip_format in (('zip', True), ('legacy', False)):
         path = files[fmt] = os.path.join(out_dir, f'resnet18-{fmt}.pth')
         torch.save(sd, path, _use_new_zipfile_serialization=zip_format)
         ms[fmt] = {'load': median_ms(lambda: torch.load(path), runs),
-                   'weights_only': median_ms(lambda: torch.load(path, weights_only=True), runs)}
+                   'weights_only': median_ms(lambda: torch.load(path, weights_only=True), runs),
+                   'into_model': median_ms(lambda: model.load_state_dict(torch.load(path)), runs)}
     print(json.dumps({'torch': torch.__version__, 'files': files, 'ms': ms}))
 
 
