@@ -9,6 +9,8 @@ export { cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from '
 export { LRScheduler, scheduledLr } from './schedule';
 export type { Schedule } from './schedule';
 export { fineTune, linearProbe, evaluate, TrainingDivergedError } from './train';
+export * from './data';
+// The training loop's Batch (any input, Int32Array or BigInt64Array targets) over the loader's.
 export type { Batch, BatchSource, BatchEvent, EpochRecord, FineTuneOptions, LinearProbeOptions, LoopOptions } from './train';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint';
 export type { CheckpointInfo, TrainingState } from './checkpoint';

@@ -13,7 +13,7 @@ export function runPython(script: string, args: string[] = []): Promise<string> 
   const { python } = requirePythonWithTorch();
   return new Promise((resolve, reject) => {
     const child = spawn(python, [path.join(PYTHON_DIR, script), ...args], {
-      env: { ...process.env, PYTHONHASHSEED: '0', OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2' },
+      env: { ...process.env, PYTHONHASHSEED: '0' },
     });
     let out = '';
     let err = '';
