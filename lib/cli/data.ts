@@ -1,0 +1,75 @@
+// Where the CLI's images come from: a folder holding train/ and valid/ (or val/, test/) class
+// folders, or one folder of class folders split at random; and the transform on each side.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Dataset, ImageFolder, Subset, Transform, evalTransform, randomSplit, trainTransform } from '../data';
+
+const VALID_FOLDERS = ['valid', 'val', 'test'];
+
+/** torchvision's eval recipe scaled to the image size: resize to size*256/224, centre-crop size. */
+export function evalPipeline(imageSize: number): Transform {
+  const resized = Math.round((imageSize * 256) / 224);
+  // A square resize, as the d2l chapter and evalTransform's default do.
+  return evalTransform({ resize: [resized, resized], size: imageSize });
+}
+
+export function trainPipeline(imageSize: number): Transform {
+  return trainTransform({ size: imageSize });
+}
+
+function isDirectory(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** The train/ and valid/ (val/, test/) subfolders of `dir`, when it is laid out that way. */
+function splitFolders(dir: string): { train?: string; valid?: string } {
+  const train = path.join(dir, 'train');
+  const valid = VALID_FOLDERS.map((name) => path.join(dir, name)).find(isDirectory);
+  return { train: isDirectory(train) ? train : undefined, valid };
+}
+
+export interface TrainData {
+  classes: string[];
+  train: Dataset;
+  valid: Dataset;
+  /** Where each side came from, for the log. */
+  description: string;
+}
+
+export function trainData(dir: string, options: { imageSize: number; validSplit: number; seed: number }): TrainData {
+  const { imageSize, validSplit, seed } = options;
+  const folders = splitFolders(dir);
+  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize) });
+  if (folders.train && folders.valid) {
+    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize) });
+    checkSameClasses(train, valid);
+    return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
+  }
+  const [trainPart, validPart] = randomSplit(train, [1 - validSplit, validSplit], seed);
+  // The split picks indices; each side then sees the samples through its own transform.
+  return checked(train.classes, new Subset(train, trainPart.indices),
+    new Subset(train.withTransform(evalPipeline(imageSize)), validPart.indices),
+    `${train.length} images in ${train.root}, ${validPart.length} of them held out for validation (--valid-split ${validSplit}, --seed ${seed})`);
+}
+
+function checked(classes: string[], train: Dataset, valid: Dataset, description: string): TrainData {
+  if (train.length === 0) throw new Error(`no training images left: ${description}`);
+  if (valid.length === 0) throw new Error(`no validation images: ${description}; raise --valid-split or add images`);
+  return { classes, train, valid, description };
+}
+
+function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {
+  const missing = train.classes.filter((c) => !valid.classes.includes(c));
+  const extra = valid.classes.filter((c) => !train.classes.includes(c));
+  if (missing.length || extra.length) {
+    const parts = [missing.length && `missing ${missing.join(', ')}`, extra.length && `extra ${extra.join(', ')}`].filter(Boolean);
+    throw new Error(`the class folders of ${valid.root} differ from those of ${train.root}: ${parts.join('; ')}`);
+  }
+}
+
+/** The images `finetorch eval` scores: the valid/ (val/, test/) folder of a train/valid layout, else `dir`. */
+export function evalData(dir: string, imageSize: number): ImageFolder {
+  const folders = splitFolders(dir);
+  const root = folders.train && folders.valid ? folders.valid : dir;
+  return new ImageFolder(root, { transform: evalPipeline(imageSize) });
+}

@@ -1,0 +1,73 @@
+// finetorch inspect: what a .pth holds (container format, keys, dtypes, shapes, sizes, parameter
+// count), read by the TypeScript codec alone, so it works without LibTorch.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { pthFormat, readPth, stateDictFrom } from '../pth';
+import { elementSize, numel } from '../tensor';
+import { CommandSpec, Parsed } from './args';
+import { requireFile } from './files';
+import type { Command } from './main';
+import { table } from './table';
+
+const spec: CommandSpec = {
+  name: 'inspect',
+  usage: ['inspect [--json] FILE.pth'],
+  positionals: { min: 1, max: 1 },
+  options: {
+    json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+  },
+  notes: [
+    "A checkpoint's state dict is the one under 'model' or 'state_dict'. Parameters exclude BatchNorm's " +
+      'running statistics (running_mean, running_var, num_batches_tracked), counted as buffers.',
+    '--json prints {file, format, fileBytes, tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
+      'parameters, buffers, tensorBytes}.',
+  ],
+};
+
+const BUFFER = /(^|\.)(running_mean|running_var|num_batches_tracked)$/;
+
+async function run({ flags, positionals }: Parsed): Promise<number> {
+  const file = path.resolve(positionals[0]);
+  const json = flags.flag('json');
+  await requireFile(file, '.pth file');
+  const { format } = await pthFormat(file);
+  const stateDict = stateDictFrom(await readPth(file));
+  const tensors = [...stateDict].map(([key, t]) => ({
+    key, dtype: t.dtype, shape: t.shape, numel: numel(t.shape), bytes: numel(t.shape) * elementSize(t.dtype),
+  }));
+  const dtypes: Record<string, number> = {};
+  for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
+  const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
+  const result = {
+    file, format, fileBytes: (await fs.stat(file)).size, tensors, dtypes,
+    parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
+    buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
+    tensorBytes: sum(tensors, 'bytes'),
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write([
+    `${file}: ${format === 'zip' ? 'zip (torch.save since 1.6)' : 'legacy (torch.save before 1.6)'} format, ${bytes(result.fileBytes)}`,
+    `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
+      `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
+    '',
+    table([['key', 'dtype', 'shape', 'size'], ...tensors.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.bytes)])],
+      [false, false, false, true]),
+    '',
+  ].join('\n'));
+  return 0;
+}
+
+function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
+}
+
+export const command: Command = { spec, run };

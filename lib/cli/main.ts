@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// The finetorch command. Each command lives in its own module, loaded only when called (inspect
+// and --help never load LibTorch). Usage mistakes exit 2 with the synopsis; any other failure
+// exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack).
+import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
+
+export interface Command {
+  spec: CommandSpec;
+  /** Resolves to the exit code. */
+  run(args: Parsed): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  train: { summary: 'Fine-tune or linear-probe a ResNet-18 .pth on a folder of class folders.', load: () => import('./train') },
+  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
+  predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
+  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: finetorch <command> [options]',
+    '',
+    'Fine-tunes ImageNet-pretrained ResNet-18 on LibTorch.',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'finetorch <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+function fail(command: string, err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`finetorch${command ? ` ${command}` : ''}: error: ${message.split('\n')[0]}\n`);
+  if (process.env.FINETORCH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(mainHelp());
+    return 0;
+  }
+  const entry = name === undefined ? undefined : COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`${name === undefined ? 'finetorch: missing command' : `finetorch: unknown command '${name}'`}\n${mainHelp()}`);
+    return 2;
+  }
+  let command: Command;
+  try {
+    command = (await entry.load()).command;
+  } catch (err) {
+    return fail(name, err);
+  }
+  try {
+    const args = parseCommand(command.spec, rest);
+    if (args.help) {
+      process.stdout.write(helpText(command.spec, entry.summary));
+      return 0;
+    }
+    return await command.run(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) return fail(name, err);
+    process.stderr.write(`finetorch ${name}: ${err.message}\n${usageText(command.spec)}\nRun 'finetorch ${name} --help' for all options.\n`);
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  // A failure outside the awaited chain (an emitter's error event) still ends in one line, not a dump.
+  process.on('uncaughtException', (err) => process.exit(fail(process.argv[2] ?? '', err)));
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

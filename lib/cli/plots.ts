@@ -1,0 +1,193 @@
+// Pictures of a run, as SVG written here (no plotting dependency) and PNG rendered from the same
+// SVG by sharp: per-epoch curves (train vs valid) and the confusion matrix.
+
+export interface Series {
+  name: string;
+  color: string;
+  /** [x, y]; points with a null y are left out. */
+  points: [number, number | null][];
+}
+
+export interface LineChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  /** Fixed y range (accuracy: [0, 1]); otherwise 0 up to a round number above the data. */
+  yDomain?: [number, number];
+  yFormat?: (value: number) => string;
+}
+
+const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+export const COLORS = { train: '#1f77b4', valid: '#ff7f0e' };
+
+export async function renderPng(svg: string): Promise<Buffer> {
+  // Loaded on first use: train's flag checks import this module and should not wait for libvips.
+  const { default: sharp } = await import('sharp');
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
+}
+
+/** 1, 2 or 5 times a power of ten, at least `raw`. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / power;
+  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+}
+
+function ticks(lo: number, hi: number, step: number): number[] {
+  const out: number[] = [];
+  // Rounding keeps 0.1 + 0.2 from becoming a tick label of 0.30000000000000004.
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function decimalsFor(step: number): number {
+  return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+}
+
+/** A tick value with as many decimals as the step needs; large ones as 250k, 5M (a diverging loss). */
+function tickLabel(value: number, step: number): string {
+  for (const [size, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) {
+    if (step >= size && Math.abs(value) >= size) return `${Number((value / size).toPrecision(6))}${suffix}`;
+  }
+  return value.toFixed(decimalsFor(step));
+}
+
+function svgDocument(width: number, height: number, body: string[]): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+function text(x: number, y: number, content: string, attrs = ''): string {
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}"${attrs ? ` ${attrs}` : ''}>${escapeXml(content)}</text>`;
+}
+
+/** A line chart with axes, ticks, grid, axis labels, a legend and a title. */
+export function lineChart(chart: LineChart): string {
+  const width = 640;
+  const height = 400;
+  const m = { left: 70, right: 24, top: 60, bottom: 56 };
+  const pw = width - m.left - m.right;
+  const ph = height - m.top - m.bottom;
+
+  const xs = chart.series.flatMap((s) => s.points.map(([x]) => x));
+  const ys = chart.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y): y is number => y !== null && Number.isFinite(y));
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  if (!(x1 > x0)) [x0, x1] = [(Number.isFinite(x0) ? x0 : 1) - 0.5, (Number.isFinite(x0) ? x0 : 1) + 0.5];
+  const xStep = Math.max(1, niceStep((x1 - x0) / 8));
+
+  let [y0, y1] = chart.yDomain ?? [Math.min(0, ...ys), Math.max(0, ...ys)];
+  if (!(y1 > y0)) y1 = y0 + 1;
+  const yStep = niceStep((y1 - y0) / 5);
+  if (!chart.yDomain) y1 = Math.ceil(y1 / yStep - 1e-9) * yStep;
+  const yFormat = chart.yFormat ?? ((v: number) => tickLabel(v, yStep));
+
+  const px = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
+  const py = (y: number) => m.top + ph - ((y - y0) / (y1 - y0)) * ph;
+  const body: string[] = [text(width / 2, 26, chart.title, 'text-anchor="middle" font-size="16" font-weight="bold"')];
+
+  for (const y of ticks(y0, y1, yStep)) {
+    body.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${py(y).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#e4e4e4"/>`);
+    body.push(text(m.left - 8, py(y) + 4, yFormat(y), 'text-anchor="end"'));
+  }
+  for (const x of ticks(x0, x1, xStep)) {
+    body.push(`<line x1="${px(x).toFixed(1)}" x2="${px(x).toFixed(1)}" y1="${m.top + ph}" y2="${m.top + ph + 5}" stroke="#333"/>`);
+    body.push(text(px(x), m.top + ph + 19, String(x), 'text-anchor="middle"'));
+  }
+  body.push(`<path d="M${m.left},${m.top} V${m.top + ph} H${m.left + pw}" fill="none" stroke="#333"/>`);
+  body.push(text(m.left + pw / 2, height - 12, chart.xLabel, 'text-anchor="middle" font-size="13"'));
+  body.push(text(18, m.top + ph / 2, chart.yLabel, `text-anchor="middle" font-size="13" transform="rotate(-90 18 ${m.top + ph / 2})"`));
+
+  for (const s of chart.series) {
+    const pts = s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]));
+    if (pts.length > 1) {
+      body.push(`<polyline points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    }
+    for (const [x, y] of pts) body.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+  }
+
+  // The legend sits in the top margin, right-aligned, where no curve can run under it.
+  let lx = m.left + pw;
+  for (const s of [...chart.series].reverse()) {
+    lx -= 30 + s.name.length * 7.5;
+    body.push(`<line x1="${lx}" x2="${lx + 20}" y1="${m.top - 14}" y2="${m.top - 14}" stroke="${s.color}" stroke-width="2"/>`);
+    body.push(`<circle cx="${lx + 10}" cy="${m.top - 14}" r="3" fill="${s.color}"/>`);
+    body.push(text(lx + 25, m.top - 10, s.name));
+  }
+  return svgDocument(width, height, body);
+}
+
+/** White to dark blue. */
+function shade(fraction: number): string {
+  const [from, to] = [[247, 251, 255], [8, 48, 107]];
+  return `rgb(${from.map((c, i) => Math.round(c + (to[i] - c) * fraction)).join(',')})`;
+}
+
+function shorten(name: string, max: number): string {
+  return name.length <= max ? name : `${name.slice(0, max - 1)}…`;
+}
+
+/**
+ * The confusion matrix as a heat map: rows are true classes, columns predictions, each cell
+ * shaded by its share of the row (so rare classes read as clearly as common ones), counts written in.
+ */
+export function confusionChart(title: string, classes: readonly string[], matrix: readonly (readonly number[])[]): string {
+  const n = classes.length;
+  const cell = Math.max(6, Math.min(48, Math.round(420 / n)));
+  const showLabels = cell >= 10;
+  const labels = classes.map((c) => shorten(c, 18));
+  const labelWidth = showLabels ? Math.max(...labels.map((l) => l.length)) * 7 + 10 : 0;
+  const size = n * cell;
+  const m = { left: 36 + labelWidth, top: 56, right: 90, bottom: 44 + labelWidth * 0.75 };
+  const natural = m.left + size + m.right;
+  const width = Math.max(natural, title.length * 9 + 40);
+  m.left += (width - natural) / 2; // centred under a title wider than the matrix
+  const height = m.top + size + m.bottom;
+  const body: string[] = [
+    text(width / 2, 26, title, 'text-anchor="middle" font-size="16" font-weight="bold"'),
+    '<defs><linearGradient id="scale" x1="0" y1="1" x2="0" y2="0">' +
+      `<stop offset="0" stop-color="${shade(0)}"/><stop offset="1" stop-color="${shade(1)}"/></linearGradient></defs>`,
+  ];
+
+  matrix.forEach((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((count, j) => {
+      const fraction = total ? count / total : 0;
+      const [x, y] = [m.left + j * cell, m.top + i * cell];
+      body.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${shade(fraction)}" stroke="#ccc" stroke-width="0.5"/>`);
+      if (cell >= 20) {
+        body.push(text(x + cell / 2, y + cell / 2 + 4, String(count),
+          `text-anchor="middle" font-size="${Math.min(13, cell / 2.5).toFixed(0)}" fill="${fraction > 0.5 ? 'white' : '#222'}"`));
+      }
+    });
+  });
+  body.push(`<rect x="${m.left}" y="${m.top}" width="${size}" height="${size}" fill="none" stroke="#333"/>`);
+
+  if (showLabels) {
+    labels.forEach((label, i) => {
+      const c = m.left + i * cell + cell / 2;
+      body.push(text(m.left - 6, m.top + i * cell + cell / 2 + 4, label, 'text-anchor="end"'));
+      body.push(text(c, m.top + size + 12, label, `text-anchor="end" transform="rotate(-45 ${c} ${m.top + size + 12})"`));
+    });
+  }
+  body.push(text(m.left + size / 2, height - 10, 'predicted class', 'text-anchor="middle" font-size="13"'));
+  const tx = m.left - labelWidth - 20;
+  body.push(text(tx, m.top + size / 2, 'true class', `text-anchor="middle" font-size="13" transform="rotate(-90 ${tx} ${m.top + size / 2})"`));
+
+  // Colour scale: what a shade means.
+  const bx = m.left + size + 24;
+  const bh = Math.max(size, 120);
+  body.push(`<rect x="${bx}" y="${m.top}" width="14" height="${bh}" fill="url(#scale)" stroke="#333" stroke-width="0.5"/>`);
+  for (const f of [0, 0.5, 1]) body.push(text(bx + 20, m.top + bh * (1 - f) + 4, `${f * 100}%`));
+  body.push(text(bx, m.top - 8, 'row share'));
+  return svgDocument(width, Math.max(height, m.top + bh + 20), body);
+}

@@ -1,0 +1,299 @@
+// The finetorch command end to end, run as a child process on a tiny image folder: train, resume,
+// Ctrl-C, eval, predict, inspect, help and the exit codes of mistakes.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { loadPth, readPth, ResNet18, savePth } from '../lib';
+import { tempDir } from './helpers/python';
+
+const MAIN = path.resolve(__dirname, '..', 'lib', 'cli', 'main.js');
+const COLORS: Record<string, [number, number, number]> = { blue: [40, 60, 200], green: [40, 180, 60], red: [200, 40, 40] };
+const PER_CLASS = 6;
+const FAST = ['--image-size', '32', '--batch-size', '4'];
+const METRIC_FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'validLoss', 'validAcc', 'imagesPerSec', 'seconds', 'lr'];
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI; `onStderr` may act on the running process (send it a signal). */
+function cli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, FINETORCH_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, (signal) => child.kill(signal));
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Solid colours with noise, so that classes are learnable but images differ. */
+async function makeImageFolder(root: string, names: string[] = Object.keys(COLORS), files = [...Array(PER_CLASS).keys()]): Promise<void> {
+  let seed = 1;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (const name of names) {
+    fs.mkdirSync(path.join(root, name), { recursive: true });
+    for (const k of files) {
+      const pixels = Buffer.alloc(40 * 40 * 3);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = Math.max(0, Math.min(255, COLORS[name][i % 3] + Math.round((random() - 0.5) * 80)));
+      await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(root, name, `${k}.png`));
+    }
+  }
+}
+
+function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m);
+}
+
+describe('finetorch CLI', () => {
+  const tmp = tempDir('finetorch-cli-');
+  const data = path.join(tmp.dir, 'data');
+  const start = path.join(tmp.dir, 'start.pth');
+  const out = path.join(tmp.dir, 'out');
+  let firstRun: Record<string, unknown>[];
+
+  before(async () => {
+    await makeImageFolder(data);
+    const net = await ResNet18.create({ numClasses: 1000, seed: 1 });
+    await savePth(start, await net.stateDict());
+    net.dispose();
+  });
+  after(() => tmp.cleanup());
+
+  it('--help on the command and on each subcommand exits 0 with the usage on stdout', async () => {
+    const main = await cli(['--help']);
+    assert.equal(main.code, 0);
+    const names = ['train', 'eval', 'predict', 'inspect'];
+    const helps = await Promise.all(names.map((name) => cli([name, '--help'])));
+    for (const [i, name] of names.entries()) {
+      assert.match(main.stdout, new RegExp(`^  ${name} `, 'm'));
+      const r = helps[i];
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^usage: finetorch ${name}`));
+      assert.match(r.stdout, /--json/);
+    }
+  });
+
+  it('an unknown flag, a bad value, a missing argument or command exits 2 with the usage on stderr', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', data, '--weights', start, '--out', out, '--bogus'], /Unknown option '--bogus'/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--lr', 'fast'], /--lr must be a number/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'full'], /--mode must be one of finetune, linear-probe/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be a number between 0 and 1/],
+      [['train', '--data', data, '--out', out], /--weights is required/],
+      [['predict', '--weights', start, '--top-k', '0', 'x.png'], /--top-k must be an integer of at least 1/],
+      [['predict', '--weights', start], /missing argument/],
+      [['inspect', start, start], /unexpected argument/],
+      [['eval', '--weights', start, '--data', data, '--device', 'tpu'], /--device must be cpu, cuda or cuda:N/],
+    ];
+    // Each child loads LibTorch before it parses: run them side by side.
+    const results = await Promise.all(cases.map(([args]) => cli(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i];
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, new RegExp(`usage: finetorch ${args[0]}`));
+      assert.equal(r.stdout, '');
+    }
+    for (const args of [[], ['frobnicate']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /usage: finetorch <command>/);
+    }
+  });
+
+  it('a missing or corrupt file exits 1 with one line naming it', async () => {
+    const missing = path.join(tmp.dir, 'missing.pth');
+    assertOneLineError(await cli(['train', '--data', data, '--weights', missing, '--out', out, ...FAST]), 1, new RegExp(`weights file ${missing} does not exist`));
+    assertOneLineError(await cli(['eval', '--weights', missing, '--data', data]), 1, /missing\.pth does not exist/);
+    const corrupt = path.join(tmp.dir, 'corrupt.pth');
+    fs.writeFileSync(corrupt, fs.readFileSync(start).subarray(0, 5000));
+    assertOneLineError(await cli(['inspect', corrupt]), 1, /corrupt\.pth: /);
+    assertOneLineError(await cli(['predict', '--weights', corrupt, path.join(data, 'red', '0.png')]), 1, /corrupt\.pth: /);
+    assertOneLineError(await cli(['eval', '--weights', start, '--data', path.join(tmp.dir, 'nowhere')]), 1, /nowhere does not exist/);
+    assertOneLineError(await cli(['train', '--resume', path.join(tmp.dir, 'nowhere')]), 1, /checkpoint .*nowhere.checkpoint\.pth does not exist/);
+    assert.equal(fs.existsSync(out), false, 'failed runs write nothing');
+  });
+
+  it('train: 2 epochs write metrics, weights, checkpoint, classes and pictures, and a JSON summary', async () => {
+    const r = await cli(['train', '--data', data, '--weights', start, '--out', out, '--epochs', '2', '--seed', '3', ...FAST, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    // Not a terminal: one plain line per epoch, no bar redraws.
+    assert.deepEqual(r.stderr.match(/^epoch \d+\/2 .*$/gm)?.map((l) => l.split(' ')[1]), ['1/2', '2/2']);
+    assert.doesNotMatch(r.stderr, /\r/);
+    assert.match(r.stderr, /fc replaced: Linear\(in_features=512, out_features=1000, bias=True\) -> Linear\(in_features=512, out_features=3/);
+
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.out, out);
+    assert.equal(summary.mode, 'finetune');
+    assert.deepEqual(summary.classes, ['blue', 'green', 'red']);
+    assert.equal(summary.epochs, 2);
+    assert.ok([1, 2].includes(summary.best.epoch));
+    assert.equal(summary.best.file, path.join(out, 'best.pth'));
+    assert.deepEqual(Object.keys(summary.last), METRIC_FIELDS);
+    assert.equal(summary.validation.matrix.length, 3);
+    assert.equal(summary.validation.matrix.flat().reduce((a: number, b: number) => a + b, 0), summary.validation.count);
+
+    const csv = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], METRIC_FIELDS.join(','));
+    assert.equal(csv.length, 3);
+    firstRun = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    assert.deepEqual(firstRun.map((row) => row.epoch), [1, 2]);
+    for (const row of firstRun) {
+      assert.deepEqual(Object.keys(row), METRIC_FIELDS);
+      for (const field of METRIC_FIELDS) assert.equal(typeof row[field], 'number', field);
+    }
+    assert.deepEqual(csv[1].split(',').map(Number), METRIC_FIELDS.map((f) => firstRun[0][f]));
+
+    for (const name of ['best.pth', 'last.pth']) {
+      const weights = await loadPth(path.join(out, name));
+      assert.deepEqual(weights.get('fc.weight')?.shape, [3, 512], name);
+      assert.equal(weights.size, 122, name);
+    }
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'classes.json'), 'utf8')), ['blue', 'green', 'red']);
+    assert.equal((await readPth(path.join(out, 'checkpoint.pth')) as Map<string, unknown>).get('epoch'), 2);
+    for (const [name, title] of [['loss', 'Loss per epoch'], ['accuracy', 'Accuracy per epoch'], ['confusion', 'Validation confusion matrix']]) {
+      const svg = fs.readFileSync(path.join(out, `${name}.svg`), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg, /<\/svg>\n$/);
+      assert.ok(svg.includes(title), `${name}.svg has its title`);
+      const png = fs.readFileSync(path.join(out, `${name}.png`));
+      assert.deepEqual(png.subarray(0, 8), PNG_MAGIC, `${name}.png`);
+      const meta = await sharp(png).metadata();
+      assert.ok(meta.width! >= 300 && meta.height! >= 200, `${name}.png is ${meta.width}x${meta.height}`);
+    }
+    assert.match(fs.readFileSync(path.join(out, 'loss.svg'), 'utf8'), />train<\/text>[\s\S]*>valid<\/text>|>valid<\/text>[\s\S]*>train<\/text>/);
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+  });
+
+  it('train --resume continues from the checkpoint to epoch 3 with the settings of run.json', async () => {
+    const r = await cli(['train', '--resume', out, '--epochs', '3', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`resuming from ${path.join(out, 'checkpoint.pth')} after epoch 2`));
+    assert.deepEqual(r.stderr.match(/^epoch \d+\/3 /gm), ['epoch 3/3 ']);
+    const rows: Record<string, unknown>[] = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    assert.deepEqual(rows.map((row) => row.epoch), [1, 2, 3]);
+    assert.deepEqual(rows.slice(0, 2), firstRun, 'the first two epochs are kept, not retrained');
+    assert.equal(fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n').length, 4);
+    assert.equal(JSON.parse(r.stdout).epochs, 3);
+    assert.equal((await readPth(path.join(out, 'checkpoint.pth')) as Map<string, unknown>).get('epoch'), 3);
+  });
+
+  it('eval --json: accuracy, per-class accuracy and the confusion matrix, classes from classes.json', async () => {
+    const r = await cli(['eval', '--weights', path.join(out, 'last.pth'), '--data', data, '--image-size', '32', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.classesFrom, 'classes.json');
+    assert.equal(result.count, 3 * PER_CLASS);
+    assert.deepEqual(result.classes, ['blue', 'green', 'red']);
+    assert.deepEqual(result.perClass.map((c: { class: string; count: number }) => [c.class, c.count]), [['blue', 6], ['green', 6], ['red', 6]]);
+    assert.deepEqual(result.matrix.map((row: number[]) => row.reduce((a, b) => a + b, 0)), [6, 6, 6]);
+    const correct = result.matrix.reduce((sum: number, row: number[], i: number) => sum + row[i], 0);
+    assert.equal(result.accuracy, correct / 18);
+    assert.ok(Number.isFinite(result.loss));
+
+    // A folder holding only some of the model's classes is matched by name.
+    const some = path.join(tmp.dir, 'some');
+    await makeImageFolder(some, ['red'], [0, 1]);
+    const partial = JSON.parse((await cli(['eval', '--weights', path.join(out, 'last.pth'), '--data', some, '--image-size', '32', '--json'])).stdout);
+    assert.deepEqual(partial.perClass.map((c: { count: number }) => c.count), [0, 0, 2]);
+    assert.equal(partial.perClass[0].accuracy, null);
+
+    const text = await cli(['eval', '--weights', path.join(out, 'last.pth'), '--data', data, '--image-size', '32']);
+    assert.match(text.stdout, /accuracy \d+\.\d% \(18 images\)/);
+    assert.match(text.stdout, /confusion matrix/);
+  });
+
+  it('predict --json: top-k classes by name with softmax probabilities', async () => {
+    const images = [path.join(data, 'red', '0.png'), path.join(data, 'blue', '1.png')];
+    const r = await cli(['predict', '--weights', path.join(out, 'best.pth'), '--top-k', '2', '--image-size', '32', '--json', ...images]);
+    assert.equal(r.code, 0, r.stderr);
+    const { weights, results } = JSON.parse(r.stdout);
+    assert.equal(weights, path.join(out, 'best.pth'));
+    assert.deepEqual(results.map((x: { image: string }) => x.image), images);
+    for (const { top } of results) {
+      assert.equal(top.length, 2);
+      assert.ok(top[0].probability >= top[1].probability);
+      assert.ok(top[0].probability + top[1].probability <= 1 + 1e-9);
+      for (const p of top) assert.equal(p.class, ['blue', 'green', 'red'][p.index]);
+    }
+    // Without classes.json, classes are named by index.
+    const bare = JSON.parse((await cli(['predict', '--weights', start, '--top-k', '3', '--image-size', '32', '--json', images[0]])).stdout);
+    assert.equal(bare.results[0].top.length, 3);
+    assert.equal(bare.results[0].top[0].class, String(bare.results[0].top[0].index));
+  });
+
+  it('inspect --json: format, keys, dtypes, shapes, sizes and parameter count', async () => {
+    const r = await cli(['inspect', start, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout);
+    assert.equal(info.format, 'zip');
+    assert.equal(info.fileBytes, fs.statSync(start).size);
+    assert.equal(info.tensors.length, 122);
+    assert.deepEqual(info.tensors[0], { key: 'conv1.weight', dtype: 'float32', shape: [64, 3, 7, 7], numel: 9408, bytes: 37632 });
+    assert.deepEqual(info.dtypes, { float32: 102, int64: 20 });
+    assert.equal(info.parameters, 11689512); // torchvision's resnet18
+    assert.equal(info.buffers, 9620);
+    // A checkpoint shows the model it holds.
+    const checkpoint = JSON.parse((await cli(['inspect', '--json', path.join(out, 'checkpoint.pth')])).stdout);
+    assert.equal(checkpoint.parameters, 11689512 - 1000 * 513 + 3 * 513);
+    const text = await cli(['inspect', start]);
+    assert.match(text.stdout, /zip .*format/);
+    assert.match(text.stdout, /11,689,512 parameters/);
+  });
+
+  it('linear-probe on a train/ + valid/ layout, starting from a finetorch model, keeps its fc', async () => {
+    const layout = path.join(tmp.dir, 'layout');
+    await makeImageFolder(path.join(layout, 'train'), undefined, [0, 1, 2, 3]);
+    await makeImageFolder(path.join(layout, 'valid'), undefined, [4, 5]);
+    const probe = path.join(tmp.dir, 'probe');
+    const r = await cli(['train', '--data', layout, '--weights', path.join(out, 'best.pth'), '--out', probe,
+      '--mode', 'linear-probe', '--epochs', '1', ...FAST, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /12 training images in .*train, 6 validation images in .*valid/);
+    assert.match(r.stderr, /fc kept/);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.mode, 'linear-probe');
+    assert.equal(summary.validation.count, 6);
+  });
+
+  it('Ctrl-C exits 130 with the files of the last finished epoch; --resume continues from there', async () => {
+    const run = path.join(tmp.dir, 'interrupted');
+    let sent = false;
+    const r = await cli(['train', '--data', data, '--weights', start, '--out', run, '--epochs', '50', ...FAST], (stderr, kill) => {
+      if (!sent && /^epoch 1\/50 /m.test(stderr)) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: stopped\. .* holds epoch \d+; continue with: finetorch train --resume /);
+    const rows: { epoch: number }[] = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+    const saved = await readPth(path.join(run, 'checkpoint.pth')) as Map<string, unknown>;
+    assert.ok(rows.length >= 1);
+    assert.equal(saved.get('epoch'), rows.length, 'checkpoint and metrics describe the same epoch');
+    assert.equal(fs.readFileSync(path.join(run, 'metrics.csv'), 'utf8').trim().split('\n').length, rows.length + 1);
+    await loadPth(path.join(run, 'last.pth'));
+    assert.deepEqual(fs.readdirSync(run).filter((f) => f.endsWith('.tmp')), []);
+
+    const resumed = await cli(['train', '--resume', run, '--epochs', String(rows.length + 1), '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const after: { epoch: number }[] = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
+    assert.deepEqual(after.map((row) => row.epoch), [...rows.map((row) => row.epoch), rows.length + 1]);
+  });
+});
