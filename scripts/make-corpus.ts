@@ -21,6 +21,8 @@ export interface CorpusOptions {
   concurrency?: number;
 }
 
+const SVG_SIDE = 800;
+
 export const BENCH_DIR = path.resolve(__dirname, '..', '..', '.bench');
 
 /** Creates the corpus (unless already there) and returns its root folder. */
@@ -60,15 +62,35 @@ export async function renderPhoto(width: number, height: number, rng: Rng, noise
       shapes.push(`<path d="M${r() * width},${r() * height} Q${r() * width},${r() * height} ${r() * width},${r() * height}" stroke="${colour()}" stroke-width="${1 + r() * 8}" fill="none"/>`);
     }
   }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+  // Big pictures: draw at most SVG_SIDE px wide and enlarge (librsvg's turbulence filter is slow);
+  // the sensor noise below still comes at full resolution.
+  const scale = Math.min(1, SVG_SIDE / Math.max(width, height));
+  const [drawWidth, drawHeight] = [Math.round(width * scale), Math.round(height * scale)];
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${drawWidth}" height="${drawHeight}" viewBox="0 0 ${width} ${height}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="${r()}" y2="1"><stop offset="0" stop-color="${colour()}"/><stop offset="1" stop-color="${colour()}"/></linearGradient>
 <filter id="t" x="0" y="0" width="100%" height="100%"><feTurbulence type="fractalNoise" baseFrequency="${0.05 + r() * 0.4}" numOctaves="3" seed="${noiseSeed % 10000}"/><feColorMatrix type="saturate" values="0"/></filter></defs>
 <rect width="100%" height="100%" fill="url(#g)"/>${shapes.join('')}<rect width="100%" height="100%" filter="url(#t)" opacity="0.35" style="mix-blend-mode:overlay"/></svg>`;
-  const base = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  // Gaussian sensor noise, slightly blurred as a camera's would be.
-  const noise = await sharp({ create: { width, height, channels: 3, background: 'gray', noise: { type: 'gaussian', mean: 128, sigma: 18 } } })
-    .blur(0.5).png({ compressionLevel: 0 }).toBuffer();
-  return sharp(base.data, { raw: base.info }).composite([{ input: noise, blend: 'overlay' }]);
+  let base = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  if (scale < 1) {
+    // From raw pixels: resizing the SVG input itself would re-render it at full size.
+    base = await sharp(base.data, { raw: rawInfo(base.info) }).resize(width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  }
+  // Sensor-like noise, slightly blurred as a camera's would be (seeded, unlike sharp's own noise).
+  const noise = await sharp(sensorNoise(width * height * 3, mulberry32(noiseSeed)), { raw: { width, height, channels: 3 } })
+    .blur(0.5).raw().toBuffer();
+  return sharp(base.data, { raw: rawInfo(base.info) }).composite([{ input: noise, raw: { width, height, channels: 3 }, blend: 'overlay' }]);
+}
+
+/** Approximately Gaussian bytes around 128 (sigma 18): a sum of four uniforms, rescaled. */
+function sensorNoise(length: number, rng: Rng): Uint8Array {
+  const out = new Uint8Array(length);
+  const sigma = 18 / Math.sqrt(4 / 12);
+  for (let i = 0; i < length; i++) out[i] = 128 + (rng.next() + rng.next() + rng.next() + rng.next() - 2) * sigma;
+  return out;
+}
+
+function rawInfo(info: sharp.OutputInfo): sharp.CreateRaw {
+  return { width: info.width, height: info.height, channels: info.channels as 3 };
 }
 
 if (require.main === module) {

@@ -1,8 +1,10 @@
-// IDX files (MNIST, Fashion-MNIST; gzipped or not) as data sets. Images stay as 8-bit gray in
-// memory and go to sharp as raw pixels: no encode/decode round trip for 28x28 digits.
+// IDX files (MNIST, Fashion-MNIST; gzipped or not) as data sets. On first use the gray images
+// become RGB in one sharp call for the whole file; after that a 28x28 sample without resizing
+// costs no decode at all, and one with resizing goes to sharp as raw pixels.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
 import { ImageDataset, ImageDatasetOptions } from './dataset';
@@ -56,7 +58,8 @@ export class IdxDataset extends ImageDataset {
   readonly indices: Int32Array;
   readonly imageHeight: number;
   readonly imageWidth: number;
-  private readonly pixels: Uint8Array;
+  private readonly gray: Uint8Array;
+  private rgb?: Promise<Uint8Array>;
 
   constructor(imagesFile: string, labelsFile: string, options: IdxDatasetOptions = {}) {
     super(options);
@@ -67,7 +70,7 @@ export class IdxDataset extends ImageDataset {
       throw new DatasetError(`${labelsFile}: expected ${images.shape[0]} labels, got shape [${labels.shape.join(', ')}]`);
     }
     [, this.imageHeight, this.imageWidth] = images.shape;
-    this.pixels = images.data;
+    this.gray = images.data;
     const numClasses = options.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
     const kept = options.classes ?? Array.from({ length: numClasses }, (_, i) => i);
     const relabel = new Map(kept.map((label, i) => [label, i]));
@@ -89,10 +92,14 @@ export class IdxDataset extends ImageDataset {
     return this.targets[index];
   }
 
-  protected source(index: number): ImageSource {
-    const size = this.imageHeight * this.imageWidth;
+  protected async source(index: number): Promise<ImageSource> {
+    // All images stacked are one tall gray image: one conversion for the file.
+    const { imageWidth: width, imageHeight: height } = this;
+    this.rgb ??= sharp(this.gray, { raw: { width, height: height * (this.gray.length / (width * height)), channels: 1 }, limitInputPixels: false })
+      .toColourspace('srgb').raw().toBuffer().then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    const size = width * height * 3;
     const offset = this.indices[index] * size;
-    return { data: this.pixels.subarray(offset, offset + size), width: this.imageWidth, height: this.imageHeight, channels: 1 };
+    return { data: (await this.rgb).subarray(offset, offset + size), width, height, channels: 3 };
   }
 }
 

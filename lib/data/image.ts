@@ -71,6 +71,8 @@ export async function imageInfo(source: ImageSource, options: DecodeOptions = {}
 
 /** Decodes `source` through `view` into 8-bit RGB. `info` is imageInfo(source). */
 export async function render(source: ImageSource, view: View, info: ImageInfo, options: DecodeOptions = {}): Promise<RgbImage> {
+  // RGB pixels in memory that the transform leaves alone need no pipeline at all.
+  if (typeof source !== 'string' && source.channels === 3 && view.isIdentity()) return source;
   const plan = info.shrinksOnLoad ? forShrinkOnLoad(view) : view;
   const upscales = plan.resized.width > plan.pre.width || plan.resized.height > plan.pre.height;
   try {

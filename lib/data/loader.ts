@@ -60,9 +60,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly onError: 'throw' | 'skip';
   readonly reuseBuffers: boolean;
   readonly cache: PixelCache | undefined;
-  /** Samples skipped by onError: 'skip' so far. */
-  skipped = 0;
   private epoch = 0;
+  private skips = 0;
 
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
     this.dataset = dataset;
@@ -75,6 +74,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.onError = options.onError ?? 'throw';
     this.reuseBuffers = options.reuseBuffers ?? false;
     this.cache = options.cache ? new PixelCache(options.cache) : undefined;
+  }
+
+  /** Samples skipped by onError: 'skip' so far. */
+  get skipped(): number {
+    return this.skips;
   }
 
   /** Number of batches in an epoch (before any skipped samples). */
@@ -148,7 +152,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       return { sample };
     } catch (error) {
       if (this.onError === 'skip' && error instanceof ImageDecodeError) {
-        this.skipped++;
+        this.skips++;
         process.emitWarning(`skipped sample ${index}: ${error.message}`, { code: 'FINETORCH_BAD_IMAGE' });
         return { skipped: true };
       }
