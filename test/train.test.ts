@@ -8,39 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { Batch, fineTune, linearProbe, loadPth, ResNet18, saveCheckpoint, SGD } from '../lib';
 import { HostTensor } from '../lib/tensor';
 import { assertClose } from './helpers/compare';
-import { readFloat32, runPython, tempDir } from './helpers/python';
-
-const BATCHES = 10;
-const BATCH = 8;
-const SIZE = 32;
-
-function readBatches(dir: string): Batch[] {
-  const x = readFloat32(path.join(dir, 'input.f32'));
-  const yBuf = fs.readFileSync(path.join(dir, 'target.i32'));
-  const y = new Int32Array(yBuf.buffer, yBuf.byteOffset, yBuf.byteLength / 4);
-  const per = BATCH * 3 * SIZE * SIZE;
-  return Array.from({ length: BATCHES }, (_, i) => ({
-    input: { dtype: 'float32', shape: [BATCH, 3, SIZE, SIZE], data: x.slice(i * per, (i + 1) * per) } as HostTensor,
-    target: y.slice(i * BATCH, (i + 1) * BATCH),
-  }));
-}
-
-/** The chapter's optimizer, transcribed from its Python as the issue asks. */
-function chapterSgd(net: ResNet18, extra: { momentum?: number; nesterov?: boolean } = {}): SGD {
-  const lr = 0.01;
-  return new SGD([{ params: net.parameters({ exclude: ['fc'] }) },
-                  { params: net.fc.parameters(), lr: lr * 10 }],
-                 { lr, weightDecay: 0.001, ...extra });
-}
-
-function assertStateClose(actual: Map<string, HostTensor>, expected: Map<string, HostTensor>, tolerance: number): void {
-  assert.deepEqual([...actual.keys()], [...expected.keys()]);
-  for (const [name, t] of expected) {
-    const a = actual.get(name)!;
-    if (t.dtype === 'int64') assert.deepEqual(a.data, t.data, name);
-    else assertClose(a.data as Float32Array, t.data as Float32Array, tolerance, name);
-  }
-}
+import { runPython, tempDir } from './helpers/python';
+import { assertStateClose, chapterSgd, readBatches } from './helpers/training';
 
 describe('training parity with torch.optim.SGD', () => {
   const tmp = tempDir();
@@ -59,10 +28,10 @@ describe('training parity with torch.optim.SGD', () => {
       const opt = chapterSgd(net, { momentum: 0.9, nesterov: mode === 'nesterov' });
       const losses: number[] = [];
       for (let i = 0; i < 10; i++) losses.push((await net.trainStep(batches[i].input, batches[i].target, opt)).loss);
-      const expected = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${mode}-losses.json`), 'utf8')) as number[];
+      const expected = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${mode}-cpu-losses.json`), 'utf8')) as number[];
       assertClose(losses, expected, 1e-4, 'losses');
       losses.forEach((l, i) => assert.ok(Math.abs(l - expected[i]) <= 1e-4 * Math.abs(expected[i]), `step ${i + 1}: ${l} vs ${expected[i]}`));
-      assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, `${mode}-final.pth`)), 1e-4);
+      assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, `${mode}-cpu-final.pth`)), 1e-4);
       net.dispose();
     });
   }
@@ -78,7 +47,7 @@ describe('training parity with torch.optim.SGD', () => {
     for (const [name, t] of initial) {
       if (!name.startsWith('fc.')) assert.deepEqual(final.get(name)!.data, t.data, `${name} changed`);
     }
-    assertStateClose(final, await loadPth(path.join(tmp.dir, 'probe-final.pth')), 1e-4);
+    assertStateClose(final, await loadPth(path.join(tmp.dir, 'probe-cpu-final.pth')), 1e-4);
     net.dispose();
   });
 

@@ -2,9 +2,11 @@
 
 make DIR            a torchvision resnet18 with fc replaced by Linear(512, 5) (start.pth), and 10
                     fixed batches of 8 images (32 px) with labels (input.f32, target.i32).
-run DIR MODE STEPS  the chapter's SGD (two groups: lr 0.01, fc 0.1; momentum 0.9, weight decay
+run DIR MODE STEPS [DEVICE]
+                    the chapter's SGD (two groups: lr 0.01, fc 0.1; momentum 0.9, weight decay
                     1e-3) for STEPS steps; MODE is finetune, nesterov or probe (backbone frozen with
                     requires_grad=False, model.eval()). Writes MODE-losses.json and MODE-final.pth.
+                    On DEVICE cuda, TF32 is off so that fp32 means fp32.
 """
 import json
 import os
@@ -26,13 +28,16 @@ def make(out):
     torch.randint(0, CLASSES, (BATCHES, BATCH), dtype=torch.int32).numpy().tofile(os.path.join(out, 'target.i32'))
 
 
-def run(out, mode, steps):
+def run(out, mode, steps, device='cpu'):
     torch.set_num_threads(1)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     model = torchvision.models.resnet18()
     model.fc = torch.nn.Linear(512, CLASSES)
     model.load_state_dict(torch.load(os.path.join(out, 'start.pth')))
-    x = torch.from_numpy(np.fromfile(os.path.join(out, 'input.f32'), dtype=np.float32)).view(BATCHES, BATCH, 3, SIZE, SIZE)
-    y = torch.from_numpy(np.fromfile(os.path.join(out, 'target.i32'), dtype=np.int32)).view(BATCHES, BATCH).long()
+    model.to(device)
+    x = torch.from_numpy(np.fromfile(os.path.join(out, 'input.f32'), dtype=np.float32)).view(BATCHES, BATCH, 3, SIZE, SIZE).to(device)
+    y = torch.from_numpy(np.fromfile(os.path.join(out, 'target.i32'), dtype=np.int32)).view(BATCHES, BATCH).long().to(device)
     lr = 0.01
     output_params = list(map(id, model.fc.parameters()))
     feature_params = filter(lambda p: id(p) not in output_params, model.parameters())
@@ -49,15 +54,15 @@ def run(out, mode, steps):
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    with open(os.path.join(out, f'{mode}-losses.json'), 'w') as f:
+    with open(os.path.join(out, f'{mode}-{device}-losses.json'), 'w') as f:
         json.dump(losses, f)
-    torch.save(model.state_dict(), os.path.join(out, f'{mode}-final.pth'))
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, os.path.join(out, f'{mode}-{device}-final.pth'))
 
 
 if __name__ == '__main__':
     if sys.argv[1] == 'make':
         make(sys.argv[2])
     elif sys.argv[1] == 'run':
-        run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        run(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
     else:
         raise SystemExit(f'unknown command {sys.argv[1]}')
