@@ -92,14 +92,14 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<vo
 
   const net = await ResNet18.create({ numClasses: 10 });
   const opt = new SGD(net.parameters(), { lr: 0.01, momentum: 0.9 });
-  const small = randomBatches(4, 16, 32);
+  const small = randomBatches(4, 8, 16);
   const rss: Record<string, number> = {};
   for (let i = 1; i <= 500; i++) {
     await net.trainStep(small[i % 4].input, small[i % 4].target, opt);
     if ([50, 100, 200, 300, 400, 500].includes(i)) rss[`step ${i}`] = +(process.memoryUsage().rss / 1048576).toFixed(0);
   }
   net.dispose();
-  log('\nRSS (MiB) of a 500-step run (batch 16, 32 px)');
+  log('\nRSS (MiB) of a 500-step run (batch 8, 16 px)');
   console.table([rss]);
 }
 
