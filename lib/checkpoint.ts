@@ -47,6 +47,16 @@ function field(map: PthValue, key: string, file: string): PthValue {
   return map.get(key)!;
 }
 
+function infoFrom(root: PthValue, file: string): CheckpointInfo {
+  const history = (field(root, 'history', file) as Map<string, PthValue>[]).map((r) => Object.fromEntries(r) as unknown as EpochRecord);
+  return { epoch: Number(field(root, 'epoch', file)), history };
+}
+
+/** The epoch and history a checkpoint holds, without a model (to continue metrics files). */
+export async function readCheckpointInfo(file: string): Promise<CheckpointInfo> {
+  return infoFrom(await readPth(file), file);
+}
+
 /** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */
 export async function loadCheckpoint(file: string, state: TrainingState): Promise<CheckpointInfo> {
   const root = await readPth(file);
@@ -63,6 +73,5 @@ export async function loadCheckpoint(file: string, state: TrainingState): Promis
   state.optimizer.stepCount = Number(field(root, 'step', file));
   const t = field(root, 'scheduler_t', file);
   if (state.scheduler && t !== null) state.scheduler.loadStateDict({ t: Number(t) });
-  const history = (field(root, 'history', file) as Map<string, PthValue>[]).map((r) => Object.fromEntries(r) as unknown as EpochRecord);
-  return { epoch: Number(field(root, 'epoch', file)), history };
+  return infoFrom(root, file);
 }

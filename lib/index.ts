@@ -12,5 +12,5 @@ export { fineTune, linearProbe, evaluate, TrainingDivergedError } from './train'
 export * from './data';
 // The training loop's Batch (any input, Int32Array or BigInt64Array targets) over the loader's.
 export type { Batch, BatchSource, BatchEvent, EpochRecord, FineTuneOptions, LinearProbeOptions, LoopOptions } from './train';
-export { saveCheckpoint, loadCheckpoint } from './checkpoint';
+export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
 export type { CheckpointInfo, TrainingState } from './checkpoint';

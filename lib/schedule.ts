@@ -38,7 +38,7 @@ export function scheduledLr(s: Schedule, baseLr: number, t: number): number {
     case 'step': return baseLr * (s.gamma ?? 0.1) ** Math.floor(t / s.stepSize);
     case 'cosine': {
       const minLr = s.minLr ?? 0;
-      return minLr + (baseLr - minLr) * (1 + Math.cos(Math.PI * Math.min(t, s.total) / s.total)) / 2;
+      return minLr + (baseLr - minLr) * (1 + Math.cos(Math.PI * t / s.total)) / 2; // periodic past total, as PyTorch
     }
     case 'warmup': {
       const start = s.startFactor ?? 1 / 3;

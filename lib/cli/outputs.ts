@@ -3,7 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ResNet18 } from '../model';
-import { readPth, savePth } from '../pth';
+import { savePth } from '../pth';
 import type { EpochRecord } from '../train';
 import { writeClasses } from './classes';
 import type { ConfusionReport } from './confusion';
@@ -45,17 +45,6 @@ export async function savedSettings(dir: string): Promise<Record<string, string>
   } catch (err) {
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
   }
-}
-
-/**
- * The epochs a checkpoint has finished. The training loop restores the same history itself; the
- * CLI reads it beforehand because its metrics files and best.pth continue from that history.
- */
-export async function checkpointHistory(file: string): Promise<EpochRecord[]> {
-  const root = await readPth(file);
-  const history = root instanceof Map ? root.get('history') : undefined;
-  if (!Array.isArray(history)) throw new Error(`${file}: not a finetorch checkpoint (no 'history')`);
-  return history.map((r) => Object.fromEntries(r as Map<string, number | null>) as unknown as EpochRecord);
 }
 
 export class RunFolder {

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises';
 import { DataLoader, Dataset } from '../data';
 import { ResNet18 } from '../model';
+import { readCheckpointInfo } from '../checkpoint';
 import { EpochRecord, FineTuneOptions, fineTune, linearProbe } from '../train';
 import { classesNextTo } from './classes';
 import { ConfusionReport, confusionReport } from './confusion';
@@ -10,7 +11,7 @@ import { trainData } from './data';
 import { requireFile, writeFileAtomic } from './files';
 import { Interrupts } from './interrupt';
 import { checkDevice } from './model';
-import { OUT_FILES, OutFile, RunFolder, checkpointHistory, outFile } from './outputs';
+import { OUT_FILES, OutFile, RunFolder, outFile } from './outputs';
 import { Progress, percent } from './progress';
 import type { TrainSettings } from './train';
 
@@ -21,7 +22,7 @@ export async function train(s: TrainSettings): Promise<number> {
   if (!checkpoint) await requireFile(s.weights!, 'weights file');
 
   const data = trainData(s.data, s);
-  const previous = checkpoint ? await checkpointHistory(checkpoint) : [];
+  const previous = checkpoint ? (await readCheckpointInfo(checkpoint)).history : [];
   const { net, about } = checkpoint ? await resumedModel(checkpoint, data.classes, previous) : await startingModel(s.weights!, data.classes, s.seed);
   if (device !== 'cpu') await net.to(device);
 

@@ -1,0 +1,27 @@
+"""PyTorch's learning rates for the schedules finetorch mirrors: prints JSON {name: [lr per step]}
+for 12 scheduler steps of an SGD with two groups (lr 0.01 and 0.1)."""
+import json
+
+import torch
+
+
+def lrs(make):
+    params = [torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))]
+    opt = torch.optim.SGD([{'params': [params[0]]}, {'params': [params[1]], 'lr': 0.1}], lr=0.01)
+    scheduler = make(opt)
+    out = []
+    for _ in range(12):
+        out.append([g['lr'] for g in opt.param_groups])
+        opt.step()
+        scheduler.step()
+    return out
+
+
+S = torch.optim.lr_scheduler
+print(json.dumps({
+    'step': lrs(lambda o: S.StepLR(o, step_size=3, gamma=0.5)),
+    'cosine': lrs(lambda o: S.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+    'warmup': lrs(lambda o: S.LinearLR(o, start_factor=0.25, total_iters=4)),
+    'warmup+cosine': lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, total_iters=4),
+                                                      S.CosineAnnealingLR(o, T_max=8)], milestones=[4])),
+}))

@@ -1,0 +1,38 @@
+// Learning-rate schedules against torch.optim.lr_scheduler, step by step.
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LRScheduler, ResNet18, Schedule, SGD } from '../lib';
+import { runPython } from './helpers/python';
+
+describe('LRScheduler matches torch.optim.lr_scheduler', () => {
+  let net: ResNet18;
+  let expected: Record<string, number[][]>;
+  before(async () => {
+    net = await ResNet18.create({ numClasses: 2 });
+    expected = JSON.parse(await runPython('schedule_reference.py'));
+  });
+  after(() => net.dispose());
+
+  const cases: Record<string, Schedule> = {
+    step: { kind: 'step', stepSize: 3, gamma: 0.5 },
+    cosine: { kind: 'cosine', total: 10, minLr: 0.001 },
+    warmup: { kind: 'warmup', warmup: 4, startFactor: 0.25 },
+    'warmup+cosine': { kind: 'warmup', warmup: 4, startFactor: 0.25, then: { kind: 'cosine', total: 8 } },
+  };
+  for (const [name, schedule] of Object.entries(cases)) {
+    it(name, () => {
+      const opt = new SGD([{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: 0.1 }], { lr: 0.01 });
+      const scheduler = new LRScheduler(opt, schedule);
+      for (const [t, lrs] of expected[name].entries()) {
+        opt.paramGroups.forEach((g, i) => assert.ok(Math.abs(g.lr - lrs[i]) <= 1e-12 + 1e-9 * lrs[i], `${name} t=${t} group ${i}: ${g.lr} vs ${lrs[i]}`));
+        scheduler.step();
+      }
+    });
+  }
+
+  it('rejects bad schedules with a clear message', () => {
+    const opt = new SGD(net.parameters(), { lr: 0.1 });
+    assert.throws(() => new LRScheduler(opt, { kind: 'step', stepSize: 0 }), /stepSize must be positive/);
+    assert.throws(() => new LRScheduler(opt, { kind: 'bogus' } as unknown as Schedule), /unknown kind bogus/);
+  });
+});
