@@ -1,8 +1,6 @@
 // savePth: a JS value tree -> a zip-format .pth file, laid out as torch.save (PyTorch >= 1.6)
 // writes it, written to a temporary file and renamed into place so no reader sees half a file.
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
+import { writeFileAtomic } from '../atomic';
 import { DType, HostTensor, checkHostTensor } from '../tensor';
 import { withFile } from './error';
 import { OP } from './opcodes';
@@ -23,7 +21,7 @@ const STORAGE_CLASS = Object.fromEntries(
 /** Saves a state dict or any checkpoint tree (see value.ts for the mapping) in the zip format. */
 export async function savePth(file: string, value: StateDict | PthSavable): Promise<void> {
   await withFile(file, async () => {
-    await writeAtomically(file, zipChunks(pthRecords(value)));
+    await writeFileAtomic(file, zipChunks(pthRecords(value)));
   });
 }
 
@@ -135,23 +133,3 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-async function writeAtomically(file: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx');
-  try {
-    try {
-      for (const chunk of chunks) {
-        for (let done = 0; done < chunk.length;) {
-          done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
-        }
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
-  }
-}

@@ -1,0 +1,24 @@
+// Every file finetorch writes goes to a temporary name in the same folder, is synced, and is
+// renamed into place: an interrupted or failed write leaves the previous file or the new one,
+// never half of one, and no temporary file.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await fs.open(temp, 'wx');
+    try {
+      // Each writeFile continues where the previous one stopped.
+      for (const chunk of Array.isArray(data) ? data : [data]) await handle.writeFile(chunk);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
