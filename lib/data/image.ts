@@ -1,8 +1,15 @@
-// Decoding with sharp (libvips): a View becomes one sharp pipeline that decodes, crops, resizes and
-// flips an image and hands back 8-bit RGB pixels, whatever the input's colour space or depth.
+// Decoding with sharp (libvips): a View becomes one sharp pipeline (two when it enlarges) that
+// decodes, crops, resizes and flips an image and hands back 8-bit RGB pixels, whatever the input's
+// colour space or depth.
 import sharp from 'sharp';
 import { ImageDecodeError } from './errors';
 import { Interpolation, Rect, View } from './geometry';
+import { readImageHeader } from './header';
+
+// libvips' operation cache pays off when the same image goes through the same operations again;
+// a data loader never does that, and the cache costs time per call and up to 50 MB. (A process-wide
+// setting of sharp's.)
+sharp.cache(false);
 
 /** Pixels already in memory (IDX, CIFAR, cached decodes): 1 (gray) or 3 (RGB) channels, HWC. */
 export interface RawPixels {
@@ -55,18 +62,24 @@ function open(source: ImageSource, options: DecodeOptions): sharp.Sharp {
   return sharp(source, { autoOrient: true, failOn: 'error', limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS });
 }
 
-/** Reads an image's header: its oriented size. */
+/** Reads an image's header: its oriented size (JPEG and PNG in JavaScript, the rest by sharp). */
 export async function imageInfo(source: ImageSource, options: DecodeOptions = {}): Promise<ImageInfo> {
   if (typeof source !== 'string') return { width: source.width, height: source.height, shrinksOnLoad: false };
-  let meta: sharp.Metadata;
+  let header: { width?: number; height?: number; format?: string } | undefined;
   try {
-    meta = await open(source, options).metadata();
+    header = readImageHeader(source);
+    if (!header) {
+      const meta = await open(source, options).metadata();
+      header = { ...meta, ...meta.autoOrient };
+    }
   } catch (err) {
     throw decodeError(source, err);
   }
-  const { width, height } = meta.autoOrient ?? meta;
+  const { width, height, format } = header;
   if (!width || !height) throw new ImageDecodeError(source, 'no image size in the header');
-  return { width, height, shrinksOnLoad: meta.format === 'jpeg' };
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (width * height > maxPixels) throw new ImageDecodeError(source, `${width}x${height} exceeds the limit of ${maxPixels} pixels`);
+  return { width, height, shrinksOnLoad: format === 'jpeg' };
 }
 
 /** Decodes `source` through `view` into 8-bit RGB. `info` is imageInfo(source). */

@@ -4,10 +4,11 @@
 usage: data_bench.py JSON
 JSON: {"root": folder or IDX images file, "labels": IDX labels file (idx only),
        "pipeline": "train" | "eval" | "idx", "batchSize": 64, "workers": 2, "epochs": 2}
-prints {"imagesPerSec": [per epoch]}
+prints {"imagesPerSec": [per epoch], "cpuMsPerImage": [per epoch, this process and its workers]}
 """
 import gzip
 import json
+import resource
 import sys
 import time
 
@@ -52,13 +53,18 @@ def dataset(args):
 def main():
     args = json.loads(sys.argv[1])
     loader = DataLoader(dataset(args), batch_size=args.get("batchSize", 64), shuffle=True, num_workers=args.get("workers", 2))
-    rates = []
+    rates, cpu = [], []
     for _ in range(args.get("epochs", 2)):
-        start, n = time.perf_counter(), 0
-        for _, target in loader:
+        start, cpu_start, n = time.perf_counter(), cpu_seconds(), 0
+        for _, target in loader:  # the workers exit (and are counted) when it ends
             n += len(target)
         rates.append(n / (time.perf_counter() - start))
-    print(json.dumps({"imagesPerSec": rates}))
+        cpu.append((cpu_seconds() - cpu_start) * 1000 / n)
+    print(json.dumps({"imagesPerSec": rates, "cpuMsPerImage": cpu}))
+
+
+def cpu_seconds():
+    return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
 
 
 if __name__ == "__main__":
