@@ -12,6 +12,8 @@ import {
 } from '../lib';
 import { compose, DataLoader, Dataset, FashionMNIST, normalize, Subset, toTensor } from '../lib/data';
 import { mulberry32, randperm } from '../lib/data/random';
+import { writeFileAtomic } from '../lib/atomic';
+import { lineChart, renderPng } from '../lib/cli/plots';
 
 const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 const SOURCE_CLASSES = [0, 1, 2, 3, 4];
@@ -73,7 +75,7 @@ async function sourceModel(): Promise<string> {
   const key = crypto.createHash('sha1').update(JSON.stringify([P.sourceImages, P.sourceEpochs, P.batchSize])).digest('hex').slice(0, 10);
   const file = path.join('.demo', `source-${key}.pth`);
   if (fs.existsSync(file)) {
-    console.log(`source model: ${file} (already pretrained)`);
+    console.log(`source model: ${file} (pretrained by an earlier run)`);
     return file;
   }
   const train = new FashionMNIST(FASHION_MNIST, { classes: SOURCE_CLASSES, transform: TRANSFORM });
@@ -87,7 +89,8 @@ async function sourceModel(): Promise<string> {
   fs.mkdirSync('.demo', { recursive: true });
   await savePth(file, await net.stateDict());
   net.dispose();
-  console.log(`source model saved: ${file} (train acc ${history.at(-1)!.trainAcc.toFixed(3)})`);
+  console.log(`source model saved: ${file} (train acc ${history.at(-1)!.trainAcc.toFixed(3)}); reloaded as a torchvision .pth, ` +
+    `its fc is ${(await ResNet18.load(file).then((n) => { const fc = String(n.fc); n.dispose(); return fc; }))}`);
   return file;
 }
 
@@ -129,6 +132,30 @@ function summary(runs: Run[], method: Method): string {
   return `${method.padEnd(13)} ${acc.padEnd(14)} ${`[${accs.map((a) => a.toFixed(3)).join(', ')}]`.padEnd(24)} ${String(diverged).padStart(8)} ${seconds.toFixed(1).padStart(9)}`;
 }
 
+const METHOD_COLORS: Record<Method, string> = { scratch: '#7f7f7f', 'linear probe': '#1f77b4', 'fine-tune': '#d62728' };
+
+/** Per-epoch training curves, averaged over the seeds that did not diverge, as SVG and PNG. */
+async function writeCurves(runs: Run[], out: string): Promise<string[]> {
+  const mean = (method: Method, field: 'trainLoss' | 'trainAcc'): [number, number][] => {
+    const ok = runs.filter((r) => r.method === method && !r.diverged);
+    return Array.from({ length: P.targetEpochs }, (_, e) => [e + 1, ok.reduce((a, r) => a + r.history[e][field], 0) / ok.length]);
+  };
+  const charts = {
+    'train-loss': lineChart({ title: 'Target training loss (mean over seeds)', xLabel: 'epoch', yLabel: 'cross-entropy loss',
+      series: (Object.keys(METHOD_COLORS) as Method[]).map((m) => ({ name: m, color: METHOD_COLORS[m], points: mean(m, 'trainLoss') })) }),
+    'train-accuracy': lineChart({ title: 'Target training accuracy (mean over seeds)', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1],
+      yFormat: (v) => `${Math.round(v * 100)}%`,
+      series: (Object.keys(METHOD_COLORS) as Method[]).map((m) => ({ name: m, color: METHOD_COLORS[m], points: mean(m, 'trainAcc') })) }),
+  };
+  const files: string[] = [];
+  for (const [name, svg] of Object.entries(charts)) {
+    await writeFileAtomic(path.join(out, `${name}.svg`), svg);
+    await writeFileAtomic(path.join(out, `${name}.png`), await renderPng(svg));
+    files.push(`${name}.svg`, `${name}.png`);
+  }
+  return files;
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log(`finetorch demo: transfer learning on Fashion-MNIST (${JSON.stringify(P)})`);
@@ -146,9 +173,11 @@ async function main(): Promise<void> {
   console.log(`\ntarget: classes 5-9, ${P.perClass} training images per class, tested on ${test.length} test images, ${P.seeds} seeds`);
   console.log(`${'method'.padEnd(13)} ${'test acc'.padEnd(14)} ${'per seed'.padEnd(24)} diverged  s / run`);
   for (const method of ['scratch', 'linear probe', 'fine-tune'] as Method[]) console.log(summary(runs, method));
-  fs.mkdirSync(flags.out!, { recursive: true });
-  fs.writeFileSync(path.join(flags.out!, 'results.json'), JSON.stringify({ protocol: P, runs }, null, 2));
-  console.log(`\nresults: ${path.join(flags.out!, 'results.json')}; whole demo ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const out = flags.out!;
+  fs.mkdirSync(out, { recursive: true });
+  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify({ protocol: P, runs }, null, 2));
+  const curves = await writeCurves(runs, out);
+  console.log(`\nresults.json, ${curves.join(', ')} in ${out}/; whole demo ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 main().catch((err) => {
