@@ -87,9 +87,9 @@ export async function render(source: ImageSource, view: View, info: ImageInfo, o
   // RGB pixels in memory that the transform leaves alone need no pipeline at all.
   if (typeof source !== 'string' && source.channels === 3 && view.isIdentity()) return source;
   const plan = info.shrinksOnLoad ? forShrinkOnLoad(view) : view;
-  const upscales = plan.resized.width > plan.pre.width || plan.resized.height > plan.pre.height;
+  const exact = plan.exactEnlargement && (plan.resized.width > plan.pre.width || plan.resized.height > plan.pre.height);
   try {
-    return await (upscales ? renderUpscaled(open(source, options), plan) : toRgb(toSharp(open(source, options), plan), plan));
+    return await (exact ? renderEnlarged(open(source, options), plan) : toRgb(toSharp(open(source, options), plan), plan));
   } catch (err) {
     throw decodeError(typeof source === 'string' ? source : 'in memory', err);
   }
@@ -123,7 +123,7 @@ async function toRgb(image: sharp.Sharp, size?: { width: number; height: number 
 /**
  * Adds the View's stages to a sharp pipeline. sharp runs them as: crop ("pre-extract"), resize,
  * mirror, crop again ("post-extract"), then extend; so the second crop and the padding are given
- * in mirrored coordinates. Only for views that do not enlarge.
+ * in mirrored coordinates.
  */
 function toSharp(image: sharp.Sharp, view: View): sharp.Sharp {
   const { pre, resized, flipped } = view;
@@ -153,7 +153,7 @@ function toSharp(image: sharp.Sharp, view: View): sharp.Sharp {
  * convention (the repeated edges make it clamp at the borders as PIL does). Its output window
  * starts at the wanted crop; the rows of the crop are then copied out (and zero padding added).
  */
-async function renderUpscaled(image: sharp.Sharp, view: View): Promise<RgbImage> {
+async function renderEnlarged(image: sharp.Sharp, view: View): Promise<RgbImage> {
   const { pre, resized, post, flipped } = view;
   const width = Math.min(pre.width, resized.width);
   const height = Math.min(pre.height, resized.height);

@@ -1,4 +1,9 @@
-// The data pipeline's public names.
+// The data pipeline's public names. A typical fine-tuning set-up:
+//
+//   const train = new ImageFolder('hotdog/train', { transform: trainTransform() });
+//   const test = new ImageFolder('hotdog/test', { transform: evalTransform() });
+//   const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0, cache: { maxBytes: 2 ** 30 } });
+//   for await (const { input, target } of loader) await net.trainStep(input, target, optimizer);
 export { Dataset, BaseDataset, ImageDataset, ImageDatasetOptions, Item, LoadContext, PixelSample, Subset, randomSplit } from './dataset';
 export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder';
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
