@@ -34,7 +34,6 @@ if [ "$dry" = 0 ]; then
 fi
 
 step "building the addon"
-export FINETORCH_PYTHON=${FINETORCH_PYTHON:-python3}
 if ! node scripts/build.js > "$out/build.log" 2>&1; then
   tail -40 "$out/build.log"
   fail "the build failed: see $out/build.log"
