@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "runtime.h"
 
 namespace finetorch {
 
@@ -26,6 +27,7 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
+      ApplyThreadSetting();
       work_();
     } catch (...) {
       SetError(CurrentExceptionMessage());
