@@ -52,6 +52,7 @@ torch::Tensor CheckedInput(const torch::Tensor& input, const ModelState& state, 
     throw UserError(std::string(features ? "features must be float32 of shape [N, 512]" : "input must be float32 of shape [N, 3, H, W]") +
                     ", got " + DtypeName(input.scalar_type()) + " " + ShapeString(input.sizes()));
   }
+  if (input.size(0) == 0) throw UserError("the batch is empty (N = 0)");
   torch::Device device = state.net->fc->weight.device();
   torch::Tensor x = device.is_cuda() ? input.pin_memory().to(device, /*non_blocking=*/true) : input;
   if (state.channelsLast && !features) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -400,17 +401,20 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
         for (auto& p : net->parameters()) p.mutable_grad().reset();
 
         torch::Tensor logits, loss;
-        {
+        try {
           AutocastScope autocast(state->amp, device);
           logits = fromFeatures ? net->fc(x) : net->forward(x);
           loss = torch::nn::functional::cross_entropy(logits, labels);
-        }
-        result->loss = loss.item<double>();
-        if (!std::isfinite(result->loss)) {
+          result->loss = loss.item<double>();
+          if (!std::isfinite(result->loss)) {
+            throw UserError("the loss is " + std::to_string(result->loss) +
+                            "; the model and optimizer were left as they were before this step");
+          }
+        } catch (...) {
+          // The forward pass may have updated BatchNorm statistics before it failed.
           torch::NoGradGuard noGrad;
           for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);
-          throw UserError("the loss is " + std::to_string(result->loss) +
-                          "; the model and optimizer were left as they were before this step");
+          throw;
         }
         if (state->amp == Amp::kFloat16) {
           // GradScaler's step: scaled backward, unscale, skip the step on inf/NaN, update.

@@ -133,6 +133,9 @@ describe('SGD and steps', () => {
     await assert.rejects(net.trainStep({ dtype: 'float32', shape: [4, 3, 16], data: new Float32Array(4 * 3 * 16) }, y, opt), /\[N, 3, H, W\]/);
     const nan: HostTensor = { dtype: 'float32', shape: x.shape, data: (x.data as Float32Array).map((v, i) => (i === 5 ? NaN : v)) };
     await assert.rejects(net.trainStep(nan, y, opt), /step 2: the loss is -?nan/);
+    const one: HostTensor = { dtype: 'float32', shape: [1, 3, 16, 16], data: (x.data as Float32Array).slice(0, 3 * 256) };
+    await assert.rejects(net.trainStep(one, Int32Array.from([0]), opt), /Expected more than 1 value per channel when training/);
+    await assert.rejects(net.trainStep({ dtype: 'float32', shape: [0, 3, 16, 16], data: new Float32Array(0) }, new Int32Array(0), opt), /the batch is empty/);
     assert.equal(opt.stepCount, 1);
     const model1 = await net.stateDict();
     for (const [name, t] of model0) assert.deepEqual(model1.get(name)!.data, t.data, `${name} changed by a failed step`);
