@@ -1,5 +1,6 @@
 // The one place that loads the native addon, and the typed contract of what it exports.
 import * as path from 'node:path';
+import type { StoredTensor } from './pth';
 import type { HostTensor } from './tensor';
 
 /** Hyper-parameters of one SGD parameter group, as the native step reads them. */
@@ -29,6 +30,7 @@ export interface NativeModel {
   readonly device: string;
   parameters(): NativeParameterInfo[];
   loadStateDict(names: string[], tensors: HostTensor[], strict: boolean): Promise<{ missing: string[]; unexpected: string[] }>;
+  loadStateDictFromFile(file: string, names: string[], places: StoredTensor[], strict: boolean): Promise<{ missing: string[]; unexpected: string[] }>;
   stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
   forward(input: HostTensor, training: boolean): Promise<HostTensor<'float32'>>;
   features(input: HostTensor): Promise<HostTensor<'float32'>>;

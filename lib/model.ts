@@ -1,7 +1,7 @@
 // ResNet18: torchvision's resnet18 living in LibTorch, with the fine-tuning surgery of the
 // d2l chapter (replace fc, freeze the backbone) and one-call train/eval steps.
 import { native, NativeModel, NativeStepResult } from './binding';
-import { loadPth } from './pth';
+import { PthError, StoredTensor, loadPth, locatePth } from './pth';
 import { checkHostTensor, HostTensor } from './tensor';
 import type { SGD } from './optim';
 
@@ -72,21 +72,24 @@ export class ResNet18 {
 
   /** Loads a torchvision ResNet-18 .pth; the number of classes is taken from fc.weight. */
   static async load(file: string, options: LoadOptions = {}): Promise<ResNet18> {
-    const stateDict = await loadPth(file);
-    const fcWeight = stateDict.get('fc.weight');
+    const stored = await locatePth(file);
+    const stateDict = stored ? undefined : await loadPth(file);
+    const fcWeight = (stored ?? stateDict!).get('fc.weight');
     if (!fcWeight || fcWeight.shape.length !== 2) {
       throw new Error(`${file}: no 2-d 'fc.weight' found, so this is not a ResNet-18 state dict`);
     }
     const net = await ResNet18.create({ numClasses: fcWeight.shape[0] });
+    const strict = options.strict ?? true;
     try {
-      await net.loadStateDict(stateDict, { strict: options.strict ?? true });
+      await (stored ? net.loadStored(file, stored, strict) : net.loadStateDict(stateDict!, { strict }));
       if (options.device) await net.to(options.device);
     } catch (err) {
       net.dispose();
-      throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
+      throw err instanceof PthError ? err : new PthError(file, (err as Error).message, { cause: err });
     }
     return net;
   }
+
 
   get fc(): Linear {
     return new Linear(this, 512, this.native.numClasses);
@@ -128,6 +131,27 @@ export class ResNet18 {
     return this.enqueue('loadStateDict', () =>
       this.native.loadStateDict(entries.map((e) => e[0]), entries.map((e) => e[1]), options.strict ?? true));
   }
+
+  /**
+   * `loadStateDict(await loadPth(file))` in one step: each tensor is read from the file straight
+   * into the model, skipping the copy in between. (Like torch.load, this path does not check the
+   * zip records' CRCs; loadPth does.)
+   */
+  async loadPth(file: string, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
+    const stored = await locatePth(file);
+    if (stored) return this.loadStored(file, stored, options.strict ?? true);
+    return this.loadStateDict(await loadPth(file), options);
+  }
+
+  private async loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<{ missing: string[]; unexpected: string[] }> {
+    try {
+      return await this.enqueue('loadPth', () =>
+        this.native.loadStateDictFromFile(file, [...stored.keys()], [...stored.values()], strict));
+    } catch (err) {
+      throw new PthError(file, (err as Error).message, { cause: err });
+    }
+  }
+
 
   /** Parameters and buffers, in torchvision's state_dict order, as CPU copies. */
   async stateDict(): Promise<Map<string, HostTensor>> {

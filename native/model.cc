@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "errors.h"
+#include "file_tensor.h"
 #include "sgd_wrap.h"
 #include "tensor.h"
 #include "worker.h"
@@ -110,6 +111,54 @@ StepResult Score(const torch::Tensor& logits, const torch::Tensor& labels) {
   return r;
 }
 
+// Matches a state dict's names and shapes to the model's parameters and buffers, as PyTorch's
+// load_state_dict does; throws one error listing every problem before anything is changed.
+LoadPlan PlanLoad(ResNet18& net, const std::vector<std::pair<std::string, std::vector<int64_t>>>& given, bool strict) {
+  LoadPlan plan;
+  std::unordered_map<std::string, torch::Tensor> own;
+  auto entries = StateEntries(net);
+  for (const auto& e : entries) own.emplace(e.first, e.second);
+  std::unordered_map<std::string, bool> named;
+  std::vector<std::string> mismatched;
+  for (const auto& [name, shape] : given) {
+    named.emplace(name, true);
+    auto found = own.find(name);
+    if (found == own.end()) {
+      plan.unexpected.push_back(name);
+      plan.targets.emplace_back();
+      continue;
+    }
+    if (c10::IntArrayRef(shape) != found->second.sizes()) {
+      mismatched.push_back("size mismatch for " + name + ": copying a param with shape " + ShapeString(shape) +
+                           ", the shape in current model is " + ShapeString(found->second.sizes()));
+    }
+    plan.targets.push_back(found->second);
+  }
+  // Files from before BatchNorm tracked batches (e.g. resnet18-5c106cde.pth) lack
+  // num_batches_tracked; PyTorch starts those counters at 0 and so do we.
+  for (const auto& e : entries) {
+    if (named.count(e.first)) continue;
+    if (EndsWith(e.first, ".num_batches_tracked")) {
+      plan.resetCounters.push_back(e.second);
+    } else {
+      plan.missing.push_back(e.first);
+    }
+  }
+  if (!mismatched.empty() || (strict && (!plan.missing.empty() || !plan.unexpected.empty()))) {
+    auto list = [](const std::vector<std::string>& keys) {
+      std::string joined;
+      for (size_t i = 0; i < keys.size(); ++i) joined += (i ? ", \"" : "\"") + keys[i] + "\"";
+      return joined;
+    };
+    std::string message = "Error(s) in loading state_dict for ResNet18:";
+    if (strict && !plan.missing.empty()) message += "\n  Missing key(s) in state_dict: " + list(plan.missing);
+    if (strict && !plan.unexpected.empty()) message += "\n  Unexpected key(s) in state_dict: " + list(plan.unexpected);
+    for (const auto& m : mismatched) message += "\n  " + m;
+    throw UserError(message);
+  }
+  return plan;
+}
+
 }  // namespace
 
 ResNet18& ModelState::checked() {
@@ -124,6 +173,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceAccessor<&ModelWrap::Device>("device"),
                          InstanceMethod<&ModelWrap::Parameters>("parameters"),
                          InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                         InstanceMethod<&ModelWrap::LoadStateDictFromFile>("loadStateDictFromFile"),
                          InstanceMethod<&ModelWrap::StateDict>("stateDict"),
                          InstanceMethod<&ModelWrap::Forward>("forward"),
                          InstanceMethod<&ModelWrap::Features>("features"),
@@ -235,71 +285,71 @@ Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
     keep.push_back(input->back().second.object);
   }
   auto state = state_;
-  auto missing = std::make_shared<std::vector<std::string>>();
-  auto unexpected = std::make_shared<std::vector<std::string>>();
+  auto plan = std::make_shared<LoadPlan>();
   return PromiseWorker::Run(
       env,
-      [state, input, strict, missing, unexpected] {
+      [state, input, strict, plan] {
         std::lock_guard<std::mutex> lock(state->mutex);
-        ResNet18& net = state->checked();
-        std::unordered_map<std::string, torch::Tensor> own;
-        auto entries = StateEntries(net);
-        for (const auto& e : entries) own.emplace(e.first, e.second);
-        std::unordered_map<std::string, const HostTensorRef*> given;
-        std::vector<std::string> mismatched;
-        for (const auto& [name, ref] : *input) {
-          given.emplace(name, &ref);
-          auto found = own.find(name);
-          if (found == own.end()) {
-            unexpected->push_back(name);
-          } else if (c10::IntArrayRef(ref.shape) != found->second.sizes()) {
-            mismatched.push_back("size mismatch for " + name + ": copying a param with shape " + ShapeString(ref.shape) +
-                                 ", the shape in current model is " + ShapeString(found->second.sizes()));
-          }
-        }
-        // Files from before BatchNorm tracked batches (e.g. resnet18-5c106cde.pth) lack
-        // num_batches_tracked; PyTorch starts those counters at 0 and so do we.
-        std::vector<std::string> resetCounters;
-        for (const auto& e : entries) {
-          if (given.count(e.first)) continue;
-          if (EndsWith(e.first, ".num_batches_tracked")) {
-            resetCounters.push_back(e.first);
-          } else {
-            missing->push_back(e.first);
-          }
-        }
-        if (!mismatched.empty() || (strict && (!missing->empty() || !unexpected->empty()))) {
-          std::string message = "Error(s) in loading state_dict for ResNet18:";
-          if (strict && !missing->empty()) {
-            message += "\n  Missing key(s) in state_dict: ";
-            for (size_t i = 0; i < missing->size(); ++i) message += (i ? ", \"" : "\"") + (*missing)[i] + "\"";
-          }
-          if (strict && !unexpected->empty()) {
-            message += "\n  Unexpected key(s) in state_dict: ";
-            for (size_t i = 0; i < unexpected->size(); ++i) message += (i ? ", \"" : "\"") + (*unexpected)[i] + "\"";
-          }
-          for (const auto& m : mismatched) message += "\n  " + m;
-          throw UserError(message);
-        }
+        std::vector<std::pair<std::string, std::vector<int64_t>>> given;
+        for (const auto& [name, ref] : *input) given.emplace_back(name, ref.shape);
+        *plan = PlanLoad(state->checked(), given, strict);
         torch::NoGradGuard noGrad;
-        for (const auto& [name, ref] : *input) {
-          auto found = own.find(name);
-          if (found != own.end()) found->second.copy_(ref.View());
+        for (size_t i = 0; i < input->size(); ++i) {
+          if (plan->targets[i].defined()) plan->targets[i].copy_((*input)[i].second.View());
         }
-        for (const auto& name : resetCounters) own.at(name).zero_();
+        for (auto& counter : plan->resetCounters) counter.zero_();
       },
-      [this, missing, unexpected](Napi::Env env) -> Napi::Value {
-        updateMemory(env);
-        Napi::Object out = Napi::Object::New(env);
-        Napi::Array m = Napi::Array::New(env, missing->size());
-        for (size_t i = 0; i < missing->size(); ++i) m.Set(static_cast<uint32_t>(i), (*missing)[i]);
-        Napi::Array u = Napi::Array::New(env, unexpected->size());
-        for (size_t i = 0; i < unexpected->size(); ++i) u.Set(static_cast<uint32_t>(i), (*unexpected)[i]);
-        out.Set("missing", m);
-        out.Set("unexpected", u);
-        return out;
+      [this, plan](Napi::Env env) { return LoadResult(env, *plan); }, keep);
+}
+
+// loadStateDictFromFile(file: string, names: string[], places: FileTensor[], strict: boolean)
+//   -> Promise<{ missing: string[], unexpected: string[] }>
+// As loadStateDict, with each tensor read from the file straight into the model.
+Napi::Value ModelWrap::LoadStateDictFromFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray()) {
+    throw Napi::TypeError::New(env, "loadStateDictFromFile(file, names, places, strict)");
+  }
+  std::string file = info[0].As<Napi::String>();
+  Napi::Array names = info[1].As<Napi::Array>();
+  Napi::Array places = info[2].As<Napi::Array>();
+  bool strict = info[3].ToBoolean();
+  auto input = std::make_shared<std::vector<std::pair<std::string, FileTensor>>>();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    std::string name = names.Get(i).As<Napi::String>();
+    input->emplace_back(name, ReadFileTensor(places.Get(i), "state_dict['" + name + "']"));
+  }
+  auto state = state_;
+  auto plan = std::make_shared<LoadPlan>();
+  return PromiseWorker::Run(
+      env,
+      [state, file, input, strict, plan] {
+        std::lock_guard<std::mutex> lock(state->mutex);
+        std::vector<std::pair<std::string, std::vector<int64_t>>> given;
+        for (const auto& [name, place] : *input) given.emplace_back(name, place.shape);
+        *plan = PlanLoad(state->checked(), given, strict);
+        std::vector<FileRead> reads;
+        for (size_t i = 0; i < input->size(); ++i) {
+          if (plan->targets[i].defined()) reads.push_back({(*input)[i].first, &(*input)[i].second, plan->targets[i]});
+        }
+        ReadFileTensors(file, reads);
+        torch::NoGradGuard noGrad;
+        for (auto& counter : plan->resetCounters) counter.zero_();
       },
-      keep);
+      [this, plan](Napi::Env env) { return LoadResult(env, *plan); }, {info.This().As<Napi::Object>()});
+}
+
+Napi::Value ModelWrap::LoadResult(Napi::Env env, const LoadPlan& plan) {
+  updateMemory(env);
+  auto toArray = [env](const std::vector<std::string>& items) {
+    Napi::Array array = Napi::Array::New(env, items.size());
+    for (size_t i = 0; i < items.size(); ++i) array.Set(static_cast<uint32_t>(i), items[i]);
+    return array;
+  };
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("missing", toArray(plan.missing));
+  out.Set("unexpected", toArray(plan.unexpected));
+  return out;
 }
 
 // stateDict() -> Promise<{ names: string[], tensors: HostTensor[] }> (CPU copies).

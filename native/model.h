@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "amp.h"
 #include "memory.h"
@@ -24,6 +26,14 @@ struct ModelState {
   ResNet18& checked();  // throws once disposed
 };
 
+// How a state dict maps onto the model: a target per given entry (undefined when unexpected).
+struct LoadPlan {
+  std::vector<torch::Tensor> targets;
+  std::vector<torch::Tensor> resetCounters;
+  std::vector<std::string> missing;
+  std::vector<std::string> unexpected;
+};
+
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -40,6 +50,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Device(const Napi::CallbackInfo& info);
   Napi::Value Parameters(const Napi::CallbackInfo& info);
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
+  Napi::Value LoadStateDictFromFile(const Napi::CallbackInfo& info);
+  Napi::Value LoadResult(Napi::Env env, const LoadPlan& plan);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value Features(const Napi::CallbackInfo& info);

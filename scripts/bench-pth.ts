@@ -1,6 +1,7 @@
-// Reading a 45 MB ResNet-18 .pth, alone and into the model: finetorch's loadPth (+ loadStateDict)
-// against PyTorch's torch.load (+ load_state_dict) on the same files, timed in the same run
-// (median of RUNS loads after a warm-up).
+// Reading a 45 MB ResNet-18 .pth, alone and into the model: finetorch's loadPth (+ loadStateDict),
+// and net.loadPth (tensors read from the file straight into the model), against PyTorch's
+// torch.load (+ load_state_dict) on the same files, timed in the same run (median of RUNS loads
+// after a warm-up). Ratios below 1 mean finetorch is faster.
 // Usage: node --expose-gc dist/scripts/bench-pth.js [RUNS]
 // With --expose-gc the previous result is collected before each timed load, outside the timing,
 // as CPython frees each torch.load result when it is dropped; without it, V8 may do that work
@@ -37,7 +38,8 @@ export async function runWeightsBench(runs = 15): Promise<void> {
     const rows = [];
     for (const [format, file] of Object.entries(python.files)) {
       const ms = await medianMs(() => loadPth(file), runs);
-      const intoModel = await medianMs(async () => net.loadStateDict(await loadPth(file)), runs);
+      const viaStateDict = await medianMs(async () => net.loadStateDict(await loadPth(file)), runs);
+      const direct = await medianMs(() => net.loadPth(file), runs);
       const torch = python.ms[format];
       rows.push({
         format,
@@ -47,9 +49,11 @@ export async function runWeightsBench(runs = 15): Promise<void> {
         'torch.load(weights_only) ms': +torch.weights_only.toFixed(1),
         'loadPth / torch.load': +(ms / torch.load).toFixed(2),
         'loadPth / weights_only': +(ms / torch.weights_only).toFixed(2),
-        'into model ms': +intoModel.toFixed(1),
+        'loadStateDict(loadPth) ms': +viaStateDict.toFixed(1),
+        'net.loadPth ms': +direct.toFixed(1),
         'torch.load+load_state_dict ms': +torch.into_model.toFixed(1),
-        'into model ratio': +(intoModel / torch.into_model).toFixed(2),
+        'loadStateDict(loadPth) ratio': +(viaStateDict / torch.into_model).toFixed(2),
+        'net.loadPth ratio': +(direct / torch.into_model).toFixed(2),
       });
     }
     const gc = globalThis.gc ? 'GC between runs' : 'no --expose-gc';

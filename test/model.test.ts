@@ -1,8 +1,9 @@
 // ResNet18 against torchvision: same weights, same logits; weights saved back load in PyTorch.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResNet18, savePth, cuda } from '../lib';
+import { ResNet18, loadPth, savePth, cuda } from '../lib';
 import { HostTensor } from '../lib/tensor';
 import { assertClose } from './helpers/compare';
 import { readFloat32, runPython, tempDir } from './helpers/python';
@@ -137,5 +138,51 @@ describe('ResNet18 on bad input and devices', () => {
     const growth = process.memoryUsage().rss - start;
     net.dispose();
     assert.ok(growth < 20 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB over 1,000 forwards`);
+  });
+});
+
+describe('net.loadPth: tensors read from the file straight into the model', () => {
+  const tmp = tempDir();
+  let names: string[];
+  before(async () => {
+    names = JSON.parse(await runPython('pth_layouts.py', [tmp.dir]));
+  });
+  after(() => tmp.cleanup());
+
+  it('gives the same weights as loadStateDict(loadPth(file)) for every layout and format', async () => {
+    assert.deepEqual(names, ['zip', 'legacy', 'legacy-big-pickle', 'deflated']);
+    for (const name of names) {
+      const file = path.join(tmp.dir, `${name}.pth`);
+      const direct = await ResNet18.create({ numClasses: 10, seed: 1 });
+      const viaMemory = await ResNet18.create({ numClasses: 10, seed: 2 });
+      try {
+        assert.deepEqual(await direct.loadPth(file), { missing: [], unexpected: [] });
+        await viaMemory.loadStateDict(await loadPth(file));
+        const expected = await viaMemory.stateDict();
+        const got = await direct.stateDict();
+        for (const [key, tensor] of expected) assert.deepEqual(got.get(key), tensor, `${name}: ${key}`);
+        // the float64 conv1.weight is converted, as load_state_dict's copy_ converts it
+        assert.equal(got.get('conv1.weight')!.dtype, 'float32');
+      } finally {
+        direct.dispose();
+        viaMemory.dispose();
+      }
+    }
+  });
+
+  it('a file cut short is an error naming it, and the model keeps its weights', async () => {
+    const whole = fs.readFileSync(path.join(tmp.dir, 'legacy.pth'));
+    const cut = path.join(tmp.dir, 'cut.pth');
+    fs.writeFileSync(cut, whole.subarray(0, whole.length - 4096));
+    const net = await ResNet18.create({ numClasses: 10, seed: 1 });
+    const before = await net.stateDict();
+    await assert.rejects(net.loadPth(cut), (err: Error) => {
+      assert.ok(err.message.startsWith(`${cut}: `), err.message);
+      assert.match(err.message, /cut off.*truncated file/);
+      return true;
+    });
+    assert.deepEqual(await net.stateDict(), before);
+    await assert.rejects(ResNet18.load(cut), /cut off/);
+    net.dispose();
   });
 });

@@ -1,11 +1,11 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
-import * as fs from 'node:fs/promises';
-import { elementSize } from '../tensor';
+import { elementSize, HostTensor } from '../tensor';
 import { withFile } from './error';
 import { OP } from './opcodes';
-import { TorchUnpickler } from './torch';
-import { unpickle } from './unpickle';
+import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';
+import { StoredTensor, TorchUnpickler } from './torch';
+import { TruncatedPickle, unpickle } from './unpickle';
 import { PthValue, StateDict, describeKind, isHostTensor } from './value';
 import { ZipReader } from './zip';
 
@@ -44,80 +44,105 @@ export async function pthFormat(file: string): Promise<PthInfo> {
  * The state dict in an unpickled file: the value itself, or the dict a checkpoint keeps under
  * 'state_dict' or 'model'. Keys lose a `module.` prefix (saved from nn.DataParallel).
  */
-export function stateDictFrom(value: PthValue): StateDict {
+export function stateDictFrom(value: PthValue, isTensor: (v: unknown) => boolean = isHostTensor): StateDict {
   if (!(value instanceof Map)) throw new Error(`expected a state dict (a dict of tensors) but the file holds ${describeKind(value)}`);
   const inner = [value.get('state_dict'), value.get('model')].find((v) => v instanceof Map);
   const dict = (inner ?? value) as Map<PthValue, PthValue>;
   const stateDict: StateDict = new Map();
   for (const [key, tensor] of dict) {
-    if (typeof key !== 'string' || !isHostTensor(tensor)) {
+    if (typeof key !== 'string' || !isTensor(tensor)) {
       throw new Error(`entry ${String(key)} holds ${describeKind(tensor)}: expected a state dict (names -> tensors), or a checkpoint holding one under 'state_dict' or 'model'`);
     }
-    stateDict.set(key.startsWith(DATA_PARALLEL_PREFIX) ? key.slice(DATA_PARALLEL_PREFIX.length) : key, tensor);
+    stateDict.set(key.startsWith(DATA_PARALLEL_PREFIX) ? key.slice(DATA_PARALLEL_PREFIX.length) : key, tensor as HostTensor);
   }
   return stateDict;
 }
 
-type Parsed = PthInfo & { value: PthValue };
+/**
+ * Where each tensor of the file's state dict lies, read without the tensors' bytes (for loading
+ * them straight into a model), or undefined when a record is compressed and cannot be read in
+ * place (torch.save never compresses; use loadPth then).
+ */
+export async function locatePth(file: string): Promise<Map<string, StoredTensor> | undefined> {
+  return withFile(file, () => withFileSource(file, async (source) => {
+    const parsed = await parseSource(source, 'places');
+    if (!parsed) return undefined;
+    const { value, torch } = parsed;
+    const tensors = stateDictFrom(value, (v) => torch.isTensor(v));
+    return new Map([...tensors].map(([name, tensor]) => [name, torch.placeOf(tensor)]));
+  }));
+}
+
+/** What a parse attaches to each storage: its bytes, or only where they lie in the file. */
+type Reading = 'bytes' | 'places';
+type Parsed = PthInfo & { value: PthValue; torch: TorchUnpickler };
 
 function parseFile(file: string): Promise<Parsed> {
-  return withFile(file, async () => {
-    const buf = await readWhole(file);
-    if (buf.length >= 4 && buf.readUInt32LE(0) === ZIP_SIGNATURE) return parseZip(buf);
-    if (buf.length >= 2 && buf[0] === OP.PROTO) return parseLegacy(buf);
-    throw new Error('not a PyTorch .pth file: neither a zip archive (torch.save since 1.6) nor a pickle (legacy torch.save)');
-  });
+  return withFile(file, async () => (await parseSource(bufferSource(await readWholeFile(file)), 'bytes'))!);
 }
 
-/** The file in one buffer of its own (fs.readFile reads in small chunks, which is slower). */
-async function readWhole(file: string): Promise<Buffer> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafeSlow((await handle.stat()).size);
-    for (let done = 0; done < buf.length;) {
-      const { bytesRead } = await handle.read(buf, done, buf.length - done, done);
-      if (bytesRead === 0) throw new Error('the file shrank while it was being read');
-      done += bytesRead;
-    }
-    return buf;
-  } finally {
-    await handle.close();
-  }
+async function parseSource(source: ByteSource, reading: Reading): Promise<Parsed | undefined> {
+  const magic = await source.read(0, Math.min(4, source.length));
+  if (magic.length >= 4 && magic.readUInt32LE(0) === ZIP_SIGNATURE) return parseZip(source, reading);
+  if (magic.length >= 2 && magic[0] === OP.PROTO) return parseLegacy(source, reading);
+  throw new Error('not a PyTorch .pth file: neither a zip archive (torch.save since 1.6) nor a pickle (legacy torch.save)');
 }
 
-function parseZip(buf: Buffer): Parsed {
-  const zip = new ZipReader(buf);
+async function parseZip(source: ByteSource, reading: Reading): Promise<Parsed | undefined> {
+  const zip = await ZipReader.open(source);
   // Records live under one folder, named after the saved file; the first record says which.
   const first = zip.names[0] ?? '';
   if (!first.includes('/')) throw new Error(`zip archive is not a torch.save file (first record: '${first}')`);
   const prefix = first.slice(0, first.indexOf('/'));
-  const byteorder = zip.read(`${prefix}/byteorder`)?.toString();
+  const byteorder = (await zip.read(`${prefix}/byteorder`))?.toString();
   if (byteorder !== undefined && byteorder !== 'little') throw new Error(`byte order '${byteorder}' is not supported`);
-  const pickle = zip.read(`${prefix}/data.pkl`);
+  const pickle = await zip.read(`${prefix}/data.pkl`);
   if (!pickle) throw new Error(`zip archive has no ${prefix}/data.pkl: not a torch.save file`);
 
   const torch = new TorchUnpickler();
   const { value } = unpickle(pickle, 0, torch, `${prefix}/data.pkl`);
-  for (const storage of torch.storages.values()) {
-    const name = `${prefix}/data/${storage.key}`;
-    const bytes = zip.read(name);
-    if (!bytes) throw new Error(`storage '${storage.key}' has no record ${name}`);
-    storage.setBytes(bytes);
+  const storages = [...torch.storages.values()];
+  const names = storages.map((storage) => `${prefix}/data/${storage.key}`);
+  const absent = names.findIndex((name) => !zip.has(name));
+  if (absent >= 0) throw new Error(`storage '${storages[absent].key}' has no record ${names[absent]}`);
+  if (reading === 'bytes') {
+    const records = await Promise.all(names.map((name) => zip.read(name)));
+    storages.forEach((storage, i) => storage.setBytes(records[i]!));
+  } else {
+    const places = await Promise.all(names.map((name) => zip.locate(name)));
+    if (places.some((place) => !place)) return undefined;
+    storages.forEach((storage, i) => storage.setPlace(places[i]!.start, places[i]!.size));
   }
-  torch.finish();
+  if (reading === 'bytes') torch.finish();
   return {
     format: 'zip',
     value: value as PthValue,
+    torch,
     entries: zip.names.map((name) => ({ name, bytes: zip.size(name) ?? 0 })),
   };
 }
 
+// The legacy pickles take a few kilobytes; placing tensors reads this much of the file first.
+const LEGACY_HEAD_BYTES = 1 << 20;
+
 /** Pickles of: magic number, protocol version, system info, the value, the storage keys; then the storages. */
-function parseLegacy(buf: Buffer): Parsed {
+async function parseLegacy(source: ByteSource, reading: Reading): Promise<Parsed> {
+  let headLength = reading === 'bytes' ? source.length : Math.min(source.length, LEGACY_HEAD_BYTES);
+  for (;;) {
+    try {
+      return await parseLegacyFrom(source, await source.read(0, headLength), reading);
+    } catch (err) {
+      if (!(err instanceof TruncatedPickle) || headLength === source.length) throw err;
+      headLength = Math.min(source.length, headLength * 4);
+    }
+  }
+}
+
+async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Reading): Promise<Parsed> {
   const torch = new TorchUnpickler();
   let pos = 0;
   const next = (label: string): unknown => {
-    const result = unpickle(buf, pos, torch, label);
+    const result = unpickle(head, pos, torch, label);
     pos = result.end;
     return result.value;
   };
@@ -130,22 +155,34 @@ function parseLegacy(buf: Buffer): Parsed {
   const keys = next('storage keys');
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new Error('malformed storage key list');
 
-  const entries: PthInfo['entries'] = [];
-  for (const key of keys as string[]) {
+  // Each storage: its element count (int64, little-endian), then its raw bytes. The counts
+  // repeat the sizes the pickle declared, which say where every storage starts.
+  const storages = (keys as string[]).map((key) => {
     const storage = torch.storages.get(key);
     if (!storage) throw new Error(`storage '${key}' is listed but no tensor uses it`);
-    // Each storage: its element count (int64, little-endian), then its raw bytes.
-    if (pos + 8 > buf.length) throw new Error(`storage '${key}' is cut off (truncated file)`);
-    const count = buf.readBigInt64LE(pos);
-    const bytes = count * BigInt(elementSize(storage.dtype));
-    if (count < 0n || bytes > BigInt(buf.length - pos - 8)) {
-      throw new Error(`storage '${key}' claims ${count} elements but only ${buf.length - pos - 8} bytes remain (truncated or corrupt file)`);
+    return storage;
+  });
+  const starts: number[] = [];
+  for (const storage of storages) {
+    starts.push(pos);
+    if (pos + 8 + storage.byteLength > source.length) {
+      throw new Error(`storage '${storage.key}' is cut off: it needs ${storage.byteLength} bytes at byte ${pos + 8} of a ${source.length}-byte file (truncated file)`);
     }
-    pos += 8;
-    storage.setBytes(buf.subarray(pos, pos + Number(bytes)));
-    pos += Number(bytes);
-    entries.push({ name: `data/${key}`, bytes: Number(bytes) });
+    pos += 8 + storage.byteLength;
   }
-  torch.finish();
-  return { format: 'legacy', value, entries };
+  const counts = await Promise.all(starts.map(async (start) => (await source.read(start, 8)).readBigInt64LE(0)));
+  storages.forEach((storage, i) => {
+    if (counts[i] !== BigInt(storage.numel)) {
+      throw new Error(`storage '${storage.key}' holds ${counts[i]} elements but the pickle declares ${storage.numel} (corrupt file)`);
+    }
+  });
+  if (reading === 'bytes') {
+    const data = await Promise.all(storages.map((storage, i) => source.read(starts[i] + 8, storage.byteLength)));
+    storages.forEach((storage, i) => storage.setBytes(data[i]));
+  } else {
+    storages.forEach((storage, i) => storage.setPlace(starts[i] + 8, storage.byteLength));
+  }
+  const entries = storages.map((storage) => ({ name: `data/${storage.key}`, bytes: storage.byteLength }));
+  if (reading === 'bytes') torch.finish();
+  return { format: 'legacy', value, torch, entries };
 }

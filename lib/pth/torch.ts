@@ -26,6 +26,7 @@ const MAX_EXPANDED_BYTES = 256 * 2 ** 20;
 /** One storage of the file: its bytes come from the zip record or the legacy storage section. */
 export class Storage {
   private data?: Uint8Array;
+  private place?: number;
 
   constructor(
     readonly key: string, readonly dtype: DType, readonly numel: number,
@@ -38,22 +39,51 @@ export class Storage {
 
   /** Attaches the file bytes that hold this storage, checked against its declared size. */
   setBytes(bytes: Uint8Array): void {
-    if (bytes.length < this.byteLength) {
-      throw new Error(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${bytes.length} bytes for it`);
-    }
+    this.checkSize(bytes.length);
     const own = bytes.subarray(0, this.byteLength);
     // Copy once here if misaligned (legacy files), so that every tensor on it can be a view.
     this.data = own.byteOffset % elementSize(this.dtype) === 0 ? own : new Uint8Array(own);
   }
 
+  /** Records where in the file this storage's bytes start, for reading them in place. */
+  setPlace(position: number, available: number): void {
+    this.checkSize(available);
+    this.place = position;
+  }
+
   bytes(): Uint8Array {
     if (this.data) return this.data;
+    const start = this.startInRoot();
+    return this.view!.root.bytes().subarray(start, start + this.byteLength);
+  }
+
+  /** The file position of the storage's first byte. */
+  position(): number {
+    if (this.place !== undefined) return this.place;
+    return this.view!.root.position() + this.startInRoot();
+  }
+
+  private startInRoot(): number {
     if (!this.view) throw new Error(`storage '${this.key}' has no data in the file`);
     const { root, offset } = this.view;
     const start = offset * elementSize(this.dtype);
     if (start + this.byteLength > root.byteLength) throw new Error(`storage view '${this.key}' runs past the end of storage '${root.key}'`);
-    return root.bytes().subarray(start, start + this.byteLength);
+    return start;
   }
+
+  private checkSize(available: number): void {
+    if (available < this.byteLength) {
+      throw new Error(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${available} bytes for it`);
+    }
+  }
+}
+
+/** A tensor left in its file: the dtype, layout and file position of its first element. */
+export interface StoredTensor {
+  dtype: DType;
+  shape: number[];
+  stride: number[];
+  position: number;
 }
 
 interface PendingTensor {
@@ -65,7 +95,7 @@ interface PendingTensor {
 /**
  * Unpickler hooks for one torch.save file. Tensors are built in two steps because the legacy
  * format stores the data after the pickle: unpickling records them, `finish` fills their data
- * once the reader has attached every storage's bytes.
+ * once the reader has attached every storage's bytes (or `placeOf` says where they lie).
  */
 export class TorchUnpickler implements UnpickleHooks {
   /** Root storages by key, in the order the pickle first names them. */
@@ -128,6 +158,17 @@ export class TorchUnpickler implements UnpickleHooks {
     for (const [tensor, { storage, offset, stride }] of this.pending) {
       tensor.data = materialize(tensor.dtype, storage.bytes(), offset, tensor.shape, stride);
     }
+  }
+
+  /** Whether `value` is a tensor this unpickler built (before or after finish). */
+  isTensor(value: unknown): value is HostTensor {
+    return this.pending.has(value as HostTensor);
+  }
+
+  /** Where a tensor's elements lie in the file; call once every root storage is placed. */
+  placeOf(tensor: HostTensor): StoredTensor {
+    const { storage, offset, stride } = this.pending.get(tensor)!;
+    return { dtype: tensor.dtype, shape: tensor.shape, stride, position: storage.position() + offset * elementSize(tensor.dtype) };
   }
 
   private storage(registry: Map<string, Storage>, key: string, dtype: DType, count: number, view?: { root: Storage; offset: number }): Storage {

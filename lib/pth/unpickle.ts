@@ -17,6 +17,9 @@ export interface UnpickleHooks {
 
 const MAX_PROTOCOL = 5;
 
+/** The pickle runs past the end of the bytes given: a truncated file, or too short a head of one. */
+export class TruncatedPickle extends Error {}
+
 /**
  * Unpickles the pickle that starts at `start`; returns its value and the offset after STOP.
  * Errors name `label` and the offset of the opcode that failed.
@@ -32,7 +35,7 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
     throw new Error(message);
   };
   const need = (n: number): number => {
-    if (n > buf.length - pos) fail(`needs ${n} more bytes but the data ends (truncated or corrupt file)`);
+    if (n > buf.length - pos) throw new TruncatedPickle(`needs ${n} more bytes but the data ends (truncated or corrupt file)`);
     pos += n;
     return pos - n;
   };
@@ -40,7 +43,7 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
   const text = (length: number): string => bytes(length).toString('utf8');
   const line = (): string => {
     const end = buf.indexOf(0x0a, pos);
-    if (end < 0) fail('unterminated GLOBAL name');
+    if (end < 0) throw new TruncatedPickle('unterminated GLOBAL name');
     return text(end + 1 - pos).slice(0, -1);
   };
   const pop = (): unknown => (stack.length ? stack.pop() : fail('stack underflow'));
@@ -64,7 +67,8 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
   try {
     return run();
   } catch (err) {
-    throw new Error(`${label}, byte ${at}: ${(err as Error).message}`, { cause: err });
+    const Wrapped = err instanceof TruncatedPickle ? TruncatedPickle : Error;
+    throw new Wrapped(`${label}, byte ${at}: ${(err as Error).message}`, { cause: err });
   }
 
   function run(): { value: unknown; end: number } {

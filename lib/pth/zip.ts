@@ -1,6 +1,7 @@
 // The zip container of torch.save (PyTorch >= 1.6): reading any stored or deflated archive,
 // zip64 included, and writing stored archives the way PyTorch's writer does (data 64-byte aligned).
 import * as zlib from 'node:zlib';
+import type { ByteSource } from './source';
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -46,36 +47,43 @@ interface Entry {
   headerOffset: number;
 }
 
-/** A zip archive held in memory; record data comes back as views over `buf` where stored. */
+/**
+ * A zip archive read through a ByteSource: the directory when opened, records on demand. From an
+ * in-memory buffer, stored records come back as views over it.
+ */
 export class ZipReader {
-  private readonly entries = new Map<string, Entry>();
   /** Record names in central-directory order. */
-  readonly names: string[] = [];
+  readonly names: string[];
 
-  constructor(private readonly buf: Buffer) {
-    const { count, offset, size } = this.findCentralDirectory();
-    let p = offset;
-    const end = offset + size;
+  private constructor(private readonly source: ByteSource, private readonly entries: Map<string, Entry>) {
+    this.names = [...entries.keys()];
+  }
+
+  static async open(source: ByteSource): Promise<ZipReader> {
+    const { count, offset, size } = await findCentralDirectory(source);
+    const central = await source.read(offset, size);
+    const entries = new Map<string, Entry>();
+    let p = 0;
     for (let i = 0; i < count; i++) {
-      this.need(p, 46, end, 'central directory');
-      if (buf.readUInt32LE(p) !== CENTRAL_HEADER) throw new Error(`bad central directory header at byte ${p}`);
-      const nameLen = buf.readUInt16LE(p + 28);
-      const extraLen = buf.readUInt16LE(p + 30);
-      const commentLen = buf.readUInt16LE(p + 32);
-      this.need(p + 46, nameLen + extraLen + commentLen, end, 'central directory');
+      need(p, 46, central.length, 'central directory');
+      if (central.readUInt32LE(p) !== CENTRAL_HEADER) throw new Error(`bad central directory header at byte ${offset + p}`);
+      const nameLen = central.readUInt16LE(p + 28);
+      const extraLen = central.readUInt16LE(p + 30);
+      const commentLen = central.readUInt16LE(p + 32);
+      need(p + 46, nameLen + extraLen + commentLen, central.length, 'central directory');
       const entry: Entry = {
-        name: buf.toString('utf8', p + 46, p + 46 + nameLen),
-        method: buf.readUInt16LE(p + 10),
-        crc: buf.readUInt32LE(p + 16),
-        compressedSize: buf.readUInt32LE(p + 20),
-        size: buf.readUInt32LE(p + 24),
-        headerOffset: buf.readUInt32LE(p + 42),
+        name: central.toString('utf8', p + 46, p + 46 + nameLen),
+        method: central.readUInt16LE(p + 10),
+        crc: central.readUInt32LE(p + 16),
+        compressedSize: central.readUInt32LE(p + 20),
+        size: central.readUInt32LE(p + 24),
+        headerOffset: central.readUInt32LE(p + 42),
       };
-      this.applyZip64Extra(entry, p + 46 + nameLen, extraLen);
-      this.entries.set(entry.name, entry);
-      this.names.push(entry.name);
+      applyZip64Extra(entry, central, p + 46 + nameLen, extraLen, source.length);
+      entries.set(entry.name, entry);
       p += 46 + nameLen + extraLen + commentLen;
     }
+    return new ZipReader(source, entries);
   }
 
   has(name: string): boolean {
@@ -88,20 +96,12 @@ export class ZipReader {
   }
 
   /** The record's bytes (CRC checked), or undefined when there is no such record. */
-  read(name: string): Buffer | undefined {
+  async read(name: string): Promise<Buffer | undefined> {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
-    const buf = this.buf;
-    const p = entry.headerOffset;
-    this.need(p, 30, buf.length, `local header of ${name}`);
-    if (buf.readUInt32LE(p) !== LOCAL_HEADER) throw new Error(`bad local header for ${name} at byte ${p}`);
-    // The local extra field may differ from the central one (PyTorch's padding lives only here).
-    const start = p + 30 + buf.readUInt16LE(p + 26) + buf.readUInt16LE(p + 28);
-    this.need(start, entry.compressedSize, buf.length, `data of ${name}`);
-    const raw = buf.subarray(start, start + entry.compressedSize);
+    const raw = await this.source.read(await this.dataStart(entry), entry.compressedSize);
     let data: Buffer;
     if (entry.method === STORED) {
-      if (entry.compressedSize !== entry.size) throw new Error(`stored record ${name} has inconsistent sizes`);
       data = raw;
     } else if (entry.method === DEFLATED) {
       // maxOutputLength bounds the allocation by the declared size, whatever the stream says.
@@ -114,61 +114,86 @@ export class ZipReader {
     return data;
   }
 
-  private findCentralDirectory(): { count: number; offset: number; size: number } {
-    const buf = this.buf;
-    // The end record is the last 22 bytes plus a comment of at most 65535 bytes.
-    const lowest = Math.max(0, buf.length - 22 - 0xffff);
-    let eocd = -1;
-    for (let p = buf.length - 22; p >= lowest; p--) {
-      if (buf.readUInt32LE(p) === END_OF_CENTRAL_DIR) { eocd = p; break; }
-    }
-    if (eocd < 0) throw new Error('no zip end-of-central-directory record: the file is truncated or not a zip archive');
-    let count = buf.readUInt16LE(eocd + 10);
-    let size = buf.readUInt32LE(eocd + 12);
-    let offset = buf.readUInt32LE(eocd + 16);
-    if (count === 0xffff || size === U32_MAX || offset === U32_MAX) {
-      const locator = eocd - 20;
-      if (locator < 0 || buf.readUInt32LE(locator) !== ZIP64_LOCATOR) throw new Error('zip64 end-of-central-directory locator missing');
-      const end64 = this.u64(locator + 8);
-      this.need(end64, 56, buf.length, 'zip64 end-of-central-directory record');
-      if (buf.readUInt32LE(end64) !== ZIP64_END) throw new Error('bad zip64 end-of-central-directory record');
-      count = this.u64(end64 + 32);
-      size = this.u64(end64 + 40);
-      offset = this.u64(end64 + 48);
-    }
-    this.need(offset, size, buf.length, 'central directory');
-    // Each entry takes at least 46 bytes: a forged count cannot make us loop past the data.
-    if (count * 46 > size) throw new Error(`central directory claims ${count} records in ${size} bytes`);
-    return { count, offset, size };
+  /**
+   * Where a stored record's bytes lie in the archive, for reading them in place (unchecked by
+   * CRC, as torch.load reads records); undefined for a compressed record.
+   */
+  async locate(name: string): Promise<{ start: number; size: number } | undefined> {
+    const entry = this.entries.get(name);
+    if (!entry || entry.method !== STORED) return undefined;
+    const start = await this.dataStart(entry);
+    need(start, entry.size, this.source.length, `data of ${name}`);
+    return { start, size: entry.size };
   }
 
-  /** Zip64 keeps the true values of saturated 32-bit fields in an extra field, in this order. */
-  private applyZip64Extra(entry: Entry, start: number, length: number): void {
-    const fields = (['size', 'compressedSize', 'headerOffset'] as const).filter((f) => entry[f] === U32_MAX);
-    if (fields.length === 0) return;
-    for (let p = start; p + 4 <= start + length;) {
-      const id = this.buf.readUInt16LE(p);
-      const len = this.buf.readUInt16LE(p + 2);
-      if (id === ZIP64_EXTRA) {
-        if (len < 8 * fields.length) break;
-        fields.forEach((f, i) => { entry[f] = this.u64(p + 4 + 8 * i); });
-        return;
-      }
-      p += 4 + len;
+  private async dataStart(entry: Entry): Promise<number> {
+    const p = entry.headerOffset;
+    if (entry.method === STORED && entry.compressedSize !== entry.size) throw new Error(`stored record ${entry.name} has inconsistent sizes`);
+    need(p, 30, this.source.length, `local header of ${entry.name}`);
+    const header = await this.source.read(p, 30);
+    if (header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error(`bad local header for ${entry.name} at byte ${p}`);
+    // The local extra field may differ from the central one (PyTorch's padding lives only here).
+    const start = p + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+    need(start, entry.compressedSize, this.source.length, `data of ${entry.name}`);
+    return start;
+  }
+}
+
+async function findCentralDirectory(source: ByteSource): Promise<{ count: number; offset: number; size: number }> {
+  // The end record is the last 22 bytes plus a comment of at most 65535 bytes.
+  const tailStart = Math.max(0, source.length - 22 - 0xffff);
+  const tail = await source.read(tailStart, source.length - tailStart);
+  let eocd = -1;
+  for (let p = tail.length - 22; p >= 0; p--) {
+    if (tail.readUInt32LE(p) === END_OF_CENTRAL_DIR) { eocd = p; break; }
+  }
+  if (eocd < 0) throw new Error('no zip end-of-central-directory record: the file is truncated or not a zip archive');
+  let count = tail.readUInt16LE(eocd + 10);
+  let size = tail.readUInt32LE(eocd + 12);
+  let offset = tail.readUInt32LE(eocd + 16);
+  if (count === 0xffff || size === U32_MAX || offset === U32_MAX) {
+    const locator = tailStart + eocd - 20;
+    if (locator < 0 || (await source.read(locator, 4)).readUInt32LE(0) !== ZIP64_LOCATOR) throw new Error('zip64 end-of-central-directory locator missing');
+    const end64 = u64(await source.read(locator + 8, 8), 0, source.length);
+    need(end64, 56, source.length, 'zip64 end-of-central-directory record');
+    const record = await source.read(end64, 56);
+    if (record.readUInt32LE(0) !== ZIP64_END) throw new Error('bad zip64 end-of-central-directory record');
+    count = u64(record, 32, source.length);
+    size = u64(record, 40, source.length);
+    offset = u64(record, 48, source.length);
+  }
+  need(offset, size, source.length, 'central directory');
+  // Each entry takes at least 46 bytes: a forged count cannot make us loop past the data.
+  if (count * 46 > size) throw new Error(`central directory claims ${count} records in ${size} bytes`);
+  return { count, offset, size };
+}
+
+/** Zip64 keeps the true values of saturated 32-bit fields in an extra field, in this order. */
+function applyZip64Extra(entry: Entry, buf: Buffer, start: number, length: number, fileSize: number): void {
+  const fields = (['size', 'compressedSize', 'headerOffset'] as const).filter((f) => entry[f] === U32_MAX);
+  if (fields.length === 0) return;
+  for (let p = start; p + 4 <= start + length;) {
+    const id = buf.readUInt16LE(p);
+    const len = buf.readUInt16LE(p + 2);
+    if (id === ZIP64_EXTRA) {
+      if (len < 8 * fields.length) break;
+      need(p + 4, 8 * fields.length, buf.length, 'zip64 field');
+      fields.forEach((f, i) => { entry[f] = u64(buf, p + 4 + 8 * i, fileSize); });
+      return;
     }
-    throw new Error(`record ${entry.name} lacks its zip64 sizes`);
+    p += 4 + len;
   }
+  throw new Error(`record ${entry.name} lacks its zip64 sizes`);
+}
 
-  private u64(p: number): number {
-    this.need(p, 8, this.buf.length, 'zip64 field');
-    const value = this.buf.readBigUInt64LE(p);
-    if (value > BigInt(this.buf.length)) throw new Error(`zip64 field at byte ${p} (${value}) exceeds the file size`);
-    return Number(value);
-  }
+function u64(buf: Buffer, p: number, fileSize: number): number {
+  const value = buf.readBigUInt64LE(p);
+  if (value > BigInt(fileSize)) throw new Error(`zip64 field (${value}) exceeds the file size`);
+  return Number(value);
+}
 
-  private need(start: number, length: number, end: number, what: string): void {
-    if (start + length > end) throw new Error(`${what} at byte ${start} runs past the end of the data (truncated file?)`);
-  }
+function need(start: number, length: number, end: number, what: string): void {
+  if (start + length > end) throw new Error(`${what} at byte ${start} runs past the end of the data (truncated file?)`);
 }
 
 export interface ZipRecord {
