@@ -54,6 +54,7 @@ export interface NativeSgd {
 export interface NativeAddon {
   createModel(numClasses: number, seed: number): Promise<NativeModel>;
   SGD: new (model: NativeModel, groups: string[][]) => NativeSgd;
+  renderPixels(src: Uint8Array, width: number, height: number, channels: 1 | 3, plan: number[], dst: Uint8Array): Promise<void>;
   normalizeImages(src: Uint8Array, n: number, h: number, w: number, mean: readonly number[], std: readonly number[], dst: Float32Array): Promise<void>;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;

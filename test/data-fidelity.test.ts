@@ -2,12 +2,15 @@
 // antialias) agree to within 2/255 per pixel on average, whether they shrink or enlarge. Needs
 // Python with torch: fails without it.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import {
   IMAGENET_MEAN, IMAGENET_STD, ImageFolder, Transform, centerCrop, compose, evalTransform, normalize, resize, toTensor,
 } from '../lib/data';
+import { View } from '../lib/data/geometry';
+import { render } from '../lib/data/image';
 import { coordinates, meanAbsDiff, photo, write } from './data-fixtures';
 import { readFloat32, runPython, tempDir } from './helpers/python';
 
@@ -61,4 +64,45 @@ PIPELINES.forEach(([name, transform], k) => {
       assert.ok(mad <= 2 / 255, `${path.basename(folder.samples[i][0])}: mean abs difference ${(mad * 255).toFixed(2)}/255`);
     }
   });
+});
+
+test('crops resized, mirrored and padded from pixels in memory match PIL (torchvision resized_crop + hflip)', async () => {
+  const width = 320;
+  const height = 240;
+  const { data } = await (await photo(width, height, 9)).raw().toBuffer({ resolveWithObject: true });
+  // [top, left, height, width, out height, out width, interpolation, flip]: shrinking, enlarging,
+  // both at once, every filter, crops at the edges.
+  const cases: [number, number, number, number, number, number, 'nearest' | 'bilinear' | 'bicubic', boolean][] = [
+    [10, 20, 200, 280, 64, 64, 'bilinear', false],
+    [0, 0, 240, 320, 224, 224, 'bilinear', true],
+    [100, 150, 40, 30, 96, 112, 'bilinear', false],
+    [5, 7, 230, 60, 50, 120, 'bicubic', true],
+    [0, 200, 120, 120, 37, 37, 'bicubic', false],
+    [30, 40, 90, 100, 45, 200, 'nearest', true],
+  ];
+  const pixelsFile = path.join(dir, 'pixels.rgb');
+  const out = path.join(dir, 'resampled.rgb');
+  await write(dir, 'pixels.rgb', data);
+  await runPython('resample_reference.py', [pixelsFile, String(width), String(height), JSON.stringify(cases), out]);
+  const expected = fs.readFileSync(out);
+  let offset = 0;
+  for (const [top, left, h, w, outH, outW, interpolation, flip] of cases) {
+    const view = new View(width, height);
+    view.crop(top, left, h, w);
+    view.resize(outW, outH, interpolation);
+    if (flip) view.flip();
+    const image = await render({ data, width, height, channels: 3 }, view, { width, height, shrinksOnLoad: false });
+    const theirs = expected.subarray(offset, offset + outW * outH * 3);
+    offset += theirs.length;
+    let worst = 0;
+    let total = 0;
+    image.data.forEach((v, i) => {
+      const d = Math.abs(v - theirs[i]);
+      worst = Math.max(worst, d);
+      total += d;
+    });
+    const label = `${h}x${w} at (${top}, ${left}) -> ${outH}x${outW} ${interpolation}${flip ? ' flipped' : ''}`;
+    // PIL computes in fixed point, finetorch in floats: a level apart here and there at most.
+    assert.ok(worst <= 1 && total / image.data.length < 0.05, `${label}: worst ${worst}, mean ${(total / image.data.length).toFixed(3)}`);
+  }
 });

@@ -145,7 +145,6 @@ const NO_RANDOMNESS: Rng = {
 function plan(width: number, height: number, ops: readonly ImageTransform[], rng: Rng): View {
   const view = new View(width, height);
   for (const op of ops) op.apply(view, rng);
-  view.exactEnlargement = !ops.some((op) => op.random);
   return view;
 }
 

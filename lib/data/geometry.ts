@@ -1,5 +1,6 @@
 // The geometric part of a transform pipeline (crops, resizes, flips), folded into the stages that
-// one sharp pipeline runs in order, so each image is decoded and reshaped in a single pass.
+// one pass runs in order (sharp's decode and crop, then the native resample), so each image is
+// decoded once and reshaped in a single pass.
 
 export interface Rect {
   left: number;
@@ -25,11 +26,6 @@ export class View {
   post: Rect;
   flipped = false;
   interpolation: Interpolation = 'bilinear';
-  /**
-   * Enlarge on PIL's pixel centres (two sharp passes) rather than libvips' (one pass, half an
-   * output pixel off). Random crops land anywhere anyway, so they take the fast way.
-   */
-  exactEnlargement = true;
 
   constructor(width: number, height: number) {
     this.sourceWidth = width;
@@ -112,7 +108,6 @@ export class View {
     view.post = { ...this.post };
     view.flipped = this.flipped;
     view.interpolation = this.interpolation;
-    view.exactEnlargement = this.exactEnlargement;
     return view;
   }
 
@@ -134,7 +129,6 @@ export class View {
     };
     view.flipped = this.flipped;
     view.interpolation = this.interpolation;
-    view.exactEnlargement = this.exactEnlargement;
     return view;
   }
 }

@@ -1,7 +1,8 @@
-// Decoding with sharp (libvips): a View becomes one sharp pipeline (two when it enlarges) that
-// decodes, crops, resizes and flips an image and hands back 8-bit RGB pixels, whatever the input's
-// colour space or depth.
+// Decoding with sharp (libvips), resampling natively: a View becomes a sharp pipeline that decodes
+// and crops an image to 8-bit RGB, whatever the input's colour space or depth, and one native call
+// that resizes, crops and mirrors those pixels.
 import sharp from 'sharp';
+import { native } from '../binding';
 import { ImageDecodeError } from './errors';
 import { Interpolation, Rect, View } from './geometry';
 import { readImageHeader } from './header';
@@ -51,7 +52,6 @@ const RESIZE: Record<Interpolation, sharp.ResizeOptions> = {
   bilinear: { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false },
   bicubic: { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false },
 };
-const INTERPOLATORS: Record<Interpolation, 'nearest' | 'bilinear' | 'bicubic'> = { nearest: 'nearest', bilinear: 'bilinear', bicubic: 'bicubic' };
 
 function open(source: ImageSource, options: DecodeOptions): sharp.Sharp {
   if (typeof source !== 'string') {
@@ -82,29 +82,51 @@ export async function imageInfo(source: ImageSource, options: DecodeOptions = {}
   return { width, height, shrinksOnLoad: format === 'jpeg' };
 }
 
-/** Decodes `source` through `view` into 8-bit RGB. `info` is imageInfo(source). */
+/**
+ * Decodes `source` through `view` into 8-bit RGB. `info` is imageInfo(source). sharp decodes and
+ * crops; the resize, padding and mirror run natively, resampled as PIL resamples. Only a JPEG
+ * reduced enough to be decoded at a fraction of its size is resized by sharp too.
+ */
 export async function render(source: ImageSource, view: View, info: ImageInfo, options: DecodeOptions = {}): Promise<RgbImage> {
-  // RGB pixels in memory that the transform leaves alone need no pipeline at all.
+  // RGB pixels in memory that the transform leaves alone need no work at all.
   if (typeof source !== 'string' && source.channels === 3 && view.isIdentity()) return source;
-  const plan = info.shrinksOnLoad ? forShrinkOnLoad(view) : view;
-  const exact = plan.exactEnlargement && (plan.resized.width > plan.pre.width || plan.resized.height > plan.pre.height);
   try {
-    return await (exact ? renderEnlarged(open(source, options), plan) : toRgb(toSharp(open(source, options), plan), plan));
+    if (typeof source !== 'string') return await resample(source, view, view.pre);
+    const plan = info.shrinksOnLoad ? forShrinkOnLoad(view) : undefined;
+    if (plan) return await toRgb(toSharp(open(source, options), plan), plan.post);
+    const { pre } = view;
+    const whole = pre.width === view.sourceWidth && pre.height === view.sourceHeight;
+    const cropped = await toRgb(whole ? open(source, options) : open(source, options).extract(pre), pre);
+    return await resample({ ...cropped, channels: 3 }, view, { left: 0, top: 0, width: pre.width, height: pre.height });
   } catch (err) {
     throw decodeError(typeof source === 'string' ? source : 'in memory', err);
   }
 }
 
+const INTERPOLATION_CODES: Record<Interpolation, number> = { nearest: 0, bilinear: 1, bicubic: 2 };
+
+/** The view's resize, crop and mirror of `pre` (a box of `pixels`), natively on the libuv pool. */
+async function resample(pixels: RawPixels, view: View, pre: Rect): Promise<RgbImage> {
+  const { resized, post } = view;
+  const plan = [pre.left, pre.top, pre.width, pre.height, resized.width, resized.height,
+    post.left, post.top, post.width, post.height, view.flipped ? 1 : 0, INTERPOLATION_CODES[view.interpolation]];
+  const out = new Uint8Array(post.width * post.height * 3);
+  await native.renderPixels(pixels.data, pixels.width, pixels.height, pixels.channels, plan, out);
+  return { data: out, width: post.width, height: post.height };
+}
+
 /**
- * sharp decodes a JPEG at 1/2, 1/4 or 1/8 size when it will shrink it by 4x or more anyway, but not
- * after a crop; so for a big enough reduction, resize the whole image and crop afterwards.
+ * The view as sharp should run all of it, when a JPEG can be decoded at 1/2, 1/4 or 1/8 size
+ * (sharp does that when it reduces the whole image 2x or more, never after a crop; for a big
+ * enough reduction, the whole image is resized and cropped afterwards); otherwise undefined.
  */
-function forShrinkOnLoad(view: View): View {
+function forShrinkOnLoad(view: View): View | undefined {
   const { pre, resized, post } = view;
   const cropped = pre.width !== view.sourceWidth || pre.height !== view.sourceHeight;
   const shrink = Math.min(pre.width / resized.width, pre.height / resized.height);
   const padded = post.left < 0 || post.top < 0 || post.left + post.width > resized.width || post.top + post.height > resized.height;
-  return cropped && shrink >= 4 && !padded ? view.withCropAfterResize() : view;
+  if (!cropped) return shrink >= 2 ? view : undefined;
+  return shrink >= 4 && !padded ? view.withCropAfterResize() : undefined;
 }
 
 /**
@@ -144,44 +166,6 @@ function toSharp(image: sharp.Sharp, view: View): sharp.Sharp {
     image = image.extend({ ...pad, background: { r: 0, g: 0, b: 0, alpha: 1 } });
   }
   return image;
-}
-
-/**
- * Enlarging in two passes, because libvips' resize enlarges half a pixel off from PIL (and blurs
- * an axis it leaves at scale 1). Pass one crops, shrinks the axes that shrink, mirrors, and
- * repeats the edge pixels once around; pass two enlarges with an affine map in PIL's pixel-centre
- * convention (the repeated edges make it clamp at the borders as PIL does). Its output window
- * starts at the wanted crop; the rows of the crop are then copied out (and zero padding added).
- */
-async function renderEnlarged(image: sharp.Sharp, view: View): Promise<RgbImage> {
-  const { pre, resized, post, flipped } = view;
-  const width = Math.min(pre.width, resized.width);
-  const height = Math.min(pre.height, resized.height);
-  if (pre.width !== view.sourceWidth || pre.height !== view.sourceHeight) image = image.extract(pre);
-  if (width !== pre.width || height !== pre.height) {
-    image = image.resize(width, height, RESIZE[view.interpolation]);
-  }
-  if (flipped) image = image.flop();
-  const edged = await toRgb(image.extend({ top: 1, bottom: 1, left: 1, right: 1, extendWith: 'copy' }), { width: width + 2, height: height + 2 });
-
-  const inside = intersect(post, resized);
-  const start = flipped ? mirror(inside, resized.width) : inside;
-  const sx = resized.width / width;
-  const sy = resized.height / height;
-  // Output (X, Y) = (s (x + idx) + odx, ...): samples x = (X + start + 0.5) / s - 0.5 + 1 (the edge).
-  const enlarged = await toRgb(sharp(edged.data, { raw: { width: edged.width, height: edged.height, channels: 3 } })
-    .affine([[sx, 0], [0, sy]], {
-      idx: -0.5, idy: -0.5, odx: -start.left - 0.5, ody: -start.top - 0.5, interpolator: INTERPOLATORS[view.interpolation],
-    }));
-
-  const out = new Uint8Array(post.width * post.height * 3);
-  const pad = padding(post, inside, flipped);
-  const row = inside.width * 3;
-  for (let y = 0; y < inside.height; y++) {
-    const from = y * enlarged.width * 3;
-    out.set(enlarged.data.subarray(from, from + row), ((pad.top + y) * post.width + pad.left) * 3);
-  }
-  return { data: out, width: post.width, height: post.height };
 }
 
 /** Zero padding around the part of `box` inside the image, as it lands after the mirror. */

@@ -1,6 +1,7 @@
 // Transforms as torchvision names them. They are descriptions, not functions over pixels: the
-// geometric ones plan crops, resizes and flips on a View that becomes one sharp pipeline per image,
-// and toTensor/normalize become one native uint8 NHWC -> float32 NCHW pass per batch.
+// geometric ones plan crops, resizes and flips on a View that becomes, per image, a sharp decode
+// and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
+// float32 NCHW pass per batch.
 import { Interpolation, View, roundHalfEven } from './geometry';
 import { Rng, randint, uniform } from './random';
 
