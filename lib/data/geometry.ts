@@ -83,10 +83,14 @@ export class View {
     return this.resized.width !== this.pre.width || this.resized.height !== this.pre.height;
   }
 
+  /** True when the view is at most a crop of the source: no resize, padding or flip. */
+  isCropOnly(): boolean {
+    return !this.flipped && !this.isResized() && isWhole(this.post, this.resized);
+  }
+
   /** True when nothing has been cropped, resized or flipped. */
   isIdentity(): boolean {
-    return !this.flipped && !this.isResized() && isWhole(this.pre, { width: this.sourceWidth, height: this.sourceHeight })
-      && isWhole(this.post, this.resized);
+    return this.isCropOnly() && isWhole(this.pre, { width: this.sourceWidth, height: this.sourceHeight });
   }
 
   /**

@@ -97,6 +97,7 @@ export async function render(source: ImageSource, view: View, info: ImageInfo, o
     const { pre } = view;
     const whole = pre.width === view.sourceWidth && pre.height === view.sourceHeight;
     const cropped = await toRgb(whole ? open(source, options) : open(source, options).extract(pre), pre);
+    if (view.isCropOnly()) return cropped;
     return await resample({ ...cropped, channels: 3 }, view, { left: 0, top: 0, width: pre.width, height: pre.height });
   } catch (err) {
     throw decodeError(typeof source === 'string' ? source : 'in memory', err);
