@@ -1,7 +1,5 @@
 #include "images.h"
 
-#include <torch/torch.h>
-
 #include <array>
 
 #include "errors.h"
@@ -36,13 +34,21 @@ Napi::Value NormalizeImages(const Napi::CallbackInfo& info) {
   return PromiseWorker::Run(
       env,
       [=] {
-        torch::Tensor pixels = torch::from_blob(in, {n, h, w, 3}, torch::kUInt8);
-        torch::Tensor result = torch::from_blob(out, {n, 3, h, w}, torch::kFloat32);
-        // (x / 255 - mean) / std  ==  x * scale + shift, one fused pass per element.
-        torch::Tensor scale = torch::tensor({1 / (255 * std[0]), 1 / (255 * std[1]), 1 / (255 * std[2])}).view({1, 3, 1, 1});
-        torch::Tensor shift = torch::tensor({-mean[0] / std[0], -mean[1] / std[1], -mean[2] / std[2]}).view({1, 3, 1, 1});
-        result.copy_(pixels.permute({0, 3, 1, 2}));
-        result.mul_(scale).add_(shift);
+        // (x / 255 - mean) / std  ==  x * scale + shift: one pass, HWC bytes to CHW floats.
+        std::array<float, 3> scale, shift;
+        for (int c = 0; c < 3; ++c) {
+          scale[c] = 1 / (255 * std[c]);
+          shift[c] = -mean[c] / std[c];
+        }
+        const int64_t plane = h * w;
+        for (int64_t i = 0; i < n; ++i) {
+          const uint8_t* image = in + i * plane * 3;
+          float* channels = out + i * plane * 3;
+          for (int c = 0; c < 3; ++c) {
+            float* o = channels + c * plane;
+            for (int64_t p = 0; p < plane; ++p) o[p] = image[3 * p + c] * scale[c] + shift[c];
+          }
+        }
       },
       [](Napi::Env env) -> Napi::Value { return env.Undefined(); }, {src, dst});
 }

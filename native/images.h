@@ -1,4 +1,4 @@
-// Image preprocessing in native code (LibTorch or plain C++), so no JS loop touches a pixel.
+// Image preprocessing in native code, so no JS loop touches a pixel.
 #pragma once
 #include <napi.h>
 
