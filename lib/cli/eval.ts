@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
-import { DEVICE_OPTION, deviceFlag } from './device';
+import { deviceFlag } from './device';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION } from './model-options';
 import type { Command } from './main';
 
 export interface EvalOptions {
@@ -19,12 +20,10 @@ const spec: CommandSpec = {
   name: 'eval',
   usage: ['eval --weights FILE.pth --data DIR [options]'],
   options: {
-    weights: { type: 'string', value: 'FILE.pth', help: 'the model (a state dict, or a finetorch checkpoint)' },
+    weights: WEIGHTS_OPTION,
     data: { type: 'string', value: 'DIR', help: 'a folder of class folders; for a train/ + valid/ (val/, test/) layout, its valid folder' },
     'batch-size': { type: 'string', value: 'B', help: 'images per forward pass', default: '32' },
-    'image-size': { type: 'string', value: 'S', help: 'resize to S*256/224, centre-crop S (as train validates)', default: '224' },
-    device: DEVICE_OPTION,
-    json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+    ...INFERENCE_OPTIONS,
   },
   notes: [
     'Class names come from the classes.json beside the weights (finetorch train writes it), else from the folder names.',

@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
-import { DEVICE_OPTION, deviceFlag } from './device';
+import { deviceFlag } from './device';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION } from './model-options';
 import type { Command } from './main';
 
 export interface PredictOptions {
@@ -20,11 +21,9 @@ const spec: CommandSpec = {
   usage: ['predict --weights FILE.pth [options] IMAGE...'],
   positionals: { min: 1, max: Infinity },
   options: {
-    weights: { type: 'string', value: 'FILE.pth', help: 'the model (a state dict, or a finetorch checkpoint)' },
+    weights: WEIGHTS_OPTION,
     'top-k': { type: 'string', value: 'K', help: 'classes shown per image', default: '5' },
-    'image-size': { type: 'string', value: 'S', help: 'resize to S*256/224, centre-crop S (as train validates)', default: '224' },
-    device: DEVICE_OPTION,
-    json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+    ...INFERENCE_OPTIONS,
   },
   notes: [
     'Class names come from the classes.json beside the weights (finetorch train writes it); without one, classes show as their index.',
