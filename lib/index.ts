@@ -1,5 +1,7 @@
 // The public surface of finetorch: re-exports only.
 export type { DType, HostTensor, TypedArray } from './tensor';
+export { FinetorchError, hasCode, ERROR_CODES } from './errors';
+export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export { ResNet18, Parameter, Linear } from './model';
 export type { Device, StepResult, Target } from './model';

@@ -1,8 +1,9 @@
 // The one error type the .pth codec throws: every message starts with the file it concerns.
+import { FinetorchError } from '../errors';
 
-export class PthError extends Error {
+export class PthError extends FinetorchError {
   constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
-    super(`${file}: ${detail}`, options);
+    super('ERR_FINETORCH_PTH', `${file}: ${detail}`, options);
     this.name = 'PthError';
   }
 }

@@ -1,0 +1,61 @@
+// Every error finetorch throws carries a stable `code` (as Node's own errors do), so programs test
+// `err.code` rather than message text. Argument mistakes are TypeError/RangeError (lib/check.ts);
+// everything else is a FinetorchError or one of its subclasses.
+
+export const ERROR_CODES = [
+  /** A bad argument value or type, caught by finetorch's own validation (lib/check.ts). */
+  'ERR_FINETORCH_INVALID_ARG',
+  /** An option key the function does not know (`batch_size` for `batchSize`). */
+  'ERR_FINETORCH_UNKNOWN_OPTION',
+  /** A tensor handed to the native side that does not fit: shape, dtype, a label out of range. */
+  'ERR_FINETORCH_BAD_INPUT',
+  /** A training step whose loss was NaN or infinite; nothing was changed by it. */
+  'ERR_FINETORCH_NONFINITE_LOSS',
+  /** A training step whose loss passed the loop's `maxLoss`. */
+  'ERR_FINETORCH_LOSS_ABOVE_MAX',
+  /** A native object used while another call on it runs (the queue normally prevents this). */
+  'ERR_FINETORCH_BUSY',
+  /** A model or optimizer used after dispose(). */
+  'ERR_FINETORCH_DISPOSED',
+  /** A state dict whose keys or shapes do not fit the model. */
+  'ERR_FINETORCH_STATE_DICT',
+  /** A .pth file that cannot be read: corrupt, hostile, or over its budget. */
+  'ERR_FINETORCH_PTH',
+  /** A data set that cannot be used as given. */
+  'ERR_FINETORCH_DATASET',
+  /** An image that cannot be decoded. */
+  'ERR_FINETORCH_IMAGE_DECODE',
+  /** A device that does not exist or a feature this device cannot run (AMP on the CPU). */
+  'ERR_FINETORCH_DEVICE',
+  /** A feature this build of the addon lacks (no CUDA, no c10d backend, no libjpeg-turbo). */
+  'ERR_FINETORCH_UNSUPPORTED',
+  /** LibTorch could not allocate memory. */
+  'ERR_FINETORCH_OUT_OF_MEMORY',
+  /** Distributed training: a peer missing, gone, or disagreeing. */
+  'ERR_FINETORCH_DIST',
+  /** Any other failure inside LibTorch. */
+  'ERR_FINETORCH_NATIVE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The base of finetorch's own errors. */
+export class FinetorchError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FinetorchError';
+    this.code = code;
+  }
+}
+
+/** Whether `err` is an error carrying `code` (finetorch's, or a native one passed through). */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === code;
+}
+
+/** An Error thrown with a code: TypeError/RangeError for argument mistakes keep their class. */
+export function withCode<E extends Error>(err: E, code: ErrorCode): E & { code: ErrorCode } {
+  return Object.assign(err, { code });
+}
