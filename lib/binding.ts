@@ -68,11 +68,12 @@ export interface NativeAddon {
 function load(): NativeAddon {
   const file = path.resolve(__dirname, '..', '..', 'build', 'Release', 'finetorch.node');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // A .node file can only be loaded by require().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as NativeAddon;
   } catch (err) {
     throw new Error(`finetorch: cannot load the native addon ${file} (${(err as Error).message}). ` +
-      'Build it with `npm run build` (it needs LibTorch: see README.md).');
+      'Build it with `npm run build` (it needs LibTorch: see README.md).', { cause: err });
   }
 }
 

@@ -88,7 +88,7 @@ export function checkHostTensor(t: HostTensor, what = 'tensor'): void {
     throw new TypeError(`${what}: shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
   }
   const Ctor = ARRAY_TYPES[t.dtype];
-  if (!(t.data instanceof (Ctor as unknown as Function))) {
+  if (!(t.data instanceof (Ctor as unknown as new () => TypedArray))) {
     throw new TypeError(`${what}: data for dtype ${t.dtype} must be a ${Ctor.name}`);
   }
   if (t.data.length !== numel(t.shape)) {

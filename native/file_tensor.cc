@@ -87,10 +87,11 @@ FileTensor ReadFileTensor(const Napi::Value& value, const std::string& what) {
   Napi::Object object = value.As<Napi::Object>();
   Napi::Value dtype = object.Get("dtype");
   Napi::Value position = object.Get("position");
-  if (!dtype.IsString() || !position.IsNumber()) throw Napi::TypeError::New(env, what + " must be { dtype, shape, stride, position }");
+  if (!dtype.IsString() || !position.IsNumber())
+    throw Napi::TypeError::New(env, what + " must be { dtype, shape, stride, position }");
   FileTensor t{Guarded(env, [&] { return DtypeFromName(dtype.As<Napi::String>()); }),
-               ReadIndexArray(object.Get("shape"), what + ".shape"), ReadIndexArray(object.Get("stride"), what + ".stride"),
-               position.As<Napi::Number>().Int64Value()};
+               ReadIndexArray(object.Get("shape"), what + ".shape"),
+               ReadIndexArray(object.Get("stride"), what + ".stride"), position.As<Napi::Number>().Int64Value()};
   if (t.shape.size() != t.stride.size() || t.position < 0) throw Napi::TypeError::New(env, what + ": bad layout");
   return t;
 }
@@ -109,7 +110,8 @@ void ReadFileTensors(const std::string& file, const std::vector<FileRead>& reads
     int64_t extent = ExtentBytes(source);
     if (extent == 0) continue;
     torch::Tensor target = r.target;
-    if (target.device().is_cpu() && target.is_contiguous() && target.scalar_type() == source.dtype && RowMajor(source)) {
+    if (target.device().is_cpu() && target.is_contiguous() && target.scalar_type() == source.dtype &&
+        RowMajor(source)) {
       in.readAt(target.data_ptr(), extent, source.position, r.name);
       continue;
     }

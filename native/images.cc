@@ -27,7 +27,8 @@ Napi::Value NormalizeImages(const Napi::CallbackInfo& info) {
   const size_t count = static_cast<size_t>(n * h * w * 3);
   if (n < 0 || h < 0 || w < 0 || src.TypedArrayType() != napi_uint8_array || src.ElementLength() < count ||
       dst.TypedArrayType() != napi_float32_array || dst.ElementLength() < count) {
-    throw Napi::RangeError::New(env, "normalizeImages: src must be a Uint8Array and dst a Float32Array of at least n*h*w*3 elements");
+    throw Napi::RangeError::New(
+        env, "normalizeImages: src must be a Uint8Array and dst a Float32Array of at least n*h*w*3 elements");
   }
   uint8_t* in = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   float* out = reinterpret_cast<float*>(static_cast<uint8_t*>(dst.ArrayBuffer().Data()) + dst.ByteOffset());
@@ -67,14 +68,16 @@ Napi::Value RenderPixels(const Napi::CallbackInfo& info) {
   if (values.Length() != 12) throw Napi::TypeError::New(env, "renderPixels: plan must hold 12 numbers");
   int v[12];
   for (uint32_t i = 0; i < 12; ++i) v[i] = values.Get(i).As<Napi::Number>().Int32Value();
-  PixelPlan plan{{v[0], v[1], v[2], v[3]}, v[4], v[5], {v[6], v[7], v[8], v[9]}, v[10] != 0, static_cast<Interpolation>(v[11])};
+  PixelPlan plan{{v[0], v[1], v[2], v[3]}, v[4],       v[5],
+                 {v[6], v[7], v[8], v[9]}, v[10] != 0, static_cast<Interpolation>(v[11])};
   const Box& pre = plan.pre;
   bool ok = src.TypedArrayType() == napi_uint8_array && dst.TypedArrayType() == napi_uint8_array &&
             (channels == 1 || channels == 3) && width > 0 && height > 0 &&
             src.ElementLength() >= static_cast<size_t>(width) * height * channels && pre.left >= 0 && pre.top >= 0 &&
             pre.width > 0 && pre.height > 0 && pre.left + pre.width <= width && pre.top + pre.height <= height &&
             plan.resizedWidth > 0 && plan.resizedHeight > 0 && plan.post.width > 0 && plan.post.height > 0 &&
-            dst.ElementLength() >= static_cast<size_t>(plan.post.width) * plan.post.height * 3 && v[11] >= 0 && v[11] <= 2;
+            dst.ElementLength() >= static_cast<size_t>(plan.post.width) * plan.post.height * 3 && v[11] >= 0 &&
+            v[11] <= 2;
   if (!ok) throw Napi::RangeError::New(env, "renderPixels: the plan does not fit the source or the destination");
   const uint8_t* in = static_cast<uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   uint8_t* out = static_cast<uint8_t*>(dst.ArrayBuffer().Data()) + dst.ByteOffset();

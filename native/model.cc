@@ -33,8 +33,10 @@ std::vector<std::pair<std::string, torch::Tensor>> StateEntries(ResNet18& net) {
   std::vector<std::pair<std::string, torch::Tensor>> entries;
   for (const auto& module : net->named_modules()) {
     std::string prefix = module.key().empty() ? "" : module.key() + ".";
-    for (const auto& p : module.value()->named_parameters(/*recurse=*/false)) entries.emplace_back(prefix + p.key(), p.value());
-    for (const auto& b : module.value()->named_buffers(/*recurse=*/false)) entries.emplace_back(prefix + b.key(), b.value());
+    for (const auto& p : module.value()->named_parameters(/*recurse=*/false))
+      entries.emplace_back(prefix + p.key(), p.value());
+    for (const auto& b : module.value()->named_buffers(/*recurse=*/false))
+      entries.emplace_back(prefix + b.key(), b.value());
   }
   return entries;
 }
@@ -47,10 +49,12 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 // for the head alone, backbone features [N, 512]; float32 either way. To a GPU the batch goes
 // through pinned memory with a non-blocking copy; images follow the model's memory format.
 torch::Tensor CheckedInput(const torch::Tensor& input, const ModelState& state, bool features = false) {
-  bool ok = input.scalar_type() == torch::kFloat32 &&
-            (features ? input.dim() == 2 && input.size(1) == ResNet18Impl::kFeatures : input.dim() == 4 && input.size(1) == 3);
+  bool ok =
+      input.scalar_type() == torch::kFloat32 && (features ? input.dim() == 2 && input.size(1) == ResNet18Impl::kFeatures
+                                                          : input.dim() == 4 && input.size(1) == 3);
   if (!ok) {
-    throw UserError(std::string(features ? "features must be float32 of shape [N, 512]" : "input must be float32 of shape [N, 3, H, W]") +
+    throw UserError(std::string(features ? "features must be float32 of shape [N, 512]"
+                                         : "input must be float32 of shape [N, 3, H, W]") +
                     ", got " + DtypeName(input.scalar_type()) + " " + ShapeString(input.sizes()));
   }
   if (input.size(0) == 0) throw UserError("the batch is empty (N = 0)");
@@ -197,7 +201,9 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   updateMemory(info.Env());
 }
 
-ModelWrap::~ModelWrap() { memory_.set(Env(), 0); }
+ModelWrap::~ModelWrap() {
+  memory_.set(Env(), 0);
+}
 
 Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -218,8 +224,7 @@ Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
       },
       [state, constructor](Napi::Env env) -> Napi::Value {
         return constructor->New({Napi::External<std::shared_ptr<ModelState>>::New(
-            env, new std::shared_ptr<ModelState>(state),
-            [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; })});
+            env, new std::shared_ptr<ModelState>(state), [](Napi::Env, std::shared_ptr<ModelState>* p) { delete p; })});
       });
 }
 
@@ -239,11 +244,13 @@ void ModelWrap::updateMemory(Napi::Env env) {
 }
 
 Napi::Value ModelWrap::NumClasses(const Napi::CallbackInfo& info) {
-  return withModelNow(info.Env(), [&](ResNet18& net) { return Napi::Number::New(info.Env(), net->fc->options.out_features()); });
+  return withModelNow(info.Env(),
+                      [&](ResNet18& net) { return Napi::Number::New(info.Env(), net->fc->options.out_features()); });
 }
 
 Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
-  return withModelNow(info.Env(), [&](ResNet18& net) { return Napi::String::New(info.Env(), net->fc->weight.device().str()); });
+  return withModelNow(info.Env(),
+                      [&](ResNet18& net) { return Napi::String::New(info.Env(), net->fc->weight.device().str()); });
 }
 
 // parameters() -> [{ name, shape, requiresGrad }] in registration order.
@@ -596,7 +603,8 @@ Napi::Value ModelWrap::SetPrecision(const Napi::CallbackInfo& info) {
 
 // The fp16 loss scale (GradScaler.get_scale()).
 Napi::Value ModelWrap::LossScale(const Napi::CallbackInfo& info) {
-  return withModelNow(info.Env(), [&](ResNet18&) { return Napi::Number::New(info.Env(), state_->scaler.currentScale()); });
+  return withModelNow(info.Env(),
+                      [&](ResNet18&) { return Napi::Number::New(info.Env(), state_->scaler.currentScale()); });
 }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {

@@ -13,7 +13,7 @@ namespace {
 struct Axis {
   int taps = 0;
   std::vector<int> first;
-  std::vector<int> count;  // taps that carry weight
+  std::vector<int> count;      // taps that carry weight
   std::vector<float> weights;  // first.size() x taps
 };
 

@@ -23,8 +23,8 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride)
   conv2 = register_module("conv2", Conv(planes, planes, 3, 1, 1));
   bn2 = register_module("bn2", nn::BatchNorm2d(planes));
   if (stride != 1 || inplanes != planes) {
-    downsample = register_module("downsample", nn::Sequential(Conv(inplanes, planes, 1, stride, 0),
-                                                              nn::BatchNorm2d(planes)));
+    downsample =
+        register_module("downsample", nn::Sequential(Conv(inplanes, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
   }
 }
 
@@ -63,7 +63,9 @@ torch::Tensor ResNet18Impl::features(torch::Tensor x) {
   return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
 }
 
-torch::Tensor ResNet18Impl::forward(torch::Tensor x) { return fc(features(x)); }
+torch::Tensor ResNet18Impl::forward(torch::Tensor x) {
+  return fc(features(x));
+}
 
 void ResNet18Impl::replaceFc(int64_t numClasses, bool xavier) {
   auto device = fc->weight.device();

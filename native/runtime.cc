@@ -30,7 +30,8 @@ Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
-  return Guarded(info.Env(), [&] { return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())); });
+  return Guarded(info.Env(),
+                 [&] { return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())); });
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {

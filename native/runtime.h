@@ -4,7 +4,7 @@
 
 namespace finetorch {
 
-Napi::Object RuntimeInfo(Napi::Env env);             // { torchVersion, cudaCompiled }
+Napi::Object RuntimeInfo(Napi::Env env);  // { torchVersion, cudaCompiled }
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info);
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);

@@ -75,7 +75,9 @@ std::vector<SgdOptions> SgdWrap::readOptions(const Napi::Value& value) const {
   return options;
 }
 
-void SgdWrap::updateMemory(Napi::Env env) { memory_.set(env, HostBytes(sgd_->momentumBuffers())); }
+void SgdWrap::updateMemory(Napi::Env env) {
+  memory_.set(env, HostBytes(sgd_->momentumBuffers()));
+}
 
 // momentumBuffers() -> Promise<(HostTensor | null)[]>, one per parameter in group order.
 Napi::Value SgdWrap::MomentumBuffers(const Napi::CallbackInfo& info) {

@@ -16,16 +16,11 @@ struct DtypeInfo {
 
 // float16 and bfloat16 travel as their raw 16-bit patterns in a Uint16Array.
 const DtypeInfo kDtypes[] = {
-    {"float32", torch::kFloat32, napi_float32_array},
-    {"float64", torch::kFloat64, napi_float64_array},
-    {"float16", torch::kFloat16, napi_uint16_array},
-    {"bfloat16", torch::kBFloat16, napi_uint16_array},
-    {"int64", torch::kInt64, napi_bigint64_array},
-    {"int32", torch::kInt32, napi_int32_array},
-    {"int16", torch::kInt16, napi_int16_array},
-    {"int8", torch::kInt8, napi_int8_array},
-    {"uint8", torch::kUInt8, napi_uint8_array},
-    {"bool", torch::kBool, napi_uint8_array},
+    {"float32", torch::kFloat32, napi_float32_array}, {"float64", torch::kFloat64, napi_float64_array},
+    {"float16", torch::kFloat16, napi_uint16_array},  {"bfloat16", torch::kBFloat16, napi_uint16_array},
+    {"int64", torch::kInt64, napi_bigint64_array},    {"int32", torch::kInt32, napi_int32_array},
+    {"int16", torch::kInt16, napi_int16_array},       {"int8", torch::kInt8, napi_int8_array},
+    {"uint8", torch::kUInt8, napi_uint8_array},       {"bool", torch::kBool, napi_uint8_array},
 };
 
 const DtypeInfo& InfoOf(torch::Dtype dtype) {
@@ -44,7 +39,9 @@ torch::Dtype DtypeFromName(const std::string& name) {
   throw UserError("unknown dtype '" + name + "'");
 }
 
-std::string DtypeName(torch::Dtype dtype) { return InfoOf(dtype).name; }
+std::string DtypeName(torch::Dtype dtype) {
+  return InfoOf(dtype).name;
+}
 
 std::string ShapeString(c10::IntArrayRef shape) {
   std::string s = "[";
@@ -58,9 +55,7 @@ torch::Tensor HostTensorRef::View() const {
 
 HostTensorRef ReadHostTensor(const Napi::Value& value, const std::string& what) {
   Napi::Env env = value.Env();
-  auto fail = [&](const std::string& message) {
-    throw Napi::TypeError::New(env, what + ": " + message);
-  };
+  auto fail = [&](const std::string& message) { throw Napi::TypeError::New(env, what + ": " + message); };
   if (!value.IsObject()) fail("expected a HostTensor { dtype, shape, data }");
   Napi::Object object = value.As<Napi::Object>();
   Napi::Value dtypeValue = object.Get("dtype");
@@ -85,7 +80,8 @@ HostTensorRef ReadHostTensor(const Napi::Value& value, const std::string& what) 
   Napi::Value dataValue = object.Get("data");
   if (!dataValue.IsTypedArray()) fail("data must be a typed array");
   Napi::TypedArray array = dataValue.As<Napi::TypedArray>();
-  if (array.TypedArrayType() != InfoOf(dtype).array) fail("data's typed array does not match dtype " + DtypeName(dtype));
+  if (array.TypedArrayType() != InfoOf(dtype).array)
+    fail("data's typed array does not match dtype " + DtypeName(dtype));
   if (static_cast<int64_t>(array.ElementLength()) != count) {
     fail("shape " + ShapeString(shape) + " holds " + std::to_string(count) + " elements but data has " +
          std::to_string(array.ElementLength()));

@@ -12,12 +12,11 @@ namespace finetorch {
 
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  using Work = std::function<void()>;                     // libuv pool; may throw
+  using Work = std::function<void()>;                    // libuv pool; may throw
   using Result = std::function<Napi::Value(Napi::Env)>;  // JS thread, after Work succeeded
 
   // keepAlive: JS objects (input buffers) whose memory Work reads, held until the worker is done.
-  static Napi::Promise Run(Napi::Env env, Work work, Result result,
-                           const std::vector<Napi::Object>& keepAlive = {}) {
+  static Napi::Promise Run(Napi::Env env, Work work, Result result, const std::vector<Napi::Object>& keepAlive = {}) {
     auto* worker = new PromiseWorker(env, std::move(work), std::move(result));
     for (const auto& object : keepAlive) worker->keepAlive_.push_back(Napi::Persistent(object));
     worker->Queue();

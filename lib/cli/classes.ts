@@ -24,7 +24,7 @@ export async function classesNextTo(weights: string): Promise<string[] | undefin
   try {
     classes = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) {
     throw new Error(`${file}: expected a non-empty JSON array of class names`);

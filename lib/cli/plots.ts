@@ -85,10 +85,10 @@ export function lineChart(chart: LineChart): string {
   if (!(x1 > x0)) [x0, x1] = [(Number.isFinite(x0) ? x0 : 1) - 0.5, (Number.isFinite(x0) ? x0 : 1) + 0.5];
   const xStep = Math.max(1, niceStep((x1 - x0) / 8));
 
-  let [y0, y1] = chart.yDomain ?? [Math.min(0, ...ys), Math.max(0, ...ys)];
-  if (!(y1 > y0)) y1 = y0 + 1;
-  const yStep = niceStep((y1 - y0) / 5);
-  if (!chart.yDomain) y1 = Math.ceil(y1 / yStep - 1e-9) * yStep;
+  const [y0, yTop] = chart.yDomain ?? [Math.min(0, ...ys), Math.max(0, ...ys)];
+  const yEnd = yTop > y0 ? yTop : y0 + 1;
+  const yStep = niceStep((yEnd - y0) / 5);
+  const y1 = chart.yDomain ? yEnd : Math.ceil(yEnd / yStep - 1e-9) * yStep;
   const yFormat = chart.yFormat ?? ((v: number) => tickLabel(v, yStep));
 
   const px = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;

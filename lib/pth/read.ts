@@ -1,6 +1,6 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
-import { elementSize, HostTensor } from '../tensor';
+import { HostTensor } from '../tensor';
 import { withFile } from './error';
 import { OP } from './opcodes';
 import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';

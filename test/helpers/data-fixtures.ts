@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
-import { mulberry32 } from '../lib/data/random';
-import { renderPhoto } from '../scripts/make-corpus';
+import { mulberry32 } from '../../lib/data/random';
+import { renderPhoto } from '../../scripts/make-corpus';
 
 /** A photo-like picture (gradients, shapes, texture, noise). */
 export function photo(width: number, height: number, seed = 1): Promise<sharp.Sharp> {

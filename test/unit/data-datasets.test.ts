@@ -8,10 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import {
   CIFAR10, DatasetError, FashionMNIST, IdxDataset, ImageDecodeError, ImageFolder, Subset, centerCrop, randomSplit, resize,
-} from '../lib/data';
-import { parseImageHeader, readImageHeader } from '../lib/data/header';
-import { coordinates, pngHeaderBomb, write } from './data-fixtures';
-import { tempDir } from './helpers/python';
+} from '../../lib/data';
+import { parseImageHeader, readImageHeader } from '../../lib/data/header';
+import { coordinates, pngHeaderBomb, write } from '../helpers/data-fixtures';
+import { tempDir } from '../helpers/python';
 
 const { dir, cleanup } = tempDir('finetorch-data-datasets-');
 after(cleanup);

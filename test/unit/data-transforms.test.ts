@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import {
   ImageDataset, RawPixels, Transform, centerCrop, compose, normalize, randomHorizontalFlip, randomResizedCrop,
   resize, toPipeline, toTensor,
-} from '../lib/data';
-import { View, roundHalfEven } from '../lib/data/geometry';
-import { mulberry32 } from '../lib/data/random';
-import { randomResizedCropBox } from '../lib/data/transforms';
-import { coordinates } from './data-fixtures';
+} from '../../lib/data';
+import { View, roundHalfEven } from '../../lib/data/geometry';
+import { mulberry32 } from '../../lib/data/random';
+import { randomResizedCropBox } from '../../lib/data/transforms';
+import { coordinates } from '../helpers/data-fixtures';
 
 /** Images in memory; the target of sample i is i. */
 class Pictures extends ImageDataset {

@@ -8,9 +8,9 @@ import sharp from 'sharp';
 import {
   Batch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
   Transform, randomHorizontalFlip, resize, trainTransform, evalTransform,
-} from '../lib/data';
-import { photo, write } from './data-fixtures';
-import { tempDir } from './helpers/python';
+} from '../../lib/data';
+import { photo, write } from '../helpers/data-fixtures';
+import { tempDir } from '../helpers/python';
 
 const { dir, cleanup } = tempDir('finetorch-data-loader-');
 after(cleanup);

@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { loadPth, readPth, ResNet18, savePth } from '../lib';
-import { tempDir } from './helpers/python';
+import { loadPth, readPth, ResNet18, savePth } from '../../lib';
+import { tempDir } from '../helpers/python';
 
-const MAIN = path.resolve(__dirname, '..', 'lib', 'cli', 'main.js');
+const MAIN = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
 const COLORS: Record<string, [number, number, number]> = { blue: [40, 60, 200], green: [40, 180, 60], red: [200, 40, 40] };
 const PER_CLASS = 6;
 const FAST = ['--image-size', '32', '--batch-size', '4'];

@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { PthError, loadPth, pthFormat, readPth, savePth } from '../lib/pth';
-import { isHostTensor } from '../lib/pth/value';
-import { softwareCrc32 } from '../lib/pth/zip';
-import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../lib/tensor';
-import { runPython, tempDir } from './helpers/python';
+import { PthError, loadPth, pthFormat, readPth, savePth } from '../../lib/pth';
+import { isHostTensor } from '../../lib/pth/value';
+import { softwareCrc32 } from '../../lib/pth/zip';
+import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/tensor';
+import { runPython, tempDir } from '../helpers/python';
 
 /** pth_common.describe's JSON, computed on the JavaScript side. */
 type Desc = null | { [kind: string]: unknown };

@@ -5,11 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Batch, fineTune, linearProbe, loadPth, ResNet18, saveCheckpoint, SGD } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { assertClose } from './helpers/compare';
-import { runPython, tempDir } from './helpers/python';
-import { assertStateClose, chapterSgd, readBatches } from './helpers/training';
+import { Batch, fineTune, linearProbe, loadPth, ResNet18, saveCheckpoint, SGD } from '../../lib';
+import { HostTensor } from '../../lib/tensor';
+import { assertClose } from '../helpers/compare';
+import { runPython, tempDir } from '../helpers/python';
+import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';
 
 describe('training parity with torch.optim.SGD', () => {
   const tmp = tempDir();
@@ -73,7 +73,7 @@ describe('training parity with torch.optim.SGD', () => {
     net.dispose();
 
     const resumed = path.join(tmp.dir, 'resumed.pth');
-    const script = path.resolve(__dirname, 'helpers', 'resume-two-steps.js');
+    const script = path.resolve(__dirname, '..', 'helpers', 'resume-two-steps.js');
     await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed]);
     const other = await loadPth(resumed);
     for (const [name, t] of straight) assert.deepEqual(other.get(name)!.data, t.data, `${name} differs after resume`);

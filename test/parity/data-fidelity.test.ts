@@ -8,11 +8,11 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import {
   IMAGENET_MEAN, IMAGENET_STD, ImageFolder, Transform, centerCrop, compose, evalTransform, normalize, resize, toTensor,
-} from '../lib/data';
-import { View } from '../lib/data/geometry';
-import { render } from '../lib/data/image';
-import { coordinates, meanAbsDiff, photo, write } from './data-fixtures';
-import { readFloat32, runPython, tempDir } from './helpers/python';
+} from '../../lib/data';
+import { View } from '../../lib/data/geometry';
+import { render } from '../../lib/data/image';
+import { coordinates, meanAbsDiff, photo, write } from '../helpers/data-fixtures';
+import { readFloat32, runPython, tempDir } from '../helpers/python';
 
 const { dir, cleanup } = tempDir('finetorch-data-fidelity-');
 after(cleanup);

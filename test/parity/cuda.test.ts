@@ -5,11 +5,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cuda, loadPth, ResNet18, setAllowTF32 } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { assertClose } from './helpers/compare';
-import { readFloat32, runPython, tempDir } from './helpers/python';
-import { assertStateClose, chapterSgd, readBatches } from './helpers/training';
+import { cuda, loadPth, ResNet18, setAllowTF32 } from '../../lib';
+import { HostTensor } from '../../lib/tensor';
+import { assertClose } from '../helpers/compare';
+import { readFloat32, runPython, tempDir } from '../helpers/python';
+import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';
 
 const enabled = process.env.FINETORCH_TEST_CUDA === '1';
 

@@ -1,8 +1,8 @@
 // Learning-rate schedules against torch.optim.lr_scheduler, step by step.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LRScheduler, ResNet18, Schedule, SGD } from '../lib';
-import { runPython } from './helpers/python';
+import { LRScheduler, ResNet18, Schedule, SGD } from '../../lib';
+import { runPython } from '../helpers/python';
 
 describe('LRScheduler matches torch.optim.lr_scheduler', () => {
   let net: ResNet18;

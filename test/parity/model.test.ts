@@ -3,10 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResNet18, loadPth, savePth, cuda } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { assertClose } from './helpers/compare';
-import { readFloat32, runPython, tempDir } from './helpers/python';
+import { ResNet18, loadPth, savePth, cuda } from '../../lib';
+import { HostTensor } from '../../lib/tensor';
+import { assertClose } from '../helpers/compare';
+import { readFloat32, runPython, tempDir } from '../helpers/python';
 
 describe('ResNet18 parity with torchvision', () => {
   const tmp = tempDir();

@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { CommandSpec, UsageError, helpText, parseCommand } from '../lib/cli/args';
-import { writeFileAtomic } from '../lib/cli/files';
-import { confusionChart, lineChart, renderPng } from '../lib/cli/plots';
-import { Progress, clock } from '../lib/cli/progress';
-import type { BatchEvent, EpochRecord } from '../lib/train';
-import { tempDir } from './helpers/python';
+import { CommandSpec, UsageError, helpText, parseCommand } from '../../lib/cli/args';
+import { writeFileAtomic } from '../../lib/cli/files';
+import { confusionChart, lineChart, renderPng } from '../../lib/cli/plots';
+import { Progress, clock } from '../../lib/cli/progress';
+import type { BatchEvent, EpochRecord } from '../../lib/train';
+import { tempDir } from '../helpers/python';
 
 const SPEC: CommandSpec = {
   name: 'demo',
@@ -93,13 +93,13 @@ describe('progress', () => {
     assert.ok(written.length >= 3 && written.length <= 5, `${written.length} redraws`);
     assert.ok(written.every((w) => w.startsWith('\r') && w.endsWith('\x1b[K')));
     const last = written.at(-1)!.slice(1, -3);
-    assert.match(last, /^epoch 1\/3 █+ 10\/10  loss 0\.6000  acc 50\.0%  100 img\/s  ETA 0:00$/);
+    assert.match(last, /^epoch 1\/3 █+ 10\/10 {2}loss 0\.6000 {2}acc 50\.0% {2}100 img\/s {2}ETA 0:00$/);
     assert.ok(last.length < 100);
     const middle = written[1].slice(1, -3);
     assert.match(middle, /█+░+ \d\/10 .* ETA 0:0\d/);
     progress.epoch(record(1), false);
     assert.equal(written.at(-2), '\r\x1b[K');
-    assert.match(written.at(-1)!, /^epoch 1\/3  train loss .* lr 0\.01\n$/);
+    assert.match(written.at(-1)!, /^epoch 1\/3 {2}train loss .* lr 0\.01\n$/);
   });
 
   it('formats durations as m:ss and h:mm:ss', () => {

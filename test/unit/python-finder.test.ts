@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { it } from 'node:test';
 
 it('without a Python that has torch, the PyTorch-backed tests fail and say how to install it', async () => {
-  const helper = path.resolve(__dirname, 'helpers', 'python.js');
+  const helper = path.resolve(__dirname, '..', 'helpers', 'python.js');
   const run = promisify(execFile)(process.execPath, ['-e', `require(${JSON.stringify(helper)}).runPython('resnet_reference.py', ['make', '/nonexistent', '1'])`], {
     env: { ...process.env, FINETORCH_PYTHON: '/nonexistent/python3' },
   });
