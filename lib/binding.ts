@@ -1,9 +1,12 @@
-// The one place that loads the native addon, and the typed contract of what it exports.
+// The one place that loads the native addon, and the typed contract of what it exports. Every
+// native call takes one options object with named fields and enums passed by name; lib/ has
+// validated them (lib/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
+import type { ResNetConfig } from './architectures';
 import type { StoredTensor } from './pth';
 import type { HostTensor } from './tensor';
 
-/** Hyper-parameters of one SGD parameter group, as the native step reads them. */
+/** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
 export interface NativeSgdOptions {
   lr: number;
   momentum: number;
@@ -12,50 +15,81 @@ export interface NativeSgdOptions {
   nesterov: boolean;
 }
 
+/** @internal */
 export interface NativeStepResult {
   loss: number;
   correct: number;
   logits?: HostTensor<'float32'>;
 }
 
-export interface NativeParameterInfo {
-  name: string;
-  shape: number[];
-  requiresGrad: boolean;
+/** @internal */
+export interface NativeLoadResult {
+  missing: string[];
+  unexpected: string[];
 }
 
-/** A LibTorch ResNet-18. Async methods run on the libuv pool; at most one runs at a time. */
+/** @internal */
+export type NativeAmp = 'none' | 'fp16' | 'bf16';
+/** @internal */
+export type NativeFcInit = 'default' | 'xavier';
+/** @internal */
+export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
+
+/** @internal A batch as the steps take it; headOnly: input holds backbone features, only fc runs. */
+export interface NativeBatch {
+  input: HostTensor;
+  target: HostTensor;
+  headOnly: boolean;
+}
+
+/** @internal A LibTorch ResNet. Every method runs on the libuv pool; lib/model.ts queues them. */
 export interface NativeModel {
-  readonly numClasses: number;
-  readonly device: string;
-  parameters(): NativeParameterInfo[];
-  loadStateDict(names: string[], tensors: HostTensor[], strict: boolean): Promise<{ missing: string[]; unexpected: string[] }>;
-  loadStateDictFromFile(file: string, names: string[], places: StoredTensor[], strict: boolean): Promise<{ missing: string[]; unexpected: string[] }>;
+  loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
+  loadStateDictFromFile(o: { file: string; names: string[]; places: StoredTensor[]; strict: boolean }): Promise<NativeLoadResult>;
   stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
-  forward(input: HostTensor, training: boolean): Promise<HostTensor<'float32'>>;
-  features(input: HostTensor): Promise<HostTensor<'float32'>>;
-  trainStep(input: HostTensor, target: HostTensor, sgd: NativeSgd, groups: NativeSgdOptions[], fromFeatures: boolean): Promise<NativeStepResult>;
-  evalStep(input: HostTensor, target: HostTensor, withLogits: boolean, fromFeatures: boolean): Promise<NativeStepResult>;
-  to(device: string): Promise<void>;
-  replaceFc(numClasses: number, init: 'default' | 'xavier', seed?: number): void;
-  setRequiresGrad(flags: Record<string, boolean>, bnTrainWhenFrozen: boolean): void;
-  setPrecision(amp: 'none' | 'fp16' | 'bf16', channelsLast: boolean): void;
+  forward(o: { input: HostTensor; training: boolean }): Promise<HostTensor<'float32'>>;
+  features(o: { input: HostTensor }): Promise<HostTensor<'float32'>>;
+  trainStep(o: NativeBatch & { training: boolean; optimizer: NativeSgd; groups: NativeSgdOptions[] }): Promise<NativeStepResult>;
+  evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
+  /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
+  to(o: { device: string }): Promise<string>;
+  replaceFc(o: { numClasses: number; init: NativeFcInit; seed?: number }): Promise<void>;
+  setRequiresGrad(o: { flags: [string, boolean][]; bnTrainWhenFrozen: boolean }): Promise<void>;
+  setPrecision(o: { amp: NativeAmp; channelsLast: boolean }): Promise<void>;
   /** The fp16 GradScaler's current scale. */
-  readonly lossScale: number;
-  dispose(): void;
+  lossScale(): Promise<number>;
+  dispose(): Promise<void>;
 }
 
-/** Parameters (by name, per group) and momentum buffers of an SGD optimizer. */
+/** @internal Parameters (by name, per group) and momentum buffers of an SGD optimizer. */
 export interface NativeSgd {
+  /** Binds the named parameters of `model` (queued on the model like any call on it). */
+  attach(model: NativeModel): Promise<void>;
   momentumBuffers(): Promise<(HostTensor | null)[]>;
-  loadMomentumBuffers(buffers: (HostTensor | null)[]): Promise<void>;
+  loadMomentumBuffers(o: { buffers: (HostTensor | null)[] }): Promise<void>;
 }
 
+/** @internal A crop/resize/crop-with-padding/mirror of 8-bit pixels (see native/core/resample.h). */
+export interface NativePixelPlan {
+  pre: { left: number; top: number; width: number; height: number };
+  resized: { width: number; height: number };
+  post: { left: number; top: number; width: number; height: number };
+  flipped: boolean;
+  interpolation: NativeInterpolation;
+}
+
+/** @internal */
 export interface NativeAddon {
-  createModel(numClasses: number, seed: number): Promise<NativeModel>;
-  SGD: new (model: NativeModel, groups: string[][]) => NativeSgd;
-  renderPixels(src: Uint8Array, width: number, height: number, channels: 1 | 3, plan: number[], dst: Uint8Array): Promise<void>;
-  normalizeImages(src: Uint8Array, n: number, h: number, w: number, mean: readonly number[], std: readonly number[], dst: Float32Array): Promise<void>;
+  createModel(o: ResNetConfig & { numClasses: number; seed?: number }): Promise<{
+    model: NativeModel;
+    parameters: { name: string; shape: number[] }[];
+  }>;
+  SGD: new (o: { groups: string[][] }) => NativeSgd;
+  renderPixels(o: { src: Uint8Array; width: number; height: number; channels: 1 | 3; plan: NativePixelPlan; dst: Uint8Array }): Promise<void>;
+  normalizeImages(o: {
+    src: Uint8Array; n: number; height: number; width: number;
+    mean: readonly number[]; std: readonly number[]; dst: Float32Array;
+  }): Promise<void>;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   getNumThreads(): number;
@@ -77,4 +111,5 @@ function load(): NativeAddon {
   }
 }
 
+/** @internal */
 export const native: NativeAddon = load();

@@ -59,3 +59,21 @@ export function hasCode(err: unknown, code: ErrorCode): boolean {
 export function withCode<E extends Error>(err: E, code: ErrorCode): E & { code: ErrorCode } {
   return Object.assign(err, { code });
 }
+
+/**
+ * `err` with `context` in front of its message and the original as its cause, keeping its class
+ * (instanceof still holds) and its own fields (code, file, ...). A native error (a plain Error with
+ * a code) becomes a FinetorchError. Anything that is not an Error passes through.
+ */
+export function withContext(context: string, err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (err.constructor === Error && typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) {
+    return new FinetorchError(code as ErrorCode, `${context}: ${err.message}`, { cause: err });
+  }
+  const wrapped = Object.assign(Object.create(Object.getPrototypeOf(err)) as Error, err);
+  Object.defineProperty(wrapped, 'message', { value: `${context}: ${err.message}`, writable: true, configurable: true });
+  Object.defineProperty(wrapped, 'cause', { value: err, writable: true, configurable: true });
+  Error.captureStackTrace(wrapped, withContext);
+  return wrapped;
+}

@@ -1,31 +1,33 @@
-// ResNet18: torchvision's resnet18 living in LibTorch, with the fine-tuning surgery of the
-// d2l chapter (replace fc, freeze the backbone) and one-call train/eval steps.
+// ResNet: a torchvision ResNet living in LibTorch, with the fine-tuning surgery of the d2l chapter
+// (replace fc, freeze the backbone) and one-call train/eval steps. JavaScript owns the model's
+// metadata (classes, device, parameter names, shapes, requiresGrad), updated by the calls that
+// change it, so getters never wait for the native side; every native call runs through the
+// model's queue, in call order.
+import {
+  ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, resnetTree,
+} from './architectures';
 import { native, NativeModel, NativeStepResult } from './binding';
-import { PthError, StoredTensor, loadPth, locatePth } from './pth';
+import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, oneOf, Rule, str } from './check';
+import { FinetorchError, withCode } from './errors';
+import { loadPth, PthError, StoredTensor, locatePth } from './pth';
+import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
 import type { SGD } from './optim';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Target = Int32Array | BigInt64Array;
 
-/** A handle to one native parameter tensor (not a copy). */
-export class Parameter {
-  constructor(readonly owner: ResNet18, readonly name: string, readonly shape: readonly number[]) {}
-  /** False while frozen. */
-  get requiresGrad(): boolean {
-    return this.owner.native.parameters().find((p) => p.name === this.name)?.requiresGrad ?? false;
-  }
+/** One batch: input [N, 3, H, W] (or backbone features [N, F]) float32, one class index per sample. */
+export interface Batch<T extends Target = Target> {
+  input: HostTensor;
+  target: T;
 }
+export type { Arch, ResNetConfig } from './architectures';
 
-/** What `net.fc` shows: the linear head, as torch prints it. */
-export class Linear {
-  constructor(private readonly net: ResNet18, readonly inFeatures: number, readonly outFeatures: number) {}
-  parameters(): Parameter[] {
-    return this.net.parameters({ include: ['fc'] });
-  }
-  toString(): string {
-    return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
-  }
+/** What loadStateDict reports, as PyTorch's load_state_dict returns it. */
+export interface LoadResult {
+  missing: string[];
+  unexpected: string[];
 }
 
 export interface StepResult {
@@ -34,77 +36,158 @@ export interface StepResult {
   logits?: HostTensor<'float32'>;
 }
 
-export interface LoadOptions {
-  strict?: boolean;
+export type StateDictInput = Map<string, HostTensor> | Record<string, HostTensor>;
+
+/** A handle to one native parameter tensor (not a copy). */
+export class Parameter {
+  constructor(readonly owner: ResNet, readonly name: string, readonly shape: readonly number[]) {}
+  /** False while frozen. */
+  get requiresGrad(): boolean {
+    return this.owner.requiresGrad(this.name);
+  }
+}
+
+/** What `net.fc` shows: the linear head, as torch prints it. */
+export class Linear {
+  constructor(private readonly net: ResNet, readonly inFeatures: number, readonly outFeatures: number) {}
+  parameters(): Parameter[] {
+    return this.net.parameters({ include: ['fc'] });
+  }
+  toString(): string {
+    return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
+  }
+}
+
+const archRule = oneOf(ARCH_NAMES);
+const deviceRule = str().where("naming 'cpu', 'cuda' or 'cuda:N'", (v) => /^(cpu|cuda(:\d+)?)$/.test(v)) as Rule<Device>;
+const seedRule = int({ min: 0, max: Number.MAX_SAFE_INTEGER });
+/** A class count past which a state dict's fc is taken for a forgery, unless maxClasses says otherwise. */
+const DEFAULT_MAX_CLASSES = 100_000;
+
+export interface CreateOptions {
+  /** torchvision's architecture name; default 'resnet18'. */
+  arch?: Arch;
+  /** Outputs of fc; default 1000. */
+  numClasses?: number;
+  /** Seeds the initialisation as torch.manual_seed(seed) before torchvision's constructor would. Default 0. */
+  seed?: number;
   device?: Device;
 }
 
-export type StateDictInput = Map<string, HostTensor> | Record<string, HostTensor>;
-
-function matches(name: string, prefixes: readonly string[]): boolean {
-  return prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+export interface LoadOptions {
+  /** The architecture the file must hold; inferred from its keys and shapes when absent. */
+  arch?: Arch;
+  strict?: boolean;
+  device?: Device;
+  /** A state dict whose fc has more classes is refused before any allocation; default 100,000. */
+  maxClasses?: number;
 }
 
-function targetTensor(target: Target): HostTensor {
-  if (target instanceof Int32Array) return { dtype: 'int32', shape: [target.length], data: target };
-  if (target instanceof BigInt64Array) return { dtype: 'int64', shape: [target.length], data: target };
-  throw new TypeError('target must be an Int32Array or a BigInt64Array of class indices');
+interface ParameterMeta {
+  shape: number[];
+  requiresGrad: boolean;
 }
 
-export class ResNet18 {
-  /** Whether forward() uses batch statistics (train) or running statistics (eval), as nn.Module. */
-  training = true;
-  private queue: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+export class ResNet {
+  readonly arch: Arch;
+  readonly config: ResNetConfig;
+  /** @internal */
+  readonly handle: NativeModel;
+  /** @internal Every call on this model (and its optimizers) runs through this queue. */
+  readonly queue = new OperationQueue();
+  private mode = true;
+  private classes: number;
+  private where = 'cpu';
+  private readonly params: Map<string, ParameterMeta>;
   private disposed = false;
 
-  private constructor(readonly native: NativeModel) {}
+  /** @internal */
+  protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
+    this.arch = arch;
+    this.config = ARCHITECTURES[arch];
+    this.handle = handle;
+    this.classes = numClasses;
+    this.params = new Map(parameters.map((p) => [p.name, { shape: p.shape, requiresGrad: true }]));
+  }
 
-  /** A randomly initialised ResNet-18, as torchvision.models.resnet18(num_classes=...). */
-  static async create(options: { numClasses?: number; seed?: number; device?: Device } = {}): Promise<ResNet18> {
-    const { numClasses = 1000, seed = 0 } = options;
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`numClasses must be a positive integer, got ${numClasses}`);
-    if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
-    const net = new ResNet18(await native.createModel(numClasses, seed));
-    if (options.device) await net.to(options.device);
+  /** A randomly initialised ResNet, as torchvision.models.<arch>(num_classes=...). */
+  static async create(options: CreateOptions = {}): Promise<ResNet> {
+    const o = checkOptions('ResNet.create', options, {
+      arch: archRule.default('resnet18'),
+      numClasses: int({ min: 1, max: 2 ** 31 - 1 }).default(1000),
+      seed: seedRule.default(0),
+      device: deviceRule.orUndefined(),
+    });
+    const config = ARCHITECTURES[o.arch];
+    const { model, parameters } = await native.createModel({ ...config, numClasses: o.numClasses, seed: o.seed });
+    const net = new ResNet(o.arch, model, o.numClasses, parameters);
+    if (o.device) await net.to(o.device);
     return net;
   }
 
-  /** Loads a torchvision ResNet-18 .pth; the number of classes is taken from fc.weight. */
-  static async load(file: string, options: LoadOptions = {}): Promise<ResNet18> {
+  /**
+   * Loads a torchvision ResNet .pth (either torch.save format); the architecture and the number
+   * of classes are read off its keys and shapes, and checked before the model is built.
+   */
+  static async load(file: string, options: LoadOptions = {}): Promise<ResNet> {
+    checkArg('ResNet.load', 'file', file, str());
+    const o = checkOptions('ResNet.load', options, {
+      arch: archRule.orUndefined(),
+      strict: bool().default(true),
+      device: deviceRule.orUndefined(),
+      maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
+    });
     const stored = await locatePth(file);
     const stateDict = stored ? undefined : await loadPth(file);
-    const fcWeight = (stored ?? stateDict!).get('fc.weight');
-    if (!fcWeight || fcWeight.shape.length !== 2) {
-      throw new Error(`${file}: no 2-d 'fc.weight' found, so this is not a ResNet-18 state dict`);
+    const shapes = new Map([...(stored ?? stateDict!)].map(([k, t]) => [k, t.shape]));
+    const { arch, numClasses } = inferArch(shapes, file);
+    if (o.arch && o.arch !== arch) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: holds a ${arch} state dict, not the ${o.arch} asked for`);
     }
-    const net = await ResNet18.create({ numClasses: fcWeight.shape[0] });
-    const strict = options.strict ?? true;
+    const fcIn = shapes.get('fc.weight')![1];
+    if (fcIn !== featuresOf(ARCHITECTURES[arch])) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight has ${fcIn} inputs, ${arch}'s fc takes ${featuresOf(ARCHITECTURES[arch])}`);
+    }
+    if (numClasses < 1 || numClasses > o.maxClasses) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight declares ${numClasses} classes, ` +
+        `outside 1..${o.maxClasses} (pass maxClasses to allow more)`);
+    }
+    const net = await ResNet.create({ arch, numClasses });
     try {
-      await (stored ? net.loadStored(file, stored, strict) : net.loadStateDict(stateDict!, { strict }));
-      if (options.device) await net.to(options.device);
+      await (stored ? net.loadStored(file, stored, o.strict) : net.loadStateDict(stateDict!, { strict: o.strict }));
+      if (o.device) await net.to(o.device);
     } catch (err) {
       net.dispose();
-      throw err instanceof PthError ? err : new PthError(file, (err as Error).message, { cause: err });
+      throw err;
     }
     return net;
   }
 
-
   get fc(): Linear {
-    return new Linear(this, 512, this.native.numClasses);
+    return new Linear(this, featuresOf(this.config), this.classes);
   }
 
   get numClasses(): number {
-    return this.native.numClasses;
+    return this.classes;
   }
 
+  /** Where the model lives: 'cpu' or 'cuda:N'. */
   get device(): string {
-    return this.native.device;
+    return this.where;
+  }
+
+  /** Whether forward() and trainStep() run in train mode (batch statistics) or eval mode, as nn.Module. */
+  get training(): boolean {
+    return this.mode;
+  }
+
+  /** The module tree as PyTorch's print(model) shows it. */
+  toString(): string {
+    return moduleRepr(resnetTree(this.config, this.classes));
   }
 
   train(mode = true): this {
-    this.training = mode;
+    this.mode = checkArg('train', 'mode', mode, bool());
     return this;
   }
 
@@ -114,22 +197,26 @@ export class ResNet18 {
 
   /** Logits [N, numClasses] for input [N, 3, H, W] float32, without autograd. */
   async forward(input: HostTensor): Promise<HostTensor<'float32'>> {
-    checkHostTensor(input, 'input');
-    const training = this.training;
-    return this.enqueue('forward', () => this.native.forward(input, training));
+    this.checkInput(input, 'forward', false);
+    const training = this.mode;
+    return this.run('forward', () => this.handle.forward({ input, training }));
   }
 
-  /** The backbone's pooled [N, 512] features (eval mode), what the linear head sees. */
+  /** The backbone's pooled [N, fc.inFeatures] features (eval mode), what the linear head sees. */
   async features(input: HostTensor): Promise<HostTensor<'float32'>> {
-    checkHostTensor(input, 'input');
-    return this.enqueue('features', () => this.native.features(input));
+    this.checkInput(input, 'features', false);
+    return this.run('features', () => this.handle.features({ input }));
   }
 
-  async loadStateDict(stateDict: StateDictInput, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
+  async loadStateDict(stateDict: StateDictInput, options: { strict?: boolean } = {}): Promise<LoadResult> {
+    const { strict } = checkOptions('loadStateDict', options, { strict: bool().default(true) });
+    if (!(stateDict instanceof Map) && (typeof stateDict !== 'object' || stateDict === null)) {
+      throw withCode(new TypeError('loadStateDict: stateDict must be a Map or an object of HostTensors'), 'ERR_FINETORCH_INVALID_ARG');
+    }
     const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
     entries.forEach(([name, t]) => checkHostTensor(t, `state_dict['${name}']`));
-    return this.enqueue('loadStateDict', () =>
-      this.native.loadStateDict(entries.map((e) => e[0]), entries.map((e) => e[1]), options.strict ?? true));
+    return this.run('loadStateDict', () =>
+      this.handle.loadStateDict({ names: entries.map((e) => e[0]), tensors: entries.map((e) => e[1]), strict }));
   }
 
   /**
@@ -137,30 +224,32 @@ export class ResNet18 {
    * into the model, skipping the copy in between. (Like torch.load, this path does not check the
    * zip records' CRCs; loadPth does.)
    */
-  async loadPth(file: string, options: { strict?: boolean } = {}): Promise<{ missing: string[]; unexpected: string[] }> {
+  async loadPth(file: string, options: { strict?: boolean } = {}): Promise<LoadResult> {
+    checkArg('loadPth', 'file', file, str());
+    const { strict } = checkOptions('loadPth', options, { strict: bool().default(true) });
     const stored = await locatePth(file);
-    if (stored) return this.loadStored(file, stored, options.strict ?? true);
-    return this.loadStateDict(await loadPth(file), options);
+    if (stored) return this.loadStored(file, stored, strict);
+    return this.loadStateDict(await loadPth(file), { strict });
   }
 
-  private async loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<{ missing: string[]; unexpected: string[] }> {
-    try {
-      return await this.enqueue('loadPth', () =>
-        this.native.loadStateDictFromFile(file, [...stored.keys()], [...stored.values()], strict));
-    } catch (err) {
-      throw new PthError(file, (err as Error).message, { cause: err });
-    }
+  private loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
+    return this.run(`loading ${file}`, () =>
+      this.handle.loadStateDictFromFile({ file, names: [...stored.keys()], places: [...stored.values()], strict })
+        .catch((err: Error & { code?: string }) => {
+          // A read that failed part-way is the file's fault; a key mismatch is the model's.
+          throw err.code === 'ERR_FINETORCH_PTH' ? new PthError(file, err.message, { cause: err }) : err;
+        }));
   }
-
 
   /** Parameters and buffers, in torchvision's state_dict order, as CPU copies. */
   async stateDict(): Promise<Map<string, HostTensor>> {
-    const { names, tensors } = await this.enqueue('stateDict', () => this.native.stateDict());
+    const { names, tensors } = await this.run('stateDict', () => this.handle.stateDict());
     return new Map(names.map((n, i) => [n, tensors[i]]));
   }
 
   async to(device: Device): Promise<this> {
-    await this.enqueue('to', () => this.native.to(device));
+    checkArg('to', 'device', device, deviceRule);
+    this.where = await this.run(`to('${device}')`, () => this.handle.to({ device }));
     return this;
   }
 
@@ -170,41 +259,54 @@ export class ResNet18 {
    * weights and inputs in NHWC. AMP needs the model on a CUDA device.
    */
   setPrecision(options: { amp?: 'none' | 'fp16' | 'bf16'; channelsLast?: boolean }): this {
-    const { amp = 'none', channelsLast = false } = options;
-    if (!['none', 'fp16', 'bf16'].includes(amp)) throw new RangeError(`amp must be 'none', 'fp16' or 'bf16', got ${String(amp)}`);
-    this.whenIdle('setPrecision');
-    this.native.setPrecision(amp, channelsLast);
+    const o = checkOptions('setPrecision', options, { amp: oneOf(['none', 'fp16', 'bf16']).default('none'), channelsLast: bool().default(false) });
+    this.checkUsable('setPrecision');
+    if (o.amp !== 'none' && !this.where.startsWith('cuda')) {
+      throw new FinetorchError('ERR_FINETORCH_DEVICE', `setPrecision: amp '${o.amp}' needs the model on a CUDA device ` +
+        `(it is on ${this.where}; await net.to('cuda') first)`);
+    }
+    this.queue.post('setPrecision', () => this.handle.setPrecision(o));
     return this;
   }
 
   /** The fp16 loss scale (GradScaler.get_scale()). */
-  get lossScale(): number {
-    return this.native.lossScale;
+  lossScale(): Promise<number> {
+    return this.run('lossScale', () => this.handle.lossScale());
   }
 
-  /** Replaces fc with a fresh Linear(512, numClasses); every other layer keeps its values. */
+  /** Replaces fc with a fresh Linear(fc.inFeatures, numClasses); every other layer keeps its values. */
   replaceFc(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
-    const { init = 'default', seed } = options;
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`numClasses must be a positive integer, got ${numClasses}`);
-    if (init !== 'default' && init !== 'xavier') throw new RangeError(`init must be 'default' or 'xavier', got ${String(init)}`);
-    this.whenIdle('replaceFc');
-    this.native.replaceFc(numClasses, init, seed);
+    checkArg('replaceFc', 'numClasses', numClasses, int({ min: 1, max: 2 ** 31 - 1 }));
+    const o = checkOptions('replaceFc', options, { init: oneOf(['default', 'xavier']).default('default'), seed: seedRule.orUndefined() });
+    this.checkUsable('replaceFc');
+    const features = featuresOf(this.config);
+    this.classes = numClasses;
+    this.params.set('fc.weight', { shape: [numClasses, features], requiresGrad: true });
+    this.params.set('fc.bias', { shape: [numClasses], requiresGrad: true });
+    this.queue.post('replaceFc', () => this.handle.replaceFc({ numClasses, ...o }));
     return this.fc;
   }
 
   /**
    * Parameters in registration order (as model.parameters()). `exclude: ['fc']` gives the seed's
-   * "all but the output layer"; `include` keeps only the named modules.
+   * "all but the output layer"; `include` keeps only the named modules or parameters.
    */
   parameters(options: { include?: string[]; exclude?: string[] } = {}): Parameter[] {
     return this.namedParameters(options).map(([, p]) => p);
   }
 
   namedParameters(options: { include?: string[]; exclude?: string[] } = {}): [string, Parameter][] {
-    this.whenIdle('parameters');
-    return this.native.parameters()
-      .filter((p) => (!options.include || matches(p.name, options.include)) && !(options.exclude && matches(p.name, options.exclude)))
-      .map((p) => [p.name, new Parameter(this, p.name, p.shape)]);
+    const o = checkOptions('parameters', options, { include: arrayOf(str()).orUndefined(), exclude: arrayOf(str()).orUndefined() });
+    this.checkUsable('parameters');
+    for (const prefix of [...(o.include ?? []), ...(o.exclude ?? [])]) this.checkPrefix('parameters', prefix);
+    return [...this.params]
+      .filter(([name]) => (!o.include || matches(name, o.include)) && !(o.exclude && matches(name, o.exclude)))
+      .map(([name, meta]) => [name, new Parameter(this, name, meta.shape)]);
+  }
+
+  /** @internal Whether the named parameter trains. */
+  requiresGrad(name: string): boolean {
+    return this.params.get(name)?.requiresGrad ?? false;
   }
 
   /**
@@ -212,11 +314,9 @@ export class ResNet18 {
    * whose parameters are frozen keep running statistics untouched unless `bn: 'train'`.
    */
   freeze(options: { except?: string[]; bn?: 'eval' | 'train' } = {}): this {
-    const except = options.except ?? [];
-    if (options.bn !== undefined && options.bn !== 'eval' && options.bn !== 'train') {
-      throw new RangeError(`bn must be 'eval' or 'train', got ${String(options.bn)}`);
-    }
-    return this.setTrainable((name) => matches(name, except), options.bn === 'train');
+    const o = checkOptions('freeze', options, { except: arrayOf(str()).default([]), bn: oneOf(['eval', 'train']).default('eval') });
+    o.except.forEach((prefix) => this.checkPrefix('freeze', prefix));
+    return this.setTrainable((name) => matches(name, o.except), o.bn === 'train');
   }
 
   unfreeze(): this {
@@ -228,73 +328,128 @@ export class ResNet18 {
     return this.step(input, target, optimizer, false);
   }
 
-  /** trainStep on backbone features [N, 512]: only fc runs (the linear probe's feature cache). */
+  /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
   trainHeadStep(features: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
     return this.step(features, target, optimizer, true);
   }
 
   /** Loss and correct count in eval mode under no-grad; logits too when asked. */
   evalStep(input: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
-    return this.evaluate(input, target, options.logits ?? false, false);
+    return this.evaluate(input, target, options, false);
   }
 
-  /** evalStep on backbone features [N, 512]: only fc runs. */
+  /** evalStep on backbone features [N, fc.inFeatures]: only fc runs. */
   evalHeadStep(features: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
-    return this.evaluate(features, target, options.logits ?? false, true);
+    return this.evaluate(features, target, options, true);
   }
 
-  /** Frees the native model now rather than at garbage collection. */
+  /** Frees the native model once the calls queued before it are done; later calls are errors. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.pending === 0) this.native.dispose();
-    else this.queue.finally(() => this.native.dispose()).catch(() => undefined);
+    this.queue.post('dispose', () => this.handle.dispose());
   }
 
-  private async step(input: HostTensor, target: Target, optimizer: SGD, fromFeatures: boolean): Promise<StepResult> {
-    checkHostTensor(input, 'input');
-    const t = targetTensor(target);
+  /** @internal Runs a native operation on this model's queue; errors name `label`. */
+  run<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
+    if (this.disposed) {
+      const name = typeof label === 'string' ? label : label();
+      return Promise.reject(new FinetorchError('ERR_FINETORCH_DISPOSED', `${name}: this model has been disposed`));
+    }
+    return this.queue.run(label, op);
+  }
+
+  private async step(input: HostTensor, target: Target, optimizer: SGD, headOnly: boolean): Promise<StepResult> {
+    const what = headOnly ? 'trainHeadStep' : 'trainStep';
+    this.checkInput(input, what, headOnly);
+    const labels = this.checkTarget(target, input.shape[0], what);
+    const native = optimizer.nativeFor(this);
+    const training = this.mode;
     let stepNumber = 0; // known when the step leaves the queue
-    return this.enqueue(() => `step ${stepNumber}`, async () => {
+    return this.run(() => `step ${stepNumber}`, async () => {
       stepNumber = optimizer.stepCount + 1;
-      const result = await this.native.trainStep(input, t, optimizer.nativeFor(this), optimizer.groupOptions(), fromFeatures);
+      const result = await this.handle.trainStep({ input, target: labels, headOnly, training, optimizer: native, groups: optimizer.groupOptions() });
       optimizer.stepCount = stepNumber;
       return plain(result);
     });
   }
 
-  private async evaluate(input: HostTensor, target: Target, withLogits: boolean, fromFeatures: boolean): Promise<StepResult> {
-    checkHostTensor(input, 'input');
-    const t = targetTensor(target);
-    return plain(await this.enqueue('evalStep', () => this.native.evalStep(input, t, withLogits, fromFeatures)));
+  private async evaluate(input: HostTensor, target: Target, options: { logits?: boolean }, headOnly: boolean): Promise<StepResult> {
+    const what = headOnly ? 'evalHeadStep' : 'evalStep';
+    const { logits } = checkOptions(what, options, { logits: bool().default(false) });
+    this.checkInput(input, what, headOnly);
+    const labels = this.checkTarget(target, input.shape[0], what);
+    return this.run(what, async () => plain(await this.handle.evalStep({ input, target: labels, headOnly, logits })));
   }
 
   private setTrainable(trainable: (name: string) => boolean, bnTrainWhenFrozen: boolean): this {
-    this.whenIdle('freeze');
-    const flags: Record<string, boolean> = {};
-    for (const p of this.native.parameters()) flags[p.name] = trainable(p.name);
-    this.native.setRequiresGrad(flags, bnTrainWhenFrozen);
+    this.checkUsable('freeze');
+    for (const [name, meta] of this.params) meta.requiresGrad = trainable(name);
+    const flags = [...this.params].map(([name, meta]): [string, boolean] => [name, meta.requiresGrad]);
+    this.queue.post('freeze', () => this.handle.setRequiresGrad({ flags, bnTrainWhenFrozen }));
     return this;
   }
 
-  private whenIdle(what: string): void {
-    if (this.disposed) throw new Error(`${what}: this model has been disposed`);
-    if (this.pending > 0) throw new Error(`${what}: the model is busy with another operation; await it first`);
+  private checkUsable(what: string): void {
+    if (this.disposed) throw new FinetorchError('ERR_FINETORCH_DISPOSED', `${what}: this model has been disposed`);
   }
 
-  // One native operation at a time, in call order; errors name the operation.
-  private enqueue<T>(what: string | (() => string), op: () => Promise<T>): Promise<T> {
-    const label = typeof what === 'string' ? () => what : what;
-    if (this.disposed) return Promise.reject(new Error(`${label()}: this model has been disposed`));
-    this.pending++;
-    const run = this.queue.then(op).finally(() => this.pending--);
-    this.queue = run.catch(() => undefined);
-    return run.catch((err: Error) => {
-      throw new Error(`${label()}: ${err.message}`, { cause: err });
-    });
+  /** A module or parameter name of this model, or an error suggesting the one meant. */
+  private checkPrefix(what: string, prefix: string): void {
+    const names = [...this.params.keys()];
+    if (names.some((n) => matches(n, [prefix]))) return;
+    const modules = [...new Set(names.flatMap((n) => n.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))))];
+    const meant = didYouMean(prefix, modules);
+    throw withCode(new RangeError(`${what}: the model has no module or parameter '${prefix}'${meant ? ` (did you mean '${meant}'?)` : ''}`),
+      'ERR_FINETORCH_INVALID_ARG');
   }
+
+  private checkInput(input: HostTensor, what: string, headOnly: boolean): void {
+    checkHostTensor(input, `${what}: input`);
+    const features = featuresOf(this.config);
+    const ok = input.dtype === 'float32' && (headOnly ? input.shape.length === 2 && input.shape[1] === features
+      : input.shape.length === 4 && input.shape[1] === 3);
+    if (!ok) {
+      throw withCode(new RangeError(`${what}: input must be float32 of shape ${headOnly ? `[N, ${features}]` : '[N, 3, H, W]'}, ` +
+        `got ${input.dtype} [${input.shape.join(', ')}]`), 'ERR_FINETORCH_BAD_INPUT');
+    }
+    if (input.shape[0] === 0) throw withCode(new RangeError(`${what}: the batch is empty (N = 0)`), 'ERR_FINETORCH_BAD_INPUT');
+  }
+
+  /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
+  private checkTarget(target: Target, batch: number, what: string): HostTensor {
+    if (!(target instanceof Int32Array) && !(target instanceof BigInt64Array)) {
+      throw withCode(new TypeError(`${what}: target must be an Int32Array or a BigInt64Array of class indices`), 'ERR_FINETORCH_INVALID_ARG');
+    }
+    if (target.length !== batch) {
+      throw withCode(new RangeError(`${what}: target holds ${target.length} labels for a batch of ${batch}`), 'ERR_FINETORCH_BAD_INPUT');
+    }
+    for (let i = 0; i < target.length; i++) {
+      const label = Number(target[i]);
+      if (!(label >= 0 && label < this.classes)) {
+        throw withCode(new RangeError(`${what}: label ${label} at index ${i} is out of range for ${this.classes} classes`), 'ERR_FINETORCH_BAD_INPUT');
+      }
+    }
+    return target instanceof Int32Array ? { dtype: 'int32', shape: [batch], data: target } : { dtype: 'int64', shape: [batch], data: target };
+  }
+}
+
+/** The seed's model: torchvision's resnet18 (ResNet with arch 'resnet18'). */
+export class ResNet18 extends ResNet {
+  static async create(options: Omit<CreateOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
+    return ResNet.create({ ...options, arch: checkArg('ResNet18.create', 'arch', options.arch, oneOf(['resnet18']).default('resnet18')) });
+  }
+
+  static async load(file: string, options: Omit<LoadOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
+    return ResNet.load(file, { ...options, arch: 'resnet18' });
+  }
+}
+
+function matches(name: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((p) => name === p || name.startsWith(`${p}.`));
 }
 
 function plain(r: NativeStepResult): StepResult {
   return r.logits ? { loss: r.loss, correct: r.correct, logits: r.logits } : { loss: r.loss, correct: r.correct };
 }
+

@@ -1,7 +1,10 @@
 // SGD with parameter groups, mirroring torch.optim.SGD: groups fill what they leave out from the
 // defaults, validation as PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
+// Every native call of an optimizer runs on its model's queue, in call order with the steps.
 import { native, NativeSgd, NativeSgdOptions } from './binding';
-import type { Parameter, ResNet18 } from './model';
+import { bool, checkArg, checkOptions, custom, num } from './check';
+import { withCode } from './errors';
+import { Parameter, ResNet } from './model';
 import type { HostTensor } from './tensor';
 
 export interface SGDOptions {
@@ -28,68 +31,92 @@ export interface SGDStateDict {
   param_groups: Array<Omit<ParamGroup, 'params'> & { params: number[] }>;
 }
 
-function checkOptions(o: Partial<SGDOptions>, where: string): void {
-  const bad = (what: string, v: unknown) => new RangeError(`SGD ${where}: invalid ${what} value: ${String(v)}`);
-  if (o.lr !== undefined && !(o.lr >= 0)) throw bad('learning rate', o.lr);
-  if (o.momentum !== undefined && !(o.momentum >= 0)) throw bad('momentum', o.momentum);
-  if (o.dampening !== undefined && !Number.isFinite(o.dampening)) throw bad('dampening', o.dampening);
-  if (o.weightDecay !== undefined && !(o.weightDecay >= 0)) throw bad('weight_decay', o.weightDecay);
-}
+// torch.optim.SGD's checks: lr, momentum and weight_decay non-negative.
+const HYPER_PARAMETERS = {
+  lr: num({ min: 0 }),
+  momentum: num({ min: 0 }),
+  dampening: num(),
+  weightDecay: num({ min: 0 }),
+  nesterov: bool(),
+};
+const iterableOfParameters = custom<Iterable<Parameter>>('an iterable of Parameters',
+  (v) => typeof v === 'object' && v !== null && Symbol.iterator in v);
 
 export class SGD {
   readonly paramGroups: ParamGroup[];
   /** Steps taken so far (kept in checkpoints). */
   stepCount = 0;
-  private readonly model: ResNet18;
+  private readonly model: ResNet;
   private readonly nativeSgd: NativeSgd;
 
   constructor(params: Iterable<Parameter> | ParamGroupSpec[], defaults: SGDOptions) {
-    if (defaults === undefined || defaults.lr === undefined) throw new TypeError('SGD: defaults.lr is required');
-    checkOptions(defaults, 'defaults');
+    const d = checkOptions('SGD defaults', defaults, {
+      ...HYPER_PARAMETERS,
+      momentum: HYPER_PARAMETERS.momentum.default(0),
+      dampening: HYPER_PARAMETERS.dampening.default(0),
+      weightDecay: HYPER_PARAMETERS.weightDecay.default(0),
+      nesterov: HYPER_PARAMETERS.nesterov.default(false),
+    });
+    checkArg('SGD', 'params', params, iterableOfParameters);
     const list = [...params] as (Parameter | ParamGroupSpec)[];
-    const specs: ParamGroupSpec[] = list.length > 0 && 'params' in list[0] ? (list as ParamGroupSpec[]) : [{ params: list as Parameter[] }];
+    const specs: ParamGroupSpec[] = list.length > 0 && !(list[0] instanceof Parameter) ? (list as ParamGroupSpec[]) : [{ params: list as Parameter[] }];
     this.paramGroups = specs.map((spec, i) => {
-      checkOptions(spec, `group ${i}`);
-      const group: ParamGroup = {
-        params: [...spec.params],
-        lr: spec.lr ?? defaults.lr,
-        momentum: spec.momentum ?? defaults.momentum ?? 0,
-        dampening: spec.dampening ?? defaults.dampening ?? 0,
-        weightDecay: spec.weightDecay ?? defaults.weightDecay ?? 0,
-        nesterov: spec.nesterov ?? defaults.nesterov ?? false,
-        initialLr: spec.lr ?? defaults.lr,
-      };
-      if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
-        throw new RangeError(`SGD group ${i}: Nesterov momentum requires a momentum and zero dampening`);
+      const g = checkOptions(`SGD group ${i}`, spec, {
+        params: iterableOfParameters,
+        lr: HYPER_PARAMETERS.lr.default(d.lr),
+        momentum: HYPER_PARAMETERS.momentum.default(d.momentum),
+        dampening: HYPER_PARAMETERS.dampening.default(d.dampening),
+        weightDecay: HYPER_PARAMETERS.weightDecay.default(d.weightDecay),
+        nesterov: HYPER_PARAMETERS.nesterov.default(d.nesterov),
+      });
+      const group: ParamGroup = { ...g, params: [...g.params], initialLr: g.lr };
+      if (group.params.some((p) => !(p instanceof Parameter))) {
+        throw withCode(new TypeError(`SGD group ${i}: params must hold Parameters (net.parameters())`), 'ERR_FINETORCH_INVALID_ARG');
       }
+      checkNesterov(group, i);
       return group;
     });
     const all = this.paramGroups.flatMap((g) => g.params);
-    if (all.length === 0) throw new RangeError('SGD: optimizer got an empty parameter list');
+    if (all.length === 0) throw withCode(new RangeError('SGD: optimizer got an empty parameter list'), 'ERR_FINETORCH_INVALID_ARG');
     if (new Set(all.map((p) => p.name)).size !== all.length) {
-      throw new RangeError('SGD: some parameters appear in more than one parameter group');
+      throw withCode(new RangeError('SGD: some parameters appear in more than one parameter group'), 'ERR_FINETORCH_INVALID_ARG');
     }
     this.model = all[0].owner;
-    if (all.some((p) => p.owner !== this.model)) throw new RangeError('SGD: all parameters must belong to one model');
-    this.nativeSgd = new native.SGD(this.model.native, this.paramGroups.map((g) => g.params.map((p) => p.name)));
+    if (all.some((p) => p.owner !== this.model)) {
+      throw withCode(new RangeError('SGD: all parameters must belong to one model'), 'ERR_FINETORCH_INVALID_ARG');
+    }
+    this.nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
+    // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if fc is
+    // replaced later.
+    this.model.queue.post('SGD', () => this.nativeSgd.attach(this.model.handle));
   }
 
-  /** The native optimizer, checked against the model that steps it. */
-  nativeFor(model: ResNet18): NativeSgd {
-    if (model !== this.model) throw new Error('this optimizer was made for the parameters of another model');
+  /** @internal The native optimizer, checked against the model that steps it. */
+  nativeFor(model: ResNet): NativeSgd {
+    if (model !== this.model) {
+      throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
+    }
     return this.nativeSgd;
   }
 
-  /** Current group hyper-parameters, validated as at construction. */
+  /** @internal Current group hyper-parameters, validated as at construction. */
   groupOptions(): NativeSgdOptions[] {
     return this.paramGroups.map((g, i) => {
-      checkOptions(g, `group ${i}`);
-      return { lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov };
+      const where = `SGD group ${i}`;
+      const o = {
+        lr: checkArg(where, 'lr', g.lr, HYPER_PARAMETERS.lr),
+        momentum: checkArg(where, 'momentum', g.momentum, HYPER_PARAMETERS.momentum),
+        dampening: checkArg(where, 'dampening', g.dampening, HYPER_PARAMETERS.dampening),
+        weightDecay: checkArg(where, 'weightDecay', g.weightDecay, HYPER_PARAMETERS.weightDecay),
+        nesterov: checkArg(where, 'nesterov', g.nesterov, HYPER_PARAMETERS.nesterov),
+      };
+      checkNesterov(o, i);
+      return o;
     });
   }
 
   async stateDict(): Promise<SGDStateDict> {
-    const buffers = await this.nativeSgd.momentumBuffers();
+    const buffers = await this.model.run('optimizer.stateDict', () => this.nativeSgd.momentumBuffers());
     const state = new Map<number, { momentum_buffer: HostTensor }>();
     buffers.forEach((b, i) => b && state.set(i, { momentum_buffer: b }));
     let index = 0;
@@ -100,10 +127,17 @@ export class SGD {
   async loadStateDict(stateDict: SGDStateDict): Promise<void> {
     const groups = stateDict.param_groups;
     if (groups.length !== this.paramGroups.length || groups.some((g, i) => g.params.length !== this.paramGroups[i].params.length)) {
-      throw new Error('loaded optimizer state does not match this optimizer\'s parameter groups');
+      throw withCode(new RangeError('loaded optimizer state does not match this optimizer\'s parameter groups'), 'ERR_FINETORCH_STATE_DICT');
     }
     const count = this.paramGroups.reduce((n, g) => n + g.params.length, 0);
-    await this.nativeSgd.loadMomentumBuffers(Array.from({ length: count }, (_, i) => stateDict.state.get(i)?.momentum_buffer ?? null));
+    const buffers = Array.from({ length: count }, (_, i) => stateDict.state.get(i)?.momentum_buffer ?? null);
+    await this.model.run('optimizer.loadStateDict', () => this.nativeSgd.loadMomentumBuffers({ buffers }));
     groups.forEach(({ params: _params, ...options }, i) => Object.assign(this.paramGroups[i], options));
+  }
+}
+
+function checkNesterov(group: { nesterov: boolean; momentum: number; dampening: number }, i: number): void {
+  if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
+    throw withCode(new RangeError(`SGD group ${i}: Nesterov momentum requires a momentum and zero dampening`), 'ERR_FINETORCH_INVALID_ARG');
   }
 }

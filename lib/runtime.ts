@@ -1,5 +1,6 @@
 // Process-wide LibTorch settings and facts.
 import { native } from './binding';
+import { checkArg, int } from './check';
 
 export const cuda = {
   isAvailable: (): boolean => native.cudaIsAvailable(),
@@ -8,8 +9,7 @@ export const cuda = {
 
 /** LibTorch's intra-op CPU threads (torch.set_num_threads). */
 export function setNumThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-  native.setNumThreads(threads);
+  native.setNumThreads(checkArg('setNumThreads', 'threads', threads, int({ min: 1, max: 1024 })));
 }
 
 export function getNumThreads(): number {

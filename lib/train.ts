@@ -2,15 +2,10 @@
 // layers at lr, the new fc at fcLrMult x lr) and linear probing (frozen backbone, head only,
 // optionally on cached backbone features).
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import type { ResNet18, StepResult, Target } from './model';
+import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
+import type { Batch, ResNet18, StepResult } from './model';
 import { SGD } from './optim';
 import { LRScheduler, Schedule } from './schedule';
-import type { HostTensor } from './tensor';
-
-export interface Batch {
-  input: HostTensor;
-  target: Target;
-}
 
 /** Batches for one epoch; a DataLoader also reshuffles per epoch (setEpoch) and knows its length. */
 export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { length?: number; setEpoch?(epoch: number): void };
@@ -69,9 +64,11 @@ export interface LinearProbeOptions extends LoopOptions {
   bn?: 'eval' | 'train';
 }
 
-export class TrainingDivergedError extends Error {
-  constructor(message: string, readonly epoch: number, readonly step: number, options?: ErrorOptions) {
-    super(message, options);
+/** A NaN/infinite loss (code ERR_FINETORCH_NONFINITE_LOSS) or one above maxLoss (ERR_FINETORCH_LOSS_ABOVE_MAX). */
+export class TrainingDivergedError extends FinetorchError {
+  constructor(message: string, readonly epoch: number, readonly step: number, options?: ErrorOptions,
+    code: ErrorCode = 'ERR_FINETORCH_NONFINITE_LOSS') {
+    super(code, message, options);
     this.name = 'TrainingDivergedError';
   }
 }
@@ -139,12 +136,12 @@ async function runLoop(
       try {
         r = await trainStep(b);
       } catch (err) {
-        const message = `epoch ${epoch}, batch ${batch}: ${(err as Error).message}`;
-        if (/loss is (-?nan|-?inf)/.test((err as Error).message)) throw new TrainingDivergedError(message, epoch, optimizer.stepCount + 1, { cause: err });
-        throw new Error(message, { cause: err });
+        if (hasCode(err, 'ERR_FINETORCH_NONFINITE_LOSS')) throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch}: ${(err as Error).message}`, epoch, optimizer.stepCount + 1, { cause: err });
+        throw withContext(`epoch ${epoch}, batch ${batch}`, err);
       }
       if (r.loss > maxLoss) {
-        throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch} (step ${optimizer.stepCount}): loss ${r.loss} exceeds maxLoss ${maxLoss}`, epoch, optimizer.stepCount);
+        throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch} (step ${optimizer.stepCount}): loss ${r.loss} exceeds maxLoss ${maxLoss}`,
+          epoch, optimizer.stepCount, undefined, 'ERR_FINETORCH_LOSS_ABOVE_MAX');
       }
       const n = b.target.length;
       totals.loss += r.loss * n;

@@ -1,6 +1,6 @@
 // Scores a model over a data set: loss, accuracy, per-class accuracy and the confusion matrix,
 // what `finetorch eval` prints and what train plots for the validation set.
-import type { Batch } from '../data';
+import type { LoaderBatch } from '../data';
 import type { ResNet18 } from '../model';
 
 export interface ClassScore {
@@ -26,7 +26,7 @@ export interface ConfusionReport {
  * them when the two orders differ (a folder holding only some of the model's classes).
  */
 export async function confusionReport(
-  net: ResNet18, batches: AsyncIterable<Batch>, classes: string[], toModelClass?: readonly number[],
+  net: ResNet18, batches: AsyncIterable<LoaderBatch>, classes: string[], toModelClass?: readonly number[],
 ): Promise<ConfusionReport> {
   const n = classes.length;
   const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));

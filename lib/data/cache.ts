@@ -3,6 +3,7 @@
 // optionally shrunk image for a train transform, whose random crop and flip then run from the raw
 // pixels). It fills until full and then keeps what it has: epochs visit every sample once, and
 // evicting would only trade one miss for another.
+import { checkOptions, int, num } from '../check';
 import { RgbImage } from './image';
 
 export interface CacheOptions {
@@ -29,12 +30,9 @@ export class PixelCache {
   private used = 0;
 
   constructor(options: CacheOptions) {
-    if (!(options.maxBytes >= 0)) throw new RangeError(`cache maxBytes must be >= 0, got ${options.maxBytes}`);
-    if (options.shorterSide !== undefined && !(Number.isInteger(options.shorterSide) && options.shorterSide > 0)) {
-      throw new RangeError(`cache shorterSide must be a positive integer, got ${options.shorterSide}`);
-    }
-    this.maxBytes = options.maxBytes;
-    this.shorterSide = options.shorterSide ?? Infinity;
+    const o = checkOptions('DataLoader cache', options, { maxBytes: num({ min: 0 }), shorterSide: int({ min: 1 }).orUndefined() });
+    this.maxBytes = o.maxBytes;
+    this.shorterSide = o.shorterSide ?? Infinity;
   }
 
   get bytes(): number {

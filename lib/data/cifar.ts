@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { ImageDataset, ImageDatasetOptions } from './dataset';
+import { bool, checkOptions } from '../check';
+import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
@@ -26,7 +27,7 @@ export class CIFAR10 extends ImageDataset {
 
   /** root holds data_batch_1.bin ... test_batch.bin, directly or in cifar-10-batches-bin/. */
   constructor(root: string, options: Cifar10Options = {}) {
-    super(options);
+    super(checkOptions('CIFAR10', options, { ...IMAGE_DATASET_OPTIONS, train: bool().default(true) }));
     const names = (options.train ?? true) ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
     const records = names.map((name) => readRecords(findFile(root, name)));
     const n = records.reduce((sum, r) => sum + r.length / RECORD, 0);

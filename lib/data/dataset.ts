@@ -1,5 +1,6 @@
 // Datasets: indexed samples (image + class index) that load through a transform pipeline.
 // Loading stops at 8-bit RGB pixels; the DataLoader normalises whole batches at once.
+import { custom, int } from '../check';
 import { HostTensor, zeros } from '../tensor';
 import { CachedImage, PixelCache } from './cache';
 import { DatasetError } from './errors';
@@ -64,6 +65,13 @@ export function sampleRng(seed: number, epoch: number, index: number): Rng {
 export interface ImageDatasetOptions extends DecodeOptions {
   transform?: Transform;
 }
+
+/** The options every image data set takes, for its checkOptions schema. */
+export const IMAGE_DATASET_OPTIONS = {
+  transform: custom<Transform>('a transform (compose(...), resize(...), ...)',
+    (v) => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string').orUndefined(),
+  maxPixels: int({ min: 1 }).orUndefined(),
+};
 
 /** A data set of images (files or pixels in memory) with class indices, run through a transform. */
 export abstract class ImageDataset extends BaseDataset {

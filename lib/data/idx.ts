@@ -7,7 +7,8 @@ import * as zlib from 'node:zlib';
 import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { ImageDataset, ImageDatasetOptions } from './dataset';
+import { arrayOf, bool, checkOptions, int, str } from '../check';
+import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 export interface IdxArray {
   shape: number[];
@@ -62,7 +63,8 @@ export class IdxDataset extends ImageDataset {
   private rgb?: Promise<Uint8Array>;
 
   constructor(imagesFile: string, labelsFile: string, options: IdxDatasetOptions = {}) {
-    super(options);
+    const o = checkOptions('IdxDataset', options, IDX_OPTIONS);
+    super(o);
     const images = readIdx(imagesFile);
     const labels = readIdx(labelsFile);
     if (images.shape.length !== 3) throw new DatasetError(`${imagesFile}: expected images [n, h, w], got shape [${images.shape.join(', ')}]`);
@@ -71,8 +73,8 @@ export class IdxDataset extends ImageDataset {
     }
     [, this.imageHeight, this.imageWidth] = images.shape;
     this.gray = images.data;
-    const numClasses = options.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
-    const kept = options.classes ?? Array.from({ length: numClasses }, (_, i) => i);
+    const numClasses = o.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
+    const kept = o.classes ?? Array.from({ length: numClasses }, (_, i) => i);
     const relabel = new Map(kept.map((label, i) => [label, i]));
     if (relabel.size !== kept.length) throw new RangeError(`classes ${JSON.stringify(kept)} has duplicates`);
     const indices: number[] = [];
@@ -81,7 +83,7 @@ export class IdxDataset extends ImageDataset {
     });
     this.indices = Int32Array.from(indices);
     this.targets = Int32Array.from(indices, (i) => relabel.get(labels.data[i]) as number);
-    this.classes = kept.map((label) => options.classNames?.[label] ?? String(label));
+    this.classes = kept.map((label) => o.classNames?.[label] ?? String(label));
   }
 
   get length(): number {
@@ -108,6 +110,9 @@ export interface MnistOptions extends Omit<IdxDatasetOptions, 'classNames'> {
   train?: boolean;
 }
 
+const IDX_OPTIONS = { ...IMAGE_DATASET_OPTIONS, classes: arrayOf(int({ min: 0 })).orUndefined(), classNames: arrayOf(str()).orUndefined() };
+const MNIST_OPTIONS = { ...IMAGE_DATASET_OPTIONS, classes: IDX_OPTIONS.classes, train: bool().default(true) };
+
 /** Finds `<prefix>-images-idx3-ubyte[.gz]` and the labels in root, or in torchvision's root/<name>/raw. */
 function idxFiles(root: string, name: string, train: boolean): [string, string] {
   const prefix = train ? 'train' : 't10k';
@@ -128,7 +133,8 @@ export class MNIST extends IdxDataset {
     '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine']);
 
   constructor(root: string, options: MnistOptions = {}) {
-    super(...idxFiles(root, 'MNIST', options.train ?? true), { ...options, classNames: MNIST.classNames });
+    const { train, ...rest } = checkOptions('MNIST', options, MNIST_OPTIONS);
+    super(...idxFiles(root, 'MNIST', train), { ...rest, classNames: MNIST.classNames });
   }
 }
 
@@ -136,6 +142,7 @@ export class FashionMNIST extends IdxDataset {
   static readonly classNames: readonly string[] = Object.freeze(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
 
   constructor(root: string, options: MnistOptions = {}) {
-    super(...idxFiles(root, 'FashionMNIST', options.train ?? true), { ...options, classNames: FashionMNIST.classNames });
+    const { train, ...rest } = checkOptions('FashionMNIST', options, MNIST_OPTIONS);
+    super(...idxFiles(root, 'FashionMNIST', train), { ...rest, classNames: FashionMNIST.classNames });
   }
 }

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { ImageDataset, ImageDatasetOptions } from './dataset';
+import { arrayOf, checkArg, checkOptions, str } from '../check';
+import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 /** Extensions ImageFolder picks up (case-insensitively) unless told otherwise. */
 export const IMG_EXTENSIONS: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
@@ -23,9 +24,10 @@ export class ImageFolder extends ImageDataset {
   readonly targets: number[];
 
   constructor(root: string, options: ImageFolderOptions = {}) {
-    super(options);
-    this.root = path.resolve(root);
-    const extensions = new Set((options.extensions ?? IMG_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
+    const o = checkOptions('ImageFolder', options, { ...IMAGE_DATASET_OPTIONS, extensions: arrayOf(str()).orUndefined() });
+    super(o);
+    this.root = path.resolve(checkArg('ImageFolder', 'root', root, str()));
+    const extensions = new Set((o.extensions ?? IMG_EXTENSIONS).map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
     this.classes = findClasses(this.root);
     this.classToIdx = Object.fromEntries(this.classes.map((c, i) => [c, i]));
     this.samples = [];

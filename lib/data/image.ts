@@ -104,15 +104,12 @@ export async function render(source: ImageSource, view: View, info: ImageInfo, o
   }
 }
 
-const INTERPOLATION_CODES: Record<Interpolation, number> = { nearest: 0, bilinear: 1, bicubic: 2 };
-
 /** The view's resize, crop and mirror of `pre` (a box of `pixels`), natively on the libuv pool. */
 async function resample(pixels: RawPixels, view: View, pre: Rect): Promise<RgbImage> {
   const { resized, post } = view;
-  const plan = [pre.left, pre.top, pre.width, pre.height, resized.width, resized.height,
-    post.left, post.top, post.width, post.height, view.flipped ? 1 : 0, INTERPOLATION_CODES[view.interpolation]];
+  const plan = { pre, resized, post, flipped: view.flipped, interpolation: view.interpolation };
   const out = new Uint8Array(post.width * post.height * 3);
-  await native.renderPixels(pixels.data, pixels.width, pixels.height, pixels.channels, plan, out);
+  await native.renderPixels({ src: pixels.data, width: pixels.width, height: pixels.height, channels: pixels.channels, plan, dst: out });
   return { data: out, width: post.width, height: post.height };
 }
 

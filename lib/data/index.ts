@@ -14,7 +14,7 @@ export {
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD,
 } from './transforms';
 export { Interpolation } from './geometry';
-export { DataLoader, DataLoaderOptions, Batch } from './loader';
+export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
 export { CacheOptions } from './cache';
 export { RgbImage, ImageSource, RawPixels, DEFAULT_MAX_PIXELS } from './image';
 export { DatasetError, ImageDecodeError } from './errors';

@@ -1,6 +1,8 @@
 // DataLoader: shuffled, augmented, normalised batches. Up to `concurrency` images decode at once on
 // sharp's threads while up to `prefetch` finished batches wait, so decoding overlaps training.
-import { HostTensor } from '../tensor';
+import { bool, checkOptions, custom, int, oneOf } from '../check';
+import type { Batch } from '../model';
+import type { HostTensor } from '../tensor';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, PixelSample, sampleRng } from './dataset';
@@ -8,11 +10,8 @@ import { DatasetError, ImageDecodeError } from './errors';
 import { normalizeImages } from './normalize';
 import { mixSeed, mulberry32, randperm } from './random';
 
-/** What trainStep(input, target) takes: input [n, 3, h, w] float32, one class index per sample. */
-export interface Batch {
-  input: HostTensor<'float32'>;
-  target: Int32Array;
-}
+/** What the loader yields: the library's Batch with the class indices as an Int32Array. */
+export type LoaderBatch = Batch<Int32Array> & { input: HostTensor<'float32'> };
 
 export interface DataLoaderOptions {
   /** Samples per batch; default 1. */
@@ -49,7 +48,7 @@ interface Buffers {
   free: Float32Array[];
 }
 
-export class DataLoader implements AsyncIterable<Batch> {
+export class DataLoader implements AsyncIterable<LoaderBatch> {
   readonly dataset: Dataset;
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -64,16 +63,27 @@ export class DataLoader implements AsyncIterable<Batch> {
   private skips = 0;
 
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
+    const o = checkOptions('DataLoader', options, {
+      batchSize: int({ min: 1 }).default(1),
+      shuffle: bool().default(false),
+      seed: int({ min: 0 }).default(0),
+      dropLast: bool().default(false),
+      concurrency: int({ min: 1 }).default(4),
+      prefetch: int({ min: 1 }).default(2),
+      onError: oneOf(['throw', 'skip']).default('throw'),
+      cache: custom<CacheOptions>('an object { maxBytes, shorterSide? }', (v) => typeof v === 'object' && v !== null).orUndefined(),
+      reuseBuffers: bool().default(false),
+    });
     this.dataset = dataset;
-    this.batchSize = positiveInt(options.batchSize ?? 1, 'batchSize');
-    this.shuffle = options.shuffle ?? false;
-    this.seed = options.seed ?? 0;
-    this.dropLast = options.dropLast ?? false;
-    this.concurrency = positiveInt(options.concurrency ?? 4, 'concurrency');
-    this.prefetch = positiveInt(options.prefetch ?? 2, 'prefetch');
-    this.onError = options.onError ?? 'throw';
-    this.reuseBuffers = options.reuseBuffers ?? false;
-    this.cache = options.cache ? new PixelCache(options.cache) : undefined;
+    this.batchSize = o.batchSize;
+    this.shuffle = o.shuffle;
+    this.seed = o.seed;
+    this.dropLast = o.dropLast;
+    this.concurrency = o.concurrency;
+    this.prefetch = o.prefetch;
+    this.onError = o.onError;
+    this.reuseBuffers = o.reuseBuffers;
+    this.cache = o.cache ? new PixelCache(o.cache) : undefined;
   }
 
   /** Samples skipped by onError: 'skip' so far. */
@@ -93,11 +103,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.epoch = epoch;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Batch> {
+  [Symbol.asyncIterator](): AsyncIterator<LoaderBatch> {
     const epoch = this.epoch++;
-    const batches = new Channel<Batch>(this.prefetch);
+    const batches = new Channel<LoaderBatch>(this.prefetch);
     const buffers: Buffers = { free: [] };
-    let handedOut: Batch | undefined;
+    let handedOut: LoaderBatch | undefined;
     this.produce(epoch, batches, buffers).then(() => batches.close(), (err) => batches.close(err));
     return {
       next: async () => {
@@ -113,7 +123,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   /** Loads the epoch's samples in order, `concurrency` at a time, and pushes finished batches. */
-  private async produce(epoch: number, batches: Channel<Batch>, buffers: Buffers): Promise<void> {
+  private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers): Promise<void> {
     const n = this.dataset.length;
     const order = this.shuffle ? randperm(n, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const pending: Promise<Settled>[] = [];
@@ -161,7 +171,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   }
 
   /** Copies the samples' pixels into one NHWC buffer and normalises it into NCHW floats natively. */
-  private async collate(samples: PixelSample[], buffers: Buffers): Promise<Batch> {
+  private async collate(samples: PixelSample[], buffers: Buffers): Promise<LoaderBatch> {
     const { width, height } = samples[0].image;
     const size = height * width * 3;
     for (const { image } of samples) {
@@ -180,9 +190,4 @@ export class DataLoader implements AsyncIterable<Batch> {
     await normalizeImages(staging, n, height, width, mean, std, data);
     return { input: { dtype: 'float32', shape: [n, 3, height, width], data }, target: Int32Array.from(samples, (s) => s.target) };
   }
-}
-
-function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`DataLoader: ${name} must be a positive integer, got ${value}`);
-  return value;
 }

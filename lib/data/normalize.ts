@@ -6,5 +6,5 @@ export function normalizeImages(
   src: Uint8Array, n: number, height: number, width: number,
   mean: readonly number[], std: readonly number[], dst: Float32Array,
 ): Promise<void> {
-  return native.normalizeImages(src, n, height, width, mean, std, dst);
+  return native.normalizeImages({ src, n, height, width, mean, std, dst });
 }

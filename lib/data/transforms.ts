@@ -3,6 +3,7 @@
 // and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
 // float32 NCHW pass per batch.
 import { Interpolation, View, roundHalfEven } from './geometry';
+import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */
@@ -37,13 +38,18 @@ export type Size = number | readonly [number, number];
 export const IMAGENET_MEAN: readonly number[] = Object.freeze([0.485, 0.456, 0.406]);
 export const IMAGENET_STD: readonly number[] = Object.freeze([0.229, 0.224, 0.225]);
 
+const INTERPOLATION = oneOf(['nearest', 'bilinear', 'bicubic']).default('bilinear');
+// Shapes here; the transforms themselves check the values with their own messages.
+const SIZE = custom<Size>('a number or [height, width]', (v) => typeof v === 'number' || Array.isArray(v));
+const CHANNELS = custom<readonly number[]>('an array of 1 or 3 numbers', Array.isArray);
+
 export function compose(...transforms: Transform[]): Compose {
   return { kind: 'compose', transforms };
 }
 
 /** Resizes to [height, width], or, given one number, the shorter side to it keeping the aspect ratio. */
 export function resize(size: Size, options: { interpolation?: Interpolation } = {}): ImageTransform {
-  const interpolation = options.interpolation ?? 'bilinear';
+  const { interpolation } = checkOptions('resize', options, { interpolation: INTERPOLATION });
   checkSize(size, 'resize');
   return {
     kind: 'image',
@@ -91,11 +97,13 @@ export interface RandomResizedCropOptions {
 /** A random crop of random area and aspect ratio, resized to `size` (torchvision's RandomResizedCrop). */
 export function randomResizedCrop(size: Size, options: RandomResizedCropOptions = {}): ImageTransform {
   const [height, width] = pair(size, 'randomResizedCrop');
-  const scale = options.scale ?? [0.08, 1];
-  const ratio = options.ratio ?? [3 / 4, 4 / 3];
+  const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
+    scale: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([0.08, 1]),
+    ratio: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([3 / 4, 4 / 3]),
+    interpolation: INTERPOLATION,
+  });
   if (!(scale[0] > 0 && scale[0] <= scale[1])) throw new RangeError(`randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
   if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new RangeError(`randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
-  const interpolation = options.interpolation ?? 'bilinear';
   return {
     kind: 'image',
     name: `randomResizedCrop(${JSON.stringify(size)})`,
@@ -162,24 +170,18 @@ export function normalize(mean: readonly number[], std: readonly number[]): Norm
 
 /** d2l's fine-tuning train augmentation: randomResizedCrop(size) + flip + ImageNet normalisation. */
 export function trainTransform(options: { size?: Size; mean?: readonly number[]; std?: readonly number[] } = {}): Compose {
-  return compose(
-    randomResizedCrop(options.size ?? 224),
-    randomHorizontalFlip(),
-    toTensor(),
-    normalize(options.mean ?? IMAGENET_MEAN, options.std ?? IMAGENET_STD),
-  );
+  const o = checkOptions('trainTransform', options, { size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD) });
+  return compose(randomResizedCrop(o.size), randomHorizontalFlip(), toTensor(), normalize(o.mean, o.std));
 }
 
 /** d2l's fine-tuning eval transform: resize([256, 256]) + centerCrop(224) + ImageNet normalisation. */
 export function evalTransform(
   options: { resize?: Size; size?: Size; mean?: readonly number[]; std?: readonly number[] } = {},
 ): Compose {
-  return compose(
-    resize(options.resize ?? [256, 256]),
-    centerCrop(options.size ?? 224),
-    toTensor(),
-    normalize(options.mean ?? IMAGENET_MEAN, options.std ?? IMAGENET_STD),
-  );
+  const o = checkOptions('evalTransform', options, {
+    resize: SIZE.default([256, 256]), size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
+  });
+  return compose(resize(o.resize), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
 }
 
 /** A transform flattened: the image transforms in order, then the one normalisation they end with. */

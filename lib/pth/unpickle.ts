@@ -23,6 +23,7 @@ export class TruncatedPickle extends Error {}
 /**
  * Unpickles the pickle that starts at `start`; returns its value and the offset after STOP.
  * Errors name `label` and the offset of the opcode that failed.
+ * @internal
  */
 export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label: string): { value: unknown; end: number } {
   let pos = start;

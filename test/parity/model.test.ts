@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResNet18, loadPth, savePth, cuda } from '../../lib';
+import { ResNet, ResNet18, loadPth, savePth, cuda } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
@@ -85,15 +85,26 @@ describe('ResNet18 parity with torchvision', () => {
     net.dispose();
   });
 
-  it('resnet50 weights into ResNet18 give a clear error that names the file', async () => {
+  it('resnet50 weights: ResNet.load infers the architecture; into ResNet18 a clear error that names the file', async () => {
     const file = path.join(tmp.dir, 'resnet50.pth');
     await runPython('resnet_reference.py', ['resnet50', file]);
-    await assert.rejects(ResNet18.load(file), (err: Error) => {
-      assert.ok(err.message.includes(file));
+    await assert.rejects(ResNet18.load(file), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_FINETORCH_STATE_DICT');
+      assert.equal(err.message, `${file}: holds a resnet50 state dict, not the resnet18 asked for`);
+      return true;
+    });
+    const net = await ResNet.load(file);
+    assert.equal(net.arch, 'resnet50');
+    assert.equal(String(net.fc), 'Linear(in_features=2048, out_features=1000, bias=True)');
+    net.dispose();
+    const resnet18 = await ResNet18.create({ numClasses: 1000 });
+    await assert.rejects(resnet18.loadPth(file), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'ERR_FINETORCH_STATE_DICT');
       assert.match(err.message, /Unexpected key\(s\).*layer1\.0\.conv3\.weight/s);
       assert.match(err.message, /size mismatch for fc\.weight: copying a param with shape \[1000, 2048\]/);
       return true;
     });
+    resnet18.dispose();
   });
 });
 

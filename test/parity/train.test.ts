@@ -104,7 +104,7 @@ describe('SGD and steps', () => {
   });
 
   it('validates options as PyTorch does', () => {
-    assert.throws(() => new SGD(net.parameters(), { lr: -1 }), /invalid learning rate value: -1/);
+    assert.throws(() => new SGD(net.parameters(), { lr: -1 }), /SGD defaults: lr must be a finite number >= 0, got -1/);
     assert.throws(() => new SGD(net.parameters(), { lr: 0.1, nesterov: true }), /Nesterov momentum requires a momentum and zero dampening/);
     assert.throws(() => new SGD([{ params: net.parameters() }, { params: net.fc.parameters() }], { lr: 0.1 }), /more than one parameter group/);
     assert.throws(() => new SGD([], { lr: 0.1 }), /empty parameter list/);
@@ -127,9 +127,9 @@ describe('SGD and steps', () => {
     await net.trainStep(x, y, opt);
     const model0 = await net.stateDict();
     const momentum0 = await opt.stateDict();
-    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1, 3, 0]), opt), /step 2: label 3 at index 2 is out of range for 3 classes/);
+    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1, 3, 0]), opt), /trainStep: label 3 at index 2 is out of range for 3 classes/);
     await assert.rejects(net.trainStep(x, Int32Array.from([0, -1, 0, 0]), opt), /label -1 at index 1/);
-    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1]), opt), /one label per input \(4\)/);
+    await assert.rejects(net.trainStep(x, Int32Array.from([0, 1]), opt), /target holds 2 labels for a batch of 4/);
     await assert.rejects(net.trainStep({ dtype: 'float32', shape: [4, 3, 16], data: new Float32Array(4 * 3 * 16) }, y, opt), /\[N, 3, H, W\]/);
     const nan: HostTensor = { dtype: 'float32', shape: x.shape, data: (x.data as Float32Array).map((v, i) => (i === 5 ? NaN : v)) };
     await assert.rejects(net.trainStep(nan, y, opt), /step 2: the loss is -?nan/);

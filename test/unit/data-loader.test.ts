@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import {
-  Batch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
+  LoaderBatch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
   Transform, randomHorizontalFlip, resize, trainTransform, evalTransform,
 } from '../../lib/data';
 import { photo, write } from '../helpers/data-fixtures';
@@ -25,15 +25,15 @@ before(async () => {
 
 const folder = (transform: Transform = trainTransform({ size: 24 })) => new ImageFolder(root, { transform });
 
-async function collect(dataset: Dataset, options: DataLoaderOptions, epochs = 1): Promise<Batch[]> {
+async function collect(dataset: Dataset, options: DataLoaderOptions, epochs = 1): Promise<LoaderBatch[]> {
   const loader = new DataLoader(dataset, options);
-  const batches: Batch[] = [];
+  const batches: LoaderBatch[] = [];
   for (let e = 0; e < epochs; e++) for await (const batch of loader) batches.push(batch);
   return batches;
 }
 
 /** The order of samples, told apart by their first pixel values. */
-const fingerprint = (batches: Batch[]) => batches.map((b) => Array.from(b.input.data.subarray(0, 4)).join(','));
+const fingerprint = (batches: LoaderBatch[]) => batches.map((b) => Array.from(b.input.data.subarray(0, 4)).join(','));
 
 describe('DataLoader', () => {
   test('batches of [n, 3, h, w] float32 and Int32 targets; length; dropLast', async () => {
@@ -93,7 +93,7 @@ describe('DataLoader', () => {
     assert.equal(evalLoader.cache?.size, 5);
     assert.equal(evalLoader.cache?.bytes, 5 * 16 * 16 * 3);
     const shrinking = new DataLoader(folder(), { batchSize: 4, cache: { maxBytes: 1e8, shorterSide: 16 } });
-    const batches: Batch[] = [];
+    const batches: LoaderBatch[] = [];
     for (let e = 0; e < 2; e++) for await (const b of shrinking) batches.push(b);
     const entry = shrinking.cache?.get(N - 1);
     assert.ok(entry && Math.min(entry.image.width, entry.image.height) === 16, JSON.stringify(entry && [entry.image.width, entry.image.height]));
@@ -110,7 +110,7 @@ describe('DataLoader', () => {
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
     const loader = new DataLoader(data, { batchSize: 4, onError: 'skip' });
-    const batches: Batch[] = [];
+    const batches: LoaderBatch[] = [];
     for await (const b of loader) batches.push(b);
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);

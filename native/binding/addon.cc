@@ -1,0 +1,31 @@
+// Module registration only.
+#include "binding/addon.h"
+
+#include <napi.h>
+
+#include "binding/images_wrap.h"
+#include "binding/model_wrap.h"
+#include "binding/runtime_wrap.h"
+#include "binding/sgd_wrap.h"
+
+namespace finetorch {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
+  env.SetInstanceData(data);
+  exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
+  exports.Set("SGD", SgdWrap::Define(env));
+  exports.Set("normalizeImages", Napi::Function::New<NormalizeImages>(env, "normalizeImages"));
+  exports.Set("renderPixels", Napi::Function::New<RenderPixels>(env, "renderPixels"));
+  exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));
+  exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+  exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("setAllowTF32", Napi::Function::New<SetAllowTF32>(env, "setAllowTF32"));
+  exports.Set("runtime", RuntimeInfo(env));
+  return exports;
+}
+
+NODE_API_MODULE(finetorch, Init)
+
+}  // namespace finetorch

@@ -1,0 +1,11 @@
+// Per-environment data of the addon: the constructors that native code instantiates itself.
+#pragma once
+#include <napi.h>
+
+namespace finetorch {
+
+struct AddonData {
+  Napi::FunctionReference model;
+};
+
+}  // namespace finetorch

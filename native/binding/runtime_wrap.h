@@ -1,0 +1,14 @@
+// Process-wide LibTorch facts and settings for JS: version, CUDA presence, CPU threads, TF32.
+#pragma once
+#include <napi.h>
+
+namespace finetorch {
+
+Napi::Object RuntimeInfo(Napi::Env env);  // { torchVersion }
+Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info);
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value SetAllowTF32(const Napi::CallbackInfo& info);  // cuBLAS and cuDNN alike
+
+}  // namespace finetorch

@@ -1,0 +1,70 @@
+// A ResNet and what training it needs besides its weights: the precision settings, the fp16
+// loss scaler, which frozen BatchNorm layers stay in eval mode, and data-parallel hooks. No
+// locking here: the binding runs one operation at a time on a model.
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/autocast.h"
+#include "core/grad_scaler.h"
+#include "core/resnet.h"
+#include "core/state_dict.h"
+
+namespace finetorch {
+
+// What a data-parallel wrapper does around one training step (DistributedDataParallel's part).
+class TrainStepHooks {
+ public:
+  virtual ~TrainStepHooks() = default;
+  virtual void beforeForward() = 0;                // e.g. broadcast buffers from rank 0
+  virtual bool agreeFinite(bool localFinite) = 0;  // every rank decides together whether to step
+  virtual void beforeBackward() = 0;               // arm the gradient-ready hooks
+  virtual void afterBackward() = 0;                // gradients are now averaged across ranks
+};
+
+class Model {
+ public:
+  // torchvision's resnetX(num_classes=numClasses); a seed makes the initialisation that of
+  // torch.manual_seed(seed) followed by the same constructor.
+  Model(const ResNetConfig& config, int64_t numClasses, std::optional<uint64_t> seed);
+
+  ResNet& net() { return net_; }
+  torch::Device device() const { return net_->fc->weight.device(); }
+  int64_t numClasses() const { return net_->numClasses(); }
+
+  LoadReport loadState(const StateSource& source, bool strict);
+  std::vector<NamedTensor> stateDict();  // CPU copies
+
+  void to(const torch::Device& device);
+  void replaceFc(int64_t numClasses, FcInit init, std::optional<uint64_t> seed);
+  // requiresGrad per parameter name (names the model lacks are an error, nothing changed).
+  void setRequiresGrad(const std::vector<std::pair<std::string, bool>>& flags, bool bnTrainWhenFrozen);
+  void setPrecision(Amp amp, bool channelsLast);
+
+  // Train (or eval) mode for the next forward pass; in train mode, BatchNorm layers whose
+  // parameters are all frozen stay in eval mode unless bnTrainWhenFrozen (linear probing).
+  void setMode(bool training);
+  Amp amp() const { return amp_; }
+  bool channelsLast() const { return channelsLast_; }
+  GradScaler& scaler() { return scaler_; }
+  TrainStepHooks* hooks() const { return hooks_.get(); }
+  void setHooks(std::shared_ptr<TrainStepHooks> hooks) { hooks_ = std::move(hooks); }
+
+  // Parameters, gradients and buffers (what the model holds in memory).
+  std::vector<torch::Tensor> tensors();
+
+ private:
+  ResNet net_{nullptr};
+  Amp amp_ = Amp::kNone;
+  bool channelsLast_ = false;
+  bool bnTrainWhenFrozen_ = false;
+  GradScaler scaler_;
+  std::shared_ptr<TrainStepHooks> hooks_;
+};
+
+}  // namespace finetorch

@@ -1,0 +1,24 @@
+#include "core/normalize.h"
+
+namespace finetorch {
+
+void NormalizeImages(const uint8_t* in, int64_t n, int64_t h, int64_t w, const std::array<float, 3>& mean,
+                     const std::array<float, 3>& std, float* out) {
+  // (x / 255 - mean) / std  ==  x * scale + shift: one pass, HWC bytes to CHW floats.
+  std::array<float, 3> scale, shift;
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1 / (255 * std[c]);
+    shift[c] = -mean[c] / std[c];
+  }
+  const int64_t plane = h * w;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t* image = in + i * plane * 3;
+    float* channels = out + i * plane * 3;
+    for (int c = 0; c < 3; ++c) {
+      float* o = channels + c * plane;
+      for (int64_t p = 0; p < plane; ++p) o[p] = image[3 * p + c] * scale[c] + shift[c];
+    }
+  }
+}
+
+}  // namespace finetorch

@@ -1,0 +1,157 @@
+#include "core/steps.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace finetorch {
+namespace {
+
+std::string Describe(const torch::Tensor& t) {
+  std::ostringstream s;
+  s << t.scalar_type() << " " << t.sizes();
+  return s.str();
+}
+
+// The batch on the model's device, in its memory format, after the checks the binding cannot
+// leave to LibTorch (whose own messages name no argument). To a GPU it goes through pinned memory
+// with a non-blocking copy.
+torch::Tensor DeviceInput(Model& model, const torch::Tensor& input, bool headOnly) {
+  const int64_t features = model.net()->config.features();
+  bool ok = input.scalar_type() == torch::kFloat32 &&
+            (headOnly ? input.dim() == 2 && input.size(1) == features : input.dim() == 4 && input.size(1) == 3);
+  if (!ok) {
+    throw Error(ErrorCode::kBadInput,
+                std::string(headOnly ? "features must be float32 [N, " + std::to_string(features) + "]"
+                                     : "input must be float32 [N, 3, H, W]") +
+                    ", got " + Describe(input));
+  }
+  if (input.size(0) == 0) throw Error(ErrorCode::kBadInput, "the batch is empty (N = 0)");
+  torch::Device device = model.device();
+  torch::Tensor x = device.is_cuda() ? input.pin_memory().to(device, /*non_blocking=*/true) : input;
+  if (model.channelsLast() && !headOnly) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  return x;
+}
+
+torch::Tensor DeviceTarget(Model& model, const Batch& batch) {
+  if (batch.target.dim() != 1 || batch.target.size(0) != batch.input.size(0)) {
+    throw Error(ErrorCode::kBadInput, "target must hold one label per input (" + std::to_string(batch.input.size(0)) +
+                                          "), got " + Describe(batch.target));
+  }
+  return batch.target.to(model.device(), torch::kLong);
+}
+
+torch::Tensor Logits(Model& model, const torch::Tensor& x, bool headOnly) {
+  ResNet& net = model.net();
+  return headOnly ? net->fc(x) : net->forward(x);
+}
+
+int64_t Correct(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return logits.argmax(1).eq(labels).sum().item<int64_t>();
+}
+
+// The BatchNorm statistics (all buffers) as they were before a step, put back if it fails.
+class BufferSnapshot {
+ public:
+  explicit BufferSnapshot(ResNet& net) : buffers_(net->buffers()) {
+    saved_.reserve(buffers_.size());
+    for (const auto& b : buffers_) saved_.push_back(b.clone());
+  }
+  void restore() {
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < buffers_.size(); ++i) buffers_[i].copy_(saved_[i]);
+  }
+
+ private:
+  std::vector<torch::Tensor> buffers_, saved_;
+};
+
+}  // namespace
+
+torch::Tensor Forward(Model& model, const torch::Tensor& input, bool training) {
+  torch::Tensor x = DeviceInput(model, input, false);
+  torch::NoGradGuard noGrad;
+  AutocastScope autocast(model.amp(), x.device());
+  model.setMode(training);
+  return model.net()->forward(x).to(torch::kCPU, torch::kFloat32);
+}
+
+torch::Tensor Features(Model& model, const torch::Tensor& input) {
+  torch::Tensor x = DeviceInput(model, input, false);
+  torch::NoGradGuard noGrad;
+  AutocastScope autocast(model.amp(), x.device());
+  model.setMode(false);
+  return model.net()->features(x).to(torch::kCPU, torch::kFloat32);
+}
+
+StepResult TrainStep(Model& model, const Batch& batch, Sgd& sgd, const std::vector<SgdOptions>& options,
+                     bool training) {
+  torch::Tensor x = DeviceInput(model, batch.input, batch.headOnly);
+  torch::Tensor labels = DeviceTarget(model, batch);
+  ResNet& net = model.net();
+  TrainStepHooks* hooks = model.hooks();
+  model.setMode(training);
+  BufferSnapshot snapshot(net);
+  StepResult result;
+  try {
+    for (auto& p : net->parameters()) p.mutable_grad().reset();
+    if (hooks) hooks->beforeForward();
+    torch::Tensor logits, loss;
+    {
+      AutocastScope autocast(model.amp(), x.device());
+      logits = Logits(model, x, batch.headOnly);
+      loss = torch::nn::functional::cross_entropy(logits, labels);
+    }
+    result.loss = loss.item<double>();
+    bool finite = std::isfinite(result.loss);
+    if (hooks) finite = hooks->agreeFinite(finite);
+    if (!finite) {
+      throw Error(ErrorCode::kNonfiniteLoss, std::isfinite(result.loss)
+                                                 ? "the loss of another rank is not finite; no rank stepped"
+                                                 : "the loss is " + std::to_string(result.loss) +
+                                                       "; the model and optimizer were left as they were");
+    }
+    if (hooks) hooks->beforeBackward();
+    if (model.amp() == Amp::kFloat16) {
+      // GradScaler's step: scaled backward, unscale, skip the step on inf/NaN, update.
+      GradScaler& scaler = model.scaler();
+      scaler.scale(loss).backward();
+      if (hooks) hooks->afterBackward();
+      std::vector<torch::Tensor> grads;
+      for (const auto& p : net->parameters()) {
+        if (p.grad().defined()) grads.push_back(p.grad());
+      }
+      if (scaler.unscale(grads)) sgd.step(options);
+      scaler.update();
+    } else {
+      loss.backward();
+      if (hooks) hooks->afterBackward();
+      sgd.step(options);
+    }
+    result.correct = Correct(logits, labels);
+  } catch (...) {
+    snapshot.restore();
+    throw;
+  }
+  return result;
+}
+
+StepResult EvalStep(Model& model, const Batch& batch, bool withLogits) {
+  torch::Tensor x = DeviceInput(model, batch.input, batch.headOnly);
+  torch::Tensor labels = DeviceTarget(model, batch);
+  torch::NoGradGuard noGrad;
+  model.setMode(false);
+  torch::Tensor logits;
+  {
+    AutocastScope autocast(model.amp(), x.device());
+    logits = Logits(model, x, batch.headOnly).to(torch::kFloat32);
+  }
+  StepResult result;
+  result.loss = torch::nn::functional::cross_entropy(logits, labels).item<double>();
+  result.correct = Correct(logits, labels);
+  if (withLogits) result.logits = logits.to(torch::kCPU);
+  return result;
+}
+
+}  // namespace finetorch

@@ -1,0 +1,38 @@
+// The coarse operations on a model: forward, features, one training step (forward, mean
+// cross-entropy, backward, SGD step) and one evaluation step. A training step that fails anywhere
+// leaves the model as it was: BatchNorm statistics are restored and no parameter has moved.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/model.h"
+#include "core/optimizer.h"
+
+namespace finetorch {
+
+// A batch: images [N, 3, H, W] float32, or for the head alone backbone features [N, features];
+// targets one class index per sample (already checked to be in range).
+struct Batch {
+  torch::Tensor input;
+  torch::Tensor target;
+  bool headOnly = false;
+};
+
+struct StepResult {
+  double loss = 0;
+  int64_t correct = 0;
+  torch::Tensor logits;  // only when asked for (CPU, float32)
+};
+
+// Logits (float32, CPU) without autograd, in train or eval mode.
+torch::Tensor Forward(Model& model, const torch::Tensor& input, bool training);
+// The backbone's pooled features (float32, CPU) in eval mode.
+torch::Tensor Features(Model& model, const torch::Tensor& input);
+
+// In eval mode (training false) BatchNorm uses and keeps its running statistics, as PyTorch's
+// model.eval() + backward + step does. A NaN or infinite loss throws kNonfiniteLoss.
+StepResult TrainStep(Model& model, const Batch& batch, Sgd& sgd, const std::vector<SgdOptions>& options, bool training);
+StepResult EvalStep(Model& model, const Batch& batch, bool withLogits);
+
+}  // namespace finetorch
