@@ -154,7 +154,7 @@ export class ResNet {
     }
     const net = await ResNet.create({ arch, numClasses });
     try {
-      await (stored ? net.loadStored(file, stored, o.strict) : net.loadStateDict(stateDict!, { strict: o.strict }));
+      await (stored ? net.loadStored(file, stored, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
       if (o.device) await net.to(o.device);
     } catch (err) {
       net.dispose();
@@ -213,10 +213,12 @@ export class ResNet {
     if (!(stateDict instanceof Map) && (typeof stateDict !== 'object' || stateDict === null)) {
       throw withCode(new TypeError('loadStateDict: stateDict must be a Map or an object of HostTensors'), 'ERR_FINETORCH_INVALID_ARG');
     }
-    const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
-    entries.forEach(([name, t]) => checkHostTensor(t, `state_dict['${name}']`));
-    return this.run('loadStateDict', () =>
-      this.handle.loadStateDict({ names: entries.map((e) => e[0]), tensors: entries.map((e) => e[1]), strict }));
+    return this.loadEntries('loadStateDict', stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict)), strict);
+  }
+
+  private loadEntries(label: string, stateDict: Map<string, HostTensor>, strict: boolean): Promise<LoadResult> {
+    stateDict.forEach((t, name) => checkHostTensor(t, `state_dict['${name}']`));
+    return this.run(label, () => this.handle.loadStateDict({ names: [...stateDict.keys()], tensors: [...stateDict.values()], strict }));
   }
 
   /**
@@ -229,7 +231,7 @@ export class ResNet {
     const { strict } = checkOptions('loadPth', options, { strict: bool().default(true) });
     const stored = await locatePth(file);
     if (stored) return this.loadStored(file, stored, strict);
-    return this.loadStateDict(await loadPth(file), { strict });
+    return this.loadEntries(`loading ${file}`, await loadPth(file), strict);
   }
 
   private loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
