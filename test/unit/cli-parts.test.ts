@@ -69,9 +69,11 @@ describe('CLI flags', () => {
 });
 
 const record = (epoch: number): EpochRecord => ({
-  epoch, trainLoss: 0.5, trainAcc: 0.75, validLoss: 0.25, validAcc: 0.875, imagesPerSec: 400, seconds: 2, lr: 0.01,
+  epoch, trainLoss: 0.5, trainAcc: 0.75, validLoss: 0.25, validAcc: 0.875, validTop5: 1, imagesPerSec: 400, seconds: 2, lr: 0.01, fcLr: 0.1,
 });
-const event = (batch: number): BatchEvent => ({ epoch: 1, batch, batches: 10, loss: 0.5, meanLoss: 0.6, meanAcc: 0.5, imagesPerSec: 100 });
+const event = (batch: number): BatchEvent => ({
+  epoch: 1, batch, batches: 10, step: batch, loss: 0.5, lr: 0.01, fcLr: 0.1, meanLoss: 0.6, meanAcc: 0.5, imagesPerSec: 100,
+});
 
 describe('progress', () => {
   it('off a terminal: only one plain line per epoch', () => {
@@ -85,7 +87,7 @@ describe('progress', () => {
   it('on a terminal: a bar redrawn in place, throttled, within the width, then the epoch line', () => {
     const written: string[] = [];
     let now = 0;
-    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: true, columns: 100 }, 3, 32, () => now);
+    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: true, columns: 100 }, 3, 32, { now: () => now });
     for (let b = 1; b <= 10; b++) {
       now += 30; // 30 ms a batch: most redraws are skipped
       progress.batch(event(b));

@@ -1,0 +1,50 @@
+// Flags that train and lr-find share: the starting weights, precision on CUDA, CPU threads and
+// loader concurrency, and the log interval.
+import { Flags, OptionSpec, UsageError } from './args';
+import { deviceFlag } from './device';
+
+export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
+  weights: { type: 'string', value: 'FILE.pth', help: 'starting ResNet-18 state dict (e.g. ImageNet-pretrained)' },
+  'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
+};
+
+export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
+  amp: { type: 'string', value: 'TYPE', help: 'CUDA: autocast to fp16 (with loss scaling) or bf16', default: 'none' },
+  'channels-last': { type: 'boolean', help: 'CUDA: NHWC memory format for convolutions' },
+};
+
+export const RUNTIME_OPTIONS: Record<string, OptionSpec> = {
+  threads: { type: 'string', value: 'N', help: "LibTorch's CPU threads (default: LibTorch's choice)" },
+  workers: { type: 'string', value: 'N', help: 'images the loader decodes at once', default: '4' },
+};
+
+export const LOG_EVERY_OPTION: OptionSpec = {
+  type: 'string', value: 'N', help: 'when stderr is not a terminal, a progress line every N steps (0: epochs only)', default: '50',
+};
+
+export function precisionFlags(flags: Flags): { amp: 'none' | 'fp16' | 'bf16'; channelsLast: boolean } {
+  const amp = flags.choice('amp', ['none', 'fp16', 'bf16'] as const);
+  const channelsLast = flags.flag('channels-last');
+  const device = deviceFlag(flags);
+  if (device === 'cpu' && amp !== 'none') throw new UsageError(`--amp ${amp} needs a CUDA device (--device cuda); on the CPU, train in fp32`);
+  if (device === 'cpu' && channelsLast) throw new UsageError('--channels-last needs a CUDA device (--device cuda)');
+  return { amp, channelsLast };
+}
+
+export function runtimeFlags(flags: Flags): { threads: number | undefined; workers: number } {
+  const threads = flags.string('threads') === undefined ? undefined : flags.int('threads');
+  const workers = flags.int('workers');
+  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  if (workers > pool) {
+    process.stderr.write(`note: --workers ${workers}, but images decode on libuv's ${pool} threads: ` +
+      `set UV_THREADPOOL_SIZE=${workers} in the environment for more at once\n`);
+  }
+  return { threads, workers };
+}
+
+/** The held-out share: 0 (no validation) up to, not including, 1 (nothing left to train on). */
+export function validSplitFlag(flags: Flags): number {
+  const split = flags.number('valid-split', { min: 0, max: 1 });
+  if (split === 1) throw new UsageError("--valid-split must be below 1: nothing would be left to train on, got '1'");
+  return split;
+}
