@@ -16,7 +16,7 @@ export interface TrainingState {
   scheduler?: LRScheduler;
 }
 
-/** Running sums of an epoch's training steps so far. */
+/** An epoch's training steps so far: running sums, and the lrs it started at. */
 export interface EpochTotals {
   /** Sum of batch loss x batch size. */
   loss: number;
@@ -24,6 +24,9 @@ export interface EpochTotals {
   count: number;
   /** Time spent on them. */
   seconds: number;
+  /** The first group's and fc's lr at the epoch's first step. */
+  lr: number;
+  fcLr: number;
 }
 
 export interface CheckpointInfo {

@@ -30,7 +30,6 @@ export interface LoopPlan {
 
 type Options = Required<Pick<LoopOptions, 'epochs' | 'train' | 'maxLoss' | 'checkpointEvery'>> & LoopOptions;
 
-const NO_TOTALS: EpochTotals = { loss: 0, correct: 0, count: 0, seconds: 0 };
 
 export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRecord[]> {
   const { net, optimizer } = plan;
@@ -38,7 +37,7 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
   const scheduler = new LRScheduler(optimizer, options.schedule ?? { kind: 'constant' });
   const state = { net, optimizer, scheduler };
   let history: EpochRecord[] = [];
-  let position = { epoch: 0, batch: 0, partial: NO_TOTALS };
+  let position: { epoch: number; batch: number; partial?: EpochTotals } = { epoch: 0, batch: 0 };
   if (options.resume) {
     // The options, not the checkpoint, say how to train from here: keep their group settings.
     const settings = optimizer.paramGroups.map(({ params: _params, ...g }) => g);
@@ -46,7 +45,7 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
     optimizer.paramGroups.forEach((g, i) => Object.assign(g, settings[i]));
     scheduler.loadStateDict(scheduler.stateDict());
     history = info.history;
-    position = { epoch: info.epoch, batch: info.batch ?? 0, partial: info.partial ?? NO_TOTALS };
+    position = { epoch: info.epoch, batch: info.batch ?? 0, partial: info.partial };
   }
   if (signal?.aborted) return history;
   await options.onStart?.({ epoch: position.epoch, batch: position.batch, history: [...history] });
@@ -62,11 +61,10 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
   for (let epoch = position.epoch + 1; epoch <= epochs; epoch++) {
     if (signal?.aborted) break;
     const skip = epoch === position.epoch + 1 ? position.batch : 0;
-    const totals = { ...(skip ? position.partial : NO_TOTALS) };
+    const fresh = { loss: 0, correct: 0, count: 0, seconds: 0, lr: optimizer.paramGroups[0].lr, fcLr: optimizer.paramGroups.at(-1)!.lr };
+    const totals: EpochTotals = skip && position.partial ? { ...position.partial } : fresh;
     plan.beforeEpoch?.(epoch);
     train.setEpoch?.(epoch);
-    const lr = optimizer.paramGroups[0].lr;
-    const fcLr = optimizer.paramGroups.at(-1)!.lr;
     let batch = 0;
     let stopped = false;
     // A source that says how long it is and was left after its last batch has nothing to replay.
@@ -97,7 +95,8 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
           stopped = true;
           break;
         }
-        if (checkpointEvery > 0 && optimizer.stepCount % checkpointEvery === 0) await save(epoch - 1, batch, totals);
+        // (At an epoch's last batch the epoch's own checkpoint follows.)
+        if (checkpointEvery > 0 && optimizer.stepCount % checkpointEvery === 0 && batch !== train.length) await save(epoch - 1, batch, totals);
       }
       if (stopped) {
         await save(epoch - 1, batch, totals);
@@ -112,7 +111,7 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
       epoch, trainLoss: totals.loss / totals.count, trainAcc: totals.correct / totals.count,
       validLoss: valid?.loss ?? null, validAcc: valid?.accuracy ?? null, validTop5: valid?.top5 ?? null,
       imagesPerSec: totals.count / totals.seconds, seconds: totals.seconds + Number(process.hrtime.bigint() - validStart) / 1e9,
-      lr, fcLr,
+      lr: totals.lr, fcLr: totals.fcLr,
     };
     history.push(record);
     await save(epoch, 0);

@@ -75,8 +75,3 @@ export function evalData(dir: string, transform: Transform): ImageFolder {
   return new ImageFolder(root, { transform });
 }
 
-/** Whether `inner` is `outer` or inside it. */
-export function isWithin(inner: string, outer: string): boolean {
-  const relative = path.relative(path.resolve(outer), path.resolve(inner));
-  return relative === '' || (relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative));
-}

@@ -4,7 +4,9 @@
 // 224. A flag that contradicts the card wins, with a warning.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { IMAGENET_MEAN, IMAGENET_STD, Interpolation, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data';
+// From the transform module alone: train's flag checks read cards and must not load LibTorch or libvips.
+import type { Interpolation } from '../data/geometry';
+import { IMAGENET_MEAN, IMAGENET_STD, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data/transforms';
 import { writeJson } from './files';
 
 const FORMAT = 'finetorch-model';

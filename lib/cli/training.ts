@@ -5,7 +5,7 @@ import type { Scores } from '../metrics';
 import { ResNet18 } from '../model';
 import { setNumThreads } from '../runtime';
 import type { Schedule } from '../schedule';
-import { EpochRecord, FineTuneOptions, TrainingPosition, fineTune, linearProbe } from '../train';
+import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
 import { ScoreReport, scoreReport } from './confusion';
 import { trainData } from './data';
 import { requireFile } from './files';
@@ -48,8 +48,8 @@ export async function train(s: TrainSettings): Promise<number> {
     controller.abort();
   }, (signal) => progress.note(`${signal}: stopped now. ${whereSaved(s, saved ?? resume?.info)}`));
 
-  const options: FineTuneOptions = {
-    train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs,
+  const options: LoopOptions = {
+    train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr,
     momentum: s.momentum, weightDecay: s.weightDecay, schedule: schedule(s, trainLoader.length),
     checkpoint: folder.file('checkpoint'), checkpointEvery: s.checkpointEvery, resume: resume?.checkpoint,
     patience: s.patience, signal: controller.signal,
@@ -76,7 +76,7 @@ export async function train(s: TrainSettings): Promise<number> {
     },
   };
   try {
-    if (s.mode === 'finetune') await fineTune(net, options);
+    if (s.mode === 'finetune') await fineTune(net, { ...options, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs });
     else await linearProbe(net, options);
   } finally {
     interrupts.dispose();
