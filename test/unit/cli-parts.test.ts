@@ -1,9 +1,11 @@
 // The CLI's parts in-process: flag parsing, the progress display, the SVG pictures, the model card,
 // atomic writes.
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { CommandSpec, UsageError, helpText, parseCommand } from '../../lib/cli/args';
 import { isWithin, writeFileAtomic } from '../../lib/cli/files';
@@ -243,6 +245,16 @@ describe('run folders', () => {
     assert.equal(isWithin('/d/data', '/d/data'), true);
     assert.equal(isWithin('/d/data-out', '/d/data'), false);
     assert.equal(isWithin('/d/out', '/d/data'), false);
+  });
+});
+
+describe('command modules', () => {
+  it('load without LibTorch or libvips, so that --help and flag mistakes answer at once', async () => {
+    const modules = ['train', 'lr-find', 'eval', 'predict', 'inspect'].map((c) => path.resolve(__dirname, '..', '..', 'lib', 'cli', `${c}.js`));
+    const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}` +
+      'console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /binding|sharp/.test(k))))';
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script]);
+    assert.deepEqual(JSON.parse(stdout), []);
   });
 });
 
