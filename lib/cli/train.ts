@@ -69,7 +69,7 @@ const spec: CommandSpec = {
       'and exits 130; finetorch train --resume DIR then continues exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
-      '--keep-fc and --arch always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
+      '--keep-fc always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
       'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}}.',
   ],

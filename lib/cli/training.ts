@@ -4,7 +4,6 @@ import { DataLoader, Dataset } from '../data';
 import type { Scores } from '../metrics';
 import { ResNet18 } from '../model';
 import { setNumThreads } from '../runtime';
-import type { Schedule } from '../schedule';
 import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
 import { ScoreReport, scoreReport } from './confusion';
 import { trainData } from './data';
@@ -14,6 +13,7 @@ import { checkDevice } from './model';
 import { modelCard } from './model-card';
 import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
 import { Progress, percent } from './progress';
+import { cliSchedule } from './schedule';
 import { classesOf, sameList, startingModel } from './starting-model';
 import type { TrainSettings } from './train';
 
@@ -50,7 +50,7 @@ export async function train(s: TrainSettings): Promise<number> {
 
   const options: LoopOptions = {
     train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr,
-    momentum: s.momentum, weightDecay: s.weightDecay, schedule: schedule(s, trainLoader.length),
+    momentum: s.momentum, weightDecay: s.weightDecay, schedule: cliSchedule(s, trainLoader.length),
     checkpoint: folder.file('checkpoint'), checkpointEvery: s.checkpointEvery, resume: resume?.checkpoint,
     patience: s.patience, signal: controller.signal,
     onStart: async (start) => {
@@ -99,16 +99,6 @@ function whereSaved(s: TrainSettings, position: { epoch: number; batch?: number 
   if (!position) return `No checkpoint was saved: run the command again${s.resume ? '' : ' (with --force, if --out has files)'}.`;
   const at = position.batch ? `inside epoch ${position.epoch + 1}, after batch ${position.batch}` : `after epoch ${position.epoch}`;
   return `${s.out}/${OUT_FILES.checkpoint} holds the run ${at}; continue with: finetorch train --resume ${s.out}`;
-}
-
-/** The CLI's schedules, stepped every batch: warm-up, then constant, step or cosine over the rest of --epochs. */
-function schedule(s: TrainSettings, stepsPerEpoch: number): Schedule {
-  const warmup = Math.round(s.warmupEpochs * stepsPerEpoch);
-  const rest = Math.max(1, s.epochs * stepsPerEpoch - warmup);
-  const main: Schedule = s.sched === 'cosine' ? { kind: 'cosine', total: rest, minLr: s.minLr }
-    : s.sched === 'step' ? { kind: 'step', stepSize: s.decayEpochs * stepsPerEpoch, gamma: s.decayRate }
-      : { kind: 'constant' };
-  return warmup > 0 ? { kind: 'warmup', warmup, startFactor: 0.01, then: main, per: 'step' } : { ...main, per: 'step' };
 }
 
 /** The run in brief on stdout: text, or with --json the documented object. */
