@@ -6,6 +6,7 @@ import { pthFormat, readPth, stateDictFrom } from '../pth';
 import { elementSize, numel } from '../tensor';
 import { CommandSpec, Parsed } from './args';
 import { requireFile } from './files';
+import { cardFile, readCard } from './model-card';
 import type { Command } from './main';
 import { table } from './table';
 
@@ -19,8 +20,9 @@ const spec: CommandSpec = {
   notes: [
     "A checkpoint's state dict is the one under 'model' or 'state_dict'. Parameters exclude BatchNorm's " +
       'running statistics (running_mean, running_var, num_batches_tracked), counted as buffers.',
+    'The .json that finetorch train writes beside each .pth (architecture, classes, image size, eval transform) is shown too.',
     '--json prints {file, format, fileBytes, tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
-      'parameters, buffers, tensorBytes}.',
+      'parameters, buffers, tensorBytes, card (the .json beside it, or null)}.',
   ],
 };
 
@@ -38,11 +40,13 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
   const dtypes: Record<string, number> = {};
   for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
   const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
+  const card = await readCard(file);
   const result = {
     file, format, fileBytes: (await fs.stat(file)).size, tensors, dtypes,
     parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
     buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
     tensorBytes: sum(tensors, 'bytes'),
+    card: card ?? null,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -52,6 +56,7 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     `${file}: ${format === 'zip' ? 'zip (torch.save since 1.6)' : 'legacy (torch.save before 1.6)'} format, ${bytes(result.fileBytes)}`,
     `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
       `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
+    ...(card ? [`${cardFile(file)}: ${card.arch}, ${card.numClasses} classes (${card.classes.join(', ')}), trained at ${card.imageSize} px`] : []),
     '',
     table([['key', 'dtype', 'shape', 'size'], ...tensors.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.bytes)])],
       [false, false, false, true]),

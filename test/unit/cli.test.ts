@@ -215,9 +215,13 @@ describe('finetorch CLI', () => {
     // A checkpoint shows the model it holds.
     const checkpoint = JSON.parse((await cli(['inspect', '--json', path.join(out, 'checkpoint.pth')])).stdout);
     assert.equal(checkpoint.parameters, 11689512 - 1000 * 513 + 3 * 513);
+    assert.deepEqual([checkpoint.card.arch, checkpoint.card.classes, checkpoint.card.imageSize], ['resnet18', ['blue', 'green', 'red'], 32]);
+    assert.equal(info.card, null);
     const text = await cli(['inspect', start]);
     assert.match(text.stdout, /zip .*format/);
     assert.match(text.stdout, /11,689,512 parameters/);
+    const described = await cli(['inspect', path.join(out, 'best.pth')]);
+    assert.match(described.stdout, /best\.json: resnet18, 3 classes \(blue, green, red\), trained at 32 px/);
   });
 
   it('linear-probe on a train/ + valid/ layout, starting from a finetorch model, keeps its fc', async () => {
