@@ -5,7 +5,7 @@ import type { Device } from '../model';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
-import { PRECISION_OPTIONS, RUNTIME_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import { BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -13,16 +13,12 @@ const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'the class folders train would use (their training part)' },
   ...STARTING_MODEL_OPTIONS,
   mode: { type: 'string', value: 'MODE', help: 'finetune (all layers, fc at --fc-lr-mult x lr) or linear-probe (fc only)', default: 'finetune' },
-  'fc-lr-mult': { type: 'string', value: 'X', help: "fc's learning rate = X * lr (finetune)", default: '10' },
-  'weight-decay': { type: 'string', value: 'X', help: 'L2 weight decay', default: '0.001' },
-  momentum: { type: 'string', value: 'M', help: 'SGD momentum', default: '0' },
+  ...SGD_OPTIONS,
   'start-lr': { type: 'string', value: 'X', help: 'the first step\'s lr', default: '1e-7' },
   'end-lr': { type: 'string', value: 'X', help: 'the lr the last step would reach', default: '10' },
   'num-it': { type: 'string', value: 'N', help: 'steps at most (the test stops early once the loss passes 4x its minimum)', default: '100' },
-  'batch-size': { type: 'string', value: 'B', help: 'images per step', default: '32' },
-  'image-size': { type: 'string', value: 'S', help: 'side of the square crops the network sees', default: '224' },
+  ...BATCH_OPTIONS,
   'valid-split': { type: 'string', value: 'F', help: 'share train holds out (left out here too) when DIR has no valid/ folder', default: '0.2' },
-  seed: { type: 'string', value: 'K', help: 'seeds the split, the shuffling, the augmentation and the new fc', default: '0' },
   plot: { type: 'string', value: 'FILE.svg', help: 'write the loss-against-lr curve with the suggestions there (and a .png beside it)' },
   device: DEVICE_OPTION,
   ...PRECISION_OPTIONS,

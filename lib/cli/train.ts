@@ -10,7 +10,7 @@ import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
 import type { Command } from './main';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
-import { LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import { BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 const SCHEDULES = ['constant', 'step', 'cosine'] as const;
@@ -25,19 +25,15 @@ const options: Record<string, OptionSpec> = {
   epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
   'freeze-epochs': { type: 'string', value: 'N', help: "finetune: the first N epochs train fc alone (fastai's fine_tune), then all layers", default: '0' },
   lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
-  'fc-lr-mult': { type: 'string', value: 'X', help: "fc's learning rate = X * lr (finetune)", default: '10' },
-  'weight-decay': { type: 'string', value: 'X', help: 'L2 weight decay', default: '0.001' },
-  momentum: { type: 'string', value: 'M', help: 'SGD momentum', default: '0' },
+  ...SGD_OPTIONS,
   sched: { type: 'string', value: 'NAME', help: 'lr schedule, stepped every batch: constant, step or cosine', default: 'constant' },
   'warmup-epochs': { type: 'string', value: 'N', help: 'linear warm-up from lr/100 over the first N epochs (fractions allowed)', default: '0' },
   'min-lr': { type: 'string', value: 'X', help: 'cosine: the lr it ends at', default: '0' },
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
-  'batch-size': { type: 'string', value: 'B', help: 'images per step', default: '32' },
+  ...BATCH_OPTIONS,
   'val-batch-size': { type: 'string', value: 'B', help: 'images per validation batch (default: --batch-size)' },
-  'image-size': { type: 'string', value: 'S', help: 'side of the square crops the network sees', default: '224' },
   'valid-split': { type: 'string', value: 'F', help: 'share held out for validation when DIR has no valid/ folder (0: none)', default: '0.2' },
-  seed: { type: 'string', value: 'K', help: 'seeds the split, the shuffling, the augmentation and the new fc', default: '0' },
   patience: { type: 'string', value: 'N', help: 'stop after N epochs without a better valid accuracy (default: never)' },
   'checkpoint-every': { type: 'string', value: 'N', help: 'also save checkpoint.pth every N steps inside epochs (0: at epoch ends)', default: '0' },
   device: DEVICE_OPTION,

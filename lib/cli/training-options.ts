@@ -1,11 +1,25 @@
-// Flags that train and lr-find share: the starting weights, precision on CUDA, CPU threads and
-// loader concurrency, and the log interval.
+// Flags that train and lr-find share: the starting weights, SGD's settings, batches, precision on
+// CUDA, CPU threads and loader concurrency, and the log interval.
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE.pth', help: 'starting ResNet-18 state dict (e.g. ImageNet-pretrained)' },
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
+};
+
+/** The SGD settings besides lr (the seed's recipe: fc at 10x, weight decay 1e-3, no momentum). */
+export const SGD_OPTIONS: Record<string, OptionSpec> = {
+  'fc-lr-mult': { type: 'string', value: 'X', help: "fc's learning rate = X * lr (finetune)", default: '10' },
+  'weight-decay': { type: 'string', value: 'X', help: 'L2 weight decay', default: '0.001' },
+  momentum: { type: 'string', value: 'M', help: 'SGD momentum', default: '0' },
+};
+
+/** How the training images are fed. */
+export const BATCH_OPTIONS: Record<string, OptionSpec> = {
+  'batch-size': { type: 'string', value: 'B', help: 'images per step', default: '32' },
+  'image-size': { type: 'string', value: 'S', help: 'side of the square crops the network sees', default: '224' },
+  seed: { type: 'string', value: 'K', help: 'seeds the split, the shuffling, the augmentation and the new fc', default: '0' },
 };
 
 export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
