@@ -78,6 +78,10 @@ export async function train(s: TrainSettings): Promise<number> {
   try {
     if (s.mode === 'finetune') await fineTune(net, { ...options, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs });
     else await linearProbe(net, options);
+  } catch (err) {
+    // The error is the one line main prints; where the work stands goes before it.
+    if (saved ?? resume) progress.note(`training failed. ${whereSaved(s, saved ?? resume?.info)}`);
+    throw err;
   } finally {
     interrupts.dispose();
     net.dispose();
