@@ -30,7 +30,6 @@ export interface LoopPlan {
 
 type Options = Required<Pick<LoopOptions, 'epochs' | 'train' | 'maxLoss' | 'checkpointEvery'>> & LoopOptions;
 
-
 export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRecord[]> {
   const { net, optimizer } = plan;
   const { epochs, train, maxLoss, checkpointEvery, signal } = options;
