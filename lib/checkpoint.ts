@@ -2,7 +2,8 @@
 // position, the position in training (epochs done, and batches done of the next one with their
 // running sums) and history in one .pth that Python's torch.load(weights_only=True) also reads.
 // savePth writes atomically (temp file + rename), so a crash never leaves half a file.
-import type { ResNet18 } from './model';
+import { Arch, inferArch } from './architectures';
+import type { ResNet } from './model';
 import type { SGD, SGDStateDict } from './optim';
 import { FinetorchError } from './errors';
 import { PthError, PthValue, readPth, savePth } from './pth';
@@ -11,7 +12,7 @@ import type { HostTensor } from './tensor';
 import type { EpochRecord } from './train';
 
 export interface TrainingState {
-  net: ResNet18;
+  net: ResNet;
   optimizer: SGD;
   scheduler?: LRScheduler;
 }
@@ -37,6 +38,12 @@ export interface CheckpointInfo {
   /** The sums over those batches, so that the epoch's record comes out as if never stopped. */
   partial?: EpochTotals;
   history: EpochRecord[];
+}
+
+/** What readCheckpointInfo also tells: the model the checkpoint holds. */
+export interface CheckpointContents extends CheckpointInfo {
+  arch: Arch;
+  numClasses: number;
 }
 
 const GROUP_KEYS: [keyof SGDStateDict['param_groups'][number], string][] = [
@@ -81,9 +88,11 @@ function infoFrom(root: PthValue, file: string): CheckpointInfo {
   };
 }
 
-/** The epoch and history a checkpoint holds, without a model (to continue metrics files). */
-export async function readCheckpointInfo(file: string): Promise<CheckpointInfo> {
-  return infoFrom(await readPth(file), file);
+/** The position, history and architecture a checkpoint holds, without building a model. */
+export async function readCheckpointInfo(file: string): Promise<CheckpointContents> {
+  const root = await readPth(file);
+  const model = field(root, 'model', file) as Map<string, HostTensor>;
+  return { ...infoFrom(root, file), ...inferArch(new Map([...model].map(([k, t]) => [k, t.shape])), file) };
 }
 
 /** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */

@@ -21,4 +21,4 @@ export type {
   BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
 } from './train';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
-export type { CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';
+export type { CheckpointContents, CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';

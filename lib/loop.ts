@@ -3,23 +3,25 @@
 // source replays an epoch identically when asked for it again (the DataLoader seeds its order
 // and augmentation by epoch), so resuming after k batches skips the first k and is exact.
 import { EpochTotals, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { ERROR_CODES, ErrorCode, FinetorchError, hasCode } from './errors';
+import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
 import { Scores, evaluate } from './metrics';
-import type { ResNet18, StepResult } from './model';
+import type { Batch, ResNet, StepResult } from './model';
 import type { SGD } from './optim';
 import { LRScheduler } from './schedule';
-import type { Batch, BatchSource, EpochRecord, LoopOptions } from './train';
+import type { BatchSource, EpochRecord, LoopOptions } from './train';
 
+/** A NaN/infinite loss (code ERR_FINETORCH_NONFINITE_LOSS) or one above maxLoss (ERR_FINETORCH_LOSS_ABOVE_MAX). */
 export class TrainingDivergedError extends FinetorchError {
-  constructor(message: string, readonly epoch: number, readonly step: number, options?: ErrorOptions & { aboveMax?: boolean }) {
-    super(options?.aboveMax ? 'ERR_FINETORCH_LOSS_ABOVE_MAX' : 'ERR_FINETORCH_NONFINITE_LOSS', message, options);
+  constructor(message: string, readonly epoch: number, readonly step: number, options?: ErrorOptions,
+    code: ErrorCode = 'ERR_FINETORCH_NONFINITE_LOSS') {
+    super(code, message, options);
     this.name = 'TrainingDivergedError';
   }
 }
 
 /** What a loop trains and how: the model, its optimizer, one step each way. */
 export interface LoopPlan {
-  net: ResNet18;
+  net: ResNet;
   optimizer: SGD;
   trainStep(b: Batch): Promise<StepResult>;
   /** Returns logits, for top-5 accuracy and the confusion matrix. */
@@ -126,30 +128,21 @@ async function guardedStep(plan: LoopPlan, b: Batch, epoch: number, batch: numbe
   try {
     r = await plan.trainStep(b);
   } catch (err) {
-    const message = `epoch ${epoch}, batch ${batch}: ${(err as Error).message}`;
-    if (isNonFiniteLoss(err)) throw new TrainingDivergedError(message, epoch, optimizer.stepCount + 1, { cause: err });
-    throw new FinetorchError(codeOf(err) ?? 'ERR_FINETORCH_NATIVE', message, { cause: err });
+    if (isNonFiniteLoss(err)) {
+      throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch}: ${(err as Error).message}`, epoch, optimizer.stepCount + 1, { cause: err });
+    }
+    throw withContext(`epoch ${epoch}, batch ${batch}`, err);
   }
   if (r.loss > maxLoss) {
     throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch} (step ${optimizer.stepCount}): loss ${r.loss} exceeds maxLoss ${maxLoss}`,
-      epoch, optimizer.stepCount, { aboveMax: true });
+      epoch, optimizer.stepCount, undefined, 'ERR_FINETORCH_LOSS_ABOVE_MAX');
   }
   return r;
 }
 
-/** A step refused for a NaN or infinite loss. The model's queue wraps native errors (the code on the
- * cause); the message test covers an addon from before error codes. */
+/** A step refused for a NaN or infinite loss (nothing was changed by it). */
 export function isNonFiniteLoss(err: unknown): boolean {
-  return codeOf(err) === 'ERR_FINETORCH_NONFINITE_LOSS' || /loss is (-?nan|-?inf)/.test((err as Error).message);
-}
-
-/** The first finetorch error code along the error's causes. */
-function codeOf(err: unknown): ErrorCode | undefined {
-  for (let e = err; e instanceof Error; e = e.cause) {
-    const code = ERROR_CODES.find((c) => hasCode(e, c));
-    if (code) return code;
-  }
-  return undefined;
+  return hasCode(err, 'ERR_FINETORCH_NONFINITE_LOSS');
 }
 
 async function validate(plan: LoopPlan, options: Options, epoch: number): Promise<Scores> {

@@ -6,9 +6,9 @@
 import { bool, checkOptions, custom, func, int, num, oneOf } from './check';
 import { FinetorchError } from './errors';
 import { isNonFiniteLoss } from './loop';
-import type { ResNet18 } from './model';
+import type { Batch, ResNet } from './model';
 import { SGD } from './optim';
-import type { Batch, BatchSource } from './train';
+import type { BatchSource } from './train';
 
 export interface LrFindOptions {
   /** Default 1e-7. */
@@ -84,7 +84,7 @@ const SCHEMA = {
 };
 
 /** fastai's lr_find on `net` over `train` (cycled through epochs as needed). */
-export async function lrFind(net: ResNet18, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
+export async function lrFind(net: ResNet, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
   const o = checkOptions('lrFind', options, SCHEMA);
   if (o.mode === 'finetune') net.unfreeze();
   else net.freeze({ except: ['fc'] });

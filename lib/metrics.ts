@@ -1,8 +1,8 @@
 // A classifier's scores over a data set: mean loss, top-1 and top-5 accuracy and the confusion
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
-import type { StepResult, Target } from './model';
-import type { Batch, BatchSource } from './train';
+import type { Batch, StepResult, Target } from './model';
+import type { BatchSource } from './train';
 
 export interface Scores {
   /** Images scored. */

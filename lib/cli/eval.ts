@@ -1,16 +1,19 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
 // evaluation.ts, loaded once the flags are right.
 import * as path from 'node:path';
+import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
 import type { Command } from './main';
 
 export interface EvalOptions {
   weights: string;
   data: string;
   batchSize: number;
+  /** Undefined: read off the weights. */
+  arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   device: Device;
@@ -29,7 +32,7 @@ const spec: CommandSpec = {
   notes: [
     'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
       'without it, class names come from a classes.json there, else from the folder names, and images are sized by --image-size.',
-    '--json prints {weights, data, classesFrom, imageSize, count, loss, accuracy, top5, classes, perClass: [{class, count, accuracy}], ' +
+    '--json prints {weights, arch, data, classesFrom, imageSize, count, loss, accuracy, top5, classes, perClass: [{class, count, accuracy}], ' +
       'matrix} with matrix[true][predicted] image counts.',
   ],
 };
@@ -39,6 +42,7 @@ async function run({ flags }: Parsed): Promise<number> {
     weights: path.resolve(flags.required('weights')),
     data: path.resolve(flags.required('data')),
     batchSize: flags.int('batch-size'),
+    arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
     device: deviceFlag(flags),
     json: flags.flag('json'),

@@ -9,8 +9,8 @@ import { percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, imageSize, device, json }: EvalOptions): Promise<number> {
-  const model = await loadInferenceModel(weights, device, imageSize, (m) => process.stderr.write(`${m}\n`));
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, device, json }: EvalOptions): Promise<number> {
+  const model = await loadInferenceModel(weights, { device, arch, imageSize }, (m) => process.stderr.write(`${m}\n`));
   const { net } = model;
   try {
     const folder = evalData(dir, model.transform);
@@ -26,7 +26,7 @@ export async function evaluate({ weights, data: dir, batchSize, imageSize, devic
     const identity = toModelClass.every((m, i) => m === i);
     const loader = new DataLoader(folder, { batchSize, reuseBuffers: true });
     const report = await scoreModel(net, loader, classes, identity ? undefined : toModelClass);
-    const result = { weights, data: folder.root, classesFrom: model.classesFrom ?? 'folders', imageSize: model.imageSize, ...report };
+    const result = { weights, arch: net.arch, data: folder.root, classesFrom: model.classesFrom ?? 'folders', imageSize: model.imageSize, ...report };
     process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
     return 0;
   } finally {
@@ -34,9 +34,9 @@ export async function evaluate({ weights, data: dir, batchSize, imageSize, devic
   }
 }
 
-function describe(r: ScoreReport & { weights: string; data: string; imageSize: number }): string {
+function describe(r: ScoreReport & { weights: string; arch: string; data: string; imageSize: number }): string {
   return [
-    `${r.weights} on ${r.data} (${r.imageSize} px): accuracy ${percent(r.accuracy)}` +
+    `${r.weights} (${r.arch}) on ${r.data} (${r.imageSize} px): accuracy ${percent(r.accuracy)}` +
       `${r.classes.length > 5 ? `, top-5 ${percent(r.top5)}` : ''} (${r.count} images), loss ${r.loss.toFixed(4)}`,
     '',
     table([['class', 'images', 'accuracy'],

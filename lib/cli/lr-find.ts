@@ -1,10 +1,12 @@
 // finetorch lr-find, its interface: flags, their checks and help. The range test (LibTorch) lives
 // in lr-finding.ts, loaded once the flags are right.
 import * as path from 'node:path';
+import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
+import { archFlag } from './model-options';
 import { BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
@@ -43,6 +45,7 @@ const spec: CommandSpec = {
 export interface LrFindSettings {
   data: string;
   weights: string;
+  arch: Arch | undefined;
   keepFc: boolean;
   mode: (typeof MODES)[number];
   fcLrMult: number;
@@ -69,6 +72,7 @@ async function run({ flags }: Parsed): Promise<number> {
   const settings: LrFindSettings = {
     data: path.resolve(flags.required('data')),
     weights: path.resolve(flags.required('weights')),
+    arch: archFlag(flags),
     keepFc: flags.flag('keep-fc'),
     mode: flags.choice('mode', MODES),
     fcLrMult: flags.number('fc-lr-mult', { min: 0 }),

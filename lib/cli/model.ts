@@ -2,7 +2,8 @@
 // with what it needs to be used (eval, predict): class names and the eval transform, from the card
 // beside it (classes.json as a fallback for class names).
 import * as path from 'node:path';
-import { Device, ResNet18 } from '../model';
+import type { Arch } from '../architectures';
+import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
@@ -17,7 +18,7 @@ export function checkDevice(device: Device): void {
 }
 
 export interface InferenceModel {
-  net: ResNet18;
+  net: ResNet;
   card: ModelCard | undefined;
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
@@ -26,15 +27,16 @@ export interface InferenceModel {
   imageSize: number;
 }
 
-/** A ResNet-18 from a .pth (or a finetorch checkpoint), its class count read from fc.weight. */
+/** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
 export async function loadInferenceModel(
-  weights: string, device: Device, imageSize: number | undefined, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
 ): Promise<InferenceModel> {
+  const { device, arch, imageSize } = options;
   checkDevice(device);
   await requireFile(weights, 'weights file');
   const card = await readCard(weights);
   const recipe = chooseRecipe(card, imageSize, weights, warn);
-  const net = await ResNet18.load(weights, { device });
+  const net = await ResNet.load(weights, { device, arch });
   try {
     const listed = card ? undefined : await classesNextTo(weights);
     const classes = card?.classes ?? listed;

@@ -3,7 +3,7 @@
 // last position saved, which may be inside an epoch).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ResNet18 } from '../model';
+import type { ResNet } from '../model';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train';
 import { writeClasses } from './classes';
@@ -99,7 +99,7 @@ export class RunFolder {
   }
 
   /** After each epoch: metrics, last.pth (and best.pth when `best`) with their cards, the curves. */
-  async epoch(history: readonly EpochRecord[], net: ResNet18, best: boolean): Promise<void> {
+  async epoch(history: readonly EpochRecord[], net: ResNet, best: boolean): Promise<void> {
     const csv = [METRIC_COLUMNS.join(','), ...history.map((r) => METRIC_COLUMNS.map((c) => r[c] ?? '').join(','))];
     await writeFileAtomic(this.file('metricsCsv'), `${csv.join('\n')}\n`);
     await writeJson(this.file('metricsJson'), history);

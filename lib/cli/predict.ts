@@ -1,10 +1,11 @@
 // finetorch predict, its interface: flags, their checks and help. The prediction (LibTorch) lives
 // in prediction.ts, loaded once the flags are right.
 import * as path from 'node:path';
+import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
 import type { Command } from './main';
 
 export interface PredictOptions {
@@ -12,6 +13,8 @@ export interface PredictOptions {
   /** Image files and folders of them. */
   paths: string[];
   topK: number;
+  /** Undefined: read off the weights. */
+  arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   device: Device;
@@ -41,6 +44,7 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     weights: path.resolve(flags.required('weights')),
     paths: positionals.map((p) => path.resolve(p)),
     topK: flags.int('top-k'),
+    arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
     device: deviceFlag(flags),
     json: flags.flag('json'),

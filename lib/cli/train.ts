@@ -3,12 +3,14 @@
 // mistakes answer at once and a refused resume has written nothing.
 import * as path from 'node:path';
 import { readCheckpointInfo } from '../checkpoint';
-import type { CheckpointInfo } from '../checkpoint';
+import type { CheckpointContents } from '../checkpoint';
+import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
 import type { Command } from './main';
+import { archFlag } from './model-options';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
 import { BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
@@ -65,20 +67,21 @@ const spec: CommandSpec = {
       'and exits 130; finetorch train --resume DIR then continues exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
-      '--keep-fc always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
+      '--keep-fc and --arch always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
       'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}}.',
   ],
 };
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
-const SAVED_FLAGS = ['data', 'weights', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
+const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
   'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'val-batch-size', 'image-size', 'valid-split',
   'seed', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
 const FIXED_ON_RESUME: Record<string, string> = {
   weights: 'the checkpoint holds every weight; to start over from other weights, start a new run',
+  arch: 'the checkpoint holds that architecture\'s weights',
   'keep-fc': 'fc comes from the checkpoint',
   mode: 'the checkpoint holds that mode\'s optimizer state; to switch, start a new run with --weights DIR/last.pth',
   seed: 'it seeds the train/valid split and the order of every epoch; another would mix validation images into training',
@@ -92,10 +95,12 @@ export interface TrainSettings {
   data: string;
   /** Undefined when resuming: the checkpoint holds every weight. */
   weights: string | undefined;
+  /** Undefined: read off the weights (a resume: the checkpoint's). */
+  arch: Arch | undefined;
   keepFc: boolean;
   out: string;
   force: boolean;
-  resume: { dir: string; checkpoint: string; info: CheckpointInfo } | undefined;
+  resume: { dir: string; checkpoint: string; info: CheckpointContents } | undefined;
   mode: (typeof MODES)[number];
   epochs: number;
   freezeEpochs: number;
@@ -142,6 +147,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
   const settings: TrainSettings = {
     data,
     weights,
+    arch: archFlag(flags),
     keepFc: flags.flag('keep-fc'),
     out: path.resolve(out),
     force: flags.flag('force'),
@@ -197,7 +203,7 @@ function sameValue(name: string, a: string, b: string): boolean {
 }
 
 /** Refuses, before anything is loaded or written, each flag a resume cannot apply. */
-function checkResumeFlags(given: Flags, saved: Record<string, string>, info: CheckpointInfo, dir: string): void {
+function checkResumeFlags(given: Flags, saved: Record<string, string>, info: CheckpointContents, dir: string): void {
   const changed = (name: string): boolean => {
     if (!given.has(name)) return false;
     if (options[name].type === 'boolean') return given.flag(name) !== (saved[name] === 'true');
@@ -240,6 +246,8 @@ async function run({ flags: given }: Parsed): Promise<number> {
     await requireFile(checkpoint, 'checkpoint');
     const saved = await savedSettings(resumeDir) ?? {};
     const info = await readCheckpointInfo(checkpoint);
+    // Runs from before --arch saved none: the checkpoint says which.
+    saved.arch ??= info.arch;
     checkResumeFlags(given, saved, info, resumeDir);
     resume = { dir: resumeDir, checkpoint, info };
     flags = given.withFallback(saved);

@@ -2,9 +2,11 @@
 // CUDA, CPU threads and loader concurrency, and the log interval.
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
+import { ARCH_OPTION } from './model-options';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
-  weights: { type: 'string', value: 'FILE.pth', help: 'starting ResNet-18 state dict (e.g. ImageNet-pretrained)' },
+  weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
+  arch: ARCH_OPTION,
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
 };
 

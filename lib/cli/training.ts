@@ -2,7 +2,8 @@
 // after every epoch; Ctrl-C stops the loop after its current step with the position saved.
 import { DataLoader, Dataset } from '../data';
 import type { Scores } from '../metrics';
-import { ResNet18 } from '../model';
+import type { CheckpointContents } from '../checkpoint';
+import { ResNet } from '../model';
 import { setNumThreads } from '../runtime';
 import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
 import { ScoreReport, scoreReport } from './confusion';
@@ -27,11 +28,12 @@ export async function train(s: TrainSettings): Promise<number> {
   const previous = resume?.info.history ?? [];
   const { net, about } = resume
     ? await resumedModel(resume.checkpoint, data.classes, resume.info)
-    : await startingModel(s.weights!, data.classes, { seed: s.seed, keepFc: s.keepFc });
+    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   if (device !== 'cpu') await net.to(device);
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
 
-  const card = modelCard('resnet18', data.classes, s.imageSize);
+  const card = modelCard(net.arch, data.classes, s.imageSize);
+  s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
   const progress = new Progress(process.stderr, s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
   progress.note(`data: ${data.description}`);
@@ -143,13 +145,16 @@ function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoad
 }
 
 /** A blank model of the right shape: the training loop loads every weight from the checkpoint. */
-async function resumedModel(checkpoint: string, classes: string[], info: { epoch: number; batch?: number }): Promise<{ net: ResNet18; about: string }> {
+async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents): Promise<{ net: ResNet; about: string }> {
   const own = await classesOf(checkpoint);
   if (own && !sameList(own, classes)) {
     throw new Error(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
   }
-  const net = await ResNet18.create({ numClasses: classes.length });
+  if (info.numClasses !== classes.length) {
+    throw new Error(`${checkpoint} holds a model of ${info.numClasses} classes, but there are ${classes.length} class folders in the data`);
+  }
+  const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
   const at = info.batch ? `inside epoch ${info.epoch + 1}, after batch ${info.batch}` : `after epoch ${info.epoch}`;
-  return { net, about: `resuming from ${checkpoint} ${at}` };
+  return { net, about: `resuming from ${checkpoint} (${info.arch}) ${at}` };
 }
 

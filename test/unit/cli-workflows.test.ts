@@ -80,6 +80,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const refusals: [string[], RegExp][] = [
       [['--batch-size', '4'], /--batch-size cannot change on this --resume: .*checkpoint\.pth stopped inside epoch 1 \(after batch \d\), whose remaining batches are replayed exactly with the run's own --batch-size \(2\)/],
       [['--mode', 'linear-probe'], /--mode cannot change on --resume \(the run's: finetune\)/],
+      [['--arch', 'resnet34'], /--arch cannot change on --resume \(the run's: resnet18\)/],
       [['--seed', '7'], /--seed cannot change on --resume \(the run's: 0\): it seeds the train\/valid split/],
       [['--weights', path.join(straight, 'last.pth')], /--weights cannot change on --resume/],
     ];

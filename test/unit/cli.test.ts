@@ -89,6 +89,8 @@ describe('finetorch CLI', () => {
     assertOneLineError(await cli(['predict', '--weights', corrupt, path.join(data, 'red', '0.png')]), 1, /corrupt\.pth: /);
     assertOneLineError(await cli(['eval', '--weights', start, '--data', path.join(tmp.dir, 'nowhere')]), 1, /nowhere does not exist/);
     assertOneLineError(await cli(['train', '--resume', path.join(tmp.dir, 'nowhere')]), 1, /checkpoint .*nowhere.checkpoint\.pth does not exist/);
+    assertOneLineError(await cli(['train', '--data', data, '--weights', start, '--out', out, '--arch', 'resnet50', ...FAST]), 1,
+      /start\.pth: holds a resnet18 state dict, not the resnet50 asked for/);
     assert.equal(fs.existsSync(out), false, 'failed runs write nothing');
   });
 
@@ -206,6 +208,7 @@ describe('finetorch CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse(r.stdout);
     assert.equal(info.format, 'zip');
+    assert.deepEqual([info.arch, info.numClasses], ['resnet18', 1000]);
     assert.equal(info.fileBytes, fs.statSync(start).size);
     assert.equal(info.tensors.length, 122);
     assert.deepEqual(info.tensors[0], { key: 'conv1.weight', dtype: 'float32', shape: [64, 3, 7, 7], numel: 9408, bytes: 37632 });
@@ -220,6 +223,7 @@ describe('finetorch CLI', () => {
     const text = await cli(['inspect', start]);
     assert.match(text.stdout, /zip .*format/);
     assert.match(text.stdout, /11,689,512 parameters/);
+    assert.match(text.stdout, /torchvision resnet18, 1000 classes/);
     const described = await cli(['inspect', path.join(out, 'best.pth')]);
     assert.match(described.stdout, /best\.json: resnet18, 3 classes \(blue, green, red\), trained at 32 px/);
   });
