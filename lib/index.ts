@@ -18,7 +18,7 @@ export { ScoreAccumulator } from './metrics';
 export type { Scores } from './metrics';
 export * from './data';
 export type {
-  BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
+  BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, StopSignal, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
 } from './train';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
 export type { CheckpointContents, CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';

@@ -3,12 +3,12 @@
 // growing exponentially from startLr towards endLr over numIt steps, the loss smoothed
 // (exponential average, beta 0.98, bias-corrected), stopping once it passes 4x its minimum; then
 // the model's weights and BatchNorm statistics are put back as they were.
-import { bool, checkOptions, custom, func, int, num, oneOf } from './check';
+import { bool, checkOptions, func, int, num, oneOf } from './check';
 import { FinetorchError } from './errors';
 import { isNonFiniteLoss } from './loop';
 import type { Batch, ResNet } from './model';
 import { SGD } from './optim';
-import type { BatchSource } from './train';
+import { BatchSource, StopSignal, stopSignal } from './train';
 
 export interface LrFindOptions {
   /** Default 1e-7. */
@@ -32,7 +32,7 @@ export interface LrFindOptions {
   /** Default 1e-3. */
   weightDecay?: number;
   nesterov?: boolean;
-  signal?: AbortSignal;
+  signal?: StopSignal;
   onStep?: (event: { step: number; numIt: number; lr: number; loss: number; smoothLoss: number }) => void;
 }
 
@@ -71,7 +71,7 @@ const FIXED_SCHEMA = {
   endLr: num({ above: 0 }).default(10),
   numIt: int({ min: 1 }).default(100),
   stopDiv: bool().default(true),
-  signal: custom<AbortSignal>('an AbortSignal', (v) => v instanceof AbortSignal).orUndefined(),
+  signal: stopSignal,
   onStep: func<NonNullable<LrFindOptions['onStep']>>().orUndefined(),
 };
 const SCHEMA = {
@@ -132,7 +132,7 @@ async function* cycle(source: BatchSource): AsyncGenerator<Batch, void, undefine
  */
 export async function rangeTest(
   step: (lr: number) => Promise<number>,
-  options: { startLr?: number; endLr?: number; numIt?: number; stopDiv?: boolean; signal?: AbortSignal; onStep?: LrFindOptions['onStep'] } = {},
+  options: { startLr?: number; endLr?: number; numIt?: number; stopDiv?: boolean; signal?: StopSignal; onStep?: LrFindOptions['onStep'] } = {},
 ): Promise<LrFindResult> {
   const o = checkOptions('rangeTest', options, FIXED_SCHEMA);
   const numIt = Math.max(6, o.numIt);

@@ -62,6 +62,15 @@ export interface TrainingPosition {
   batch: number;
 }
 
+/** What a stop request needs to be: an AbortController's signal, or anything with `aborted`. */
+export interface StopSignal {
+  readonly aborted: boolean;
+}
+
+/** @internal A stop signal option: checked at run time, typed so that the typings need no DOM or Node types. */
+export const stopSignal = custom<StopSignal>('an AbortSignal (an object with a boolean aborted)',
+  (v) => typeof v === 'object' && v !== null && typeof (v as StopSignal).aborted === 'boolean').orUndefined();
+
 export interface LoopOptions {
   train: BatchSource;
   valid?: BatchSource;
@@ -94,7 +103,7 @@ export interface LoopOptions {
    * Stops the loop after the step running when it is aborted; `checkpoint` then records that
    * position, and the promise resolves with the epochs finished.
    */
-  signal?: AbortSignal;
+  signal?: StopSignal;
   /** Awaited once the model, optimizer and (with `resume`) the checkpoint are ready, before the first step. */
   onStart?: (start: TrainingPosition & { history: EpochRecord[] }) => void | Promise<void>;
   onBatch?: (event: BatchEvent) => void;
@@ -131,7 +140,7 @@ const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 const source = custom<BatchSource>('an iterable of batches (an array, a generator or a DataLoader)',
   (v) => isObject(v) && (Symbol.iterator in (v as object) || Symbol.asyncIterator in (v as object)));
 
-export const LOOP_SCHEMA = {
+const LOOP_SCHEMA = {
   train: source,
   valid: source.orUndefined(),
   epochs: int({ min: 0 }),
@@ -145,7 +154,7 @@ export const LOOP_SCHEMA = {
   resume: str().orUndefined(),
   maxLoss: new Rule<number>('a number', (v) => (typeof v !== 'number' ? 'type' : Number.isNaN(v) ? 'range' : 'ok')).default(Infinity),
   patience: int({ min: 1 }).orUndefined(),
-  signal: custom<AbortSignal>('an AbortSignal', (v) => v instanceof AbortSignal).orUndefined(),
+  signal: stopSignal,
   onStart: func<NonNullable<LoopOptions['onStart']>>().orUndefined(),
   onBatch: func<NonNullable<LoopOptions['onBatch']>>().orUndefined(),
   onValidBatch: func<NonNullable<LoopOptions['onValidBatch']>>().orUndefined(),
