@@ -94,7 +94,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
 
     const resumed = await cli(['train', '--resume', stopped, '--batch-size', '2', '--json']);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(resumed.stderr, /resuming from .*checkpoint\.pth inside epoch 1, after batch \d/);
+    assert.match(resumed.stderr, /resuming from .*checkpoint\.pth \(resnet18\) inside epoch 1, after batch \d/);
     await assertSameWeights(path.join(straight, 'last.pth'), path.join(stopped, 'last.pth'));
     assert.deepEqual(withoutTimes(metrics(stopped)), withoutTimes(metrics(straight)), 'the stopped epoch\'s sums were carried over');
   });

@@ -148,7 +148,7 @@ describe('finetorch CLI', () => {
   it('train --resume continues from the checkpoint to epoch 3 with the settings of run.json', async () => {
     const r = await cli(['train', '--resume', out, '--epochs', '3', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`resuming from ${path.join(out, 'checkpoint.pth')} after epoch 2`));
+    assert.match(r.stderr, new RegExp(`resuming from ${path.join(out, 'checkpoint.pth')} \\(resnet18\\) after epoch 2`));
     assert.deepEqual(r.stderr.match(/^epoch \d+\/3 /gm), ['epoch 3/3 ']);
     const rows: Record<string, unknown>[] = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     assert.deepEqual(rows.map((row) => row.epoch), [1, 2, 3]);
