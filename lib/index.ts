@@ -12,7 +12,13 @@ export { cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from '
 export { LRScheduler, scheduledLr } from './schedule';
 export type { Schedule } from './schedule';
 export { fineTune, linearProbe, evaluate, TrainingDivergedError } from './train';
+export { lrFind, suggestLrs } from './lr-find';
+export type { LrFindOptions, LrFindResult, Suggestion, Suggestions } from './lr-find';
+export { ScoreAccumulator } from './metrics';
+export type { Scores } from './metrics';
 export * from './data';
-export type { BatchSource, BatchEvent, EpochRecord, FineTuneOptions, LinearProbeOptions, LoopOptions } from './train';
+export type {
+  BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, StopSignal, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
+} from './train';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
-export type { CheckpointInfo, TrainingState } from './checkpoint';
+export type { CheckpointContents, CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';

@@ -1,6 +1,8 @@
 // Command-line parsing shared by every command: node:util's parseArgs in strict mode, typed value
 // checks and generated help, so that every usage mistake becomes a UsageError (exit 2) alike.
 import { parseArgs } from 'node:util';
+import { didYouMean } from '../check';
+import type { ErrorCode } from '../errors';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -24,6 +26,8 @@ export interface CommandSpec {
 
 /** A mistake in how the command was called: reported with the usage, exit code 2. */
 export class UsageError extends Error {
+  readonly code: ErrorCode = 'ERR_FINETORCH_INVALID_ARG';
+
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -39,10 +43,12 @@ export interface Parsed {
 export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   // --help wins over any other mistake on the line: it is what someone lost needs.
   if (argv.includes('--help') || argv.includes('-h')) return { help: true, flags: new Flags(spec, {}), positionals: [] };
+  const args = withNegativeValues(spec, argv);
+  checkOptionNames(spec, args);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
+      args,
       options: Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.type }])),
       strict: true,
       allowPositionals: spec.positionals !== undefined,
@@ -56,6 +62,43 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   if (positionals.length < min) throw new UsageError('missing argument');
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
   return { help: false, flags: new Flags(spec, parsed.values as Record<string, string | boolean>), positionals };
+}
+
+/** The tokens before a '--' terminator, where options may stand. */
+function optionTokens(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return end < 0 ? argv : argv.slice(0, end);
+}
+
+/**
+ * `--lr -1` as `--lr=-1`: parseArgs would take '-1' for an option and call the value ambiguous;
+ * a number, even a negative one, is a value, so that the flag's own range check answers.
+ */
+function withNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+  const options = optionTokens(argv);
+  const out: string[] = [];
+  for (let i = 0; i < options.length; i++) {
+    const name = /^--([^=]+)$/.exec(options[i])?.[1];
+    const next = options[i + 1];
+    if (name && spec.options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(options[i]);
+    }
+  }
+  return [...out, ...argv.slice(options.length)];
+}
+
+/** An unknown --flag is named with the one probably meant. */
+function checkOptionNames(spec: CommandSpec, argv: string[]): void {
+  const known = Object.keys(spec.options);
+  for (const token of optionTokens(argv)) {
+    const name = /^--([^=]+)/.exec(token)?.[1];
+    if (name === undefined || known.includes(name)) continue;
+    const meant = didYouMean(name, known);
+    throw new UsageError(`unknown option '--${name}'${meant ? ` (did you mean '--${meant}'?)` : ''}`);
+  }
 }
 
 /** The flags of one call, read with checks; every bad value is a UsageError naming the flag. */
@@ -84,7 +127,13 @@ export class Flags {
 
   flag(name: string): boolean {
     this.option(name);
-    return this.given[name] === true;
+    return this.given[name] === true || (this.given[name] === undefined && this.fallback[name] === 'true');
+  }
+
+  /** Whether the flag is on the command line (not a fallback or a default). */
+  has(name: string): boolean {
+    this.option(name);
+    return this.given[name] !== undefined;
   }
 
   int(name: string, min = 1): number {

@@ -1,7 +1,9 @@
-// Scores a model over a data set: loss, accuracy, per-class accuracy and the confusion matrix,
-// what `finetorch eval` prints and what train plots for the validation set.
+// A model's scores on a data set as the CLI shows them: loss, top-1 and top-5 accuracy, per-class
+// accuracy and the confusion matrix, classes by name. What `finetorch eval` prints and what train
+// keeps of its best epoch's validation.
 import type { LoaderBatch } from '../data';
-import type { ResNet18 } from '../model';
+import { Scores, evaluate, perClassAccuracy } from '../metrics';
+import type { ResNet } from '../model';
 
 export interface ClassScore {
   class: string;
@@ -11,46 +13,37 @@ export interface ClassScore {
   accuracy: number | null;
 }
 
-export interface ConfusionReport {
+export interface ScoreReport {
   count: number;
   loss: number;
   accuracy: number;
+  top5: number;
   classes: string[];
   perClass: ClassScore[];
   /** matrix[true class][predicted class] = number of images. */
   matrix: number[][];
 }
 
+/** The report of scores computed with logits (so top-5 and the matrix are there). */
+export function scoreReport(scores: Scores, classes: string[]): ScoreReport {
+  if (scores.count === 0) throw new Error('no images to evaluate');
+  const matrix = scores.matrix!;
+  const perClass = perClassAccuracy(matrix).map((c, i) => ({ class: classes[i], ...c }));
+  return { count: scores.count, loss: scores.loss, accuracy: scores.accuracy, top5: scores.top5!, classes, perClass, matrix };
+}
+
 /**
  * `classes` name the model's outputs. `toModelClass` maps the data set's class indices onto
  * them when the two orders differ (a folder holding only some of the model's classes).
  */
-export async function confusionReport(
-  net: ResNet18, batches: AsyncIterable<LoaderBatch>, classes: string[], toModelClass?: readonly number[],
-): Promise<ConfusionReport> {
-  const n = classes.length;
-  const matrix = Array.from({ length: n }, () => new Array<number>(n).fill(0));
-  let loss = 0;
-  let count = 0;
-  for await (const batch of batches) {
-    const target = toModelClass ? batch.target.map((t) => toModelClass[t]) : batch.target;
-    const result = await net.evalStep(batch.input, target, { logits: true });
-    const logits = result.logits!.data;
-    target.forEach((truth, i) => matrix[truth][argmax(logits, i * n, n)]++);
-    loss += result.loss * target.length;
-    count += target.length;
-  }
-  if (count === 0) throw new Error('no images to evaluate');
-  const correct = matrix.reduce((sum, row, i) => sum + row[i], 0);
-  const perClass = classes.map((name, i) => {
-    const total = matrix[i].reduce((a, b) => a + b, 0);
-    return { class: name, count: total, accuracy: total ? matrix[i][i] / total : null };
-  });
-  return { count, loss: loss / count, accuracy: correct / count, classes, perClass, matrix };
+export async function scoreModel(
+  net: ResNet, batches: AsyncIterable<LoaderBatch> & { length?: number }, classes: string[], toModelClass?: readonly number[],
+): Promise<ScoreReport> {
+  const source = toModelClass ? relabelled(batches, toModelClass) : batches;
+  const scores = await evaluate(source, (b) => net.evalStep(b.input, b.target, { logits: true }));
+  return scoreReport(scores, classes);
 }
 
-function argmax(values: Float32Array, offset: number, length: number): number {
-  let best = 0;
-  for (let j = 1; j < length; j++) if (values[offset + j] > values[offset + best]) best = j;
-  return best;
+async function* relabelled(batches: AsyncIterable<LoaderBatch>, toModelClass: readonly number[]): AsyncGenerator<LoaderBatch> {
+  for await (const b of batches) yield { input: b.input, target: Int32Array.from(b.target, (t) => toModelClass[t]) };
 }

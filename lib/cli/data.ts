@@ -2,15 +2,14 @@
 // folders, or one folder of class folders split at random; and the transform on each side.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dataset, ImageFolder, Subset, Transform, evalTransform, randomSplit, trainTransform } from '../data';
+import { Dataset, ImageFolder, Subset, Transform, randomSplit, trainTransform } from '../data';
+import { evalRecipe, recipeTransform } from './model-card';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224, centre-crop size. */
+/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
 export function evalPipeline(imageSize: number): Transform {
-  const resized = Math.round((imageSize * 256) / 224);
-  // A square resize, as the d2l chapter and evalTransform's default do.
-  return evalTransform({ resize: [resized, resized], size: imageSize });
+  return recipeTransform(evalRecipe(imageSize));
 }
 
 export function trainPipeline(imageSize: number): Transform {
@@ -31,7 +30,8 @@ function splitFolders(dir: string): { train?: string; valid?: string } {
 export interface TrainData {
   classes: string[];
   train: Dataset;
-  valid: Dataset;
+  /** Undefined with --valid-split 0 on a folder without a valid/ folder: no validation. */
+  valid: Dataset | undefined;
   /** Where each side came from, for the log. */
   description: string;
 }
@@ -45,6 +45,7 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
     checkSameClasses(train, valid);
     return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
   }
+  if (validSplit === 0) return checked(train.classes, train, undefined, `${train.length} images in ${train.root}, none held out (--valid-split 0)`);
   const [trainPart, validPart] = randomSplit(train, [1 - validSplit, validSplit], seed);
   // The split picks indices; each side then sees the samples through its own transform.
   return checked(train.classes, new Subset(train, trainPart.indices),
@@ -52,9 +53,9 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
     `${train.length} images in ${train.root}, ${validPart.length} of them held out for validation (--valid-split ${validSplit}, --seed ${seed})`);
 }
 
-function checked(classes: string[], train: Dataset, valid: Dataset, description: string): TrainData {
+function checked(classes: string[], train: Dataset, valid: Dataset | undefined, description: string): TrainData {
   if (train.length === 0) throw new Error(`no training images left: ${description}`);
-  if (valid.length === 0) throw new Error(`no validation images: ${description}; raise --valid-split or add images`);
+  if (valid?.length === 0) throw new Error(`no validation images: ${description}; raise --valid-split or add images`);
   return { classes, train, valid, description };
 }
 
@@ -68,8 +69,9 @@ function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {
 }
 
 /** The images `finetorch eval` scores: the valid/ (val/, test/) folder of a train/valid layout, else `dir`. */
-export function evalData(dir: string, imageSize: number): ImageFolder {
+export function evalData(dir: string, transform: Transform): ImageFolder {
   const folders = splitFolders(dir);
   const root = folders.train && folders.valid ? folders.valid : dir;
-  return new ImageFolder(root, { transform: evalPipeline(imageSize) });
+  return new ImageFolder(root, { transform });
 }
+

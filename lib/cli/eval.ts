@@ -1,17 +1,21 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
 // evaluation.ts, loaded once the flags are right.
 import * as path from 'node:path';
+import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
 import type { Command } from './main';
 
 export interface EvalOptions {
   weights: string;
   data: string;
   batchSize: number;
-  imageSize: number;
+  /** Undefined: read off the weights. */
+  arch: Arch | undefined;
+  /** Undefined: the card's. */
+  imageSize: number | undefined;
   device: Device;
   json: boolean;
 }
@@ -26,8 +30,9 @@ const spec: CommandSpec = {
     ...INFERENCE_OPTIONS,
   },
   notes: [
-    'Class names come from the classes.json beside the weights (finetorch train writes it), else from the folder names.',
-    '--json prints {weights, data, classesFrom, count, loss, accuracy, classes, perClass: [{class, count, accuracy}], ' +
+    'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
+      'without it, class names come from a classes.json there, else from the folder names, and images are sized by --image-size.',
+    '--json prints {weights, arch, data, classesFrom, imageSize, count, loss, accuracy, top5, classes, perClass: [{class, count, accuracy}], ' +
       'matrix} with matrix[true][predicted] image counts.',
   ],
 };
@@ -37,7 +42,8 @@ async function run({ flags }: Parsed): Promise<number> {
     weights: path.resolve(flags.required('weights')),
     data: path.resolve(flags.required('data')),
     batchSize: flags.int('batch-size'),
-    imageSize: flags.int('image-size', 8),
+    arch: archFlag(flags),
+    imageSize: imageSizeFlag(flags),
     device: deviceFlag(flags),
     json: flags.flag('json'),
   });

@@ -1,39 +1,43 @@
-// finetorch eval, the work: accuracy, per-class accuracy and the confusion matrix of a .pth on a
-// folder of class folders, classes matched by name to the model's own (classes.json beside it).
+// finetorch eval, the work: loss, top-1 and top-5 accuracy, per-class accuracy and the confusion
+// matrix of a .pth on a folder of class folders, classes matched by name to the model's own.
 import { DataLoader } from '../data';
-import { checkClassCount, classesNextTo } from './classes';
-import { ConfusionReport, confusionReport } from './confusion';
+import { ScoreReport, scoreModel } from './confusion';
 import { evalData } from './data';
 import type { EvalOptions } from './eval';
-import { loadModel } from './model';
+import { loadInferenceModel } from './model';
 import { percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, imageSize, device, json }: EvalOptions): Promise<number> {
-  const folder = evalData(dir, imageSize);
-  const net = await loadModel(weights, device);
-  const saved = await classesNextTo(weights);
-  const classes = saved ?? folder.classes;
-  checkClassCount(classes, net.numClasses, saved ? `the classes.json beside ${weights}` : `the class folders of ${folder.root}`);
-  const toModelClass = folder.classes.map((name) => {
-    const index = classes.indexOf(name);
-    if (index < 0) throw new Error(`class folder '${name}' in ${folder.root} is not one of the model's classes (${classes.join(', ')})`);
-    return index;
-  });
-  const identity = toModelClass.every((m, i) => m === i);
-  const loader = new DataLoader(folder, { batchSize, reuseBuffers: true });
-  const report = await confusionReport(net, loader, classes, identity ? undefined : toModelClass);
-  net.dispose();
-
-  const result = { weights, data: folder.root, classesFrom: saved ? 'classes.json' : 'folders', ...report };
-  process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
-  return 0;
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, device, json }: EvalOptions): Promise<number> {
+  const model = await loadInferenceModel(weights, { device, arch, imageSize }, (m) => process.stderr.write(`${m}\n`));
+  const { net } = model;
+  try {
+    const folder = evalData(dir, model.transform);
+    const classes = model.classes ?? folder.classes;
+    if (!model.classes && folder.classes.length !== net.numClasses) {
+      throw new Error(`the model has ${net.numClasses} outputs but there are ${folder.classes.length} class folders in ${folder.root}`);
+    }
+    const toModelClass = folder.classes.map((name) => {
+      const index = classes.indexOf(name);
+      if (index < 0) throw new Error(`class folder '${name}' in ${folder.root} is not one of the model's classes (${classes.join(', ')})`);
+      return index;
+    });
+    const identity = toModelClass.every((m, i) => m === i);
+    const loader = new DataLoader(folder, { batchSize, reuseBuffers: true });
+    const report = await scoreModel(net, loader, classes, identity ? undefined : toModelClass);
+    const result = { weights, arch: net.arch, data: folder.root, classesFrom: model.classesFrom ?? 'folders', imageSize: model.imageSize, ...report };
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+    return 0;
+  } finally {
+    net.dispose();
+  }
 }
 
-function describe(r: ConfusionReport & { weights: string; data: string }): string {
+function describe(r: ScoreReport & { weights: string; arch: string; data: string; imageSize: number }): string {
   return [
-    `${r.weights} on ${r.data}: accuracy ${percent(r.accuracy)} (${r.count} images), loss ${r.loss.toFixed(4)}`,
+    `${r.weights} (${r.arch}) on ${r.data} (${r.imageSize} px): accuracy ${percent(r.accuracy)}` +
+      `${r.classes.length > 5 ? `, top-5 ${percent(r.top5)}` : ''} (${r.count} images), loss ${r.loss.toFixed(4)}`,
     '',
     table([['class', 'images', 'accuracy'],
       ...r.perClass.map((c) => [c.class, String(c.count), c.accuracy === null ? '-' : percent(c.accuracy)])], [false, true, true]),

@@ -1,6 +1,7 @@
 // Files of the CLI: every write is atomic (lib/atomic.ts), so an interrupted run leaves either the
 // previous file or the new one, never half of one.
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
 
 export { writeFileAtomic };
@@ -14,4 +15,10 @@ export async function requireFile(file: string, what: string): Promise<void> {
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat) throw new Error(`${what} ${file} does not exist`);
   if (!stat.isFile()) throw new Error(`${what} ${file} is not a file`);
+}
+
+/** Whether `inner` is `outer` or inside it. */
+export function isWithin(inner: string, outer: string): boolean {
+  const relative = path.relative(path.resolve(outer), path.resolve(inner));
+  return relative === '' || (relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative));
 }

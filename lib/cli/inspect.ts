@@ -2,10 +2,12 @@
 // count), read by the TypeScript codec alone, so it works without LibTorch.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { inferArch } from '../architectures';
 import { pthFormat, readPth, stateDictFrom } from '../pth';
 import { elementSize, numel } from '../tensor';
 import { CommandSpec, Parsed } from './args';
 import { requireFile } from './files';
+import { cardFile, readCard } from './model-card';
 import type { Command } from './main';
 import { table } from './table';
 
@@ -19,8 +21,10 @@ const spec: CommandSpec = {
   notes: [
     "A checkpoint's state dict is the one under 'model' or 'state_dict'. Parameters exclude BatchNorm's " +
       'running statistics (running_mean, running_var, num_batches_tracked), counted as buffers.',
-    '--json prints {file, format, fileBytes, tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
-      'parameters, buffers, tensorBytes}.',
+    'The .json that finetorch train writes beside each .pth (architecture, classes, image size, eval transform) is shown too.',
+    '--json prints {file, format, fileBytes, arch, numClasses (null when not a torchvision ResNet), ' +
+      'tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
+      'parameters, buffers, tensorBytes, card (the .json beside it, or null)}.',
   ],
 };
 
@@ -38,11 +42,14 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
   const dtypes: Record<string, number> = {};
   for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
   const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
+  const card = await readCard(file);
+  const model = resnetOf(stateDict, file);
   const result = {
-    file, format, fileBytes: (await fs.stat(file)).size, tensors, dtypes,
+    file, format, fileBytes: (await fs.stat(file)).size, ...model, tensors, dtypes,
     parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
     buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
     tensorBytes: sum(tensors, 'bytes'),
+    card: card ?? null,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -52,12 +59,23 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     `${file}: ${format === 'zip' ? 'zip (torch.save since 1.6)' : 'legacy (torch.save before 1.6)'} format, ${bytes(result.fileBytes)}`,
     `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
       `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
+    model.arch ? `torchvision ${model.arch}, ${model.numClasses} classes` : 'not a torchvision ResNet state dict',
+    ...(card ? [`${cardFile(file)}: ${card.arch}, ${card.numClasses} classes (${card.classes.join(', ')}), trained at ${card.imageSize} px`] : []),
     '',
     table([['key', 'dtype', 'shape', 'size'], ...tensors.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.bytes)])],
       [false, false, false, true]),
     '',
   ].join('\n'));
   return 0;
+}
+
+/** The ResNet a state dict was saved from, or nulls when its keys and shapes are no torchvision ResNet's. */
+function resnetOf(stateDict: Map<string, { shape: number[] }>, file: string): { arch: string | null; numClasses: number | null } {
+  try {
+    return inferArch(new Map([...stateDict].map(([k, t]) => [k, t.shape])), file);
+  } catch {
+    return { arch: null, numClasses: null };
+  }
 }
 
 function bytes(n: number): string {

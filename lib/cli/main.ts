@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // The finetorch command. Each command lives in its own module, loaded only when called (inspect
 // and --help never load LibTorch). Usage mistakes exit 2 with the synopsis; any other failure
-// exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack).
+// exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack). A reader that closes the
+// pipe early (`finetorch predict ... | head -1`) ends the command quietly.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { didYouMean } from '../check';
 import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
 
 export interface Command {
@@ -11,7 +16,8 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a ResNet-18 .pth on a folder of class folders.', load: () => import('./train') },
+  train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./train') },
+  'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./lr-find') },
   eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
   inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
@@ -22,12 +28,12 @@ function mainHelp(): string {
   return [
     'usage: finetorch <command> [options]',
     '',
-    'Fine-tunes ImageNet-pretrained ResNet-18 on LibTorch.',
+    'Fine-tunes ImageNet-pretrained torchvision ResNets on LibTorch.',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'finetorch <command> --help' for a command's options.",
+    "Run 'finetorch <command> --help' for a command's options; 'finetorch --version' prints the version.",
     '',
   ].join('\n');
 }
@@ -39,15 +45,27 @@ function fail(command: string, err: unknown): number {
   return 1;
 }
 
+/** The package's version, from its package.json (dist/lib/cli/main.js is three folders below it). */
+export function version(): string {
+  const file = path.resolve(__dirname, '..', '..', '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h') {
     process.stdout.write(mainHelp());
     return 0;
   }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`finetorch ${version()}\n`);
+    return 0;
+  }
   const entry = name === undefined ? undefined : COMMANDS[name];
   if (!entry) {
-    process.stderr.write(`${name === undefined ? 'finetorch: missing command' : `finetorch: unknown command '${name}'`}\n${mainHelp()}`);
+    const meant = name === undefined ? undefined : didYouMean(name, Object.keys(COMMANDS));
+    const problem = name === undefined ? 'missing command' : `unknown command '${name}'${meant ? ` (did you mean '${meant}'?)` : ''}`;
+    process.stderr.write(`finetorch: ${problem}\n${mainHelp()}`);
     return 2;
   }
   let command: Command;
@@ -73,6 +91,13 @@ export async function main(argv: string[]): Promise<number> {
 if (require.main === module) {
   // A failure outside the awaited chain (an emitter's error event) still ends in one line, not a dump.
   process.on('uncaughtException', (err) => process.exit(fail(process.argv[2] ?? '', err)));
+  // The reader has what it wanted (`| head -1`): stop without an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  // Images decode on libuv's pool: as many threads as cores (at least libuv's 4), unless set.
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, os.availableParallelism()));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

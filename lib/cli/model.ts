@@ -1,6 +1,13 @@
-// The model side of the LibTorch commands: whether the device exists, and loading a .pth onto it.
-import { Device, ResNet18 } from '../model';
+// The model side of the LibTorch commands: whether the device exists, and a .pth loaded onto it
+// with what it needs to be used (eval, predict): class names and the eval transform, from the card
+// beside it (classes.json as a fallback for class names).
+import * as path from 'node:path';
+import type { Arch } from '../architectures';
+import { Device, ResNet } from '../model';
+import { Transform } from '../data';
 import { cuda } from '../runtime';
+import { checkClassCount, classesNextTo } from './classes';
+import { ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
 import { requireFile } from './files';
 
 export function checkDevice(device: Device): void {
@@ -10,9 +17,34 @@ export function checkDevice(device: Device): void {
   if (index >= cuda.deviceCount()) throw new Error(`--device ${device}: there are only ${cuda.deviceCount()} CUDA devices`);
 }
 
-/** A ResNet-18 from a .pth (or a finetorch checkpoint), its class count read from fc.weight. */
-export async function loadModel(weights: string, device: Device): Promise<ResNet18> {
+export interface InferenceModel {
+  net: ResNet;
+  card: ModelCard | undefined;
+  /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
+  classes: string[] | undefined;
+  classesFrom: string | undefined;
+  transform: Transform;
+  imageSize: number;
+}
+
+/** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
+export async function loadInferenceModel(
+  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
+): Promise<InferenceModel> {
+  const { device, arch, imageSize } = options;
   checkDevice(device);
   await requireFile(weights, 'weights file');
-  return ResNet18.load(weights, { device });
+  const card = await readCard(weights);
+  const recipe = chooseRecipe(card, imageSize, weights, warn);
+  const net = await ResNet.load(weights, { device, arch });
+  try {
+    const listed = card ? undefined : await classesNextTo(weights);
+    const classes = card?.classes ?? listed;
+    const classesFrom = card ? path.basename(cardFile(weights)) : listed ? 'classes.json' : undefined;
+    if (classes) checkClassCount(classes, net.numClasses, `the ${classesFrom} beside ${weights}`);
+    return { net, card, classes, classesFrom, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
+  } catch (err) {
+    net.dispose();
+    throw err;
+  }
 }

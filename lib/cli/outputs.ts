@@ -1,24 +1,31 @@
 // The --out folder of `finetorch train`: what each file holds and when it is written. Each write
-// is atomic, so after Ctrl-C the folder describes the last finished epoch.
+// is atomic, so after a stop the folder describes the last finished epoch (and checkpoint.pth the
+// last position saved, which may be inside an epoch).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ResNet18 } from '../model';
+import type { ResNet } from '../model';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train';
 import { writeClasses } from './classes';
-import type { ConfusionReport } from './confusion';
+import type { ScoreReport } from './confusion';
 import { writeFileAtomic, writeJson } from './files';
+import { ModelCard, writeCard } from './model-card';
 import { COLORS, confusionChart, lineChart, renderPng } from './plots';
 
 export const OUT_FILES = {
   metricsCsv: 'metrics.csv',
   metricsJson: 'metrics.json',
   best: 'best.pth',
+  bestCard: 'best.json',
   last: 'last.pth',
+  lastCard: 'last.json',
   classes: 'classes.json',
   checkpoint: 'checkpoint.pth',
+  checkpointCard: 'checkpoint.json',
   /** The run's settings, the defaults of a later --resume. */
   settings: 'run.json',
+  /** The best epoch's validation: scores, per-class accuracy, confusion matrix. */
+  validation: 'validation.json',
   lossSvg: 'loss.svg',
   lossPng: 'loss.png',
   accuracySvg: 'accuracy.svg',
@@ -29,47 +36,78 @@ export const OUT_FILES = {
 
 export type OutFile = keyof typeof OUT_FILES;
 
-const METRIC_COLUMNS: (keyof EpochRecord)[] = ['epoch', 'trainLoss', 'trainAcc', 'validLoss', 'validAcc', 'imagesPerSec', 'seconds', 'lr'];
+export const METRIC_COLUMNS: (keyof EpochRecord)[] = [
+  'epoch', 'trainLoss', 'trainAcc', 'validLoss', 'validAcc', 'validTop5', 'imagesPerSec', 'seconds', 'lr', 'fcLr',
+];
+
+/** The best epoch's validation, as validation.json keeps it. */
+export type BestValidation = ScoreReport & { epoch: number };
 
 export function outFile(dir: string, name: OutFile): string {
   return path.join(dir, OUT_FILES[name]);
 }
 
-/** The settings an earlier run saved in `dir`, or undefined when it saved none. */
-export async function savedSettings(dir: string): Promise<Record<string, string> | undefined> {
-  const file = outFile(dir, 'settings');
+async function readJson<T>(file: string): Promise<T | undefined> {
   const text = await fs.readFile(file, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(text) as T;
   } catch (err) {
     throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
 }
 
+/** The settings an earlier run saved in `dir`, or undefined when it saved none. */
+export function savedSettings(dir: string): Promise<Record<string, string> | undefined> {
+  return readJson(outFile(dir, 'settings'));
+}
+
+/** The best epoch's validation an earlier run saved in `dir`. */
+export function savedValidation(dir: string): Promise<BestValidation | undefined> {
+  return readJson(outFile(dir, 'validation'));
+}
+
+/** What is in `dir` already: 'run' (files of a finetorch run), 'other' (anything else), or 'empty'. */
+export async function folderState(dir: string): Promise<'run' | 'other' | 'empty'> {
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    if (err.code === 'ENOTDIR') return ['(a file)'];
+    throw err;
+  });
+  if (names.length === 0) return 'empty';
+  const ours = new Set<string>(Object.values(OUT_FILES));
+  return names.some((n) => ours.has(n)) ? 'run' : 'other';
+}
+
 export class RunFolder {
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, private readonly card: ModelCard) {}
 
   file(name: OutFile): string {
     return outFile(this.dir, name);
   }
 
-  async start(classes: readonly string[], settings: Record<string, string>): Promise<void> {
+  /**
+   * Before the first step: the folder (with `clear`, an earlier run's files removed), the classes,
+   * the settings and the checkpoint's card.
+   */
+  async start(settings: Record<string, string>, options: { clear: boolean }): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    await writeClasses(this.dir, classes);
+    if (options.clear) await Promise.all(Object.values(OUT_FILES).map((name) => fs.rm(path.join(this.dir, name), { force: true })));
+    await writeClasses(this.dir, this.card.classes);
     await writeJson(this.file('settings'), settings);
+    await writeCard(this.file('checkpoint'), this.card);
   }
 
-  /** After each epoch: metrics, last.pth (and best.pth when `best`), the curves. */
-  async epoch(history: readonly EpochRecord[], net: ResNet18, best: boolean): Promise<void> {
+  /** After each epoch: metrics, last.pth (and best.pth when `best`) with their cards, the curves. */
+  async epoch(history: readonly EpochRecord[], net: ResNet, best: boolean): Promise<void> {
     const csv = [METRIC_COLUMNS.join(','), ...history.map((r) => METRIC_COLUMNS.map((c) => r[c] ?? '').join(','))];
     await writeFileAtomic(this.file('metricsCsv'), `${csv.join('\n')}\n`);
     await writeJson(this.file('metricsJson'), history);
     const weights = await net.stateDict();
-    await savePth(this.file('last'), weights);
-    if (best) await savePth(this.file('best'), weights);
+    await this.weights('last', weights);
+    if (best) await this.weights('best', weights);
     await this.picture('lossSvg', 'lossPng', lineChart({
-      title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'cross-entropy loss',
+      title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'cross-entropy loss', yLog: 'auto',
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainLoss]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validLoss]) },
@@ -81,13 +119,29 @@ export class RunFolder {
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainAcc]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validAcc]) },
+        { name: 'valid top-5', color: COLORS.validTop5, points: history.map((r) => [r.epoch, r.validTop5 ?? null]) },
       ],
     }));
   }
 
-  confusion(report: ConfusionReport, epoch: number): Promise<void> {
-    const title = `Validation confusion matrix, epoch ${epoch} (accuracy ${(report.accuracy * 100).toFixed(1)}%)`;
-    return this.picture('confusionSvg', 'confusionPng', confusionChart(title, report.classes, report.matrix));
+  /** A new best epoch's validation: validation.json and the confusion matrix pictures. */
+  async validation(best: BestValidation): Promise<void> {
+    await writeJson(this.file('validation'), best);
+    const title = `Validation confusion matrix, best epoch ${best.epoch} (accuracy ${(best.accuracy * 100).toFixed(1)}%)`;
+    await this.picture('confusionSvg', 'confusionPng', confusionChart(title, best.classes, best.matrix));
+  }
+
+  /** A resumed run's best weights so far, brought from its folder into this one. */
+  async carryBest(from: string): Promise<void> {
+    for (const name of ['best', 'bestCard', 'validation', 'confusionSvg', 'confusionPng'] as const) {
+      const data = await fs.readFile(outFile(from, name)).catch(() => undefined);
+      if (data) await writeFileAtomic(this.file(name), data);
+    }
+  }
+
+  private async weights(name: 'last' | 'best', weights: Parameters<typeof savePth>[1]): Promise<void> {
+    await savePth(this.file(name), weights);
+    await writeCard(this.file(name), this.card);
   }
 
   private async picture(svgName: OutFile, pngName: OutFile, svg: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Pictures of a run, as SVG written here (no plotting dependency) and PNG rendered from the same
-// SVG by sharp: per-epoch curves (train vs valid) and the confusion matrix.
+// SVG by sharp at twice its size (sharp for high-density screens): per-epoch curves (train vs valid),
+// the confusion matrix and the lr finder's curve.
 
 export interface Series {
   name: string;
@@ -8,23 +9,41 @@ export interface Series {
   points: [number, number | null][];
 }
 
+/** A labelled point drawn over the curves (the lr finder's suggestions). */
+export interface Marker {
+  name: string;
+  color: string;
+  point: [number, number];
+}
+
 export interface LineChart {
   title: string;
   xLabel: string;
   yLabel: string;
   series: Series[];
+  markers?: Marker[];
   /** Fixed y range (accuracy: [0, 1]); otherwise 0 up to a round number above the data. */
   yDomain?: [number, number];
   yFormat?: (value: number) => string;
+  /** A log x axis (learning rates). */
+  xLog?: boolean;
+  /**
+   * A log y axis; 'auto': when the positive values span two orders of magnitude or more (a loss
+   * that fell from 2 to 0.01, or one that diverged), where a linear axis flattens all but one end.
+   */
+  yLog?: boolean | 'auto';
 }
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
-export const COLORS = { train: '#1f77b4', valid: '#ff7f0e' };
+export const COLORS = { train: '#1f77b4', valid: '#ff7f0e', validTop5: '#2ca02c', fc: '#d62728' };
+
+/** SVG's user units are CSS pixels at 96 dpi; sharp reads SVG at 72 dpi unless told. */
+const PNG_SCALE = 2;
 
 export async function renderPng(svg: string): Promise<Buffer> {
   // Loaded on first use: train's flag checks import this module and should not wait for libvips.
   const { default: sharp } = await import('sharp');
-  return sharp(Buffer.from(svg)).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * PNG_SCALE }).png().toBuffer();
 }
 
 export function escapeXml(text: string): string {
@@ -71,6 +90,42 @@ function text(x: number, y: number, content: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}"${attrs ? ` ${attrs}` : ''}>${escapeXml(content)}</text>`;
 }
 
+/** How values map onto an axis: linear, or log10 for positive values. */
+interface Scale {
+  lo: number;
+  hi: number;
+  ticks: number[];
+  at: (v: number) => number;
+  label: (v: number) => string;
+}
+
+function linearScale(lo: number, hi: number, count: number, fixed: boolean): Scale {
+  const step = niceStep((hi - lo) / count);
+  const top = fixed ? hi : Math.ceil(hi / step - 1e-9) * step;
+  return { lo, hi: top, ticks: ticks(lo, top, step), at: (v) => (v - lo) / (top - lo), label: (v) => tickLabel(v, step) };
+}
+
+function logScale(lo: number, hi: number): Scale {
+  const [a, b] = [Math.floor(Math.log10(lo) + 1e-9), Math.ceil(Math.log10(hi) - 1e-9)];
+  const [e0, e1] = b > a ? [a, b] : [a, a + 1];
+  const decades = e1 - e0;
+  // Every decade when there are few, every other one or sparser when there are many.
+  const every = Math.ceil(decades / 8);
+  const within = decades <= 2 ? [1, 2, 5] : [1];
+  const values: number[] = [];
+  for (let e = e0; e <= e1; e += every) for (const m of within) if (m === 1 || e < e1) values.push(Number((m * 10 ** e).toPrecision(6)));
+  return {
+    lo: 10 ** e0, hi: 10 ** e1, ticks: values,
+    at: (v) => (Math.log10(v) - e0) / decades,
+    label: (v) => (v >= 1e-3 && v < 1e4 ? String(v) : v.toExponential(0).replace('e+', 'e')),
+  };
+}
+
+function spansDecades(values: number[]): boolean {
+  const positive = values.filter((v) => v > 0);
+  return positive.length > 1 && positive.length === values.length && Math.max(...positive) / Math.min(...positive) >= 100;
+}
+
 /** A line chart with axes, ticks, grid, axis labels, a legend and a title. */
 export function lineChart(chart: LineChart): string {
   const width = 640;
@@ -79,49 +134,68 @@ export function lineChart(chart: LineChart): string {
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
 
-  const xs = chart.series.flatMap((s) => s.points.map(([x]) => x));
-  const ys = chart.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y): y is number => y !== null && Number.isFinite(y));
+  const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+  const points = chart.series.map((s) => s.points.filter((p): p is [number, number] => finite(p[1]) && (!chart.xLog || p[0] > 0)));
+  const xs = [...points.flat().map(([x]) => x), ...(chart.markers ?? []).map((k) => k.point[0])];
+  const ys = [...points.flat().map(([, y]) => y), ...(chart.markers ?? []).map((k) => k.point[1])];
+  const yLog = chart.yLog === 'auto' ? !chart.yDomain && spansDecades(ys) : chart.yLog === true;
+
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   if (!(x1 > x0)) [x0, x1] = [(Number.isFinite(x0) ? x0 : 1) - 0.5, (Number.isFinite(x0) ? x0 : 1) + 0.5];
-  const xStep = Math.max(1, niceStep((x1 - x0) / 8));
+  const xScale: Scale = chart.xLog
+    ? logScale(x0, x1)
+    : { ...linearScale(x0, x1, 8, true), ticks: ticks(x0, x1, Math.max(1, niceStep((x1 - x0) / 8))), label: String };
 
-  const [y0, yTop] = chart.yDomain ?? [Math.min(0, ...ys), Math.max(0, ...ys)];
-  const yEnd = yTop > y0 ? yTop : y0 + 1;
-  const yStep = niceStep((yEnd - y0) / 5);
-  const y1 = chart.yDomain ? yEnd : Math.ceil(yEnd / yStep - 1e-9) * yStep;
-  const yFormat = chart.yFormat ?? ((v: number) => tickLabel(v, yStep));
-
-  const px = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
-  const py = (y: number) => m.top + ph - ((y - y0) / (y1 - y0)) * ph;
+  let yScale: Scale;
+  if (yLog) {
+    yScale = logScale(Math.min(...ys), Math.max(...ys));
+  } else {
+    const [y0, yTop] = chart.yDomain ?? [Math.min(0, ...ys), Math.max(0, ...ys)];
+    yScale = linearScale(y0, yTop > y0 ? yTop : y0 + 1, 5, chart.yDomain !== undefined);
+  }
+  const yFormat = chart.yFormat ?? yScale.label;
+  const px = (x: number) => m.left + xScale.at(x) * pw;
+  const py = (y: number) => m.top + ph - yScale.at(y) * ph;
   const body: string[] = [text(width / 2, 26, chart.title, 'text-anchor="middle" font-size="16" font-weight="bold"')];
 
-  for (const y of ticks(y0, y1, yStep)) {
+  for (const y of yScale.ticks) {
     body.push(`<line x1="${m.left}" x2="${m.left + pw}" y1="${py(y).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#e4e4e4"/>`);
     body.push(text(m.left - 8, py(y) + 4, yFormat(y), 'text-anchor="end"'));
   }
-  for (const x of ticks(x0, x1, xStep)) {
+  for (const x of xScale.ticks) {
     body.push(`<line x1="${px(x).toFixed(1)}" x2="${px(x).toFixed(1)}" y1="${m.top + ph}" y2="${m.top + ph + 5}" stroke="#333"/>`);
-    body.push(text(px(x), m.top + ph + 19, String(x), 'text-anchor="middle"'));
+    body.push(text(px(x), m.top + ph + 19, xScale.label(x), 'text-anchor="middle"'));
   }
   body.push(`<path d="M${m.left},${m.top} V${m.top + ph} H${m.left + pw}" fill="none" stroke="#333"/>`);
   body.push(text(m.left + pw / 2, height - 12, chart.xLabel, 'text-anchor="middle" font-size="13"'));
-  body.push(text(18, m.top + ph / 2, chart.yLabel, `text-anchor="middle" font-size="13" transform="rotate(-90 18 ${m.top + ph / 2})"`));
+  const yLabel = yLog ? `${chart.yLabel} (log scale)` : chart.yLabel;
+  body.push(text(18, m.top + ph / 2, yLabel, `text-anchor="middle" font-size="13" transform="rotate(-90 18 ${m.top + ph / 2})"`));
 
-  for (const s of chart.series) {
-    const pts = s.points.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1]));
+  chart.series.forEach((s, i) => {
+    const pts = points[i];
     if (pts.length > 1) {
       body.push(`<polyline points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
-    for (const [x, y] of pts) body.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    // Dense curves (the lr finder's hundred steps) read better without a marker per point.
+    if (pts.length <= 60) for (const [x, y] of pts) body.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+  });
+  for (const k of chart.markers ?? []) {
+    body.push(`<circle cx="${px(k.point[0]).toFixed(1)}" cy="${py(k.point[1]).toFixed(1)}" r="6" fill="none" stroke="${k.color}" stroke-width="2.5"/>`);
   }
 
   // The legend sits in the top margin, right-aligned, where no curve can run under it.
   let lx = m.left + pw;
-  for (const s of [...chart.series].reverse()) {
-    lx -= 30 + s.name.length * 7.5;
-    body.push(`<line x1="${lx}" x2="${lx + 20}" y1="${m.top - 14}" y2="${m.top - 14}" stroke="${s.color}" stroke-width="2"/>`);
-    body.push(`<circle cx="${lx + 10}" cy="${m.top - 14}" r="3" fill="${s.color}"/>`);
-    body.push(text(lx + 25, m.top - 10, s.name));
+  const entries = [...chart.series.map((s) => ({ name: s.name, color: s.color, ring: false })),
+    ...(chart.markers ?? []).map((k) => ({ name: k.name, color: k.color, ring: true }))];
+  for (const e of entries.reverse()) {
+    lx -= 30 + e.name.length * 7.5;
+    if (e.ring) {
+      body.push(`<circle cx="${lx + 10}" cy="${m.top - 14}" r="5" fill="none" stroke="${e.color}" stroke-width="2"/>`);
+    } else {
+      body.push(`<line x1="${lx}" x2="${lx + 20}" y1="${m.top - 14}" y2="${m.top - 14}" stroke="${e.color}" stroke-width="2"/>`);
+      body.push(`<circle cx="${lx + 10}" cy="${m.top - 14}" r="3" fill="${e.color}"/>`);
+    }
+    body.push(text(lx + 25, m.top - 10, e.name));
   }
   return svgDocument(width, height, body);
 }

@@ -1,19 +1,22 @@
 // finetorch predict, the work: the top-k classes of each image with softmax probabilities, named
-// by the classes.json beside the weights.
-import { DataLoader, ImageDataset, ImageSource, Transform } from '../data';
-import { checkClassCount, classesNextTo } from './classes';
-import { evalPipeline } from './data';
-import { requireFile } from './files';
-import { loadModel } from './model';
+// by the card (or classes.json) beside the weights. Results stream out batch by batch; an image that
+// cannot be read is reported and the rest go on.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, LoadContext, PixelSample, Transform } from '../data';
+import { loadInferenceModel } from './model';
 import type { PredictOptions } from './predict';
 import { percent } from './progress';
 import { table } from './table';
 
 const BATCH = 16;
 
-/** The images named on the command line, as a data set (targets unused). */
+/** The images named on the command line; a sample's target is its index, so results find their file. */
 class ImageFiles extends ImageDataset {
-  constructor(readonly files: readonly string[], transform: Transform) {
+  /** Why each image that failed to load did (by index). */
+  readonly failures = new Map<number, string>();
+
+  constructor(readonly files: readonly string[], transform: Transform, private readonly size: number) {
     super({ transform });
   }
 
@@ -21,8 +24,18 @@ class ImageFiles extends ImageDataset {
     return this.files.length;
   }
 
-  target(): number {
-    return 0;
+  target(index: number): number {
+    return index;
+  }
+
+  /** A failed image becomes a blank one (its result is dropped), so that its batch still runs. */
+  async loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
+    try {
+      return await super.loadPixels(index, context);
+    } catch (err) {
+      this.failures.set(index, (err as Error).message);
+      return { image: { data: new Uint8Array(this.size * this.size * 3), width: this.size, height: this.size }, target: index };
+    }
   }
 
   protected source(index: number): ImageSource {
@@ -36,38 +49,67 @@ interface Prediction {
   probability: number;
 }
 
-/** Predicts and prints; resolves to the exit code. */
-export async function predict({ weights, images, topK, imageSize, device, json }: PredictOptions): Promise<number> {
-  for (const image of images) await requireFile(image, 'image');
+/** Files as given, folders as the images inside them; what is neither is an error of its own. */
+function expand(paths: readonly string[]): { files: string[]; errors: { image: string; error: string }[] } {
+  const extensions = new Set(IMG_EXTENSIONS);
+  const files: string[] = [];
+  const errors: { image: string; error: string }[] = [];
+  for (const p of paths) {
+    const stat = fs.statSync(p, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      const inside = fs.readdirSync(p, { recursive: true, encoding: 'utf8' })
+        .filter((f) => !f.split(path.sep).some((part) => part.startsWith('.')) && extensions.has(path.extname(f).toLowerCase()))
+        .sort()
+        .map((f) => path.join(p, f));
+      if (inside.length === 0) errors.push({ image: p, error: `no images (${IMG_EXTENSIONS.join(', ')}) in this folder` });
+      files.push(...inside);
+    } else if (stat) {
+      files.push(p);
+    } else {
+      errors.push({ image: p, error: 'does not exist' });
+    }
+  }
+  return { files, errors };
+}
 
-  const net = await loadModel(weights, device);
-  const saved = await classesNextTo(weights);
-  if (saved) checkClassCount(saved, net.numClasses, `the classes.json beside ${weights}`);
-  else if (!json) process.stderr.write(`no classes.json beside ${weights}: classes are shown by index\n`);
-  const names = saved ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
+/** Predicts and prints; resolves to the exit code (1 when some image could not be read). */
+export async function predict({ weights, paths, topK, arch, imageSize, device, json }: PredictOptions): Promise<number> {
+  const { files, errors } = expand(paths);
+  const warn = (message: string) => process.stderr.write(`${message}\n`);
+  const model = await loadInferenceModel(weights, { device, arch, imageSize }, warn);
+  const { net } = model;
+  if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
+  const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
+  for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
-  net.eval();
+  const dataset = new ImageFiles(files, model.transform, model.imageSize);
   const results: { image: string; top: Prediction[] }[] = [];
-  for await (const batch of new DataLoader(new ImageFiles(images, evalPipeline(imageSize)), { batchSize: BATCH })) {
-    const logits = await net.forward(batch.input);
-    const [n, classes] = logits.shape;
-    for (let i = 0; i < n; i++) {
-      const probabilities = softmax(logits.data.subarray(i * classes, (i + 1) * classes));
-      const top = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, topK);
-      results.push({ image: images[results.length], top: top.map((index) => ({ index, class: names[index], probability: probabilities[index] })) });
+  net.eval();
+  try {
+    for await (const batch of new DataLoader(dataset, { batchSize: BATCH })) {
+      const logits = await net.forward(batch.input);
+      const classes = logits.shape[1];
+      batch.target.forEach((index, i) => {
+        const failure = dataset.failures.get(index);
+        if (failure !== undefined) {
+          errors.push({ image: files[index], error: failure });
+          warn(`${files[index]}: error: ${failure}`);
+          return;
+        }
+        const probabilities = softmax(logits.data.subarray(i * classes, (i + 1) * classes));
+        const top = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, topK);
+        const result = { image: files[index], top: top.map((k) => ({ index: k, class: names[k], probability: probabilities[k] })) };
+        results.push(result);
+        if (!json) process.stdout.write(`${result.image}\n${table(result.top.map((p, rank) => [`  ${rank + 1}.`, p.class, percent(p.probability)]), [false, false, true])}\n`);
+      });
     }
+  } finally {
+    net.dispose();
   }
-  net.dispose();
-
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ weights, results }, null, 2)}\n`);
-  } else {
-    for (const r of results) {
-      const rows = r.top.map((p, rank) => [`  ${rank + 1}.`, p.class, percent(p.probability)]);
-      process.stdout.write(`${r.image}\n${table(rows, [false, false, true])}\n`);
-    }
-  }
-  return 0;
+  if (json) process.stdout.write(`${JSON.stringify({ weights, results, errors }, null, 2)}\n`);
+  if (errors.length === 0) return 0;
+  warn(`${errors.length} of ${errors.length + results.length} images could not be read; the others were predicted`);
+  return 1;
 }
 
 /** Probabilities from logits, in float64, shifted by the maximum so exp cannot overflow. */

@@ -1,6 +1,7 @@
 // Training progress on stderr. On a terminal: one bar per epoch redrawn in place (\r, at most every
-// 100 ms), then the epoch's summary line. Elsewhere (CI logs, pipes): only the summary lines.
-import type { BatchEvent, EpochRecord } from '../train';
+// 100 ms), another while validating, then the epoch's summary line. Elsewhere (CI logs, pipes): a
+// line every `logEvery` batches, and the summary lines.
+import type { BatchEvent, EpochRecord, ValidBatchEvent } from '../train';
 
 /** What Progress needs of a stream: process.stderr, or a test's stand-in. */
 export interface ProgressStream {
@@ -13,6 +14,9 @@ const REDRAW_MS = 100;
 
 export class Progress {
   private readonly live: boolean;
+  private readonly logEvery: number;
+  private readonly top5: boolean;
+  private readonly now: () => number;
   private lastDraw = -Infinity;
   private drawn = false;
 
@@ -20,23 +24,36 @@ export class Progress {
     private readonly stream: ProgressStream,
     private readonly epochs: number,
     private readonly batchSize: number,
-    private readonly now: () => number = () => performance.now(),
+    options: { logEvery?: number; top5?: boolean; now?: () => number } = {},
   ) {
     this.live = stream.isTTY === true;
+    this.logEvery = options.logEvery ?? 0;
+    this.top5 = options.top5 ?? true;
+    this.now = options.now ?? (() => performance.now());
   }
 
   batch(e: BatchEvent): void {
-    if (!this.live) return;
-    const t = this.now();
-    if (t - this.lastDraw < REDRAW_MS && e.batch !== e.batches) return;
-    this.lastDraw = t;
-    this.stream.write(`\r${this.bar(e)}\x1b[K`);
-    this.drawn = true;
+    if (!this.live) {
+      if (this.logEvery > 0 && e.batch % this.logEvery === 0) this.stream.write(`${stepLine(e, this.epochs, this.batchSize)}\n`);
+      return;
+    }
+    const tail = ` ${e.batch}/${e.batches ?? '?'}  loss ${e.meanLoss.toFixed(4)}  acc ${percent(e.meanAcc)}  ` +
+      `${e.imagesPerSec.toFixed(0)} img/s  ETA ${clock(remaining(e, this.batchSize))}`;
+    this.draw(e, `epoch ${e.epoch}/${this.epochs} `, tail);
+  }
+
+  /** A step of the lr finder. */
+  range(e: { step: number; numIt: number; lr: number; smoothLoss: number }): void {
+    if (this.live) this.draw({ batch: e.step, batches: e.numIt }, 'lr-find ', ` ${e.step}/${e.numIt}  lr ${e.lr.toExponential(2)}  loss ${e.smoothLoss.toFixed(4)}`);
+  }
+
+  validBatch(e: ValidBatchEvent): void {
+    if (this.live) this.draw(e, `epoch ${e.epoch}/${this.epochs} validating `, ` ${e.batch}/${e.batches ?? '?'}`);
   }
 
   epoch(record: EpochRecord, best: boolean): void {
     this.clear();
-    this.stream.write(`${epochLine(record, this.epochs)}${best ? '  (best)' : ''}\n`);
+    this.stream.write(`${epochLine(record, this.epochs, this.top5)}${best ? '  (best)' : ''}\n`);
   }
 
   /** A message on its own line, clearing a half-drawn bar first. */
@@ -50,24 +67,41 @@ export class Progress {
     this.drawn = false;
   }
 
-  private bar(e: BatchEvent): string {
-    const total = e.batches;
-    const remaining = total === undefined ? undefined : ((total - e.batch) * this.batchSize) / e.imagesPerSec;
-    const head = `epoch ${e.epoch}/${this.epochs} `;
-    const tail = ` ${e.batch}/${total ?? '?'}  loss ${e.meanLoss.toFixed(4)}  acc ${percent(e.meanAcc)}  ` +
-      `${e.imagesPerSec.toFixed(0)} img/s  ETA ${remaining === undefined ? '?' : clock(remaining)}`;
+  private draw(e: { batch: number; batches?: number }, head: string, tail: string): void {
+    const t = this.now();
+    if (t - this.lastDraw < REDRAW_MS && e.batch !== e.batches) return;
+    this.lastDraw = t;
     const columns = this.stream.columns || 80; // 0 under some pseudo-terminals
     const width = Math.max(0, Math.min(30, columns - 1 - head.length - tail.length));
-    const filled = total ? Math.round((width * e.batch) / total) : 0;
+    const filled = e.batches ? Math.round((width * e.batch) / e.batches) : 0;
     // Kept under the terminal width: a wrapped line cannot be redrawn with \r.
-    return `${head}${'█'.repeat(filled)}${'░'.repeat(width - filled)}${tail}`.slice(0, columns - 1);
+    this.stream.write(`\r${`${head}${'█'.repeat(filled)}${'░'.repeat(width - filled)}${tail}`.slice(0, columns - 1)}\x1b[K`);
+    this.drawn = true;
   }
 }
 
-export function epochLine(r: EpochRecord, epochs: number): string {
-  const valid = r.validLoss === null || r.validAcc === null ? '' : `  valid loss ${r.validLoss.toFixed(4)} acc ${percent(r.validAcc)}`;
+function remaining(e: BatchEvent, batchSize: number): number {
+  return e.batches === undefined ? NaN : ((e.batches - e.batch) * batchSize) / e.imagesPerSec;
+}
+
+/** The lr, and fc's when it differs (fine-tuning's 10x). */
+function lrs(lr: number, fcLr: number | undefined): string {
+  const short = (x: number) => String(Number(x.toPrecision(4)));
+  return fcLr === undefined || fcLr === lr ? `lr ${short(lr)}` : `lr ${short(lr)} (fc ${short(fcLr)})`;
+}
+
+export function stepLine(e: BatchEvent, epochs: number, batchSize: number): string {
+  return `epoch ${e.epoch}/${epochs}  batch ${e.batch}/${e.batches ?? '?'}  step ${e.step}  loss ${e.loss.toFixed(4)}` +
+    ` (mean ${e.meanLoss.toFixed(4)})  acc ${percent(e.meanAcc)}  ${lrs(e.lr, e.fcLr)}  ${e.imagesPerSec.toFixed(0)} img/s` +
+    `  ETA ${clock(remaining(e, batchSize))}`;
+}
+
+/** `withTop5`: false with five classes or fewer, where every image is in its top five. */
+export function epochLine(r: EpochRecord, epochs: number, withTop5 = true): string {
+  const top5 = !withTop5 || r.validTop5 === null || r.validTop5 === undefined ? '' : ` top-5 ${percent(r.validTop5)}`;
+  const valid = r.validLoss === null || r.validAcc === null ? '' : `  valid loss ${r.validLoss.toFixed(4)} acc ${percent(r.validAcc)}${top5}`;
   return `epoch ${r.epoch}/${epochs}  train loss ${r.trainLoss.toFixed(4)} acc ${percent(r.trainAcc)}${valid}` +
-    `  ${r.imagesPerSec.toFixed(0)} img/s  ${r.seconds.toFixed(1)} s  lr ${r.lr}`;
+    `  ${r.imagesPerSec.toFixed(0)} img/s  ${r.seconds.toFixed(1)} s  ${lrs(r.lr, r.fcLr)}`;
 }
 
 export function percent(fraction: number): string {

@@ -1,140 +1,160 @@
 // finetorch train, the work: data, model, the fineTune/linearProbe loop, and the files of --out
-// after every epoch, with Ctrl-C left to wait for them.
-import * as fs from 'node:fs/promises';
+// after every epoch; Ctrl-C stops the loop after its current step with the position saved.
 import { DataLoader, Dataset } from '../data';
-import { ResNet18 } from '../model';
-import { readCheckpointInfo } from '../checkpoint';
-import { EpochRecord, FineTuneOptions, fineTune, linearProbe } from '../train';
-import { classesNextTo } from './classes';
-import { ConfusionReport, confusionReport } from './confusion';
+import type { Scores } from '../metrics';
+import type { CheckpointContents } from '../checkpoint';
+import { ResNet } from '../model';
+import { setNumThreads } from '../runtime';
+import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
+import { ScoreReport, scoreReport } from './confusion';
 import { trainData } from './data';
-import { requireFile, writeFileAtomic } from './files';
+import { requireFile } from './files';
 import { Interrupts } from './interrupt';
 import { checkDevice } from './model';
-import { OUT_FILES, OutFile, RunFolder, outFile } from './outputs';
+import { modelCard } from './model-card';
+import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
 import { Progress, percent } from './progress';
+import { cliSchedule } from './schedule';
+import { classesOf, sameList, startingModel } from './starting-model';
 import type { TrainSettings } from './train';
 
 export async function train(s: TrainSettings): Promise<number> {
-  const { device } = s;
+  const { device, resume } = s;
   checkDevice(device);
-  const checkpoint = s.resume && outFile(s.resume, 'checkpoint');
-  if (!checkpoint) await requireFile(s.weights!, 'weights file');
+  if (!resume) await requireFile(s.weights!, 'weights file');
+  if (s.threads !== undefined) setNumThreads(s.threads);
 
   const data = trainData(s.data, s);
-  const previous = checkpoint ? (await readCheckpointInfo(checkpoint)).history : [];
-  const { net, about } = checkpoint ? await resumedModel(checkpoint, data.classes, previous) : await startingModel(s.weights!, data.classes, s.seed);
+  const previous = resume?.info.history ?? [];
+  const { net, about } = resume
+    ? await resumedModel(resume.checkpoint, data.classes, resume.info)
+    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   if (device !== 'cpu') await net.to(device);
+  if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
 
-  const folder = new RunFolder(s.out);
-  await folder.start(data.classes, s.saved);
-  if (s.resume && s.resume !== s.out) await carryBest(s.resume, folder);
-
-  const progress = new Progress(process.stderr, s.epochs, s.batchSize);
+  const card = modelCard(net.arch, data.classes, s.imageSize);
+  s.saved.arch = net.arch;
+  const folder = new RunFolder(s.out, card);
+  const progress = new Progress(process.stderr, s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
   progress.note(`data: ${data.description}`);
   progress.note(`${about}; ${s.mode} on ${device}`);
 
-  const history = [...previous];
-  let bestAcc = Math.max(-Infinity, ...previous.map((r) => r.validAcc ?? -Infinity));
-  const interrupts = new Interrupts((signal, phase) => progress.note(phase === 'waiting'
-    ? `${signal}: finishing this epoch's files, then stopping (send it again to stop now)`
-    : `${signal}: stopped. ${s.out} holds epoch ${history.at(-1)?.epoch ?? 0}; continue with: finetorch train --resume ${s.out}`));
-
   const trainLoader = loader(data.train, s, true);
-  const validLoader = loader(data.valid, s, false);
-  const options: FineTuneOptions = {
-    train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr, fcLrMult: s.fcLrMult,
-    momentum: s.momentum, weightDecay: s.weightDecay, checkpoint: folder.file('checkpoint'), resume: checkpoint,
-    onBatch: (e) => {
-      progress.batch(e);
-      // After the last step come validation, the checkpoint and onEpoch's files: let them finish.
-      if (e.batch === e.batches) interrupts.hold();
+  const validLoader = data.valid && loader(data.valid, s, false);
+  const history = [...previous];
+  let best: BestValidation | undefined = resume && await savedValidation(resume.dir);
+  let saved: (TrainingPosition & { step: number }) | undefined;
+  const controller = new AbortController();
+  const interrupts = new Interrupts((signal) => {
+    progress.note(`${signal}: stopping after this step, with its position saved (send it again to stop now)`);
+    controller.abort();
+  }, (signal) => progress.note(`${signal}: stopped now. ${whereSaved(s, saved ?? resume?.info)}`));
+
+  const options: LoopOptions = {
+    train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr,
+    momentum: s.momentum, weightDecay: s.weightDecay, schedule: cliSchedule(s, trainLoader.length),
+    checkpoint: folder.file('checkpoint'), checkpointEvery: s.checkpointEvery, resume: resume?.checkpoint,
+    patience: s.patience, signal: controller.signal,
+    onStart: async (start) => {
+      // Only now, with the checkpoint loaded, does anything go to --out.
+      await folder.start(s.saved, { clear: s.force && !(resume && resume.dir === s.out) });
+      if (resume && resume.dir !== s.out) await folder.carryBest(resume.dir);
+      if (start.epoch >= s.epochs) progress.note(`the checkpoint has ${start.epoch} epochs already; pass a larger --epochs to train on`);
     },
-    onEpoch: async (record: EpochRecord) => {
+    onBatch: (e) => progress.batch(e),
+    onValidBatch: (e) => progress.validBatch(e),
+    onEpoch: async (record: EpochRecord, scores: Scores | null) => {
       history.push(record);
-      const best = (record.validAcc ?? -Infinity) > bestAcc;
-      if (best) bestAcc = record.validAcc!;
-      await folder.epoch(history, net, best);
-      progress.epoch(record, best);
-      interrupts.release();
+      const isBest = scores !== null && (best === undefined || scores.accuracy > best.accuracy);
+      await folder.epoch(history, net, isBest);
+      if (isBest) {
+        best = { epoch: record.epoch, ...scoreReport(scores, data.classes) };
+        await folder.validation(best);
+      }
+      progress.epoch(record, isBest);
+    },
+    onCheckpoint: (position) => {
+      saved = position;
     },
   };
-  if (previous.length >= s.epochs) progress.note(`the checkpoint has ${previous.length} epochs already; pass a larger --epochs to train on`);
-  if (s.mode === 'finetune') await fineTune(net, options);
-  else await linearProbe(net, options);
+  try {
+    if (s.mode === 'finetune') await fineTune(net, { ...options, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs });
+    else await linearProbe(net, options);
+  } catch (err) {
+    // The error is the one line main prints; where the work stands goes before it.
+    if (saved ?? resume) progress.note(`training failed. ${whereSaved(s, saved ?? resume?.info)}`);
+    throw err;
+  } finally {
+    interrupts.dispose();
+    net.dispose();
+  }
 
-  const report = await interrupts.around(async () => {
-    const r = await confusionReport(net, validLoader, data.classes);
-    await folder.confusion(r, history.at(-1)!.epoch);
-    return r;
-  });
-  interrupts.dispose();
-
-  printSummary(s, data.classes, history, report, folder);
+  if (controller.signal.aborted) {
+    progress.note(`stopped. ${whereSaved(s, saved ?? resume?.info)}`);
+    return interrupts.exitCode();
+  }
+  const last = history.at(-1);
+  const stoppedEarly = last !== undefined && last.epoch < s.epochs;
+  if (stoppedEarly) progress.note(`early stop after epoch ${last.epoch}: no better valid accuracy for ${s.patience} epochs`);
+  printSummary(s, data.classes, history, best, folder, stoppedEarly);
   return 0;
 }
 
+/** Where a stopped run can be picked up, as the checkpoint on disk says. */
+function whereSaved(s: TrainSettings, position: { epoch: number; batch?: number } | undefined): string {
+  if (!position) return `No checkpoint was saved: run the command again${s.resume ? '' : ' (with --force, if --out has files)'}.`;
+  const at = position.batch ? `inside epoch ${position.epoch + 1}, after batch ${position.batch}` : `after epoch ${position.epoch}`;
+  return `${s.out}/${OUT_FILES.checkpoint} holds the run ${at}; continue with: finetorch train --resume ${s.out}`;
+}
+
 /** The run in brief on stdout: text, or with --json the documented object. */
-function printSummary(s: TrainSettings, classes: string[], history: EpochRecord[], report: ConfusionReport, folder: RunFolder): void {
-  const last = history.at(-1)!;
-  const best = history.reduce((a, b) => ((b.validAcc ?? -Infinity) > (a.validAcc ?? -Infinity) ? b : a));
+function printSummary(
+  s: TrainSettings, classes: string[], history: EpochRecord[], best: BestValidation | undefined, folder: RunFolder, stoppedEarly: boolean,
+): void {
+  const last = history.at(-1);
   const summary = {
-    out: s.out, mode: s.mode, classes, epochs: last.epoch,
-    best: { epoch: best.epoch, validAcc: best.validAcc, file: folder.file('best') },
-    last,
-    validation: { count: report.count, loss: report.loss, accuracy: report.accuracy, perClass: report.perClass, matrix: report.matrix },
+    out: s.out, mode: s.mode, classes, epochs: last?.epoch ?? 0, stoppedEarly,
+    best: best ? { epoch: best.epoch, validAcc: best.accuracy, file: folder.file('best') } : null,
+    last: last ?? null,
+    validation: best ?? null,
     files: Object.fromEntries((Object.keys(OUT_FILES) as OutFile[]).map((k) => [k, folder.file(k)])),
   };
   if (s.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
-  process.stdout.write([
-    `best valid accuracy ${percent(best.validAcc ?? NaN)} at epoch ${best.epoch}: ${summary.best.file}`,
-    `after epoch ${last.epoch}: valid accuracy ${percent(report.accuracy)}; per class: ` +
-      report.perClass.map((c) => `${c.class} ${c.accuracy === null ? '-' : percent(c.accuracy)}`).join(', '),
-    `files in ${s.out}: ${Object.values(OUT_FILES).join(', ')}`,
-    '',
-  ].join('\n'));
+  const lines = best
+    ? [`best valid accuracy ${percent(best.accuracy)}${classes.length > 5 ? ` (top-5 ${percent(best.top5)})` : ''} at epoch ${best.epoch}: ` +
+      summary.best!.file,
+      `per class at epoch ${best.epoch}: ${describeClasses(best)}`]
+    : [`no validation (--valid-split 0): the weights after epoch ${summary.epochs} are ${folder.file('last')}`];
+  process.stdout.write([...lines, `files in ${s.out}: ${Object.values(OUT_FILES).join(', ')}`, ''].join('\n'));
+}
+
+function describeClasses(r: ScoreReport): string {
+  return r.perClass.map((c) => `${c.class} ${c.accuracy === null ? '-' : percent(c.accuracy)}`).join(', ');
 }
 
 function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoader {
   return new DataLoader(dataset, {
-    batchSize: s.batchSize, shuffle: training, seed: s.seed, reuseBuffers: true,
+    batchSize: training ? s.batchSize : s.valBatchSize, shuffle: training, seed: s.seed, reuseBuffers: true, concurrency: s.workers,
     // A ragged last batch (at worst one image, which BatchNorm cannot train on) is dropped when
     // there is at least one full batch.
     dropLast: training && dataset.length > s.batchSize,
   });
 }
 
-/** The starting weights with fc fitted to the classes (kept when they are the model's own classes). */
-async function startingModel(weights: string, classes: string[], seed: number): Promise<{ net: ResNet18; about: string }> {
-  const net = await ResNet18.load(weights);
-  const own = await classesNextTo(weights);
-  if (net.numClasses === classes.length && own !== undefined && sameList(own, classes)) {
-    return { net, about: `model: ${weights}, fc kept (its classes.json lists these classes)` };
-  }
-  const before = net.fc;
-  net.replaceFc(classes.length, { seed });
-  return { net, about: `model: ${weights}, fc replaced: ${before} -> ${net.fc}` };
-}
-
 /** A blank model of the right shape: the training loop loads every weight from the checkpoint. */
-async function resumedModel(checkpoint: string, classes: string[], previous: EpochRecord[]): Promise<{ net: ResNet18; about: string }> {
-  const own = await classesNextTo(checkpoint);
+async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents): Promise<{ net: ResNet; about: string }> {
+  const own = await classesOf(checkpoint);
   if (own && !sameList(own, classes)) {
     throw new Error(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
   }
-  const net = await ResNet18.create({ numClasses: classes.length });
-  return { net, about: `resuming from ${checkpoint} after epoch ${previous.at(-1)?.epoch ?? 0}` };
+  if (info.numClasses !== classes.length) {
+    throw new Error(`${checkpoint} holds a model of ${info.numClasses} classes, but there are ${classes.length} class folders in the data`);
+  }
+  const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
+  const at = info.batch ? `inside epoch ${info.epoch + 1}, after batch ${info.batch}` : `after epoch ${info.epoch}`;
+  return { net, about: `resuming from ${checkpoint} (${info.arch}) ${at}` };
 }
 
-/** Resuming into another --out: the best weights so far come along. */
-async function carryBest(from: string, to: RunFolder): Promise<void> {
-  const best = await fs.readFile(outFile(from, 'best')).catch(() => undefined);
-  if (best) await writeFileAtomic(to.file('best'), best);
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LRScheduler, ResNet18, Schedule, SGD } from '../../lib';
+import { cliSchedule } from '../../lib/cli/schedule';
 import { runPython } from '../helpers/python';
 
 describe('LRScheduler matches torch.optim.lr_scheduler', () => {
@@ -18,6 +19,9 @@ describe('LRScheduler matches torch.optim.lr_scheduler', () => {
     cosine: { kind: 'cosine', total: 10, minLr: 0.001 },
     warmup: { kind: 'warmup', warmup: 4, startFactor: 0.25 },
     'warmup+cosine': { kind: 'warmup', warmup: 4, startFactor: 0.25, then: { kind: 'cosine', total: 8 } },
+    // What train's flags make of it, with 3 steps an epoch.
+    'cli step': cliSchedule({ sched: 'step', epochs: 4, warmupEpochs: 1, minLr: 0, decayEpochs: 2, decayRate: 0.5 }, 3),
+    'cli cosine': cliSchedule({ sched: 'cosine', epochs: 4, warmupEpochs: 1, minLr: 0.001, decayEpochs: 30, decayRate: 0.1 }, 3),
   };
   for (const [name, schedule] of Object.entries(cases)) {
     it(name, () => {

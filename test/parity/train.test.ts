@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Batch, fineTune, linearProbe, loadPth, ResNet18, saveCheckpoint, SGD } from '../../lib';
+import { Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD, trainTransform } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
@@ -182,3 +182,157 @@ describe('SGD and steps', () => {
     tmp.cleanup();
   });
 });
+
+describe('the loops: options, stops, resumes, phases', () => {
+  const x: HostTensor = { dtype: 'float32', shape: [4, 3, 16, 16], data: Float32Array.from({ length: 4 * 3 * 256 }, (_, i) => Math.sin(i * 0.37)) };
+  const batch = (k: number): Batch => ({
+    input: { ...x, data: (x.data as Float32Array).map((v, i) => v + 0.1 * Math.cos(i * (k + 1))) },
+    target: Int32Array.from([k % 3, (k + 1) % 3, (k + 2) % 3, k % 3]),
+  });
+  const train = [0, 1, 2, 3].map(batch);
+  const valid = [batch(7)];
+  const withoutTimes = (h: EpochRecord[]) => h.map(({ seconds: _s, imagesPerSec: _i, ...rest }) => rest);
+  const fresh = () => ResNet18.create({ numClasses: 3, seed: 5 });
+  const recipe = { train, valid, epochs: 2, lr: 0.01, momentum: 0.9, schedule: { kind: 'cosine', total: 8, per: 'step' } as const };
+
+  it('refuses unknown options with the one meant, and bad values naming the option', async () => {
+    const net = await fresh();
+    try {
+      await assert.rejects(fineTune(net, { ...recipe, learning_rate: 1 } as never),
+        (e: Error & { code?: string }) => /fineTune: unknown option 'learning_rate'/.test(e.message) && e.code === 'ERR_FINETORCH_UNKNOWN_OPTION');
+      await assert.rejects(fineTune(net, { ...recipe, fc_lr_mult: 1 } as never), /did you mean 'fcLrMult'\?/);
+      await assert.rejects(linearProbe(net, { ...recipe, epochs: -1 }), /linearProbe: epochs must be an integer >= 0, got -1/);
+      await assert.rejects(fineTune(net, { ...recipe, train: 5 } as never), /train must be an iterable of batches/);
+      await assert.rejects(fineTune(net, { ...recipe, valid: undefined, patience: 2 }), /patience needs a valid source/);
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('a stop mid-epoch saves the position; the resume ends bit-identical to an unbroken run, history included', async () => {
+    const tmp = tempDir();
+    try {
+      const straight = await fresh();
+      const unbroken = await fineTune(straight, recipe);
+      const expected = await straight.stateDict();
+      straight.dispose();
+
+      const net = await fresh();
+      const checkpoint = path.join(tmp.dir, 'ckpt.pth');
+      const controller = new AbortController();
+      const saved: { epoch: number; batch: number; step: number }[] = [];
+      const partial = await fineTune(net, {
+        ...recipe, checkpoint, signal: controller.signal,
+        onBatch: (e) => e.epoch === 1 && e.batch === 2 && controller.abort(),
+        onCheckpoint: (p) => saved.push(p),
+      });
+      assert.deepEqual(partial, [], 'no epoch finished');
+      assert.deepEqual(saved, [{ epoch: 0, batch: 2, step: 2 }]);
+      const info = await readCheckpointInfo(checkpoint);
+      assert.equal(info.batch, 2);
+      assert.equal(info.partial!.count, 8);
+      net.dispose();
+
+      const resumed = await fresh();
+      const starts: unknown[] = [];
+      const history = await fineTune(resumed, { ...recipe, resume: checkpoint, onStart: (s) => void starts.push(s) });
+      assert.deepEqual(starts, [{ epoch: 0, batch: 2, history: [] }]);
+      assert.deepEqual(withoutTimes(history), withoutTimes(unbroken));
+      const actual = await resumed.stateDict();
+      for (const [name, t] of expected) assert.deepEqual(actual.get(name)!.data, t.data, `${name} differs after the resume`);
+      resumed.dispose();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('checkpointEvery saves inside epochs; a resume takes lr and momentum from its options, not the checkpoint', async () => {
+    const tmp = tempDir();
+    try {
+      const net = await fresh();
+      const checkpoint = path.join(tmp.dir, 'ckpt.pth');
+      const saved: number[] = [];
+      await fineTune(net, { ...recipe, epochs: 1, checkpoint, checkpointEvery: 3, onCheckpoint: (p) => saved.push(p.step) });
+      assert.deepEqual(saved, [3, 4], 'step 3 inside the epoch, then the epoch\'s end');
+      const history = await fineTune(net, { ...recipe, epochs: 2, lr: 0.1, resume: checkpoint });
+      // Cosine over 8 steps, 4 done: halfway, from the new lr.
+      assert.ok(Math.abs(history[1].lr - 0.05) < 1e-12 && Math.abs(history[1].fcLr - 0.5) < 1e-12, JSON.stringify(history[1]));
+      net.dispose();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('freezeEpochs: fc alone first (backbone and its BatchNorm statistics untouched), then every layer', async () => {
+    const net = await fresh();
+    const initial = await net.stateDict();
+    const snapshots: Map<string, HostTensor>[] = [];
+    await fineTune(net, { ...recipe, freezeEpochs: 1, onEpoch: async () => {
+      snapshots.push(await net.stateDict());
+    } });
+    for (const [name, t] of initial) {
+      const same = snapshots[0].get(name)!.data.every((v, i) => v === t.data[i]);
+      assert.equal(same, !name.startsWith('fc.'), `${name} after the frozen epoch`);
+    }
+    const backbone = [...initial.keys()].filter((name) => !name.startsWith('fc.') && name.endsWith('.weight'));
+    const moved = backbone.filter((name) => snapshots[1].get(name)!.data.some((v, i) => v !== snapshots[0].get(name)!.data[i]));
+    assert.deepEqual(moved, backbone, 'every backbone weight trained in epoch 2');
+    net.dispose();
+  });
+
+  it('patience ends training after that many epochs without a better validation accuracy', async () => {
+    const net = await fresh();
+    // A probe at lr 0 (BatchNorm statistics frozen too) scores every epoch alike: never better after the first.
+    const history = await linearProbe(net, { ...recipe, epochs: 10, lr: 0, patience: 2 });
+    assert.deepEqual(history.map((r) => r.epoch), [1, 2, 3]);
+    net.dispose();
+  });
+
+  it('validation gives top-5 and a confusion matrix to onEpoch, once per epoch', async () => {
+    const net = await fresh();
+    let validations = 0;
+    const matrices: number[][][] = [];
+    const counting = { [Symbol.iterator]: function* () {
+      validations++;
+      yield* valid;
+    } };
+    await fineTune(net, { ...recipe, valid: counting, onEpoch: (r, scores) => {
+      matrices.push(scores!.matrix!);
+      assert.equal(r.validTop5, 1, 'three classes: every image is in its top five');
+      assert.equal(scores!.accuracy, r.validAcc);
+    } });
+    assert.equal(validations, 2);
+    for (const m of matrices) assert.equal(m.flat().reduce((a, b) => a + b, 0), 4);
+    net.dispose();
+  });
+
+  it('the feature cache warns that it freezes a random transform and shuffling', async () => {
+    class Noise extends ImageDataset {
+      get length(): number {
+        return 4;
+      }
+      target(i: number): number {
+        return i % 3;
+      }
+      protected source(i: number) {
+        return { data: new Uint8Array(20 * 20 * 3).map((_, k) => (k * (i + 3)) % 251), width: 20, height: 20, channels: 3 as const };
+      }
+    }
+    const warnings: Error[] = [];
+    const listen = (w: Error) => warnings.push(w);
+    process.on('warning', listen);
+    const net = await fresh();
+    try {
+      await linearProbe(net, { train: new DataLoader(new Noise({ transform: trainTransform({ size: 16 }) }), { batchSize: 2, shuffle: true }),
+        epochs: 1, lr: 0.01, featureCache: true });
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listen);
+      net.dispose();
+    }
+    const warning = warnings.find((w) => (w as Error & { code?: string }).code === 'FINETORCH_FROZEN_AUGMENTATION');
+    assert.ok(warning, 'warned');
+    assert.match(warning.message, /randomResizedCrop.*randomHorizontalFlip.*and shuffling is frozen: every epoch trains on the same images in the same order/);
+  });
+});
+

@@ -24,4 +24,10 @@ print(json.dumps({
     'warmup': lrs(lambda o: S.LinearLR(o, start_factor=0.25, total_iters=4)),
     'warmup+cosine': lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, total_iters=4),
                                                       S.CosineAnnealingLR(o, T_max=8)], milestones=[4])),
+    # train's --sched, 3 steps an epoch: --warmup-epochs 1 then --sched step --decay-epochs 2 --decay-rate 0.5, or
+    # --sched cosine --min-lr 0.001 over --epochs 4.
+    'cli step': lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.01, total_iters=3),
+                                                 S.StepLR(o, step_size=6, gamma=0.5)], milestones=[3])),
+    'cli cosine': lrs(lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.01, total_iters=3),
+                                                   S.CosineAnnealingLR(o, T_max=9, eta_min=0.001)], milestones=[3])),
 }))

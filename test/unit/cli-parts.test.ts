@@ -1,11 +1,15 @@
-// The CLI's parts in-process: flag parsing, the progress display, the SVG pictures, atomic writes.
+// The CLI's parts in-process: flag parsing, the progress display, the SVG pictures, the model card,
+// atomic writes.
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { CommandSpec, UsageError, helpText, parseCommand } from '../../lib/cli/args';
-import { writeFileAtomic } from '../../lib/cli/files';
+import { isWithin, writeFileAtomic } from '../../lib/cli/files';
+import { cardFile, chooseRecipe, evalRecipe, modelCard, readCard, writeCard } from '../../lib/cli/model-card';
 import { confusionChart, lineChart, renderPng } from '../../lib/cli/plots';
 import { Progress, clock } from '../../lib/cli/progress';
 import type { BatchEvent, EpochRecord } from '../../lib/train';
@@ -41,7 +45,9 @@ describe('CLI flags', () => {
 
   it('turns every mistake into a UsageError naming the flag', () => {
     const mistakes: [string[], RegExp][] = [
-      [['--nope', 'f'], /Unknown option '--nope'/],
+      [['--nope', 'f'], /^unknown option '--nope'$/],
+      [['--epoch', '3', 'f'], /^unknown option '--epoch' \(did you mean '--epochs'\?\)$/],
+      [['--Lr=3', 'f'], /unknown option '--Lr' \(did you mean '--lr'\?\)/],
       [['--epochs'], /argument missing/],
       [[], /missing argument/],
       [['a', 'b'], /unexpected argument 'b'/],
@@ -52,10 +58,24 @@ describe('CLI flags', () => {
       ['0', (f = parseCommand(SPEC, ['--epochs', '0', 'f']).flags) => f.int('epochs'), /at least 1/],
       ['x', (f = parseCommand(SPEC, ['--lr', 'x', 'f']).flags) => f.number('lr'), /--lr must be a number/],
       ['-1', (f = parseCommand(SPEC, ['--lr=-1', 'f']).flags) => f.number('lr', { min: 0, open: true }), /--lr must be a number greater than 0, got '-1'/],
+      // A negative number after a flag is its value, so the range check answers (not "ambiguous").
+      ['-1 spaced', (f = parseCommand(SPEC, ['--lr', '-1', 'f']).flags) => f.number('lr', { min: 0, open: true }), /--lr must be a number greater than 0, got '-1'/],
+      ['-.5', (f = parseCommand(SPEC, ['--lr', '-.5', 'f']).flags) => f.number('lr', { min: 0 }), /got '-.5'/],
+      ['-2 epochs', (f = parseCommand(SPEC, ['f', '--epochs', '-2']).flags) => f.int('epochs'), /--epochs must be an integer of at least 1, got '-2'/],
       ['b', (f = parseCommand(SPEC, ['--mode', 'b', 'f']).flags) => f.choice('mode', ['a', 'c']), /--mode must be one of a, c, got 'b'/],
       ['out', (f = parseCommand(SPEC, ['f']).flags) => f.required('out'), /--out is required/],
     ];
     for (const [what, read, message] of bad) assert.throws(read, (e: Error) => e instanceof UsageError && message.test(e.message), what);
+    // After '--', a dash starts a positional, not a value.
+    assert.deepEqual(parseCommand(SPEC, ['--', '-1']).positionals, ['-1']);
+  });
+
+  it('tells a flag given from one taken from a fallback or a default', () => {
+    const flags = parseCommand(SPEC, ['--lr', '0.5', 'f']).flags.withFallback({ epochs: '9', json: 'true' });
+    assert.equal(flags.has('lr'), true);
+    assert.equal(flags.has('epochs'), false);
+    assert.equal(flags.int('epochs'), 9);
+    assert.equal(flags.flag('json'), true, 'a boolean saved as true');
   });
 
   it('--help wins over other mistakes; help lists every flag with its default', () => {
@@ -68,24 +88,35 @@ describe('CLI flags', () => {
   });
 });
 
-const record = (epoch: number): EpochRecord => ({
-  epoch, trainLoss: 0.5, trainAcc: 0.75, validLoss: 0.25, validAcc: 0.875, imagesPerSec: 400, seconds: 2, lr: 0.01,
+const record = (epoch: number, fcLr = 0.1): EpochRecord => ({
+  epoch, trainLoss: 0.5, trainAcc: 0.75, validLoss: 0.25, validAcc: 0.875, validTop5: 1, imagesPerSec: 400, seconds: 2, lr: 0.01, fcLr,
 });
-const event = (batch: number): BatchEvent => ({ epoch: 1, batch, batches: 10, loss: 0.5, meanLoss: 0.6, meanAcc: 0.5, imagesPerSec: 100 });
+const event = (batch: number): BatchEvent => ({
+  epoch: 1, batch, batches: 10, step: batch, loss: 0.5, lr: 0.01, fcLr: 0.1, meanLoss: 0.6, meanAcc: 0.5, imagesPerSec: 100,
+});
 
 describe('progress', () => {
-  it('off a terminal: only one plain line per epoch', () => {
+  it('off a terminal: a line every logEvery batches (none for validation), and one per epoch', () => {
     const written: string[] = [];
-    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: false }, 3, 32);
+    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: false }, 3, 32, { logEvery: 4, top5: false });
     for (let b = 1; b <= 10; b++) progress.batch(event(b));
-    progress.epoch(record(1), true);
-    assert.deepEqual(written, ['epoch 1/3  train loss 0.5000 acc 75.0%  valid loss 0.2500 acc 87.5%  400 img/s  2.0 s  lr 0.01  (best)\n']);
+    progress.validBatch({ epoch: 1, batch: 1, batches: 2 });
+    progress.epoch(record(1, 0.01), true);
+    assert.deepEqual(written, [
+      'epoch 1/3  batch 4/10  step 4  loss 0.5000 (mean 0.6000)  acc 50.0%  lr 0.01 (fc 0.1)  100 img/s  ETA 0:02\n',
+      'epoch 1/3  batch 8/10  step 8  loss 0.5000 (mean 0.6000)  acc 50.0%  lr 0.01 (fc 0.1)  100 img/s  ETA 0:01\n',
+      'epoch 1/3  train loss 0.5000 acc 75.0%  valid loss 0.2500 acc 87.5%  400 img/s  2.0 s  lr 0.01  (best)\n',
+    ]);
+    const quiet: string[] = [];
+    const epochsOnly = new Progress({ write: (t: string) => quiet.push(t), isTTY: false }, 3, 32);
+    for (let b = 1; b <= 10; b++) epochsOnly.batch(event(b));
+    assert.deepEqual(quiet, []);
   });
 
   it('on a terminal: a bar redrawn in place, throttled, within the width, then the epoch line', () => {
     const written: string[] = [];
     let now = 0;
-    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: true, columns: 100 }, 3, 32, () => now);
+    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: true, columns: 100 }, 3, 32, { now: () => now });
     for (let b = 1; b <= 10; b++) {
       now += 30; // 30 ms a batch: most redraws are skipped
       progress.batch(event(b));
@@ -97,9 +128,12 @@ describe('progress', () => {
     assert.ok(last.length < 100);
     const middle = written[1].slice(1, -3);
     assert.match(middle, /█+░+ \d\/10 .* ETA 0:0\d/);
+    now += 200;
+    progress.validBatch({ epoch: 1, batch: 1, batches: 4 });
+    assert.match(written.at(-1)!.slice(1, -3), /^epoch 1\/3 validating █+░+ 1\/4$/);
     progress.epoch(record(1), false);
     assert.equal(written.at(-2), '\r\x1b[K');
-    assert.match(written.at(-1)!, /^epoch 1\/3 {2}train loss .* lr 0\.01\n$/);
+    assert.match(written.at(-1)!, /^epoch 1\/3 {2}train loss .* acc 87\.5% top-5 100\.0% .* lr 0\.01 \(fc 0\.1\)\n$/);
   });
 
   it('formats durations as m:ss and h:mm:ss', () => {
@@ -134,6 +168,25 @@ describe('pictures', () => {
     assert.ok(svg.includes('>5M<'));
   });
 
+  it('losses spanning two decades or more get a log axis; an lr curve a log x axis with its markers', () => {
+    const series = (points: [number, number][]) => [{ name: 'train', color: 'red', points }];
+    const falling = lineChart({ title: 't', xLabel: 'x', yLabel: 'loss', yLog: 'auto', series: series([[1, 2.3], [2, 0.3], [3, 0.01]]) });
+    assert.ok(falling.includes('loss (log scale)'));
+    for (const tick of ['>0.01<', '>0.1<', '>1<', '>10<']) assert.ok(falling.includes(tick), tick);
+    const flat = lineChart({ title: 't', xLabel: 'x', yLabel: 'loss', yLog: 'auto', series: series([[1, 2.3], [2, 0.9]]) });
+    assert.ok(!flat.includes('log scale'));
+    const lr = lineChart({
+      title: 'lr', xLabel: 'lr', yLabel: 'loss', xLog: true,
+      series: series(Array.from({ length: 100 }, (_, i) => [1e-7 * 10 ** (i / 12.5), 2 - i / 100] as [number, number])),
+      markers: [{ name: 'valley', color: 'blue', point: [1e-3, 1.5] }],
+    });
+    for (const tick of ['>1e-7<', '>1e-5<', '>0.001<', '>0.1<']) assert.ok(lr.includes(tick), tick);
+    assert.equal(lr.match(/<circle [^>]*r="3"/g)?.length, 1, 'no marker per point on a dense curve, one in the legend');
+    assert.equal(lr.match(/r="6" fill="none" stroke="blue"/g)?.length, 1, 'the suggestion');
+    assert.ok(lr.includes('>valley<'));
+    assert.doesNotMatch(lr, /NaN|Infinity/);
+  });
+
   it('the confusion matrix shades cells by row share and escapes class names', () => {
     const svg = confusionChart('Confusion', ['cat', 'hot <dog> & co'], [[3, 1], [0, 4]]);
     assert.ok(svg.includes('hot &lt;dog&gt; &amp; co'));
@@ -146,10 +199,62 @@ describe('pictures', () => {
     const png = await renderPng(curves(3));
     const meta = await sharp(png).metadata();
     assert.equal(meta.format, 'png');
-    assert.deepEqual([meta.width, meta.height], [640, 400]);
+    assert.deepEqual([meta.width, meta.height], [1280, 800], 'twice the SVG size, for high-density screens');
     // Not blank: the curves and text put dark pixels on the white background.
     const { data } = await sharp(png).flatten({ background: 'white' }).greyscale().raw().toBuffer({ resolveWithObject: true });
     assert.ok(data.filter((v) => v < 128).length > 1000);
+  });
+});
+
+describe('model card', () => {
+  it('is FILE.json beside FILE.pth, read back whole; a foreign JSON there is not a card', async () => {
+    const tmp = tempDir();
+    try {
+      const weights = path.join(tmp.dir, 'best.pth');
+      assert.equal(cardFile(weights), path.join(tmp.dir, 'best.json'));
+      assert.equal(await readCard(weights), undefined);
+      const card = modelCard('resnet18', ['cat', 'dog'], 64);
+      assert.deepEqual(card.eval, { resize: [73, 73], interpolation: 'bilinear', centerCrop: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      await writeCard(weights, card);
+      assert.deepEqual(await readCard(weights), card);
+      fs.writeFileSync(cardFile(weights), JSON.stringify({ name: 'something else' }));
+      assert.equal(await readCard(weights), undefined);
+      fs.writeFileSync(cardFile(weights), JSON.stringify({ ...card, classes: ['cat'] }));
+      await assert.rejects(readCard(weights), /best\.json: a finetorch-model card with missing or malformed fields/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('sets the eval transform; a contradicting --image-size wins with a warning', () => {
+    const card = modelCard('resnet18', ['a', 'b'], 64);
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    assert.deepEqual(chooseRecipe(card, undefined, 'w.pth', warn), card.eval);
+    assert.deepEqual(chooseRecipe(card, 64, 'w.pth', warn), card.eval);
+    assert.deepEqual(warnings, []);
+    assert.equal(chooseRecipe(card, 224, 'w.pth', warn).centerCrop, 224);
+    assert.match(warnings[0], /--image-size 224 differs from the 64 that w\.pth was trained at \(w\.json\); using 224/);
+    assert.deepEqual(chooseRecipe(undefined, undefined, 'w.pth', warn), evalRecipe(224));
+  });
+});
+
+describe('run folders', () => {
+  it('--out inside --data is told apart from a sibling with a shared prefix', () => {
+    assert.equal(isWithin('/d/data/out', '/d/data'), true);
+    assert.equal(isWithin('/d/data', '/d/data'), true);
+    assert.equal(isWithin('/d/data-out', '/d/data'), false);
+    assert.equal(isWithin('/d/out', '/d/data'), false);
+  });
+});
+
+describe('command modules', () => {
+  it('load without LibTorch or libvips, so that --help and flag mistakes answer at once', async () => {
+    const modules = ['train', 'lr-find', 'eval', 'predict', 'inspect'].map((c) => path.resolve(__dirname, '..', '..', 'lib', 'cli', `${c}.js`));
+    const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}` +
+      'console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /binding|sharp/.test(k))))';
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script]);
+    assert.deepEqual(JSON.parse(stdout), []);
   });
 });
 

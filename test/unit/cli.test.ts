@@ -1,64 +1,16 @@
 // The finetorch command end to end, run as a child process on a tiny image folder: train, resume,
-// Ctrl-C, eval, predict, inspect, help and the exit codes of mistakes.
+// eval, predict, inspect, help and the exit codes of mistakes (stops, resumes and the rest: cli-workflows).
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { loadPth, readPth, ResNet18, savePth } from '../../lib';
+import { FAST, PER_CLASS, assertOneLineError, cli, makeImageFolder } from '../helpers/cli';
 import { tempDir } from '../helpers/python';
 
-const MAIN = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
-const COLORS: Record<string, [number, number, number]> = { blue: [40, 60, 200], green: [40, 180, 60], red: [200, 40, 40] };
-const PER_CLASS = 6;
-const FAST = ['--image-size', '32', '--batch-size', '4'];
-const METRIC_FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'validLoss', 'validAcc', 'imagesPerSec', 'seconds', 'lr'];
+const METRIC_FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'validLoss', 'validAcc', 'validTop5', 'imagesPerSec', 'seconds', 'lr', 'fcLr'];
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; `onStderr` may act on the running process (send it a signal). */
-function cli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, FINETORCH_DEBUG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      onStderr?.(stderr, (signal) => child.kill(signal));
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** Solid colours with noise, so that classes are learnable but images differ. */
-async function makeImageFolder(root: string, names: string[] = Object.keys(COLORS), files = [...Array(PER_CLASS).keys()]): Promise<void> {
-  let seed = 1;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (const name of names) {
-    fs.mkdirSync(path.join(root, name), { recursive: true });
-    for (const k of files) {
-      const pixels = Buffer.alloc(40 * 40 * 3);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = Math.max(0, Math.min(255, COLORS[name][i % 3] + Math.round((random() - 0.5) * 80)));
-      await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(root, name, `${k}.png`));
-    }
-  }
-}
-
-function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, r.stderr);
-  assert.match(r.stderr, pattern);
-  assert.equal(r.stderr.trim().split('\n').length, 1, `expected one line, got:\n${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /^\s+at /m);
-}
 
 describe('finetorch CLI', () => {
   const tmp = tempDir('finetorch-cli-');
@@ -75,10 +27,12 @@ describe('finetorch CLI', () => {
   });
   after(() => tmp.cleanup());
 
-  it('--help on the command and on each subcommand exits 0 with the usage on stdout', async () => {
+  it('--help on the command and on each subcommand exits 0 with the usage on stdout; --version', async () => {
     const main = await cli(['--help']);
     assert.equal(main.code, 0);
-    const names = ['train', 'eval', 'predict', 'inspect'];
+    const version = await cli(['--version']);
+    assert.equal(version.stdout, `finetorch ${JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version}\n`);
+    const names = ['train', 'lr-find', 'eval', 'predict', 'inspect'];
     const helps = await Promise.all(names.map((name) => cli([name, '--help'])));
     for (const [i, name] of names.entries()) {
       assert.match(main.stdout, new RegExp(`^  ${name} `, 'm'));
@@ -91,10 +45,18 @@ describe('finetorch CLI', () => {
 
   it('an unknown flag, a bad value, a missing argument or command exits 2 with the usage on stderr', async () => {
     const cases: [string[], RegExp][] = [
-      [['train', '--data', data, '--weights', start, '--out', out, '--bogus'], /Unknown option '--bogus'/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--bogus'], /unknown option '--bogus'/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--batchsize', '8'], /unknown option '--batchsize' \(did you mean '--batch-size'\?\)/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--lr', '-0.1'], /--lr must be a number greater than 0, got '-0.1'/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--amp', 'fp16'], /--amp fp16 needs a CUDA device/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--channels-last'], /--channels-last needs a CUDA device/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--min-lr', '0.001'], /--min-lr applies to --sched cosine, not constant/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'linear-probe', '--freeze-epochs', '1'], /--freeze-epochs applies to --mode finetune/],
+      [['train', '--data', data, '--weights', start, '--out', path.join(data, 'runs')], /--out .*runs is inside --data .*: its files would become a class folder/],
+      [['lr-find', '--data', data, '--weights', start, '--start-lr', '1', '--end-lr', '0.1'], /--end-lr \(0\.1\) must be above --start-lr \(1\)/],
       [['train', '--data', data, '--weights', start, '--out', out, '--lr', 'fast'], /--lr must be a number/],
       [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'full'], /--mode must be one of finetune, linear-probe/],
-      [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be a number between 0 and 1/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be below 1: nothing would be left to train on/],
       [['train', '--data', data, '--out', out], /--weights is required/],
       [['predict', '--weights', start, '--top-k', '0', 'x.png'], /--top-k must be an integer of at least 1/],
       [['predict', '--weights', start], /missing argument/],
@@ -127,6 +89,8 @@ describe('finetorch CLI', () => {
     assertOneLineError(await cli(['predict', '--weights', corrupt, path.join(data, 'red', '0.png')]), 1, /corrupt\.pth: /);
     assertOneLineError(await cli(['eval', '--weights', start, '--data', path.join(tmp.dir, 'nowhere')]), 1, /nowhere does not exist/);
     assertOneLineError(await cli(['train', '--resume', path.join(tmp.dir, 'nowhere')]), 1, /checkpoint .*nowhere.checkpoint\.pth does not exist/);
+    assertOneLineError(await cli(['train', '--data', data, '--weights', start, '--out', out, '--arch', 'resnet50', ...FAST]), 1,
+      /start\.pth: holds a resnet18 state dict, not the resnet50 asked for/);
     assert.equal(fs.existsSync(out), false, 'failed runs write nothing');
   });
 
@@ -184,7 +148,7 @@ describe('finetorch CLI', () => {
   it('train --resume continues from the checkpoint to epoch 3 with the settings of run.json', async () => {
     const r = await cli(['train', '--resume', out, '--epochs', '3', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, new RegExp(`resuming from ${path.join(out, 'checkpoint.pth')} after epoch 2`));
+    assert.match(r.stderr, new RegExp(`resuming from ${path.join(out, 'checkpoint.pth')} \\(resnet18\\) after epoch 2`));
     assert.deepEqual(r.stderr.match(/^epoch \d+\/3 /gm), ['epoch 3/3 ']);
     const rows: Record<string, unknown>[] = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     assert.deepEqual(rows.map((row) => row.epoch), [1, 2, 3]);
@@ -195,10 +159,11 @@ describe('finetorch CLI', () => {
   });
 
   it('eval --json: accuracy, per-class accuracy and the confusion matrix, classes from classes.json', async () => {
-    const r = await cli(['eval', '--weights', path.join(out, 'last.pth'), '--data', data, '--image-size', '32', '--json']);
+    const r = await cli(['eval', '--weights', path.join(out, 'last.pth'), '--data', data, '--json']);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout);
-    assert.equal(result.classesFrom, 'classes.json');
+    assert.equal(result.classesFrom, 'last.json');
+    assert.equal(result.imageSize, 32, 'the size it was trained at, from the card');
     assert.equal(result.count, 3 * PER_CLASS);
     assert.deepEqual(result.classes, ['blue', 'green', 'red']);
     assert.deepEqual(result.perClass.map((c: { class: string; count: number }) => [c.class, c.count]), [['blue', 6], ['green', 6], ['red', 6]]);
@@ -243,6 +208,7 @@ describe('finetorch CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     const info = JSON.parse(r.stdout);
     assert.equal(info.format, 'zip');
+    assert.deepEqual([info.arch, info.numClasses], ['resnet18', 1000]);
     assert.equal(info.fileBytes, fs.statSync(start).size);
     assert.equal(info.tensors.length, 122);
     assert.deepEqual(info.tensors[0], { key: 'conv1.weight', dtype: 'float32', shape: [64, 3, 7, 7], numel: 9408, bytes: 37632 });
@@ -252,9 +218,14 @@ describe('finetorch CLI', () => {
     // A checkpoint shows the model it holds.
     const checkpoint = JSON.parse((await cli(['inspect', '--json', path.join(out, 'checkpoint.pth')])).stdout);
     assert.equal(checkpoint.parameters, 11689512 - 1000 * 513 + 3 * 513);
+    assert.deepEqual([checkpoint.card.arch, checkpoint.card.classes, checkpoint.card.imageSize], ['resnet18', ['blue', 'green', 'red'], 32]);
+    assert.equal(info.card, null);
     const text = await cli(['inspect', start]);
     assert.match(text.stdout, /zip .*format/);
     assert.match(text.stdout, /11,689,512 parameters/);
+    assert.match(text.stdout, /torchvision resnet18, 1000 classes/);
+    const described = await cli(['inspect', path.join(out, 'best.pth')]);
+    assert.match(described.stdout, /best\.json: resnet18, 3 classes \(blue, green, red\), trained at 32 px/);
   });
 
   it('linear-probe on a train/ + valid/ layout, starting from a finetorch model, keeps its fc', async () => {
@@ -270,30 +241,5 @@ describe('finetorch CLI', () => {
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.mode, 'linear-probe');
     assert.equal(summary.validation.count, 6);
-  });
-
-  it('Ctrl-C exits 130 with the files of the last finished epoch; --resume continues from there', async () => {
-    const run = path.join(tmp.dir, 'interrupted');
-    let sent = false;
-    const r = await cli(['train', '--data', data, '--weights', start, '--out', run, '--epochs', '50', ...FAST], (stderr, kill) => {
-      if (!sent && /^epoch 1\/50 /m.test(stderr)) {
-        sent = true;
-        kill('SIGINT');
-      }
-    });
-    assert.equal(r.code, 130, r.stderr);
-    assert.match(r.stderr, /SIGINT: stopped\. .* holds epoch \d+; continue with: finetorch train --resume /);
-    const rows: { epoch: number }[] = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
-    const saved = await readPth(path.join(run, 'checkpoint.pth')) as Map<string, unknown>;
-    assert.ok(rows.length >= 1);
-    assert.equal(saved.get('epoch'), rows.length, 'checkpoint and metrics describe the same epoch');
-    assert.equal(fs.readFileSync(path.join(run, 'metrics.csv'), 'utf8').trim().split('\n').length, rows.length + 1);
-    await loadPth(path.join(run, 'last.pth'));
-    assert.deepEqual(fs.readdirSync(run).filter((f) => f.endsWith('.tmp')), []);
-
-    const resumed = await cli(['train', '--resume', run, '--epochs', String(rows.length + 1), '--json']);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    const after: { epoch: number }[] = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
-    assert.deepEqual(after.map((row) => row.epoch), [...rows.map((row) => row.epoch), rows.length + 1]);
   });
 });

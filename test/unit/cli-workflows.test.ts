@@ -1,0 +1,210 @@
+// The finetorch command where work could be lost or answers go silently wrong, run as child
+// processes on a tiny image folder: a stop mid-epoch (Ctrl-C, or a kill after --checkpoint-every)
+// resumed to the very weights of an unbroken run, what a resume may change, --out's refusals,
+// --valid-split 0, --keep-fc, lr-find, and predict on folders, bad images and a closed pipe.
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import { loadPth, ResNet18, savePth } from '../../lib';
+import { MAIN, cli, makeImageFolder } from '../helpers/cli';
+import { tempDir } from '../helpers/python';
+
+// 7 batches of 2 per epoch (15 training images), one LibTorch thread: bitwise repeatable.
+const RECIPE = ['--epochs', '2', '--freeze-epochs', '1', '--sched', 'cosine', '--warmup-epochs', '1', '--momentum', '0.9',
+  '--batch-size', '2', '--image-size', '32', '--threads', '1', '--log-every', '1'];
+const TIMES = new Set(['imagesPerSec', 'seconds']);
+
+type Row = Record<string, number | null>;
+const metrics = (dir: string): Row[] => JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+const withoutTimes = (rows: Row[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMES.has(k))));
+
+async function assertSameWeights(a: string, b: string): Promise<void> {
+  const [x, y] = [await loadPth(a), await loadPth(b)];
+  for (const [name, t] of x) assert.deepEqual(y.get(name)!.data, t.data, `${name} differs between ${a} and ${b}`);
+}
+
+/** Runs train, and sends `signal` once stderr shows `when`. */
+function trainUntil(args: string[], when: RegExp, signal: NodeJS.Signals) {
+  let sent = false;
+  return cli(['train', ...args], (stderr, kill) => {
+    if (!sent && when.test(stderr)) {
+      sent = true;
+      kill(signal);
+    }
+  });
+}
+
+describe('finetorch CLI: stops, resumes and refusals', () => {
+  const tmp = tempDir('finetorch-cli-workflows-');
+  const data = path.join(tmp.dir, 'data');
+  const start = path.join(tmp.dir, 'start.pth');
+  const straight = path.join(tmp.dir, 'straight');
+  const stopped = path.join(tmp.dir, 'stopped');
+
+  before(async () => {
+    await makeImageFolder(data);
+    const net = await ResNet18.create({ numClasses: 1000, seed: 1 });
+    await savePth(start, await net.stateDict());
+    net.dispose();
+    const r = await cli(['train', '--data', data, '--weights', start, '--out', straight, ...RECIPE, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(() => tmp.cleanup());
+
+  it('the unbroken run: warm-up then cosine, fc lr at 10x in metrics, a line per step off a terminal', () => {
+    const rows = metrics(straight);
+    assert.deepEqual(rows.map((r) => r.epoch), [1, 2]);
+    // Warm-up over epoch 1 from lr/100; cosine over epoch 2 from lr.
+    assert.ok(Math.abs(rows[0].lr! - 1e-4) < 1e-12 && Math.abs(rows[0].fcLr! - 1e-3) < 1e-12, JSON.stringify(rows[0]));
+    assert.ok(Math.abs(rows[1].lr! - 0.01) < 1e-12 && Math.abs(rows[1].fcLr! - 0.1) < 1e-12, JSON.stringify(rows[1]));
+    for (const r of rows) assert.ok(r.validTop5 === 1 && r.seconds! > 0, 'top-5 of 3 classes is every image');
+  });
+
+  it('Ctrl-C mid-epoch saves the position, writes no epoch, and a resume ends on the unbroken run\'s weights', async () => {
+    const r = await trainUntil(['--data', data, '--weights', start, '--out', stopped, ...RECIPE], /^epoch 1\/2 {2}batch 3\/7 /m, 'SIGINT');
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /SIGINT: stopping after this step, with its position saved/);
+    const where = /checkpoint\.pth holds the run inside epoch 1, after batch (\d); continue with: finetorch train --resume /.exec(r.stderr);
+    assert.ok(where, r.stderr);
+    assert.ok(Number(where[1]) >= 3 && Number(where[1]) < 7);
+    assert.equal(fs.existsSync(path.join(stopped, 'metrics.json')), false, 'no epoch finished');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(stopped, 'checkpoint.json'), 'utf8')).imageSize, 32);
+
+    // Refused resumes write nothing.
+    const runJson = fs.readFileSync(path.join(stopped, 'run.json'));
+    const before = fs.readdirSync(stopped).map((f) => [f, fs.statSync(path.join(stopped, f)).mtimeMs]);
+    const refusals: [string[], RegExp][] = [
+      [['--batch-size', '4'], /--batch-size cannot change on this --resume: .*checkpoint\.pth stopped inside epoch 1 \(after batch \d\), whose remaining batches are replayed exactly with the run's own --batch-size \(2\)/],
+      [['--mode', 'linear-probe'], /--mode cannot change on --resume \(the run's: finetune\)/],
+      [['--arch', 'resnet34'], /--arch cannot change on --resume \(the run's: resnet18\)/],
+      [['--seed', '7'], /--seed cannot change on --resume \(the run's: 0\): it seeds the train\/valid split/],
+      [['--weights', path.join(straight, 'last.pth')], /--weights cannot change on --resume/],
+    ];
+    for (const [args, message] of refusals) {
+      const refused = await cli(['train', '--resume', stopped, ...args]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, message);
+    }
+    assert.deepEqual(fs.readFileSync(path.join(stopped, 'run.json')), runJson);
+    assert.deepEqual(fs.readdirSync(stopped).map((f) => [f, fs.statSync(path.join(stopped, f)).mtimeMs]), before);
+
+    const resumed = await cli(['train', '--resume', stopped, '--batch-size', '2', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming from .*checkpoint\.pth \(resnet18\) inside epoch 1, after batch \d/);
+    await assertSameWeights(path.join(straight, 'last.pth'), path.join(stopped, 'last.pth'));
+    assert.deepEqual(withoutTimes(metrics(stopped)), withoutTimes(metrics(straight)), 'the stopped epoch\'s sums were carried over');
+  });
+
+  it('killed outright, a run with --checkpoint-every resumes from its last step checkpoint to the same weights', async () => {
+    const killed = path.join(tmp.dir, 'killed');
+    const r = await trainUntil(['--data', data, '--weights', start, '--out', killed, ...RECIPE, '--checkpoint-every', '2'],
+      /^epoch 2\/2 {2}batch 4\/7 /m, 'SIGKILL');
+    assert.equal(r.signal, 'SIGKILL');
+    const resumed = await cli(['train', '--resume', killed, '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    // Steps 8, 10, 12 are epoch 2's batches 1, 3, 5: the last saved before the kill landed.
+    assert.match(resumed.stderr, /inside epoch 2, after batch [35]/);
+    await assertSameWeights(path.join(straight, 'last.pth'), path.join(killed, 'last.pth'));
+  });
+
+  it('a resume applies a new --lr and --epochs from its position on (the schedule rescaled), and records them', async () => {
+    const more = path.join(tmp.dir, 'more');
+    const r = await cli(['train', '--resume', straight, '--out', more, '--epochs', '3', '--lr', '0.05', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = metrics(more);
+    assert.deepEqual(withoutTimes(rows.slice(0, 2)), withoutTimes(metrics(straight)));
+    // Cosine over the 14 steps after the 7 of warm-up, 7 of them done: halfway down from 0.05.
+    assert.ok(Math.abs(rows[2].lr! - 0.025) < 1e-12 && Math.abs(rows[2].fcLr! - 0.25) < 1e-12, JSON.stringify(rows[2]));
+    const saved = JSON.parse(fs.readFileSync(path.join(more, 'run.json'), 'utf8'));
+    assert.equal(saved.lr, '0.05');
+    assert.equal(saved.epochs, '3');
+    assert.ok(fs.existsSync(path.join(more, 'best.pth')) && fs.existsSync(path.join(more, 'validation.json')), 'the best so far came along');
+  });
+
+  it('--out refuses an existing run or a non-empty folder; --force writes; --valid-split 0 trains without validation', async () => {
+    const existing = await cli(['train', '--data', data, '--weights', start, '--out', straight, '--epochs', '1']);
+    assert.equal(existing.code, 2);
+    assert.match(existing.stderr, /--out .*straight holds a run already; continue it with --resume .*straight, or pass --force/);
+    const other = path.join(tmp.dir, 'other');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'notes.txt'), 'mine');
+    const notEmpty = await cli(['train', '--data', data, '--weights', start, '--out', other, '--epochs', '1']);
+    assert.equal(notEmpty.code, 2);
+    assert.match(notEmpty.stderr, /--out .*other is not empty; choose a new folder, or pass --force/);
+
+    const r = await cli(['train', '--data', data, '--weights', start, '--out', other, '--force', '--valid-split', '0',
+      '--epochs', '1', '--image-size', '32', '--batch-size', '6', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /18 images in .*data, none held out \(--valid-split 0\)/);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.best, null);
+    assert.equal(summary.validation, null);
+    assert.equal(metrics(other)[0].validAcc, null);
+    assert.equal(fs.existsSync(path.join(other, 'best.pth')), false);
+    assert.ok(fs.existsSync(path.join(other, 'last.pth')) && fs.existsSync(path.join(other, 'last.json')));
+    assert.equal(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8'), 'mine');
+  });
+
+  it('lr-find: fastai\'s range test with a plot, --keep-fc for a head without a class list, weights left alone', async () => {
+    const bare = path.join(tmp.dir, 'bare');
+    fs.mkdirSync(bare);
+    const weights = path.join(bare, 'head.pth');
+    fs.copyFileSync(path.join(straight, 'last.pth'), weights);
+    const plot = path.join(bare, 'lr.svg');
+    const r = await cli(['lr-find', '--data', data, '--weights', weights, '--keep-fc', '--num-it', '12', '--start-lr', '1e-5',
+      '--end-lr', '1', '--image-size', '32', '--batch-size', '4', '--plot', plot, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /fc kept \(--keep-fc: its 3 outputs taken as blue, green, red\)/);
+    const result = JSON.parse(r.stdout);
+    result.lrs.forEach((lr: number, i: number) => assert.ok(Math.abs(lr - 1e-5 * 1e5 ** (i / 12)) <= 1e-12 * lr, `lr ${i}`));
+    assert.equal(result.losses.length, result.lrs.length);
+    assert.ok(['numIt', 'diverged'].includes(result.stop));
+    if (result.lrs.length >= 8) for (const k of ['valley', 'minimum', 'steep']) assert.ok(result.suggestions[k].lr > 0, k);
+    const png = await sharp(path.join(bare, 'lr.png')).metadata();
+    assert.deepEqual([png.width, png.height], [1280, 800]);
+    assert.match(fs.readFileSync(plot, 'utf8'), /Learning-rate range test/);
+    assert.deepEqual(fs.readdirSync(bare).sort(), ['head.pth', 'lr.png', 'lr.svg'], 'nothing else written');
+
+    const replaced = await cli(['lr-find', '--data', data, '--weights', weights, '--num-it', '6', '--image-size', '32', '--batch-size', '4']);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stderr, /fc replaced: .*; its fc had as many outputs as there are classes: --keep-fc keeps a fine-tuned one/);
+    assert.match(replaced.stdout, /no suggestion: too few steps/);
+  });
+
+  it('predict: folders, past a bad image (exit 1), the card\'s image size, and quiet on a closed pipe', async () => {
+    const images = path.join(tmp.dir, 'images');
+    fs.mkdirSync(path.join(images, 'sub'), { recursive: true });
+    fs.copyFileSync(path.join(data, 'red', '0.png'), path.join(images, 'a.png'));
+    fs.writeFileSync(path.join(images, 'b.png'), 'not a png');
+    fs.copyFileSync(path.join(data, 'blue', '0.png'), path.join(images, 'sub', 'c.png'));
+    fs.writeFileSync(path.join(images, 'notes.txt'), 'skipped: not an image name');
+    const weights = path.join(straight, 'best.pth');
+    const missing = path.join(tmp.dir, 'missing.png');
+    const r = await cli(['predict', '--weights', weights, '--json', images, missing]);
+    assert.equal(r.code, 1, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.results.map((x: { image: string }) => path.relative(images, x.image)), ['a.png', path.join('sub', 'c.png')]);
+    assert.deepEqual(out.errors.map((e: { image: string }) => path.basename(e.image)).sort(), ['b.png', 'missing.png']);
+    assert.match(r.stderr, /b\.png: error: /);
+    assert.match(r.stderr, /missing\.png: error: does not exist/);
+    assert.match(r.stderr, /2 of 4 images could not be read; the others were predicted/);
+
+    // The card says 32 px: the answer of --image-size 32 (up to a batch of 1 summing in another order); another size warns.
+    type Top = { index: number; probability: number }[];
+    const explicit = JSON.parse((await cli(['predict', '--weights', weights, '--image-size', '32', '--json', path.join(images, 'a.png')])).stdout);
+    const [a, b]: Top[] = [explicit.results[0].top, out.results[0].top];
+    assert.deepEqual(a.map((p) => p.index), b.map((p) => p.index));
+    a.forEach((p, i) => assert.ok(Math.abs(p.probability - b[i].probability) < 1e-5, `${p.probability} vs ${b[i].probability}`));
+    const other = await cli(['predict', '--weights', weights, '--image-size', '48', path.join(images, 'a.png')]);
+    assert.match(other.stderr, /warning: --image-size 48 differs from the 32 that .*best\.pth was trained at/);
+
+    const { stdout, stderr } = await promisify(execFile)('bash', ['-c',
+      `set -o pipefail; "${process.execPath}" "${MAIN}" predict --weights "${weights}" "${data}" | head -1`]);
+    assert.equal(stdout, `${path.join(data, 'blue', '0.png')}\n`);
+    assert.equal(stderr, '');
+  });
+});
