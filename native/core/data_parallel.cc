@@ -139,13 +139,19 @@ void DataParallel::verifyAcrossRanks() {
   group_->allReduce(lengths, ReduceOp::kSum);
   std::string problem;
   if (!lengths.eq(lengths[0]).all().item<bool>()) {
-    problem = std::to_string(params_.size()) + " trainable parameters or their dimensions differ from rank 0's";
+    if (lengths[rank].item<int64_t>() != lengths[0].item<int64_t>()) {
+      problem = "its " + std::to_string(params_.size()) +
+                " trainable parameters differ from rank 0's in number or dimensions";
+    }
   } else {
     at::Tensor mine = at::tensor(meta, at::kLong);
     at::Tensor rank0 = mine.clone();
     group_->broadcast({rank0}, 0);
     auto a = mine.accessor<int64_t, 1>();
     auto b = rank0.accessor<int64_t, 1>();
+    if (a[0] != b[0]) {
+      problem = "it has " + std::to_string(a[0]) + " trainable parameters, rank 0 " + std::to_string(b[0]);
+    }
     int64_t pos = 1;
     for (size_t i = 0; i < params_.size() && problem.empty(); ++i) {
       int64_t span = 2 + 2 * params_[i].dim();
