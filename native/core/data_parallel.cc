@@ -1,4 +1,4 @@
-#include "data_parallel.h"
+#include "core/data_parallel.h"
 
 #include <ATen/ScalarOps.h>
 #include <torch/csrc/autograd/function_hook.h>
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "error.h"
+#include "core/error.h"
 
 namespace finetorch {
 namespace dist {

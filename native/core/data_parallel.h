@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "dist.h"
-#include "train_step_hooks.h"
+#include "core/dist.h"
+#include "core/model.h"
 
 namespace finetorch {
 namespace dist {

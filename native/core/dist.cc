@@ -1,4 +1,4 @@
-#include "dist.h"
+#include "core/dist.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <arpa/inet.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-#include "error.h"
+#include "core/error.h"
 
 // What this LibTorch can do is read from its headers and its own build flags (find_package(Torch)
 // passes USE_DISTRIBUTED, USE_C10D_GLOO, USE_C10D_NCCL), never from version numbers.
