@@ -1,17 +1,17 @@
 """PyTorch side of the data-parallel parity test: DistributedDataParallel on gloo.
 
 make DIR WORLD  torchvision resnet18 with 5 classes, BatchNorm statistics calibrated on random
-                images, twice: init-rank0.pth (seed 0) and init-rank1.pth (seed 1, which DDP must
-                replace with rank 0's), init-rank2.pth...; each rank's batches for STEPS steps of BATCH 32 px images
+                images, once per rank: init-rank{r}.pth (seed r: DDP must replace ranks 1..'s
+                weights with rank 0's); each rank's batches for STEPS steps of BATCH 32 px images
                 (input-rank{r}.f32, target-rank{r}.i32).
-run DIR BN      one rank of a DDP job (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the
-                environment): rank r starts from init-rank{r}.pth and trains STEPS steps with the
-                seed's two-group SGD at a tenth of its lr (0.001, fc 0.01; weight decay 1e-3,
-                momentum 0: the seed's lr diverges on these random images). BN is
-                'train', or 'eval' (BatchNorm layers frozen: requires_grad False and eval mode,
-                as finetorch runs BatchNorm whose parameters are frozen). Writes
-                torch-BN-rank{r}.pth (state dict), torch-BN-rank{r}.json ({losses, buckets}:
-                buckets as DDP rebuilt them, parameter indices per bucket).
+run DIR BNS     one rank of a DDP job (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the
+                environment), once per BatchNorm mode in BNS ('train,eval'): rank r starts from
+                init-rank{r}.pth and trains STEPS steps with the seed's two-group SGD at a tenth
+                of its lr (0.001, fc 0.01; weight decay 1e-3, momentum 0: the seed's lr diverges
+                on these random images). 'eval' freezes BatchNorm (requires_grad False, eval
+                mode), as finetorch runs BatchNorm whose parameters are frozen. Writes
+                torch-BN-rank{r}.pth (state dict) and torch-BN-rank{r}.json ({losses, buckets}:
+                parameter indices per bucket as DDP rebuilt them).
 """
 import json
 import os
@@ -50,10 +50,7 @@ def make(out, world):
             os.path.join(out, f'target-rank{rank}.i32'))
 
 
-def run(out, bn):
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo')
-    rank = dist.get_rank()
+def train(out, rank, bn):
     m = torchvision.models.resnet18(num_classes=CLASSES)
     m.load_state_dict(torch.load(os.path.join(out, f'init-rank{rank}.pth')))
     batchnorms = [mod for mod in m.modules() if isinstance(mod, torch.nn.BatchNorm2d)]
@@ -86,6 +83,13 @@ def run(out, bn):
     torch.save(m.state_dict(), os.path.join(out, f'torch-{bn}-rank{rank}.pth'))
     with open(os.path.join(out, f'torch-{bn}-rank{rank}.json'), 'w') as f:
         json.dump({'losses': losses, 'buckets': buckets}, f)
+
+
+def run(out, modes):
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo')
+    for bn in modes:
+        train(out, dist.get_rank(), bn)
     dist.destroy_process_group()
 
 
@@ -93,6 +97,6 @@ if __name__ == '__main__':
     if sys.argv[1] == 'make':
         make(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == 'run':
-        run(sys.argv[2], sys.argv[3])
+        run(sys.argv[2], sys.argv[3].split(','))
     else:
         raise SystemExit(f'unknown command {sys.argv[1]}')
