@@ -11,7 +11,7 @@ import { freePort } from '../../lib/cli/launch';
 import { rankEnv, run, start } from '../helpers/ranks';
 
 const MAIN = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
-const JOIN = path.resolve(__dirname, '..', 'helpers', 'dist-join.js');
+const RANK = path.resolve(__dirname, '..', 'helpers', 'dist-rank.js');
 
 describe('data-parallel faults', () => {
   const tmp = tempDir('finetorch-dist-faults-');
@@ -39,7 +39,7 @@ describe('data-parallel faults', () => {
     });
     await victim.exit;
     const r = await survivor.exit;
-    t.diagnostic(`rank 1 exited ${((performance.now() - killedAt) / 1000).toFixed(1)} s after rank 0 was killed`);
+    t.diagnostic(`rank 1 exited ${((performance.now() - killedAt) / 1000).toFixed(1)} s after rank 0 was killed: ${r.stderr.trim().split('\n').at(-1)}`);
     assert.ok(killedAt > 0, 'rank 0 never finished epoch 1');
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /rank 1: .* failed .*another rank has probably stopped/);
@@ -49,14 +49,24 @@ describe('data-parallel faults', () => {
 
   it("a rank that never comes: the others fail at the start-up deadline, naming it and the store's address", { timeout: 120_000 }, async () => {
     const port = await freePort();
-    const alone0 = await run([process.execPath, JOIN, '3000'], rankEnv(0, 2, port));
+    const alone0 = await run([process.execPath, RANK, 'join', '3000'], rankEnv(0, 2, port));
     assert.equal(alone0.code, 1);
     assert.match(alone0.stdout, new RegExp(`ERR_FINETORCH_DIST: rank 0: rank 1 of 2 did not join the rendezvous at 127\\.0\\.0\\.1:${port} within 3 s`));
-    const alone1 = await run([process.execPath, JOIN, '3000'], rankEnv(1, 2, port));
+    const alone1 = await run([process.execPath, RANK, 'join', '3000'], rankEnv(1, 2, port));
     assert.equal(alone1.code, 1);
     assert.match(alone1.stdout, new RegExp(`ERR_FINETORCH_DIST: rank 1: no rendezvous store answered at 127\\.0\\.0\\.1:${port} within 3 s \\(rank 0 hosts it`));
     // With everyone there, the same job starts.
-    const both = await Promise.all([0, 1].map((rank) => run([process.execPath, JOIN, '60000'], rankEnv(rank, 2, port))));
+    const both = await Promise.all([0, 1].map((rank) => run([process.execPath, RANK, 'join', '60000'], rankEnv(rank, 2, port))));
     for (const [rank, r] of both.entries()) assert.match(r.stdout, new RegExp(`joined as rank ${rank} of 2; sum of ranks \\+ 1 = 3`), r.stdout);
+  });
+
+  it('a NaN loss on one rank: every rank refuses the step, none waits for the other, the next step runs', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const [r0, r1] = await Promise.all([0, 1].map((rank) => run([process.execPath, RANK, 'nonfinite'], rankEnv(rank, 2, port))));
+    assert.match(r0.stdout, /refused: ERR_FINETORCH_NONFINITE_LOSS: .*the loss of another rank is not finite; no rank stepped/, r0.stdout + r0.stderr);
+    assert.match(r1.stdout, /refused: ERR_FINETORCH_NONFINITE_LOSS: .*the loss is nan/, r1.stdout + r1.stderr);
+    // Both ranks stepped once, from the same weights: the same loss.
+    const after = (r: { stdout: string }) => /then stepped: loss (\S+), step 1/.exec(r.stdout)?.[1];
+    assert.ok(after(r0) !== undefined && after(r0) === after(r1), r0.stdout + r1.stdout);
   });
 });
