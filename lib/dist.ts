@@ -3,8 +3,8 @@
 // the same environment variables torch.distributed reads; then net.distributed() trains as
 // DistributedDataParallel does, and dist.allReduce() combines metrics.
 import { NativeDistGroup, native } from './binding';
-import { checkArg, checkOptions, int, oneOf } from './check';
-import { FinetorchError, withCode } from './errors';
+import { checkArg, checkOptions, custom, int, oneOf } from './check';
+import { FinetorchError } from './errors';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'min' | 'max';
@@ -17,6 +17,9 @@ export interface InitOptions {
   /** How long one collective may wait for the other ranks. Default 300000 (5 minutes). */
   timeoutMs?: number;
 }
+
+/** Environment variables (process.env's shape). */
+export type Environment = Record<string, string | undefined>;
 
 /** Where this process stands in the job, as torchrun describes it in the environment. */
 export interface JobEnv {
@@ -32,6 +35,8 @@ export interface JobEnv {
 }
 
 const REDUCE_OP = oneOf(['sum', 'min', 'max'] as const);
+const NUMBERS = custom<readonly number[]>('a Float32Array, a Float64Array or an array of numbers',
+  (v) => Array.isArray(v) && v.every((x) => typeof x === 'number'));
 
 const INIT_SCHEMA = {
   backend: oneOf(['gloo', 'nccl'] as const).default('gloo'),
@@ -39,7 +44,7 @@ const INIT_SCHEMA = {
   timeoutMs: int({ min: 1 }).default(300_000),
 };
 
-function variable(env: NodeJS.ProcessEnv, name: string, test: (value: number) => boolean, expected: string): number {
+function variable(env: Environment, name: string, test: (value: number) => boolean, expected: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') {
     throw new FinetorchError('ERR_FINETORCH_DIST', `dist.init: ${name} is not set: start the ranks with ` +
@@ -51,7 +56,7 @@ function variable(env: NodeJS.ProcessEnv, name: string, test: (value: number) =>
 }
 
 /** Reads torchrun's variables (torch.distributed's env:// initialisation). */
-export function jobFromEnv(env: NodeJS.ProcessEnv = process.env): JobEnv {
+export function jobFromEnv(env: Environment = process.env): JobEnv {
   const worldSize = variable(env, 'WORLD_SIZE', (v) => v >= 1, 'a positive integer');
   const rank = variable(env, 'RANK', (v) => v < worldSize, `an integer below WORLD_SIZE (${worldSize})`);
   const masterPort = variable(env, 'MASTER_PORT', (v) => v >= 1 && v <= 65535, 'a port number');
@@ -69,7 +74,7 @@ export function jobFromEnv(env: NodeJS.ProcessEnv = process.env): JobEnv {
 class Distributed {
   private group: NativeDistGroup | undefined;
   private job: JobEnv | undefined;
-  private joining: Promise<void> | undefined;
+  private joining = false;
 
   /** The backends this build of the addon can run. */
   get backends(): string[] {
@@ -98,23 +103,23 @@ class Distributed {
    * Joins the job described by the environment; resolves once every rank has joined. A rank
    * that does not come fails every other at the start-up deadline, naming it.
    */
-  init(options: InitOptions = {}): Promise<void> {
+  async init(options: InitOptions = {}): Promise<void> {
     const o = checkOptions('dist.init', options, INIT_SCHEMA);
     if (this.group || this.joining) {
-      throw withCode(new Error('dist.init: this process has joined a job already (dist.destroy() first)'), 'ERR_FINETORCH_DIST');
+      throw new FinetorchError('ERR_FINETORCH_DIST', 'dist.init: this process has joined a job already (dist.destroy() first)');
     }
     const job = jobFromEnv();
-    this.joining = native.distInit({
-      backend: o.backend, rank: job.rank, worldSize: job.worldSize, masterAddr: job.masterAddr, masterPort: job.masterPort,
-      agentStore: job.agentStorePrefix !== undefined, storePrefix: job.agentStorePrefix ?? '',
-      startupTimeoutMs: o.startupTimeoutMs, timeoutMs: o.timeoutMs, interfaces: job.interfaces, deviceIndex: job.localRank,
-    }).then((group) => {
-      this.group = group;
+    this.joining = true;
+    try {
+      this.group = await native.distInit({
+        backend: o.backend, rank: job.rank, worldSize: job.worldSize, masterAddr: job.masterAddr, masterPort: job.masterPort,
+        agentStore: job.agentStorePrefix !== undefined, storePrefix: job.agentStorePrefix ?? '',
+        startupTimeoutMs: o.startupTimeoutMs, timeoutMs: o.timeoutMs, interfaces: job.interfaces, deviceIndex: job.localRank,
+      });
       this.job = job;
-    }).finally(() => {
-      this.joining = undefined;
-    });
-    return this.joining;
+    } finally {
+      this.joining = false;
+    }
   }
 
   /** Resolves once every rank has called it. */
@@ -130,7 +135,9 @@ class Distributed {
   async allReduce<T extends Float32Array | Float64Array>(values: T | readonly number[], op: ReduceOp = 'sum'): Promise<T | Float64Array> {
     const { group } = this.joined('allReduce');
     checkArg('dist.allReduce', 'op', op, REDUCE_OP);
-    const data = values instanceof Float32Array || values instanceof Float64Array ? values : Float64Array.from(values);
+    const typed = values instanceof Float32Array || values instanceof Float64Array;
+    if (!typed) checkArg('dist.allReduce', 'values', values, NUMBERS);
+    const data = typed ? values : Float64Array.from(values);
     await native.distAllReduce({ group, values: data, op });
     return data;
   }
@@ -149,7 +156,7 @@ class Distributed {
   }
 
   private joined(what: string): { group: NativeDistGroup; job: JobEnv } {
-    if (!this.group || !this.job) throw withCode(new Error(`dist.${what}: call dist.init() first`), 'ERR_FINETORCH_DIST');
+    if (!this.group || !this.job) throw new FinetorchError('ERR_FINETORCH_DIST', `dist.${what}: call dist.init() first`);
     return { group: this.group, job: this.job };
   }
 }
