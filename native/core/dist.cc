@@ -71,12 +71,6 @@ std::string CurrentMessage() {
   }
 }
 
-std::string Seconds(std::chrono::milliseconds ms) {
-  std::ostringstream out;
-  out << static_cast<double>(ms.count()) / 1000 << " s";
-  return out.str();
-}
-
 // Why `backend` cannot run in this build, for Init's error.
 std::string MissingBackend(const std::string& backend) {
   std::string built = "this finetorch addon was built against LibTorch " TORCH_VERSION;
@@ -134,6 +128,12 @@ struct BackendCollectives : Collectives {
   }
   c10::intrusive_ptr<Backend> backend;
 };
+
+std::string Seconds(std::chrono::milliseconds ms) {
+  std::ostringstream out;
+  out << static_cast<double>(ms.count()) / 1000 << " s";
+  return out.str();
+}
 
 // The local address from which `host` is reached: the interface Gloo should listen on, also when
 // the job spans machines (a connected UDP socket sends nothing).
