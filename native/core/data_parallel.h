@@ -48,7 +48,6 @@ class DataParallel : public TrainStepHooks {
   void broadcastBuffers();
   // The buckets as reduced now: indices into the trainable parameters, in DDP's order.
   std::vector<std::vector<size_t>> bucketIndices() const;
-  const std::shared_ptr<Group>& group() const { return group_; }
 
  private:
   struct Bucket {
