@@ -78,6 +78,26 @@ export interface NativePixelPlan {
   interpolation: NativeInterpolation;
 }
 
+/** @internal A process group of a data-parallel job (opaque: only the dist* functions read it). */
+export interface NativeDistGroup {
+  readonly __nativeDistGroup: never;
+}
+
+/** @internal How dist.init joins a job (lib/dist.ts reads it from torchrun's variables). */
+export interface NativeDistInit {
+  backend: 'gloo' | 'nccl';
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  agentStore: boolean;
+  storePrefix: string;
+  startupTimeoutMs: number;
+  timeoutMs: number;
+  interfaces: string[];
+  deviceIndex: number;
+}
+
 /** @internal */
 export interface NativeAddon {
   createModel(o: ResNetConfig & { numClasses: number; seed?: number }): Promise<{
@@ -97,6 +117,18 @@ export interface NativeAddon {
   /** TF32 for cuBLAS and cuDNN (torch.backends.{cuda.matmul,cudnn}.allow_tf32). */
   setAllowTF32(allow: boolean): void;
   runtime: { torchVersion: string };
+  /** The data-parallel backends this build can run. */
+  distBackends(): string[];
+  distInit(o: NativeDistInit): Promise<NativeDistGroup>;
+  distBarrier(o: { group: NativeDistGroup }): Promise<void>;
+  /** In place. */
+  distAllReduce(o: { group: NativeDistGroup; values: Float32Array | Float64Array; op: 'sum' | 'min' | 'max' }): Promise<void>;
+  distDestroy(o: { group: NativeDistGroup }): Promise<void>;
+  /** torch.randperm(n, generator=torch.Generator().manual_seed(seed)), as DistributedSampler draws it. */
+  samplerPermutation(o: { n: number; seed: number }): Promise<Int32Array>;
+  distWrapModel(o: { model: NativeModel; group: NativeDistGroup; broadcastBuffers: boolean; bucketCapMB: number }): Promise<void>;
+  distSyncBuffers(o: { model: NativeModel }): Promise<void>;
+  distBuckets(o: { model: NativeModel }): Promise<number[][]>;
 }
 
 function load(): NativeAddon {

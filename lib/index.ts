@@ -20,5 +20,7 @@ export * from './data';
 export type {
   BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, StopSignal, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
 } from './train';
+export { dist, jobFromEnv } from './dist';
+export type { Backend, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
 export type { CheckpointContents, CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';

@@ -3,6 +3,7 @@
 // source replays an epoch identically when asked for it again (the DataLoader seeds its order
 // and augmentation by epoch), so resuming after k batches skips the first k and is exact.
 import { EpochTotals, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './dist-loop';
 import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
 import { Scores, evaluate } from './metrics';
 import type { Batch, ResNet, StepResult } from './model';
@@ -46,21 +47,23 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
     optimizer.paramGroups.forEach((g, i) => Object.assign(g, settings[i]));
     scheduler.loadStateDict(scheduler.stateDict());
     history = info.history;
-    position = { epoch: info.epoch, batch: info.batch ?? 0, partial: info.partial };
+    position = { epoch: info.epoch, batch: info.batch ?? 0, partial: info.partial && resumedTotals(info.partial) };
   }
-  if (signal?.aborted) return history;
+  if (await anyRankStopped(signal)) return history;
   await options.onStart?.({ epoch: position.epoch, batch: position.batch, history: [...history] });
 
   let saved = options.resume ? { epoch: position.epoch, batch: position.batch } : undefined;
   const save = async (epoch: number, batch: number, partial?: EpochTotals): Promise<void> => {
     if (!options.checkpoint || (saved?.epoch === epoch && saved.batch === batch)) return;
-    await saveCheckpoint(options.checkpoint, state, { epoch, batch, partial, history });
+    // In a data-parallel job rank 0 writes, with the whole job's totals so far.
+    const totals = partial && await totalsOverRanks(partial);
+    if (writesFiles()) await saveCheckpoint(options.checkpoint, state, { epoch, batch, partial: totals, history });
     saved = { epoch, batch };
     options.onCheckpoint?.({ epoch, batch, step: optimizer.stepCount });
   };
 
   for (let epoch = position.epoch + 1; epoch <= epochs; epoch++) {
-    if (signal?.aborted) break;
+    if (await anyRankStopped(signal)) break;
     const skip = epoch === position.epoch + 1 ? position.batch : 0;
     const fresh = { loss: 0, correct: 0, count: 0, seconds: 0, lr: optimizer.paramGroups[0].lr, fcLr: optimizer.paramGroups.at(-1)!.lr };
     const totals: EpochTotals = skip && position.partial ? { ...position.partial } : fresh;
@@ -92,7 +95,7 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
           epoch, batch, batches: train.length, step: optimizer.stepCount, loss: r.loss, lr: stepLr, fcLr: stepFcLr,
           meanLoss: totals.loss / totals.count, meanAcc: totals.correct / totals.count, imagesPerSec: totals.count / totals.seconds,
         });
-        if (signal?.aborted) {
+        if (await anyRankStopped(signal)) {
           stopped = true;
           break;
         }
@@ -104,15 +107,16 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
         break;
       }
     }
-    if (totals.count === 0) throw new FinetorchError('ERR_FINETORCH_DATASET', `epoch ${epoch}: the training data gave no batches`);
+    const all = await totalsOverRanks(totals);
+    if (all.count === 0) throw new FinetorchError('ERR_FINETORCH_DATASET', `epoch ${epoch}: the training data gave no batches`);
     if (scheduler.per === 'epoch') scheduler.step();
     const validStart = process.hrtime.bigint();
     const valid = options.valid ? await validate(plan, options, epoch) : null;
     const record: EpochRecord = {
-      epoch, trainLoss: totals.loss / totals.count, trainAcc: totals.correct / totals.count,
+      epoch, trainLoss: all.loss / all.count, trainAcc: all.correct / all.count,
       validLoss: valid?.loss ?? null, validAcc: valid?.accuracy ?? null, validTop5: valid?.top5 ?? null,
-      imagesPerSec: totals.count / totals.seconds, seconds: totals.seconds + Number(process.hrtime.bigint() - validStart) / 1e9,
-      lr: totals.lr, fcLr: totals.fcLr,
+      imagesPerSec: all.count / all.seconds, seconds: all.seconds + Number(process.hrtime.bigint() - validStart) / 1e9,
+      lr: all.lr, fcLr: all.fcLr,
     };
     history.push(record);
     await save(epoch, 0);
@@ -133,8 +137,9 @@ async function guardedStep(plan: LoopPlan, b: Batch, epoch: number, batch: numbe
     }
     throw withContext(`epoch ${epoch}, batch ${batch}`, err);
   }
-  if (r.loss > maxLoss) {
-    throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch} (step ${optimizer.stepCount}): loss ${r.loss} exceeds maxLoss ${maxLoss}`,
+  if (await anyRankAbove(r.loss, maxLoss)) {
+    const whose = r.loss > maxLoss ? `loss ${r.loss}` : "another rank's loss";
+    throw new TrainingDivergedError(`epoch ${epoch}, batch ${batch} (step ${optimizer.stepCount}): ${whose} exceeds maxLoss ${maxLoss}`,
       epoch, optimizer.stepCount, undefined, 'ERR_FINETORCH_LOSS_ABOVE_MAX');
   }
   return r;
@@ -146,6 +151,7 @@ export function isNonFiniteLoss(err: unknown): boolean {
 }
 
 async function validate(plan: LoopPlan, options: Options, epoch: number): Promise<Scores> {
+  await syncForEvaluation(plan.net);
   const scores = await evaluate(options.valid as BatchSource, (b) => plan.evalStep(b), {
     onBatch: options.onValidBatch && ((batch, batches) => options.onValidBatch!({ epoch, batch, batches })),
   });

@@ -1,6 +1,7 @@
 // A classifier's scores over a data set: mean loss, top-1 and top-5 accuracy and the confusion
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
+import { mergeOverRanks } from './dist-loop';
 import type { Batch, StepResult, Target } from './model';
 import type { BatchSource } from './train';
 
@@ -53,6 +54,17 @@ export class ScoreAccumulator {
     };
   }
 
+  /** @internal The sums behind the scores: [loss x count, correct, correct in the top 5, count], and the matrix. */
+  sums(): { totals: number[]; matrix: number[][] | null } {
+    return { totals: [this.loss, this.correct, this.correct5, this.count], matrix: this.matrix };
+  }
+
+  /** @internal Replaces the sums (with a data-parallel job's other ranks' added in). */
+  setSums(totals: number[], matrix: number[][] | null): void {
+    [this.loss, this.correct, this.correct5, this.count] = totals;
+    this.matrix = matrix;
+  }
+
   private addLogits(logits: Float32Array, classes: number, target: Target): void {
     this.matrix ??= Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
     const k = Math.min(5, classes);
@@ -87,6 +99,8 @@ export async function evaluate(
     scores.add(await evalStep(b), b.target);
     options.onBatch?.(++batch, source.length);
   }
+  // In a data-parallel job each rank scored its share: the scores are the whole job's.
+  await mergeOverRanks(scores);
   return scores.scores();
 }
 

@@ -7,7 +7,8 @@ import {
   ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, resnetTree,
 } from './architectures';
 import { native, NativeModel, NativeStepResult } from './binding';
-import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, oneOf, Rule, str } from './check';
+import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
+import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
@@ -100,6 +101,7 @@ export class ResNet {
   private where = 'cpu';
   private readonly params: Map<string, ParameterMeta>;
   private disposed = false;
+  private dataParallel = false;
 
   /** @internal */
   protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
@@ -343,6 +345,36 @@ export class ResNet {
   /** evalStep on backbone features [N, fc.inFeatures]: only fc runs. */
   evalHeadStep(features: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
     return this.evaluate(features, target, options, true);
+  }
+
+  /**
+   * Data-parallel training over the job dist.init() joined, as torch.nn.parallel.
+   * DistributedDataParallel: every rank takes rank 0's parameters and buffers now (waiting for the
+   * others), rank 0's buffers before each training forward pass (broadcastBuffers), and trainStep
+   * averages the gradients over the ranks in DDP's buckets (bucketCapMB) while backward runs.
+   * Parameters frozen or unfrozen later are taken up at the next step, as a new DDP would.
+   */
+  async distributed(options: { broadcastBuffers?: boolean; bucketCapMB?: number } = {}): Promise<this> {
+    const o = checkOptions('distributed', options, { broadcastBuffers: bool().default(true), bucketCapMB: num({ above: 0 }).default(25) });
+    const group = dist.nativeGroup('distributed');
+    await this.run('distributed', () => native.distWrapModel({ model: this.handle, group, ...o }));
+    this.dataParallel = true;
+    return this;
+  }
+
+  /** Whether distributed() made this model data-parallel. */
+  get isDistributed(): boolean {
+    return this.dataParallel;
+  }
+
+  /** @internal Rank 0's buffers on every rank (each rank's BatchNorm statistics drift between steps). */
+  syncBuffers(): Promise<void> {
+    return this.run('syncBuffers', () => native.distSyncBuffers({ model: this.handle }));
+  }
+
+  /** @internal The gradient buckets of distributed(): parameter indices, in DDP's reduction order. */
+  bucketLayout(): Promise<number[][]> {
+    return this.run('bucketLayout', () => native.distBuckets({ model: this.handle }));
   }
 
   /** Frees the native model once the calls queued before it are done; later calls are errors. */

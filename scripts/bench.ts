@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import { torchVersion } from '../lib';
 import { runDataBench } from './bench-data';
+import { runDistBench } from './bench-dist';
 import { runWeightsBench } from './bench-pth';
 import { runTrainBench } from './bench-train';
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   await runWeightsBench(9);
   await runDataBench({ fashionMnist: '/usr/share/datasets/fashion-mnist' });
   await runTrainBench();
+  await runDistBench();
 }
 
 main().catch((err) => {

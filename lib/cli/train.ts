@@ -9,6 +9,7 @@ import type { Device } from '../model';
 import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
+import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from './launch';
 import type { Command } from './main';
 import { archFlag } from './model-options';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
@@ -43,6 +44,7 @@ const options: Record<string, OptionSpec> = {
   ...RUNTIME_OPTIONS,
   'log-every': LOG_EVERY_OPTION,
   json: { type: 'boolean', help: 'print the final summary as JSON on stdout' },
+  ...LAUNCH_OPTIONS,
 };
 
 const spec: CommandSpec = {
@@ -70,6 +72,10 @@ const spec: CommandSpec = {
       '--keep-fc and --arch always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
       'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}}.',
+    'Data-parallel (as PyTorch DistributedDataParallel): --nproc-per-node N starts N ranks here, each with ' +
+      '--batch-size images per step and 1/N of the cores; on several machines run the same command on each with ' +
+      '--nnodes M --node-rank K --master-addr <node 0> (the same --master-port). Rank 0 reports and writes --out, ' +
+      'which --resume needs on every machine. torchrun --no-python finetorch train ... starts the ranks alike.',
   ],
 };
 
@@ -253,7 +259,12 @@ async function run({ flags: given }: Parsed): Promise<number> {
     flags = given.withFallback(saved);
   }
   const settings = settingsFrom(flags, resume);
-  await checkOut(settings);
+  // A launcher (--nproc-per-node) starts this machine's ranks as this same command. --out is
+  // checked once per job: by node 0's launcher, or by rank 0 under torchrun, before it writes.
+  const layout = process.env[LAUNCHED_ENV] ? undefined : await jobLayout(given);
+  const launched = process.env[LAUNCHED_ENV] !== undefined || (process.env.RANK ?? '0') !== '0';
+  if (layout ? layout.nodeRank === 0 : !launched) await checkOut(settings);
+  if (layout) return launch(layout, process.argv.slice(1));
   return (await import('./training')).train(settings);
 }
 

@@ -5,6 +5,7 @@ import type { Scores } from '../metrics';
 import type { CheckpointContents } from '../checkpoint';
 import { ResNet } from '../model';
 import { setNumThreads } from '../runtime';
+import { writesFiles } from '../dist-loop';
 import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
 import { ScoreReport, scoreReport } from './confusion';
 import { trainData } from './data';
@@ -14,13 +15,16 @@ import { checkDevice } from './model';
 import { modelCard } from './model-card';
 import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
 import { Progress, percent } from './progress';
+import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from './ranks';
 import { cliSchedule } from './schedule';
 import { classesOf, sameList, startingModel } from './starting-model';
 import type { TrainSettings } from './train';
 
 export async function train(s: TrainSettings): Promise<number> {
-  const { device, resume } = s;
-  checkDevice(device);
+  const { resume } = s;
+  checkDevice(s.device);
+  // One rank of a data-parallel job: every rank trains, rank 0 reports and writes --out.
+  const device = await joinJobIfRank(s.device);
   if (!resume) await requireFile(s.weights!, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
 
@@ -31,11 +35,12 @@ export async function train(s: TrainSettings): Promise<number> {
     : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   if (device !== 'cpu') await net.to(device);
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
+  await distributeIfRank(net);
 
   const card = modelCard(net.arch, data.classes, s.imageSize);
   s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
-  const progress = new Progress(process.stderr, s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
+  const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
   progress.note(`data: ${data.description}`);
   progress.note(`${about}; ${s.mode} on ${device}`);
 
@@ -57,8 +62,8 @@ export async function train(s: TrainSettings): Promise<number> {
     patience: s.patience, signal: controller.signal,
     onStart: async (start) => {
       // Only now, with the checkpoint loaded, does anything go to --out.
-      await folder.start(s.saved, { clear: s.force && !(resume && resume.dir === s.out) });
-      if (resume && resume.dir !== s.out) await folder.carryBest(resume.dir);
+      if (writesFiles()) await folder.start(s.saved, { clear: s.force && !(resume && resume.dir === s.out) });
+      if (writesFiles() && resume && resume.dir !== s.out) await folder.carryBest(resume.dir);
       if (start.epoch >= s.epochs) progress.note(`the checkpoint has ${start.epoch} epochs already; pass a larger --epochs to train on`);
     },
     onBatch: (e) => progress.batch(e),
@@ -66,10 +71,10 @@ export async function train(s: TrainSettings): Promise<number> {
     onEpoch: async (record: EpochRecord, scores: Scores | null) => {
       history.push(record);
       const isBest = scores !== null && (best === undefined || scores.accuracy > best.accuracy);
-      await folder.epoch(history, net, isBest);
+      if (writesFiles()) await folder.epoch(history, net, isBest);
       if (isBest) {
         best = { epoch: record.epoch, ...scoreReport(scores, data.classes) };
-        await folder.validation(best);
+        if (writesFiles()) await folder.validation(best);
       }
       progress.epoch(record, isBest);
     },
@@ -87,6 +92,7 @@ export async function train(s: TrainSettings): Promise<number> {
   } finally {
     interrupts.dispose();
     net.dispose();
+    await leaveJob();
   }
 
   if (controller.signal.aborted) {
@@ -96,7 +102,7 @@ export async function train(s: TrainSettings): Promise<number> {
   const last = history.at(-1);
   const stoppedEarly = last !== undefined && last.epoch < s.epochs;
   if (stoppedEarly) progress.note(`early stop after epoch ${last.epoch}: no better valid accuracy for ${s.patience} epochs`);
-  printSummary(s, data.classes, history, best, folder, stoppedEarly);
+  if (writesFiles()) printSummary(s, data.classes, history, best, folder, stoppedEarly);
   return 0;
 }
 
@@ -136,11 +142,14 @@ function describeClasses(r: ScoreReport): string {
 }
 
 function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoader {
+  // In a data-parallel job, this rank's share of the samples.
+  const sampler = training ? trainSampler(dataset, s.seed) : validSampler(dataset);
   return new DataLoader(dataset, {
-    batchSize: training ? s.batchSize : s.valBatchSize, shuffle: training, seed: s.seed, reuseBuffers: true, concurrency: s.workers,
+    batchSize: training ? s.batchSize : s.valBatchSize, shuffle: training && !sampler, sampler, seed: s.seed, reuseBuffers: true,
+    concurrency: s.workers,
     // A ragged last batch (at worst one image, which BatchNorm cannot train on) is dropped when
     // there is at least one full batch.
-    dropLast: training && dataset.length > s.batchSize,
+    dropLast: training && (sampler?.length ?? dataset.length) > s.batchSize,
   });
 }
 

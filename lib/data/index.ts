@@ -15,6 +15,7 @@ export {
 } from './transforms';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
+export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
 export { CacheOptions } from './cache';
 export { RgbImage, ImageSource, RawPixels, DEFAULT_MAX_PIXELS } from './image';
 export { DatasetError, ImageDecodeError } from './errors';

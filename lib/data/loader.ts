@@ -1,11 +1,13 @@
 // DataLoader: shuffled, augmented, normalised batches. Up to `concurrency` images decode at once on
 // sharp's threads while up to `prefetch` finished batches wait, so decoding overlaps training.
 import { bool, checkOptions, custom, int, oneOf } from '../check';
+import { withCode } from '../errors';
 import type { Batch } from '../model';
 import type { HostTensor } from '../tensor';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, PixelSample, sampleRng } from './dataset';
+import type { Sampler } from './distributed-sampler';
 import { DatasetError, ImageDecodeError } from './errors';
 import { normalizeImages } from './normalize';
 import { mixSeed, mulberry32, randperm } from './random';
@@ -22,6 +24,11 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Drop a last batch smaller than batchSize; default false. */
   dropLast?: boolean;
+  /**
+   * Which samples to visit each epoch, in order (a DistributedSampler: this rank's share);
+   * instead of shuffle, which must then be off. The loader's epoch (setEpoch) is the sampler's.
+   */
+  sampler?: Sampler;
   /** Images decoding at once; default 4 (libuv's default pool size; raise UV_THREADPOOL_SIZE for more). */
   concurrency?: number;
   /** Batches kept ready ahead of the consumer; default 2. */
@@ -54,6 +61,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   readonly shuffle: boolean;
   readonly seed: number;
   readonly dropLast: boolean;
+  readonly sampler: Sampler | undefined;
   readonly concurrency: number;
   readonly prefetch: number;
   readonly onError: 'throw' | 'skip';
@@ -68,6 +76,8 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       shuffle: bool().default(false),
       seed: int({ min: 0 }).default(0),
       dropLast: bool().default(false),
+      sampler: custom<Sampler>('a sampler (length and indices(epoch))',
+        (v) => typeof (v as Sampler)?.indices === 'function' && Number.isInteger((v as Sampler).length)).orUndefined(),
       concurrency: int({ min: 1 }).default(4),
       prefetch: int({ min: 1 }).default(2),
       onError: oneOf(['throw', 'skip']).default('throw'),
@@ -79,6 +89,11 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     this.shuffle = o.shuffle;
     this.seed = o.seed;
     this.dropLast = o.dropLast;
+    if (o.sampler && o.shuffle) {
+      throw withCode(new RangeError('DataLoader: sampler and shuffle exclude each other (the sampler decides the order)'),
+        'ERR_FINETORCH_INVALID_ARG');
+    }
+    this.sampler = o.sampler;
     this.concurrency = o.concurrency;
     this.prefetch = o.prefetch;
     this.onError = o.onError;
@@ -93,7 +108,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /** Number of batches in an epoch (before any skipped samples). */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler?.length ?? this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -124,8 +139,9 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /** Loads the epoch's samples in order, `concurrency` at a time, and pushes finished batches. */
   private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers): Promise<void> {
-    const n = this.dataset.length;
-    const order = this.shuffle ? randperm(n, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
+    const order = this.sampler ? await this.sampler.indices(epoch)
+      : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
+    const n = order?.length ?? this.dataset.length;
     const pending: Promise<Settled>[] = [];
     let started = 0;
     let inFlight = 0;

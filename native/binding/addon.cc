@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include "binding/dist_wrap.h"
 #include "binding/images_wrap.h"
 #include "binding/model_wrap.h"
 #include "binding/runtime_wrap.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("setAllowTF32", Napi::Function::New<SetAllowTF32>(env, "setAllowTF32"));
   exports.Set("runtime", RuntimeInfo(env));
+  RegisterDist(env, exports);
   return exports;
 }
 

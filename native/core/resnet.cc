@@ -24,10 +24,13 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
   if (downsample) this->downsample = register_module("downsample", downsample);
 }
 
+// The downsample runs after the block's convolutions, as in torchvision's forward: the same
+// numbers either way, but backward then finishes the parameters' gradients in PyTorch's order,
+// and DistributedDataParallel's buckets (and with 3 or more ranks its sums) follow that order.
 torch::Tensor BasicBlockImpl::forward(torch::Tensor x) {
-  torch::Tensor identity = downsample ? downsample->forward(x) : x;
   torch::Tensor out = torch::relu(bn1(conv1(x)));
   out = bn2(conv2(out));
+  torch::Tensor identity = downsample ? downsample->forward(x) : x;
   return torch::relu(out + identity);
 }
 
@@ -44,10 +47,10 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  torch::Tensor identity = downsample ? downsample->forward(x) : x;
   torch::Tensor out = torch::relu(bn1(conv1(x)));
   out = torch::relu(bn2(conv2(out)));
   out = bn3(conv3(out));
+  torch::Tensor identity = downsample ? downsample->forward(x) : x;
   return torch::relu(out + identity);
 }
 
