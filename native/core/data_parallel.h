@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/dist.h"
-#include "core/model.h"
+#include "core/train_step_hooks.h"
 
 namespace finetorch {
 namespace dist {

@@ -14,18 +14,9 @@
 #include "core/grad_scaler.h"
 #include "core/resnet.h"
 #include "core/state_dict.h"
+#include "core/train_step_hooks.h"
 
 namespace finetorch {
-
-// What a data-parallel wrapper does around one training step (DistributedDataParallel's part).
-class TrainStepHooks {
- public:
-  virtual ~TrainStepHooks() = default;
-  virtual void beforeForward() = 0;                // e.g. broadcast buffers from rank 0
-  virtual bool agreeFinite(bool localFinite) = 0;  // every rank decides together whether to step
-  virtual void beforeBackward() = 0;               // arm the gradient-ready hooks
-  virtual void afterBackward() = 0;                // gradients are now averaged across ranks
-};
 
 class Model {
  public:
