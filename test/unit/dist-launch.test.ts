@@ -1,7 +1,9 @@
 // The data-parallel launcher without LibTorch: each rank's variables, the flags' checks, output
 // prefixed by rank, and one failing rank stopping the others.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Flags, UsageError } from '../../lib/cli/args';
@@ -44,11 +46,15 @@ describe('launcher', () => {
   });
 
   it('prefixes every line with its rank; a failing rank stops the others and gives its exit code', async () => {
-    // Rank 0 talks and would run for a minute; rank 1 says why it fails and exits 3.
-    const script = `const r = process.env.RANK; console.log('hello from ' + r + '\\nsecond line');
-      if (r === '1') { console.error('bad things'); process.exit(3); } setTimeout(() => {}, 60000);`;
+    // Rank 0 talks, marks that it has, and would run for a minute; rank 1 waits for the mark (else
+    // it could stop rank 0 before rank 0 prints), says why it fails and exits 3.
+    const said = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'finetorch-launch-')), 'rank0-said');
+    const script = `const fs = require('fs'); const r = process.env.RANK; console.log('hello from ' + r + '\\nsecond line');
+      if (r === '0') { fs.writeFileSync(${JSON.stringify(said)}, ''); setTimeout(() => {}, 60000); }
+      else setInterval(() => { if (fs.existsSync(${JSON.stringify(said)})) { console.error('bad things'); process.exit(3); } }, 20);`;
     const io = { stdout: sink(), stderr: sink() };
     const code = await launch({ nprocPerNode: 2, nnodes: 1, nodeRank: 0, masterAddr: '127.0.0.1', masterPort: 1 }, ['-e', script], io);
+    fs.rmSync(path.dirname(said), { recursive: true, force: true });
     assert.equal(code, 3);
     assert.match(io.stdout.text, /^\[rank 1\] hello from 1\n\[rank 1\] second line$/m);
     assert.match(io.stdout.text, /^\[rank 0\] hello from 0$/m);
