@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/download';
@@ -207,7 +208,7 @@ describe('torch.hub conventions', () => {
   });
 
   it('puts the cache where torch.hub.get_dir() does', () => {
-    const home = require('node:os').homedir();
+    const home = os.homedir();
     assert.equal(hubDir({ TORCH_HOME: '/t' }), '/t/hub');
     assert.equal(hubDir({ TORCH_HOME: '~/t', XDG_CACHE_HOME: '/x' }), path.join(home, 't', 'hub'));
     assert.equal(hubDir({ XDG_CACHE_HOME: '/x' }), '/x/torch/hub');
