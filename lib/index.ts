@@ -1,8 +1,9 @@
 // The public surface of finetorch: re-exports only.
-export type { DType, HostTensor, TypedArray } from './tensor';
+export type { DType, DTypeMap, HostTensor, TypedArray } from './tensor';
 export { FinetorchError, hasCode, ERROR_CODES } from './errors';
 export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
+export type { PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
 export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, ResNetConfig, StepResult, Target } from './model';
 export { ARCH_NAMES } from './architectures';
