@@ -1,15 +1,14 @@
 // torch.hub's download_url_to_file, resumable: the body streams into a temporary file beside the
 // destination and is renamed into place only once complete and its SHA-256 matches, so a partial
-// download never has the final name. A cut connection keeps what arrived as `<dst>.partial`; the
-// next try claims it (by rename, so two processes never append to one file) and asks for the
-// rest with an HTTP Range request.
+// download never has the final name. A failed download (a cut connection, a server error) keeps
+// what arrived as `<dst>.partial`; the next try claims it (by rename, so two processes never append
+// to one file) and asks for the rest with an HTTP Range request.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tempPathFor } from './atomic';
 import { ErrorCode, FinetorchError } from './errors';
@@ -81,7 +80,7 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
     }
     await fs.rename(temp, dst);
   } catch (err) {
-    await keepOrRemove(temp, partial, err);
+    await keepOrRemove(temp, partial);
     throw err;
   }
 }
@@ -97,10 +96,10 @@ async function claim(partial: string, temp: string): Promise<boolean> {
   }
 }
 
-/** After a failure: bytes of a cut connection stay for a resume; anything else is removed. */
-async function keepOrRemove(temp: string, partial: string, err: unknown): Promise<void> {
+/** After a failure the bytes that arrived stay for a resume (a wrong hash has removed them already). */
+async function keepOrRemove(temp: string, partial: string): Promise<void> {
   const size = await fs.stat(temp).then((s) => s.size, () => 0);
-  if (size > 0 && err instanceof DownloadError && err.code === 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED') await fs.rename(temp, partial);
+  if (size > 0) await fs.rename(temp, partial);
   else await fs.rm(temp, { force: true });
 }
 
@@ -137,23 +136,29 @@ async function fetchInto(url: string, file: string, options: FetchOptions): Prom
   const length = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length']);
   const total = length === undefined ? undefined : start + length;
   const bar = options.progress ? progressLine(options.label, start, total) : undefined;
+  // From 200 the whole body replaces what was kept; from 206 it continues it.
+  const sink = (await fs.open(file, start > 0 ? 'a' : 'w')).createWriteStream();
   let received = start;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+  let diskError: Error | undefined;
+  // Chunks are taken as they arrive ('data', not a pipeline): a cut connection destroys the
+  // response, and a pipeline would then drop what it had received but not yet written.
+  const cut = await new Promise<Error | undefined>((resolve) => {
+    response.on('data', (chunk: Buffer) => {
       received += chunk.length;
       bar?.update(received);
-      done(null, chunk);
-    },
+      if (!sink.write(chunk)) response.pause();
+    });
+    sink.on('drain', () => response.resume());
+    sink.on('error', (err) => {
+      diskError = err;
+      response.destroy();
+    });
+    response.on('error', (err) => resolve(err));
+    response.on('close', () => resolve(response.complete ? undefined : new Error('the connection closed early')));
   });
-  try {
-    // From 200 the whole body replaces what was kept; from 206 it continues it.
-    await pipeline(response, counter, (await fs.open(file, start > 0 ? 'a' : 'w')).createWriteStream());
-  } catch (err) {
-    throw interrupted(url, received, total, err);
-  } finally {
-    bar?.end();
-  }
-  if (!response.complete || (total !== undefined && received < total)) throw interrupted(url, received, total);
+  bar?.end();
+  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err || diskError ? reject(diskError ?? err) : resolve())));
+  if (cut || (total !== undefined && received < total)) throw interrupted(url, received, total, cut);
 }
 
 function interrupted(url: string, received: number, total: number | undefined, cause?: unknown): DownloadError {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 export type Behaviour =
   | 'normal'
   | 'redirect'
-  /** Sends the full Content-Length, then half the body, then closes the socket. */
+  /** Sends the full Content-Length, then half the body, then closes the connection. */
   | 'cut'
   /** Sends the headers and some bytes, then nothing. */
   | 'stall'
@@ -86,8 +86,9 @@ export class WeightsServer {
       record.status = 200;
       record.bytes = sent;
       res.writeHead(200, { 'Content-Length': file.length });
+      // A FIN, not a reset: a reset may make the client drop bytes it has not read yet.
       res.write(file.subarray(0, sent), () => {
-        if (behaviour === 'cut') res.socket?.destroy();
+        if (behaviour === 'cut') res.socket?.end();
       });
       return;
     }

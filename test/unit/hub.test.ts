@@ -119,6 +119,19 @@ describe('downloadUrlToFile', () => {
     assert.equal(resumed.bytes, content.length - kept.length);
   });
 
+  it('keeps the bytes of a cut connection through a later server error', async () => {
+    const dst = path.join(dir, name);
+    server.plan.push('cut', 'not-found');
+    const options = { hashPrefix: hashPrefixOf(name), retries: 0 };
+    await rejectsWith(downloadUrlToFile(server.baseUrl + name, dst, options), 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED', /cut/);
+    const kept = fs.statSync(partialPathFor(dst)).size;
+    await rejectsWith(downloadUrlToFile(server.baseUrl + name, dst, options), 'ERR_FINETORCH_HTTP', /HTTP 404/);
+    assert.equal(fs.statSync(partialPathFor(dst)).size, kept);
+    await downloadUrlToFile(server.baseUrl + name, dst, options);
+    assert.deepEqual(fs.readFileSync(dst), content);
+    assert.equal(server.requests.at(-1)!.range, `bytes=${kept}-`);
+  });
+
   it('resumes within one call when retries allow', async () => {
     const dst = path.join(dir, name);
     server.plan.push('cut');
