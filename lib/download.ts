@@ -11,6 +11,7 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { tempPathFor } from './atomic';
+import { bool, checkArg, checkOptions, int, str } from './check';
 import { ErrorCode, FinetorchError } from './errors';
 
 /** A download that failed; `code` says how (network, HTTP status, cut connection, wrong hash). */
@@ -32,6 +33,9 @@ export interface DownloadOptions {
   timeout?: number;
 }
 
+/** How a transfer may retry and wait; pretrainedWeights takes the same options. */
+export const TRANSFER_RULES = { retries: int({ min: 0 }).default(2), timeout: int({ min: 1 }).default(30_000) };
+
 const MAX_REDIRECTS = 10;
 const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'ENETDOWN']);
 
@@ -50,7 +54,14 @@ export function partialPathFor(dst: string): string {
  * renamed into place when complete, resumed from a kept partial file.
  */
 export async function downloadUrlToFile(url: string, dst: string, options: DownloadOptions = {}): Promise<void> {
-  const { hashPrefix, progress = false, retries = 2, timeout = 30_000 } = options;
+  const where = 'downloadUrlToFile';
+  checkArg(where, 'url', url, str());
+  checkArg(where, 'dst', dst, str());
+  const { hashPrefix, progress, retries, timeout } = checkOptions(where, options, {
+    hashPrefix: str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined(),
+    progress: bool().default(false),
+    ...TRANSFER_RULES,
+  });
   await fs.mkdir(path.dirname(dst), { recursive: true });
   const temp = tempPathFor(dst);
   const partial = partialPathFor(dst);

@@ -5,19 +5,21 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
-import { bool, checkArg, checkOptions, describe, didYouMean, int, str } from './check';
-import { DownloadError, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
+import { bool, checkArg, checkOptions, describe, didYouMean, str } from './check';
+import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
 import { withCode } from './errors';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
 
+/** The ResNet family as torchvision.models names it; torchvision publishes ImageNet weights for each. */
 export const RESNET_ARCHS = [
   'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152',
   'resnext50_32x4d', 'resnext101_32x8d', 'resnext101_64x4d', 'wide_resnet50_2', 'wide_resnet101_2',
 ] as const;
 export type ResNetArch = (typeof RESNET_ARCHS)[number];
 
+/** torchvision's names of the published weights ('DEFAULT' stands for one of them, per architecture). */
 export const WEIGHTS_NAMES = ['IMAGENET1K_V1', 'IMAGENET1K_V2'] as const;
 export type WeightsName = (typeof WEIGHTS_NAMES)[number];
 
@@ -156,8 +158,7 @@ export async function pretrainedWeights(arch: ResNetArch, options: PretrainedOpt
     baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
     progress: bool().default(Boolean(process.stderr.isTTY)),
     verifyCached: bool().default(false),
-    retries: int({ min: 0 }).default(2),
-    timeout: int({ min: 1 }).default(30_000),
+    ...TRANSFER_RULES,
   });
   checkArch('pretrainedWeights', arch);
   const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;

@@ -198,6 +198,14 @@ describe('downloadUrlToFile', () => {
     assert.deepEqual(others(dir, name), []);
   });
 
+  it('validates its options', async () => {
+    await assert.rejects(downloadUrlToFile(server.baseUrl + name, path.join(dir, name), { hash_prefix: 'ab' } as never),
+      { code: 'ERR_FINETORCH_UNKNOWN_OPTION', message: /did you mean 'hashPrefix'/ });
+    await assert.rejects(downloadUrlToFile(server.baseUrl + name, path.join(dir, name), { hashPrefix: 'F37072FD' }), RangeError);
+    await assert.rejects(downloadUrlToFile(server.baseUrl + name, path.join(dir, name), { retries: -1 }), RangeError);
+    assert.deepEqual(server.requests, []);
+  });
+
   it('draws a progress line on stderr when asked', async () => {
     const written: string[] = [];
     const write = process.stderr.write;
