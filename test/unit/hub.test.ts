@@ -305,6 +305,9 @@ describe('finetorch weights', () => {
     assert.match(misspelt.stderr, /did you mean 'resnet18'/);
     assert.equal((await cli(['weights', 'fetch', 'resnet18'])).code, 2);
     assert.equal((await cli(['weights', 'list', '--weights', 'IMAGENET1K_V2'])).code, 2);
+    const help = await cli(['weights', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: finetorch weights list .*\n {7}finetorch weights get ARCH/);
   });
 
   it('get fails with one line when the download is wrong', async () => {
