@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
+import { ARCH_NAMES, Arch } from './architectures';
 import { bool, checkArg, checkOptions, describe, didYouMean, str } from './check';
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
 import { withCode } from './errors';
@@ -12,20 +13,13 @@ import { withCode } from './errors';
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
 
-/** The ResNet family as torchvision.models names it; torchvision publishes ImageNet weights for each. */
-export const RESNET_ARCHS = [
-  'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152',
-  'resnext50_32x4d', 'resnext101_32x8d', 'resnext101_64x4d', 'wide_resnet50_2', 'wide_resnet101_2',
-] as const;
-export type ResNetArch = (typeof RESNET_ARCHS)[number];
-
 /** torchvision's names of the published weights ('DEFAULT' stands for one of them, per architecture). */
 export const WEIGHTS_NAMES = ['IMAGENET1K_V1', 'IMAGENET1K_V2'] as const;
 export type WeightsName = (typeof WEIGHTS_NAMES)[number];
 
 /** One published set of weights: torchvision's `Weights` entry. */
 export interface WeightsInfo {
-  arch: ResNetArch;
+  arch: Arch;
   name: WeightsName;
   /** torchvision's name for it, e.g. 'ResNet50_Weights.IMAGENET1K_V2'. */
   enumName: string;
@@ -42,7 +36,7 @@ type Entry = [fileName: string, numParams: number, acc1: number, acc5: number, r
 interface ArchWeights { enumClass: string; default: WeightsName; weights: Partial<Record<WeightsName, Entry>> }
 
 // torchvision 0.14, torchvision/models/resnet.py. DEFAULT is torchvision's: the best published set.
-const TABLE: Record<ResNetArch, ArchWeights> = {
+const TABLE: Record<Arch, ArchWeights> = {
   resnet18: { enumClass: 'ResNet18_Weights', default: 'IMAGENET1K_V1', weights: {
     IMAGENET1K_V1: ['resnet18-f37072fd.pth', 11689512, 69.758, 89.078, 256] } },
   resnet34: { enumClass: 'ResNet34_Weights', default: 'IMAGENET1K_V1', weights: {
@@ -90,7 +84,7 @@ export function hubDir(env: NodeJS.ProcessEnv = process.env): string {
  * 'IMAGENET1K_V1', 'IMAGENET1K_V2', or torchvision's full name ('ResNet50_Weights.IMAGENET1K_V2').
  * torchvision's legacy `pretrained=True` means IMAGENET1K_V1.
  */
-export function weightsInfo(arch: ResNetArch, weights = 'DEFAULT'): WeightsInfo {
+export function weightsInfo(arch: Arch, weights = 'DEFAULT'): WeightsInfo {
   const where = 'weightsInfo';
   checkArch(where, arch);
   checkArg(where, 'weights', weights, str());
@@ -112,7 +106,7 @@ export function weightsInfo(arch: ResNetArch, weights = 'DEFAULT'): WeightsInfo 
 
 /** Every published set, and whether it is its arch's DEFAULT. */
 export function listWeights(): (WeightsInfo & { isDefault: boolean })[] {
-  return RESNET_ARCHS.flatMap((arch) => WEIGHTS_NAMES.filter((name) => TABLE[arch].weights[name])
+  return ARCH_NAMES.flatMap((arch) => WEIGHTS_NAMES.filter((name) => TABLE[arch].weights[name])
     .map((name) => ({ ...weightsInfo(arch, name), isDefault: TABLE[arch].default === name })));
 }
 
@@ -151,7 +145,7 @@ export interface PretrainedWeights extends WeightsInfo {
  * ERR_FINETORCH_DOWNLOAD_INTERRUPTED (the bytes are kept; the next call resumes),
  * ERR_FINETORCH_HASH_MISMATCH.
  */
-export async function pretrainedWeights(arch: ResNetArch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
+export async function pretrainedWeights(arch: Arch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
   const o = checkOptions('pretrainedWeights', options, {
     weights: str().default('DEFAULT'),
     modelDir: str().orUndefined(),
@@ -176,11 +170,11 @@ export async function pretrainedWeights(arch: ResNetArch, options: PretrainedOpt
 }
 
 /** `arch` as a known architecture; a misspelt one gets a suggestion ('resnet-18' -> 'resnet18'). */
-export function checkArch(where: string, arch: unknown): ResNetArch {
+export function checkArch(where: string, arch: unknown): Arch {
   checkArg(where, 'arch', arch, str());
-  if ((RESNET_ARCHS as readonly string[]).includes(arch as string)) return arch as ResNetArch;
-  const meant = didYouMean(arch as string, RESNET_ARCHS);
-  throw withCode(new RangeError(`${where}: arch must be one of ${RESNET_ARCHS.join(', ')}, got ${describe(arch)}` +
+  if ((ARCH_NAMES as readonly string[]).includes(arch as string)) return arch as Arch;
+  const meant = didYouMean(arch as string, ARCH_NAMES);
+  throw withCode(new RangeError(`${where}: arch must be one of ${ARCH_NAMES.join(', ')}, got ${describe(arch)}` +
     `${meant ? ` (did you mean '${meant}'?)` : ''}`), 'ERR_FINETORCH_INVALID_ARG');
 }
 

@@ -21,8 +21,8 @@ export * from './data';
 export type {
   BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, StopSignal, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
 } from './train';
-export { pretrainedWeights, weightsInfo, listWeights, hubDir, RESNET_ARCHS, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
-export type { PretrainedOptions, PretrainedWeights, ResNetArch, WeightsInfo, WeightsName } from './hub';
+export { pretrainedWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
+export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './hub';
 export { downloadUrlToFile, DownloadError } from './download';
 export type { DownloadOptions } from './download';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';

@@ -11,7 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluate, fineTune, getNumThreads, linearProbe, ResNet18, savePth, TrainingDivergedError } from '../lib';
+import { evaluate, fineTune, getNumThreads, linearProbe, ResNet, ResNet18, savePth, TrainingDivergedError } from '../lib';
 import { compose, DataLoader, Dataset, FashionMNIST, normalize, Subset, toTensor } from '../lib/data';
 import { writeFileAtomic } from '../lib/atomic';
 import { requirePythonWithTorch } from './python-with-torch';
@@ -61,7 +61,7 @@ function subsetAt(protocol: Protocol, train: boolean, classes: number[], positio
 const loader = (protocol: Protocol, dataset: Dataset, seed: number, shuffle: boolean) =>
   new DataLoader(dataset, { batchSize: protocol.recipe.batchSize, shuffle, seed });
 
-async function testAccuracy(net: ResNet18, protocol: Protocol, test: Dataset): Promise<number> {
+async function testAccuracy(net: ResNet, protocol: Protocol, test: Dataset): Promise<number> {
   return (await evaluate(loader(protocol, test, 0, false), (b) => net.evalStep(b.input, b.target))).accuracy;
 }
 

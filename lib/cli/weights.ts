@@ -1,5 +1,6 @@
 // finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
-import { BASE_URL_ENV, RESNET_ARCHS, ResNetArch, checkArch, hubDir, listWeights, pretrainedWeights } from '../hub';
+import { ARCH_NAMES, Arch } from '../architectures';
+import { BASE_URL_ENV, checkArch, hubDir, listWeights, pretrainedWeights } from '../hub';
 import { didYouMean } from '../check';
 import { CommandSpec, Parsed, UsageError } from './args';
 import type { Command } from './main';
@@ -19,7 +20,7 @@ const spec: CommandSpec = {
     json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   },
   notes: [
-    `Architectures: ${RESNET_ARCHS.join(', ')}. 'get' prints the .pth file's path on stdout (downloading it first when it ` +
+    `Architectures: ${ARCH_NAMES.join(', ')}. 'get' prints the .pth file's path on stdout (downloading it first when it ` +
       "is not in the cache, with a progress line on stderr when that is a terminal); PyTorch's " +
       "torchvision.models.resnet18(weights='DEFAULT') finds and uses the same file. DEFAULT is torchvision's: " +
       'IMAGENET1K_V2 where published, else IMAGENET1K_V1. An interrupted download resumes on the next call.',
@@ -40,7 +41,7 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     return list(flags.flag('json'));
   }
   if (arch === undefined) throw new UsageError("missing architecture: 'weights get ARCH'");
-  let checked: ResNetArch;
+  let checked: Arch;
   try {
     checked = checkArch('weights get', arch);
   } catch (err) {

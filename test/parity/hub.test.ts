@@ -2,7 +2,7 @@
 // cache folder and hash prefix are torch.hub's, and a .pth made by PyTorch goes through the local
 // server (redirects, a cut connection, a resumed download, a wrong hash) into the one cache that
 // both sides use: what finetorch downloaded, torch.hub loads without downloading it again, and
-// what torch.hub downloaded, finetorch uses offline.
+// what torch.hub downloaded, finetorch uses offline (ResNet18.pretrained() included).
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -100,8 +100,10 @@ describe("a PyTorch-made .pth through the local server into torch.hub's cache", 
     const got = await pretrainedWeights('resnet18', { baseUrl: 'http://127.0.0.1:9/models/' });
     assert.equal(got.downloaded, false);
     assert.equal(got.file, path.join(hubDir(), 'checkpoints', 'resnet18-f37072fd.pth'));
-    assert.equal(server.requests.length, requests);
-    const net = await ResNet18.load(got.file);
+    const net = await ResNet18.pretrained({ baseUrl: 'http://127.0.0.1:9/models/' });
+    assert.equal(net.arch, 'resnet18');
+    assert.equal(net.fc.outFeatures, 1000);
     net.dispose();
+    assert.equal(server.requests.length, requests);
   });
 });
