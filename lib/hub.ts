@@ -73,7 +73,7 @@ export const BASE_URL_ENV = 'FINETORCH_WEIGHTS_BASE_URL';
  * torch.hub.get_dir(): `$TORCH_HOME/hub`, where TORCH_HOME defaults to `$XDG_CACHE_HOME/torch` and
  * XDG_CACHE_HOME to `~/.cache`.
  */
-export function hubDir(env: NodeJS.ProcessEnv = process.env): string {
+export function hubDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const expandUser = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
   return path.join(expandUser(env.TORCH_HOME ?? path.join(env.XDG_CACHE_HOME ?? '~/.cache', 'torch')), 'hub');
 }
