@@ -101,7 +101,9 @@ async function sourceModel(protocol: Protocol): Promise<Source> {
 async function targetRun(protocol: Protocol, method: Method, seed: number, sourceFile: string, test: Dataset): Promise<Run> {
   const { recipe } = protocol;
   const numClasses = protocol.targetClasses.length;
-  const train = loader(protocol, subsetAt(protocol, true, protocol.targetClasses, protocol.indices.target[seed]), seed, true);
+  // The linear probe trains on features computed once, so in one fixed order: the protocol's
+  // (already random) order of the images, on both sides. The others reshuffle every epoch.
+  const train = loader(protocol, subsetAt(protocol, true, protocol.targetClasses, protocol.indices.target[seed]), seed, method !== 'linear probe');
   const net = method === 'scratch' ? await ResNet18.create({ numClasses, seed }) : await ResNet18.load(sourceFile);
   if (method !== 'scratch') net.replaceFc(numClasses, { seed });
   const common = { train, epochs: protocol.settings.targetEpochs, momentum: recipe.momentum, weightDecay: recipe.weightDecay, maxLoss: protocol.maxLoss };

@@ -60,17 +60,17 @@ class Diverged(Exception):
     pass
 
 
-def train_loop(model, optimizer, x, y, epochs, batch_size, seed, max_loss, forward=None):
-    """Shuffled mini-batches of mean cross-entropy; per epoch the mean loss and accuracy."""
-    forward = forward or model
+def train_loop(model, optimizer, x, y, epochs, batch_size, seed, max_loss, shuffle=True):
+    """Mini-batches of mean cross-entropy, reshuffled every epoch unless shuffle is False (then in
+    the order given); per epoch the mean loss and accuracy."""
     generator = torch.Generator().manual_seed(seed)
     curve = []
     for epoch in range(1, epochs + 1):
-        order = torch.randperm(len(y), generator=generator)
+        order = torch.randperm(len(y), generator=generator) if shuffle else torch.arange(len(y))
         total_loss, correct = 0.0, 0
         for start in range(0, len(y), batch_size):
             idx = order[start:start + batch_size]
-            logits = forward(x[idx])
+            logits = model(x[idx])
             loss = F.cross_entropy(logits, y[idx])
             if not math.isfinite(loss.item()) or loss.item() > max_loss:
                 raise Diverged(f"epoch {epoch}, batch {start // batch_size + 1}: loss {loss.item()}")
@@ -135,12 +135,13 @@ def target_run(p, data, method, seed, source_state, test):
             groups = [{"params": body}, {"params": net.fc.parameters(), "lr": r["lr"] * r["fcLrMult"]}]
             curve = train_loop(net, sgd(groups, r, r["lr"]), x, y, *args)
         else:
-            # The frozen backbone (BatchNorm on running statistics) computes the features once.
+            # The frozen backbone (BatchNorm on running statistics) computes the features once; the
+            # head trains on them in the protocol's order, as finetorch's feature cache does.
             head, net.fc = net.fc, nn.Identity()
             net.eval()
             with torch.no_grad():
                 features = torch.cat([net(x[i:i + 256]) for i in range(0, len(y), 256)])
-            curve = train_loop(head, sgd(head.parameters(), r, r["lr"] * r["fcLrMult"]), features, y, *args)
+            curve = train_loop(head, sgd(head.parameters(), r, r["lr"] * r["fcLrMult"]), features, y, *args, shuffle=False)
             net.fc = head
     except Diverged as err:
         diverged = str(err)
