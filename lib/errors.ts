@@ -35,6 +35,14 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_DIST',
   /** Any other failure inside LibTorch. */
   'ERR_FINETORCH_NATIVE',
+  /** A download whose server could not be reached (no network, DNS, refused, timed out). */
+  'ERR_FINETORCH_NETWORK',
+  /** A download answered with an HTTP error status (or too many redirects). */
+  'ERR_FINETORCH_HTTP',
+  /** A download cut before its end; the bytes received are kept for the next try to resume. */
+  'ERR_FINETORCH_DOWNLOAD_INTERRUPTED',
+  /** A downloaded file whose SHA-256 does not start with the prefix its name carries. */
+  'ERR_FINETORCH_HASH_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

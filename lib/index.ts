@@ -1,8 +1,9 @@
 // The public surface of finetorch: re-exports only.
-export type { DType, HostTensor, TypedArray } from './tensor';
+export type { DType, DTypeMap, HostTensor, TypedArray } from './tensor';
 export { FinetorchError, hasCode, ERROR_CODES } from './errors';
 export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
+export type { PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
 export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, ResNetConfig, StepResult, Target } from './model';
 export { ARCH_NAMES } from './architectures';
@@ -22,5 +23,9 @@ export type {
 } from './train';
 export { dist, jobFromEnv } from './dist';
 export type { Backend, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
+export { pretrainedWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
+export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './hub';
+export { downloadUrlToFile, DownloadError } from './download';
+export type { DownloadOptions } from './download';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';
 export type { CheckpointContents, CheckpointInfo, EpochTotals, TrainingState } from './checkpoint';

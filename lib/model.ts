@@ -10,6 +10,7 @@ import { native, NativeModel, NativeStepResult } from './binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
+import { PretrainedOptions, pretrainedWeights } from './hub';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
@@ -476,6 +477,14 @@ export class ResNet18 extends ResNet {
 
   static async load(file: string, options: Omit<LoadOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
     return ResNet.load(file, { ...options, arch: 'resnet18' });
+  }
+
+  /**
+   * torchvision's ImageNet weights, as `resnet18(weights='DEFAULT')`: taken from torch.hub's cache,
+   * downloaded into it first when missing (see {@link pretrainedWeights}).
+   */
+  static async pretrained(options: PretrainedOptions = {}): Promise<ResNet> {
+    return ResNet18.load((await pretrainedWeights('resnet18', options)).file);
   }
 }
 

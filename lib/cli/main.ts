@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
   inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
+  weights: { summary: "torchvision's pretrained ResNet weights in torch.hub's cache: list, get (downloads).", load: () => import('./weights') },
 };
 
 function mainHelp(): string {

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""The demo's protocol in PyTorch: torchvision's resnet18 and torch.optim.SGD on the images and with
+the hyper-parameters that scripts/demo.ts wrote to protocol.json.
+
+    python3 scripts/demo_pytorch.py demo-out/protocol.json demo-out/results-pytorch.json
+
+(`npm run demo -- --pytorch` runs this after the finetorch side and prints both side by side.)
+Writes the same results shape as the finetorch side's results.json.
+"""
+import gzip
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+METHODS = ["scratch", "linear probe", "fine-tune"]
+
+
+def read_idx(root, base):
+    for folder in (root, os.path.join(root, "FashionMNIST", "raw")):
+        for name in (base, base + ".gz"):
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    data = f.read()
+                if data[:2] == b"\x1f\x8b":
+                    data = gzip.decompress(data)
+                ndim = data[3]
+                shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+                return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    sys.exit(f"{base}[.gz] not found in {root}")
+
+
+class Data:
+    """Fashion-MNIST as normalised 3-channel float tensors, selected by IDX position."""
+
+    def __init__(self, protocol):
+        self.p = protocol
+        root = protocol["data"]
+        self.images = {True: read_idx(root, "train-images-idx3-ubyte"), False: read_idx(root, "t10k-images-idx3-ubyte")}
+        self.labels = {True: read_idx(root, "train-labels-idx1-ubyte"), False: read_idx(root, "t10k-labels-idx1-ubyte")}
+
+    def take(self, train, classes, positions):
+        positions = np.asarray(positions, dtype=np.int64)
+        x = torch.from_numpy(self.images[train][positions].astype(np.float32) / 255.0)
+        x = ((x - self.p["mean"]) / self.p["std"]).unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
+        relabel = {c: i for i, c in enumerate(classes)}
+        y = torch.tensor([relabel[int(label)] for label in self.labels[train][positions]], dtype=torch.int64)
+        return x, y
+
+
+class Diverged(Exception):
+    pass
+
+
+def train_loop(model, optimizer, x, y, epochs, batch_size, seed, max_loss, shuffle=True):
+    """Mini-batches of mean cross-entropy, reshuffled every epoch unless shuffle is False (then in
+    the order given); per epoch the mean loss and accuracy."""
+    generator = torch.Generator().manual_seed(seed)
+    curve = []
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(len(y), generator=generator) if shuffle else torch.arange(len(y))
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(y), batch_size):
+            idx = order[start:start + batch_size]
+            logits = model(x[idx])
+            loss = F.cross_entropy(logits, y[idx])
+            if not math.isfinite(loss.item()) or loss.item() > max_loss:
+                raise Diverged(f"epoch {epoch}, batch {start // batch_size + 1}: loss {loss.item()}")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            correct += (logits.argmax(1) == y[idx]).sum().item()
+        curve.append({"loss": total_loss / len(y), "acc": correct / len(y)})
+    return curve
+
+
+@torch.no_grad()
+def accuracy(model, x, y, batch_size=256):
+    model.eval()
+    correct = sum((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum().item() for i in range(0, len(y), batch_size))
+    return correct / len(y)
+
+
+def sgd(groups, r, lr):
+    return torch.optim.SGD(groups, lr=lr, momentum=r["momentum"], weight_decay=r["weightDecay"])
+
+
+def train_source(p, data):
+    r, s = p["recipe"], p["settings"]
+    x, y = data.take(True, p["sourceClasses"], p["indices"]["source"])
+    print(f"training the source resnet18 from scratch on {len(y)} images of classes 0-4, {s['sourceEpochs']} epochs…", flush=True)
+    start = time.time()
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(num_classes=len(p["sourceClasses"]))
+    net.train()
+    curve = train_loop(net, sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), x, y, s["sourceEpochs"], r["batchSize"], 0, math.inf)
+    for e, c in enumerate(curve, 1):
+        print(f"  source epoch {e}: loss {c['loss']:.3f}, train acc {c['acc']:.3f}")
+    tx, ty = data.take(False, p["sourceClasses"], p["indices"]["sourceTest"])
+    acc = accuracy(net, tx, ty)
+    print(f"source model: test accuracy on the {len(ty)} test images of classes 0-4: {acc:.3f} ({time.time() - start:.0f} s)", flush=True)
+    return net.state_dict(), acc
+
+
+def target_run(p, data, method, seed, source_state, test):
+    r, s = p["recipe"], p["settings"]
+    x, y = data.take(True, p["targetClasses"], p["indices"]["target"][seed])
+    n = len(p["targetClasses"])
+    start = time.time()
+    torch.manual_seed(seed)
+    if method == "scratch":
+        net = torchvision.models.resnet18(num_classes=n)
+    else:
+        net = torchvision.models.resnet18(num_classes=len(p["sourceClasses"]))
+        net.load_state_dict(source_state)
+        net.fc = nn.Linear(net.fc.in_features, n)
+    args = (s["targetEpochs"], r["batchSize"], seed, p["maxLoss"])
+    diverged, curve = None, []
+    try:
+        if method == "scratch":
+            net.train()
+            curve = train_loop(net, sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), x, y, *args)
+        elif method == "fine-tune":
+            net.train()
+            body = [q for name, q in net.named_parameters() if not name.startswith("fc.")]
+            groups = [{"params": body}, {"params": net.fc.parameters(), "lr": r["lr"] * r["fcLrMult"]}]
+            curve = train_loop(net, sgd(groups, r, r["lr"]), x, y, *args)
+        else:
+            # The frozen backbone (BatchNorm on running statistics) computes the features once; the
+            # head trains on them in the protocol's order, as finetorch's feature cache does.
+            head, net.fc = net.fc, nn.Identity()
+            net.eval()
+            with torch.no_grad():
+                features = torch.cat([net(x[i:i + 256]) for i in range(0, len(y), 256)])
+            curve = train_loop(head, sgd(head.parameters(), r, r["lr"] * r["fcLrMult"]), features, y, *args, shuffle=False)
+            net.fc = head
+    except Diverged as err:
+        diverged = str(err)
+    test_acc = None if diverged else accuracy(net, *test)
+    return {"method": method, "seed": seed, "testAcc": test_acc, "diverged": diverged, "seconds": time.time() - start, "curve": curve}
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    with open(sys.argv[1]) as f:
+        p = json.load(f)
+    s = p["settings"]
+    print(f"PyTorch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} threads", flush=True)
+    t0 = time.time()
+    data = Data(p)
+    source_state, source_acc = train_source(p, data)
+    test = data.take(False, p["targetClasses"], p["indices"]["test"])
+    runs = []
+    for seed in range(s["seeds"]):
+        for method in METHODS:
+            run = target_run(p, data, method, seed, source_state, test)
+            runs.append(run)
+            outcome = f"diverged ({run['diverged']})" if run["diverged"] else f"test acc {run['testAcc']:.3f}"
+            print(f"  seed {seed} {method:<12}: {outcome} in {run['seconds']:.1f} s", flush=True)
+    print(f"\n{'method':<13} {'test acc (mean ± sd)':<21} diverged")
+    for method in METHODS:
+        accs = np.array([r["testAcc"] for r in runs if r["method"] == method and r["testAcc"] is not None])
+        summary = f"{accs.mean():.3f} ± {accs.std(ddof=1) if len(accs) > 1 else 0:.3f}" if len(accs) else "n/a"
+        print(f"{method:<13} {summary:<21} {sum(r['method'] == method for r in runs) - len(accs)}")
+    results = {"side": "PyTorch", "sourceTestAcc": source_acc, "runs": runs}
+    temp = sys.argv[2] + ".tmp"
+    with open(temp, "w") as f:
+        json.dump(results, f, indent=2)
+    os.replace(temp, sys.argv[2])
+    print(f"{sys.argv[2]}; PyTorch side {time.time() - t0:.0f} s ({time.process_time():.0f} s of CPU)")
+
+
+if __name__ == "__main__":
+    main()
