@@ -13,16 +13,18 @@ export class Rule<T> {
     private readonly verdict: (value: unknown) => Verdict,
     readonly fallback?: { value: T },
     readonly optional = false,
+    /** The allowed strings of an enum, for a did-you-mean in the message. */
+    readonly choices?: readonly string[],
   ) {}
 
   /** The value used when the option is absent. */
   default(value: T): Rule<T> {
-    return new Rule<T>(this.expected, this.verdict, { value }, false);
+    return new Rule<T>(this.expected, this.verdict, { value }, false, this.choices);
   }
 
   /** The option may be absent (then undefined). */
   orUndefined(): Rule<T | undefined> {
-    return new Rule<T | undefined>(this.expected, this.verdict as (v: unknown) => Verdict, undefined, true);
+    return new Rule<T | undefined>(this.expected, this.verdict as (v: unknown) => Verdict, undefined, true, this.choices);
   }
 
   /** A further condition on an otherwise valid value (a RangeError when it fails). */
@@ -30,7 +32,7 @@ export class Rule<T> {
     return new Rule<T>(`${this.expected} ${expected}`, (v) => {
       const first = this.verdict(v);
       return first !== 'ok' ? first : test(v as T) ? 'ok' : 'range';
-    }, this.fallback, this.optional);
+    }, this.fallback, this.optional, this.choices);
   }
 
   judge(value: unknown): Verdict {
@@ -78,7 +80,7 @@ export function str(): Rule<string> {
 /** One of a fixed set of strings (an enum passed by name). */
 export function oneOf<const T extends string>(values: readonly T[]): Rule<T> {
   const expected = `one of ${values.map((v) => `'${v}'`).join(', ')}`;
-  return new Rule<T>(expected, (v) => (typeof v !== 'string' ? 'type' : (values as readonly string[]).includes(v) ? 'ok' : 'range'));
+  return new Rule<T>(expected, (v) => (typeof v !== 'string' ? 'type' : (values as readonly string[]).includes(v) ? 'ok' : 'range'), undefined, false, values);
 }
 
 export function func<F extends (...args: never[]) => unknown>(): Rule<F> {
@@ -125,7 +127,8 @@ export function checkArg<T>(where: string, name: string, value: unknown, rule: R
   }
   const verdict = rule.judge(value);
   if (verdict === 'ok') return value as T;
-  const message = `${where}: ${name} must be ${rule.expected}, got ${describe(value)}`;
+  const meant = verdict === 'range' && rule.choices && typeof value === 'string' ? didYouMean(value, rule.choices) : undefined;
+  const message = `${where}: ${name} must be ${rule.expected}, got ${describe(value)}${meant ? ` (did you mean '${meant}'?)` : ''}`;
   throw withCode(verdict === 'type' ? new TypeError(message) : new RangeError(message), 'ERR_FINETORCH_INVALID_ARG');
 }
 

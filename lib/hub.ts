@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import { ARCH_NAMES, Arch } from './architectures';
-import { bool, checkArg, checkOptions, describe, didYouMean, str } from './check';
+import { bool, checkArg, checkOptions, describe, oneOf, str } from './check';
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
 import { withCode } from './errors';
 
@@ -171,11 +171,7 @@ export async function pretrainedWeights(arch: Arch, options: PretrainedOptions =
 
 /** `arch` as a known architecture; a misspelt one gets a suggestion ('resnet-18' -> 'resnet18'). */
 export function checkArch(where: string, arch: unknown): Arch {
-  checkArg(where, 'arch', arch, str());
-  if ((ARCH_NAMES as readonly string[]).includes(arch as string)) return arch as Arch;
-  const meant = didYouMean(arch as string, ARCH_NAMES);
-  throw withCode(new RangeError(`${where}: arch must be one of ${ARCH_NAMES.join(', ')}, got ${describe(arch)}` +
-    `${meant ? ` (did you mean '${meant}'?)` : ''}`), 'ERR_FINETORCH_INVALID_ARG');
+  return checkArg(where, 'arch', arch, oneOf(ARCH_NAMES));
 }
 
 async function verifyFile(file: string, url: string, hashPrefix: string | undefined): Promise<void> {

@@ -5,7 +5,7 @@ export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export type { PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
-export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, ResNetConfig, StepResult, Target } from './model';
+export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target } from './model';
 export { ARCH_NAMES } from './architectures';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';

@@ -85,6 +85,13 @@ export interface LoadOptions {
   maxClasses?: number;
 }
 
+/** {@link ResNet.pretrained}'s options: the architecture, the weights and their download, the device. */
+export interface PretrainedModelOptions extends PretrainedOptions {
+  /** One of torchvision's ResNet family names (default 'resnet18'). */
+  arch?: Arch;
+  device?: Device;
+}
+
 interface ParameterMeta {
   shape: number[];
   requiresGrad: boolean;
@@ -126,6 +133,17 @@ export class ResNet {
     const net = new ResNet(o.arch, model, o.numClasses, parameters);
     if (o.device) await net.to(o.device);
     return net;
+  }
+
+  /**
+   * torchvision's ImageNet weights for `arch` (default resnet18), as
+   * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
+   * first when missing (see {@link pretrainedWeights}).
+   */
+  static async pretrained(options: PretrainedModelOptions = {}): Promise<ResNet> {
+    const { arch = 'resnet18', device, ...weights } = options;
+    checkArg('ResNet.pretrained', 'arch', arch, archRule);
+    return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
   }
 
   /**
@@ -479,12 +497,9 @@ export class ResNet18 extends ResNet {
     return ResNet.load(file, { ...options, arch: 'resnet18' });
   }
 
-  /**
-   * torchvision's ImageNet weights, as `resnet18(weights='DEFAULT')`: taken from torch.hub's cache,
-   * downloaded into it first when missing (see {@link pretrainedWeights}).
-   */
-  static async pretrained(options: PretrainedOptions = {}): Promise<ResNet> {
-    return ResNet18.load((await pretrainedWeights('resnet18', options)).file);
+  /** resnet18's ImageNet weights, as `resnet18(weights='DEFAULT')` (see {@link ResNet.pretrained}). */
+  static async pretrained(options: Omit<PretrainedModelOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
+    return ResNet.pretrained({ ...options, arch: checkArg('ResNet18.pretrained', 'arch', options.arch, oneOf(['resnet18']).default('resnet18')) });
   }
 }
 
