@@ -1,0 +1,32 @@
+// How many bytes reading one file may allocate beyond the file's own bytes: inflated records and
+// tensors copied because they cannot be views of the file (strided, expanded, misaligned). Each
+// cost is charged before the allocation, so a small forged file cannot take the machine, as
+// safetensors bounds its header by the file. Views over the file's bytes cost nothing.
+
+/** The default budget is the file's size plus this: reading takes at most about twice the file. */
+export const BUDGET_MARGIN_BYTES = 2 ** 20;
+
+export class Budget {
+  private spent = 0;
+
+  /** `maxBytes` undefined: the default, the file's size plus BUDGET_MARGIN_BYTES. */
+  constructor(private readonly fileSize: number, private readonly maxBytes?: number) {}
+
+  get limit(): number {
+    return this.maxBytes ?? this.fileSize + BUDGET_MARGIN_BYTES;
+  }
+
+  /** Charges `bytes` for `what` ("record x inflated", "tensor of size [..]"); throws when over. */
+  spend(bytes: number, what: string): void {
+    if (this.spent + bytes <= this.limit) {
+      this.spent += bytes;
+      return;
+    }
+    const source = this.maxBytes === undefined
+      ? `the default for a ${this.fileSize}-byte file (its size plus ${BUDGET_MARGIN_BYTES})`
+      : 'maxBytes';
+    const before = this.spent ? ` after ${this.spent} bytes spent on earlier ones` : '';
+    throw new Error(`${what} would take ${bytes} bytes${before}, over the ${this.limit}-byte budget for what the file ` +
+      `may expand to (${source}); pass a larger maxBytes if the file is trusted`);
+  }
+}
