@@ -175,7 +175,8 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
         case OP.INST: {
           const module = line();
           const cls = hooks.findGlobal(module, line());
-          stack.push(callGlobal(cls, Object.freeze(popMark())));
+          const args = Object.freeze(popMark()); // before `stack.push`, as for TUPLE
+          stack.push(callGlobal(cls, args));
           break;
         }
         case OP.OBJ: {
