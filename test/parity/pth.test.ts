@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
+import { SEEDS_DIR } from '../../scripts/fuzz';
 import { peakRssGrowth } from '../../scripts/fuzz-memory';
 import { PthError, loadPth, locatePth, pthFormat, readPth, savePth } from '../../lib/pth';
 import { isHostTensor } from '../../lib/pth/value';
@@ -117,6 +118,14 @@ describe('reading files torch.save wrote', () => {
     assert.deepEqual(await keysOf('checkpoint-state_dict-legacy'), viewKeys);
     assert.deepEqual(await keysOf('data-parallel-zip'), viewKeys);
     assert.deepEqual(await keysOf('checkpoint-model-zip'), await keysOf('dtypes-zip'));
+  });
+
+  it('reads the fuzzer\'s seeds (test/fuzz-corpus/seeds, made by torch.save) as torch.load does', async () => {
+    const expected: Record<string, Desc> = JSON.parse(await runPython('pth_fuzz_seeds.py', ['check', SEEDS_DIR]));
+    assert.ok(Object.keys(expected).length >= 8);
+    for (const [name, expect] of Object.entries(expected)) {
+      assert.deepEqual(dictsAsOne(describeValue(await readPth(path.join(SEEDS_DIR, name)))), dictsAsOne(expect), name);
+    }
   });
 
   it('reads a 2017-era state dict without num_batches_tracked as it is', async () => {
