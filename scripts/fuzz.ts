@@ -1,8 +1,8 @@
-// npm run fuzz [-- --mutants N --seed S --jobs J --timeout-ms T --memory-mib M --replay DIR --no-save]
+// npm run fuzz [-- --mutants N --seed S --jobs J --timeout-ms T --memory-mib M --replay DIR --save-to DIR --no-save]
 // Mutates the real torch.save files in test/fuzz-corpus/seeds and feeds the mutants to the public
 // .pth loaders in child processes (see fuzz-run.ts); inputs that crash, hang, pass the memory
 // bound or give an unclear error are saved in test/fuzz-corpus/regressions, which the test suite
-// replays. --replay DIR runs the loaders on the .pth files of DIR instead of mutants.
+// replays (--save-to DIR: there instead). --replay DIR runs the loaders on the .pth files of DIR.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       'timeout-ms': { type: 'string', default: '30000' },
       'memory-mib': { type: 'string', default: '512' },
       replay: { type: 'string' },
+      'save-to': { type: 'string', default: REGRESSIONS_DIR },
       'no-save': { type: 'boolean', default: false },
     },
   });
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     jobs: number('jobs'),
     timeoutMs: number('timeout-ms'),
     memoryBoundBytes: number('memory-mib') * 2 ** 20,
-    corpusDir: values['no-save'] || values.replay ? undefined : REGRESSIONS_DIR,
+    corpusDir: values['no-save'] || values.replay ? undefined : values['save-to'],
     onProgress: (done, partial) => {
       if (Date.now() - lastPrint < 30_000) return;
       lastPrint = Date.now();
