@@ -3,13 +3,13 @@
 // restarts it when it dies; one ResNet-18 is created once per child for net.loadPth.
 import { ResNet18 } from '../lib/model';
 import { loadPth, locatePth, readPth } from '../lib/pth';
-import { LoaderOutcome, judgeError } from './fuzz-outcome';
+import { LoaderName, LoaderOutcome, judgeError } from './fuzz-outcome';
 import { peakRssBytes, resetPeakRss } from './fuzz-memory';
 
 export interface ChildRequest {
   id: number;
   file: string;
-  resnet: boolean;
+  loaders: LoaderName[];
 }
 
 export interface ChildReply {
@@ -23,23 +23,21 @@ export interface ChildProgress {
   starting: string;
 }
 
-const PTH_LOADERS: Record<string, (file: string) => Promise<unknown>> = {
-  readPth: (file) => readPth(file),
-  loadPth: (file) => loadPth(file),
-  locatePth: (file) => locatePth(file),
-};
-
 let net: ResNet18;
 
 // strict: false reaches the reads of the keys a (partial) ResNet-18 file has.
-const RESNET_LOADERS: Record<string, (file: string) => Promise<unknown>> = {
+const LOADERS: Record<LoaderName, (file: string) => Promise<unknown>> = {
+  readPth: (file) => readPth(file),
+  loadPth: (file) => loadPth(file),
+  locatePth: (file) => locatePth(file),
   'net.loadPth': (file) => net.loadPth(file, { strict: false }),
   'ResNet18.load': async (file) => (await ResNet18.load(file, { strict: false })).dispose(),
 };
 
-async function run({ id, file, resnet }: ChildRequest): Promise<ChildReply> {
+async function run({ id, file, loaders }: ChildRequest): Promise<ChildReply> {
   const outcomes: LoaderOutcome[] = [];
-  for (const [loader, load] of Object.entries({ ...PTH_LOADERS, ...(resnet ? RESNET_LOADERS : {}) })) {
+  for (const loader of loaders) {
+    const load = LOADERS[loader];
     process.send!({ id, starting: loader } satisfies ChildProgress);
     const tracked = resetPeakRss();
     const before = process.memoryUsage().rss;

@@ -10,14 +10,23 @@ import * as path from 'node:path';
 import { mixSeed, mulberry32 } from '../lib/data/random';
 import type { ChildProgress, ChildReply, ChildRequest } from './fuzz-child';
 import { Seed, mutate } from './fuzz-mutate';
-import { LoaderOutcome, OUTCOME_KINDS, OutcomeKind, worse } from './fuzz-outcome';
+import { LoaderName, LoaderOutcome, MODEL_LOADERS, OUTCOME_KINDS, OutcomeKind, PTH_LOADERS, worse } from './fuzz-outcome';
 
 export interface FuzzInput {
   /** Where it came from: "<seed> #<index>: <mutations>", or a corpus file name. */
   label: string;
   bytes: Buffer;
-  resnet: boolean;
+  loaders: LoaderName[];
 }
+
+/** Every loader; model loaders only for files with ResNet-18 keys. */
+export function loadersFor(resnet: boolean): LoaderName[] {
+  return resnet ? [...PTH_LOADERS, ...MODEL_LOADERS] : [...PTH_LOADERS];
+}
+
+// ResNet18.load builds a model per call (most of a mutant's time): mutants of ResNet-18 seeds go
+// to it one time in this many (to net.loadPth every time; both read the file the same way).
+const MODEL_BUILD_EVERY = 32;
 
 export interface FuzzOptions {
   /** The inputs: mutants of seeds (`count` of them, from `seed`), or a fixed list (replay). */
@@ -68,7 +77,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const rng = mulberry32(mixSeed(seed, i));
     const from = seeds[i % seeds.length];
     const { bytes, how } = mutate(from, seeds, rng);
-    return { label: `${from.name} #${i}: ${how.join('; ')}`, bytes, resnet: from.resnet };
+    const loaders = loadersFor(from.resnet).filter((l) => l !== 'ResNet18.load' || Math.floor(i / seeds.length) % MODEL_BUILD_EVERY === 0);
+    return { label: `${from.name} #${i}: ${how.join('; ')}`, bytes, loaders };
   };
   const report: FuzzReport = {
     inputs: 0,
@@ -112,7 +122,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const seen = signatures.get(signature) ?? 0;
     signatures.set(signature, seen + 1);
     if (corpusDir && seen < SAVED_PER_SIGNATURE) {
-      const name = `${o.kind}-${createHash('sha256').update(input.bytes).digest('hex').slice(0, 16)}${input.resnet ? '-resnet' : ''}`;
+      const resnet = input.loaders.some((l) => (MODEL_LOADERS as readonly string[]).includes(l));
+      const name = `${o.kind}-${createHash('sha256').update(input.bytes).digest('hex').slice(0, 16)}${resnet ? '-resnet' : ''}`;
       fs.mkdirSync(corpusDir, { recursive: true });
       fs.writeFileSync(path.join(corpusDir, `${name}.pth`), input.bytes);
       fs.writeFileSync(path.join(corpusDir, `${name}.json`), `${JSON.stringify({ ...found, why: o.why }, null, 2)}\n`);
@@ -131,7 +142,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         const input = inputAt(index);
         fs.writeFileSync(file, input.bytes);
         child ??= await Child.start(memoryBoundBytes, () => report.childStarts++);
-        const result = await child.send({ id: index, file, resnet: input.resnet }, timeoutMs);
+        const result = await child.send({ id: index, file, loaders: input.loaders }, timeoutMs);
         if ('outcomes' in result) {
           record(input, file, result.outcomes);
         } else {

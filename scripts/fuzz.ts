@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FuzzInput, FuzzReport, runFuzz } from './fuzz-run';
+import { FuzzInput, FuzzReport, loadersFor, runFuzz } from './fuzz-run';
 import { readSeeds } from './fuzz-mutate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,7 +17,7 @@ export const REGRESSIONS_DIR = path.join(ROOT, 'test', 'fuzz-corpus', 'regressio
 export function corpusInputs(dir: string): FuzzInput[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith('.pth')).sort()
-    .map((f) => ({ label: f, bytes: fs.readFileSync(path.join(dir, f)), resnet: f.includes('resnet') }));
+    .map((f) => ({ label: f, bytes: fs.readFileSync(path.join(dir, f)), loaders: loadersFor(f.includes('resnet')) }));
 }
 
 export function formatReport(report: FuzzReport): string {
