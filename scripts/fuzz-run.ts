@@ -56,8 +56,8 @@ export interface FuzzReport {
   byInput: Record<OutcomeKind, number>;
   /** Loader calls by outcome, per loader. */
   byLoader: Record<string, Partial<Record<OutcomeKind, number>>>;
-  /** The largest peak RSS growth of one loader call, and the input that caused it. */
-  maxPeakGrowth: { bytes: number; label: string; loader: string };
+  /** The largest peak RSS growth of one loader call, and the input that caused it, per loader. */
+  maxPeakGrowth: Record<string, { bytes: number; label: string }>;
   /** Distinct clear error messages (numbers and paths blanked), a measure of how deep mutants reach. */
   distinctErrors: number;
   childStarts: number;
@@ -84,7 +84,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     inputs: 0,
     byInput: Object.fromEntries(OUTCOME_KINDS.map((k) => [k, 0])) as Record<OutcomeKind, number>,
     byLoader: {},
-    maxPeakGrowth: { bytes: 0, label: '', loader: '' },
+    maxPeakGrowth: {},
     distinctErrors: 0,
     childStarts: 0,
     findings: [],
@@ -105,8 +105,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const counts = (report.byLoader[o.loader] ??= {});
       counts[o.kind] = (counts[o.kind] ?? 0) + 1;
       if (o.kind === 'clear' && o.message) errorTexts.add(o.message.replace(/\d+/g, '#'));
-      if (o.peakGrowth !== undefined && o.peakGrowth > report.maxPeakGrowth.bytes) {
-        report.maxPeakGrowth = { bytes: o.peakGrowth, label: input.label, loader: o.loader };
+      if (o.peakGrowth !== undefined && o.peakGrowth > (report.maxPeakGrowth[o.loader]?.bytes ?? -1)) {
+        report.maxPeakGrowth[o.loader] = { bytes: o.peakGrowth, label: input.label };
       }
       if (o.kind !== 'loaded' && o.kind !== 'clear') report.findings.push(finding(input, o));
     }

@@ -24,9 +24,12 @@ export function formatReport(report: FuzzReport): string {
   const lines = [
     `inputs: ${report.inputs} in ${(report.elapsedMs / 1000).toFixed(0)} s (${report.childStarts} child starts)`,
     `by input: ${Object.entries(report.byInput).map(([k, n]) => `${k} ${n}`).join(', ')}`,
-    ...Object.entries(report.byLoader).map(([loader, counts]) => `  ${loader}: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')}`),
+    ...Object.entries(report.byLoader).map(([loader, counts]) => {
+      const peak = report.maxPeakGrowth[loader];
+      const memory = peak ? `; peak RSS growth of one call at most ${(peak.bytes / 2 ** 20).toFixed(1)} MiB (${peak.label.slice(0, 80)})` : '';
+      return `  ${loader}: ${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')}${memory}`;
+    }),
     `distinct clear errors: ${report.distinctErrors}`,
-    `max peak RSS growth of one call: ${(report.maxPeakGrowth.bytes / 2 ** 20).toFixed(1)} MiB (${report.maxPeakGrowth.loader}, ${report.maxPeakGrowth.label})`,
     `findings: ${report.findings.length}`,
     ...report.findings.slice(0, 40).map((f) => `  ${f.kind} ${f.loader ?? ''} ${f.saved ? `[${f.saved}] ` : ''}${f.label}\n    ${(f.message ?? '').slice(0, 300)}`),
   ];
