@@ -23,10 +23,10 @@ export class Budget {
       return;
     }
     const source = this.maxBytes === undefined
-      ? `the default for a ${this.fileSize}-byte file (its size plus ${BUDGET_MARGIN_BYTES})`
+      ? `by default the file's size, ${this.fileSize} bytes, plus ${BUDGET_MARGIN_BYTES / 2 ** 20} MiB`
       : 'maxBytes';
     const before = this.spent ? ` after ${this.spent} bytes spent on earlier ones` : '';
-    throw new Error(`${what} would take ${bytes} bytes${before}, over the ${this.limit}-byte budget for what the file ` +
+    throw new Error(`${what} would take ${bytes} bytes${before}, over the budget of ${this.limit} bytes for what the file ` +
       `may expand to (${source}); pass a larger maxBytes if the file is trusted`);
   }
 }
