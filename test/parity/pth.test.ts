@@ -13,6 +13,7 @@ import { PthError, loadPth, locatePth, pthFormat, readPth, savePth } from '../..
 import { isHostTensor } from '../../lib/pth/value';
 import { softwareCrc32 } from '../../lib/pth/zip';
 import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/tensor';
+import { pthRefusal } from '../helpers/pth-refusal';
 import { runPython, tempDir } from '../helpers/python';
 
 /** pth_common.describe's JSON, computed on the JavaScript side. */
@@ -201,13 +202,7 @@ describe('writing files torch.load reads', () => {
 });
 
 describe('hostile and broken files', () => {
-  const refusal = (file: string, pattern: RegExp) => (err: Error) => {
-    assert.ok(err instanceof PthError, `${err.name}: ${err.message}`);
-    assert.equal(err.code, 'ERR_FINETORCH_PTH');
-    assert.ok(err.message.startsWith(`${file}: `), err.message);
-    assert.match(err.message, pattern);
-    return true;
-  };
+  const refusal = pthRefusal;
   const rejects = (file: string, pattern: RegExp) => assert.rejects(readPth(file), refusal(file, pattern));
   /** Every public reader refuses the file alike (locatePth: the path net.loadPth and ResNet18.load take). */
   const everyReaderRejects = async (file: string, pattern: RegExp) => {

@@ -5,9 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PthError, loadPth, locatePth, readPth, savePth } from '../../lib/pth';
+import { loadPth, locatePth, readPth, savePth } from '../../lib/pth';
 import { zipChunks } from '../../lib/pth/zip';
 import { buildZip, readRecords } from '../../scripts/fuzz-zip';
+import { pthRefusal } from '../helpers/pth-refusal';
 import { tempDir } from '../helpers/python';
 
 const tmp = tempDir('finetorch-pth-hardening-');
@@ -24,13 +25,7 @@ function pickleFile(name: string, pickle: string): string {
   return fileOf(name, zipChunks([{ name: 'archive/data.pkl', data: Buffer.from(pickle, 'latin1') }]));
 }
 
-const refused = (file: string, pattern: RegExp) => (err: Error) => {
-  assert.ok(err instanceof PthError, `${err.name}: ${err.message}`);
-  assert.equal(err.code, 'ERR_FINETORCH_PTH');
-  assert.ok(err.message.startsWith(`${file}: `), err.message);
-  assert.match(err.message, pattern);
-  return true;
-};
+const refused = pthRefusal;
 
 describe('maxBytes', () => {
   it('is checked like every option', async () => {
