@@ -12,6 +12,11 @@ export class Budget {
   /** `maxBytes` undefined: the default, the file's size plus BUDGET_MARGIN_BYTES. */
   constructor(private readonly fileSize: number, private readonly maxBytes?: number) {}
 
+  /** The same budget, nothing spent yet: for parsing the file again from the start. */
+  fresh(): Budget {
+    return new Budget(this.fileSize, this.maxBytes);
+  }
+
   get limit(): number {
     return this.maxBytes ?? this.fileSize + BUDGET_MARGIN_BYTES;
   }

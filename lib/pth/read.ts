@@ -156,7 +156,7 @@ async function parseLegacy(source: ByteSource, reading: Reading, budget: Budget)
   let headLength = reading === 'bytes' ? source.length : Math.min(source.length, LEGACY_HEAD_BYTES);
   for (;;) {
     try {
-      return await parseLegacyFrom(source, await source.read(0, headLength), reading, budget);
+      return await parseLegacyFrom(source, await source.read(0, headLength), reading, budget.fresh());
     } catch (err) {
       if (!(err instanceof TruncatedPickle) || headLength === source.length) throw err;
       headLength = Math.min(source.length, headLength * 4);
