@@ -7,6 +7,9 @@ const PENDING_IN_MODEL: { loader: RegExp; message: RegExp }[] = [
   { loader: /^ResNet18\.load$/, message: /no 2-d 'fc\.weight' found, so this is not a ResNet-18 state dict/ },
   // An fc.weight of shape [0, 512] reaches ResNet18.create: a RangeError that names no file.
   { loader: /^ResNet18\.load$/, message: /^numClasses must be a positive integer, got 0$/ },
+  // net.loadPth on a compressed archive falls back to loadStateDict(await loadPth(file)), whose
+  // native errors (a size mismatch) carry no code and do not name the file.
+  { loader: /^net\.loadPth$/, message: /^loadStateDict: Error\(s\) in loading state_dict for ResNet18/ },
 ];
 
 export function pendingInModel(finding: Finding): boolean {
