@@ -68,6 +68,7 @@ async function createDispose(loops: number, size: number, batch: number): Promis
     if (loop % 10 === 0) {
       gc?.();
       samples.push([loop, process.memoryUsage().rss]);
+      if (loop % 100 === 0) console.log(`  loop ${loop}: RSS ${(process.memoryUsage().rss / MiB).toFixed(0)} MiB`);
     }
     if (loop === loops) break;
     const net = await ResNet18.create({ numClasses: 10, seed: loop });
