@@ -27,10 +27,11 @@ const DATA_PARALLEL_PREFIX = 'module.';
 
 export interface PthReadOptions {
   /**
-   * How many bytes reading may allocate beyond the file's own: records inflated, tensors copied
-   * because they cannot be views of the file (strided, expanded by stride 0, misaligned). Default:
-   * the file's size plus 1 MiB, so a forged file cannot make reading take more than about twice
-   * its size. A file over budget is refused before the allocation (a PthError).
+   * How many bytes reading may add to the file's own: what inflated records add over their
+   * compressed bytes, and tensors copied because they cannot be views of the file (strided,
+   * expanded by stride 0, misaligned). Default: the file's size plus 1 MiB, so that what reading
+   * allocates stays within a few times the file's size however the file is forged. A file over
+   * budget is refused before the allocation (a PthError).
    */
   maxBytes?: number;
 }

@@ -136,9 +136,9 @@ export class ZipReader {
     return { start: entry.dataStart, size: entry.size };
   }
 
-  /** The declared size is charged to the budget before inflating; the stream may not exceed it. */
+  /** What the declared size adds is charged to the budget before inflating; the stream may not exceed it. */
   private async inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
-    this.budget.spend(entry.size, `record ${entry.name} (${entry.compressedSize} bytes deflated) inflated`);
+    this.budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
     if (entry.size > MAX_BUFFER_BYTES) throw new Error(`record ${entry.name} declares ${entry.size} bytes, more than one buffer can hold`);
     try {
       // maxOutputLength bounds the allocation by the declared size, whatever the stream says.
