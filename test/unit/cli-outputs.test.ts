@@ -6,11 +6,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { modelCard } from '../../lib/cli/model-card';
 import { RunFolder, OUT_FILES } from '../../lib/cli/outputs';
 import { tempDir } from '../helpers/python';
 
 describe('RunFolder', () => {
   const tmp = tempDir('finetorch-outputs-');
+  const card = modelCard('resnet18', ['a', 'b'], 32);
   after(() => tmp.cleanup());
 
   it('names the read-only file system when --out cannot be created there', async (t) => {
@@ -24,7 +26,7 @@ describe('RunFolder', () => {
     }
     try {
       const out = path.join(readOnly, 'run', 'nested');
-      await assert.rejects(new RunFolder(out).start(['a', 'b'], {}), (err: NodeJS.ErrnoException) => {
+      await assert.rejects(new RunFolder(out, card).start({}, { clear: false }), (err: NodeJS.ErrnoException) => {
         assert.equal(err.code, 'EROFS');
         assert.match(err.message, new RegExp(`cannot create the output folder ${out}: EROFS: read-only file system`));
         return true;
@@ -40,7 +42,7 @@ describe('RunFolder', () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
     const stale = Object.values(OUT_FILES).map((name) => `.${name}.${dead}.0123456789ab.tmp`);
     for (const name of stale) fs.writeFileSync(path.join(run, name), '');
-    await new RunFolder(run).start(['a', 'b'], {});
+    await new RunFolder(run, card).start({}, { clear: false });
     assert.deepEqual(fs.readdirSync(run).filter((f) => f.endsWith('.tmp')), []);
   });
 });

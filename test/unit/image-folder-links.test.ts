@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { Batch, DataLoader, DatasetError, ImageFolder, centerCrop } from '../../lib/data';
+import { DataLoader, DatasetError, ImageFolder, LoaderBatch, centerCrop } from '../../lib/data';
 import { write } from '../helpers/data-fixtures';
 import { tempDir } from '../helpers/python';
 
@@ -36,7 +36,7 @@ describe('ImageFolder with links that cannot be followed', () => {
     const loader = new DataLoader(data, { batchSize: 2, onError: 'skip' });
     const onWarning = () => undefined;
     process.on('warning', onWarning);
-    const batches: Batch[] = [];
+    const batches: LoaderBatch[] = [];
     try {
       for await (const batch of loader) batches.push(batch);
     } finally {
