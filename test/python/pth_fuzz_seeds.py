@@ -4,7 +4,7 @@
   pth_fuzz_seeds.py check DIR   prints JSON {file name: pth_common.describe(torch.load(file))}
 
 Names starting with 'resnet' hold ResNet-18 keys with their true shapes (a 2-class head), so the
-fuzzer also feeds them to net.loadPth and ResNet18.load."""
+fuzzer also feeds them to net.loadPth and ResNet18.load (resnet18-views has all of them)."""
 import collections
 import json
 import os
@@ -49,6 +49,16 @@ def resnet_subset():
     return collections.OrderedDict((k, full[k]) for k in keep)
 
 
+def resnet_views():
+    """Every key of a 2-class resnet18 with its true shape, each float tensor a view of one zero
+    byte storage (torch.save keeps views of one storage as one): ResNet18.load reads the
+    architecture off these keys, in a file of 2.4 MB that git stores compressed to a few KB."""
+    full = torchvision.models.resnet18(num_classes=2).state_dict()
+    base = torch.zeros(max(t.numel() for t in full.values()), dtype=torch.uint8)
+    return collections.OrderedDict(
+        (k, base[:t.numel()].view(t.shape) if t.dtype.is_floating_point else t) for k, t in full.items())
+
+
 def deflated_copy(source, target):
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, 'w', zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -58,7 +68,8 @@ def deflated_copy(source, target):
 def write(out_dir):
     def at(name):
         return os.path.join(out_dir, name + '.pth')
-    for name, value in [('tensors', tensors()), ('checkpoint', checkpoint()), ('resnet', resnet_subset())]:
+    for name, value in [('tensors', tensors()), ('checkpoint', checkpoint()), ('resnet', resnet_subset()),
+                        ('resnet18-views', resnet_views())]:
         torch.save(value, at(name + '-zip'))
         torch.save(value, at(name + '-legacy'), _use_new_zipfile_serialization=False)
     torch.save(tensors(), at('tensors-protocol4'), pickle_protocol=4)
