@@ -10,7 +10,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { tempPathFor } from './atomic';
+import { removeStaleTemps, tempPathFor } from './atomic';
 import { bool, checkArg, checkOptions, int, str } from './check';
 import { ErrorCode, FinetorchError } from './errors';
 
@@ -63,6 +63,7 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
     ...TRANSFER_RULES,
   });
   await fs.mkdir(path.dirname(dst), { recursive: true });
+  await removeStaleTemps(path.dirname(dst), path.basename(dst));
   const temp = tempPathFor(dst);
   const partial = partialPathFor(dst);
   const resumed = await claim(partial, temp);

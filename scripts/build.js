@@ -26,6 +26,14 @@ console.log(`finetorch: building the native addon against LibTorch from ${where.
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [cmakeJs, 'build', '--directory', root, '--parallel', String(require('node:os').availableParallelism?.() ?? 2)];
 for (const d of where.defines) args.push(`--CD${d}`);
+// Always passed, so that a normal build after a sanitized one resets CMake's cached value.
+const sanitize = process.env.FINETORCH_SANITIZE ?? '';
+if (!/^[a-z,]*$/.test(sanitize)) {
+  console.error(`finetorch: FINETORCH_SANITIZE must be a comma-separated list such as address,undefined, got '${sanitize}'`);
+  process.exit(1);
+}
+if (sanitize) console.log(`finetorch: sanitizers: ${sanitize} (run Node with scripts/sanitized.sh)`);
+args.push(`--CDFINETORCH_SANITIZE=${sanitize}`);
 if (process.env.FINETORCH_DEBUG) args.push('--debug');
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 if (r.status !== 0) {

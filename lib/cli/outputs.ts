@@ -3,6 +3,7 @@
 // last position saved, which may be inside an epoch).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { removeStaleTemps } from '../atomic';
 import type { ResNet } from '../model';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train';
@@ -79,6 +80,25 @@ export async function folderState(dir: string): Promise<'run' | 'other' | 'empty
   return names.some((n) => ours.has(n)) ? 'run' : 'other';
 }
 
+/**
+ * mkdir -p whose error names the cause: Node's recursive mkdir says ENOENT where a level cannot be
+ * created (a read-only file system), so on ENOENT the levels are made one by one to get the real error.
+ */
+async function makeDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const levels = [dir];
+    while (path.dirname(levels[0]) !== levels[0]) levels.unshift(path.dirname(levels[0]));
+    for (const level of levels) {
+      await fs.mkdir(level).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`, { cause: e }), { code: e.code });
+      });
+    }
+  }
+}
+
 export class RunFolder {
   constructor(readonly dir: string, private readonly card: ModelCard) {}
 
@@ -91,7 +111,9 @@ export class RunFolder {
    * the settings and the checkpoint's card.
    */
   async start(settings: Record<string, string>, options: { clear: boolean }): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await makeDir(this.dir);
+    // A run killed outright (kill -9) left temporaries; some targets (best.pth) may not be written again soon.
+    await Promise.all(Object.values(OUT_FILES).map((name) => removeStaleTemps(this.dir, name)));
     if (options.clear) await Promise.all(Object.values(OUT_FILES).map((name) => fs.rm(path.join(this.dir, name), { force: true })));
     await writeClasses(this.dir, this.card.classes);
     await writeJson(this.file('settings'), settings);

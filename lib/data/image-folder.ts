@@ -74,8 +74,12 @@ function findClasses(root: string): string[] {
 }
 
 /**
- * Files under dir, recursively, following symlinks (each real folder once, so link cycles end),
- * sorted by folder then name as torchvision's sorted(os.walk(...)) does. Hidden entries are skipped.
+ * Files under dir, recursively, following symlinks, sorted by folder then name as torchvision's
+ * sorted(os.walk(..., followlinks=True)) does. Hidden entries are skipped. Each real folder is
+ * walked once, so a link to an enclosing folder ends the walk where os.walk would go round until
+ * the path is too long (listing the same files again on each round). A link that cannot be
+ * resolved (dangling, or a loop of links: ELOOP) is listed with the files, as os.walk lists it:
+ * loading it fails with an ImageDecodeError, which a DataLoader's onError: 'skip' passes.
  */
 function listFiles(dir: string, seen = new Set<string>()): string[] {
   const real = fs.realpathSync(dir);
@@ -88,9 +92,9 @@ function listFiles(dir: string, seen = new Set<string>()): string[] {
     if (isHidden(entry.name)) continue;
     const full = path.join(dir, entry.name);
     // Only symlinks need a stat; for the rest the directory entry says what it is.
-    const kind = entry.isSymbolicLink() ? fs.statSync(full, { throwIfNoEntry: false }) : entry;
+    const kind = entry.isSymbolicLink() ? statOrUndefined(full) : entry;
     if (kind?.isDirectory()) subdirs.push(full);
-    else if (kind?.isFile()) files.push(full);
+    else if (!kind || kind.isFile()) files.push(full);
   }
   return [...files, ...subdirs.flatMap((sub) => listFiles(sub, seen))];
 }
@@ -100,6 +104,23 @@ function isHidden(name: string): boolean {
   return name.startsWith('.');
 }
 
+/**
+ * Whether a root entry is a class folder. As torchvision's find_classes (os.scandir's is_dir()): a
+ * dangling link is no class; a link that cannot be followed otherwise (a loop: ELOOP) is an error.
+ */
 function isDirectory(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  try {
+    return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch (err) {
+    throw new DatasetError(`ImageFolder: cannot tell whether ${p} is a class folder: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** What a path (links followed) is; undefined when it cannot be resolved (ENOENT, ELOOP, EACCES...). */
+function statOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch {
+    return undefined;
+  }
 }

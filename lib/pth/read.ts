@@ -1,6 +1,8 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
+import { checkArg, checkOptions, int, str } from '../check';
 import { HostTensor } from '../tensor';
+import { Budget } from './budget';
 import { withFile } from './error';
 import { OP } from './opcodes';
 import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';
@@ -23,20 +25,41 @@ const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 const DATA_PARALLEL_PREFIX = 'module.';
 
+export interface PthReadOptions {
+  /**
+   * How many bytes reading may add to the file's own: what inflated records add over their
+   * compressed bytes, and tensors copied because they cannot be views of the file (strided,
+   * expanded by stride 0, misaligned). Default: the file's size plus 1 MiB, so that what reading
+   * allocates stays within a few times the file's size however the file is forged. A file over
+   * budget is refused before the allocation (a PthError).
+   */
+  maxBytes?: number;
+}
+
+const READ_OPTIONS = { maxBytes: int({ min: 0 }).orUndefined() };
+
+function checkReadArgs(where: string, file: unknown, options: unknown): { maxBytes?: number } {
+  checkArg(where, 'file', file, str());
+  return checkOptions(where, options, READ_OPTIONS);
+}
+
 /** The state dict in a .pth file: unwrapped from a checkpoint, `module.` prefixes stripped. */
-export async function loadPth(file: string): Promise<StateDict> {
-  const value = await readPth(file);
+export async function loadPth(file: string, options: PthReadOptions = {}): Promise<StateDict> {
+  const { maxBytes } = checkReadArgs('loadPth', file, options);
+  const { value } = await parseFile(file, maxBytes);
   return withFile(file, () => stateDictFrom(value));
 }
 
 /** Everything the file holds (see value.ts for how Python values map to JavaScript). */
-export async function readPth(file: string): Promise<PthValue> {
-  return (await parseFile(file)).value;
+export async function readPth(file: string, options: PthReadOptions = {}): Promise<PthValue> {
+  const { maxBytes } = checkReadArgs('readPth', file, options);
+  return (await parseFile(file, maxBytes)).value;
 }
 
 /** The container's format and records (the whole file is parsed, so a bad one throws). */
-export async function pthFormat(file: string): Promise<PthInfo> {
-  const { format, entries } = await parseFile(file);
+export async function pthFormat(file: string, options: PthReadOptions = {}): Promise<PthInfo> {
+  const { maxBytes } = checkReadArgs('pthFormat', file, options);
+  const { format, entries } = await parseFile(file, maxBytes);
   return { format, entries };
 }
 
@@ -63,9 +86,10 @@ export function stateDictFrom(value: PthValue, isTensor: (v: unknown) => boolean
  * them straight into a model), or undefined when a record is compressed and cannot be read in
  * place (torch.save never compresses; use loadPth then).
  */
-export async function locatePth(file: string): Promise<Map<string, StoredTensor> | undefined> {
+export async function locatePth(file: string, options: PthReadOptions = {}): Promise<Map<string, StoredTensor> | undefined> {
+  const { maxBytes } = checkReadArgs('locatePth', file, options);
   return withFile(file, () => withFileSource(file, async (source) => {
-    const parsed = await parseSource(source, 'places');
+    const parsed = await parseSource(source, 'places', new Budget(source.length, maxBytes));
     if (!parsed) return undefined;
     const { value, torch } = parsed;
     const tensors = stateDictFrom(value, (v) => torch.isTensor(v));
@@ -77,19 +101,22 @@ export async function locatePth(file: string): Promise<Map<string, StoredTensor>
 type Reading = 'bytes' | 'places';
 type Parsed = PthInfo & { value: PthValue; torch: TorchUnpickler };
 
-function parseFile(file: string): Promise<Parsed> {
-  return withFile(file, async () => (await parseSource(bufferSource(await readWholeFile(file)), 'bytes'))!);
+function parseFile(file: string, maxBytes: number | undefined): Promise<Parsed> {
+  return withFile(file, async () => {
+    const bytes = await readWholeFile(file);
+    return (await parseSource(bufferSource(bytes), 'bytes', new Budget(bytes.length, maxBytes)))!;
+  });
 }
 
-async function parseSource(source: ByteSource, reading: Reading): Promise<Parsed | undefined> {
+async function parseSource(source: ByteSource, reading: Reading, budget: Budget): Promise<Parsed | undefined> {
   const magic = await source.read(0, Math.min(4, source.length));
-  if (magic.length >= 4 && magic.readUInt32LE(0) === ZIP_SIGNATURE) return parseZip(source, reading);
-  if (magic.length >= 2 && magic[0] === OP.PROTO) return parseLegacy(source, reading);
+  if (magic.length >= 4 && magic.readUInt32LE(0) === ZIP_SIGNATURE) return parseZip(source, reading, budget);
+  if (magic.length >= 2 && magic[0] === OP.PROTO) return parseLegacy(source, reading, budget);
   throw new Error('not a PyTorch .pth file: neither a zip archive (torch.save since 1.6) nor a pickle (legacy torch.save)');
 }
 
-async function parseZip(source: ByteSource, reading: Reading): Promise<Parsed | undefined> {
-  const zip = await ZipReader.open(source);
+async function parseZip(source: ByteSource, reading: Reading, budget: Budget): Promise<Parsed | undefined> {
+  const zip = await ZipReader.open(source, budget);
   // Records live under one folder, named after the saved file; the first record says which.
   const first = zip.names[0] ?? '';
   if (!first.includes('/')) throw new Error(`zip archive is not a torch.save file (first record: '${first}')`);
@@ -99,7 +126,7 @@ async function parseZip(source: ByteSource, reading: Reading): Promise<Parsed | 
   const pickle = await zip.read(`${prefix}/data.pkl`);
   if (!pickle) throw new Error(`zip archive has no ${prefix}/data.pkl: not a torch.save file`);
 
-  const torch = new TorchUnpickler();
+  const torch = new TorchUnpickler(budget);
   const { value } = unpickle(pickle, 0, torch, `${prefix}/data.pkl`);
   const storages = [...torch.storages.values()];
   const names = storages.map((storage) => `${prefix}/data/${storage.key}`);
@@ -107,9 +134,9 @@ async function parseZip(source: ByteSource, reading: Reading): Promise<Parsed | 
   if (absent >= 0) throw new Error(`storage '${storages[absent].key}' has no record ${names[absent]}`);
   if (reading === 'bytes') {
     const records = await Promise.all(names.map((name) => zip.read(name)));
-    storages.forEach((storage, i) => storage.setBytes(records[i]!));
+    storages.forEach((storage, i) => storage.setBytes(records[i]!, budget));
   } else {
-    const places = await Promise.all(names.map((name) => zip.locate(name)));
+    const places = names.map((name) => zip.locate(name));
     if (places.some((place) => !place)) return undefined;
     storages.forEach((storage, i) => storage.setPlace(places[i]!.start, places[i]!.size));
   }
@@ -126,11 +153,11 @@ async function parseZip(source: ByteSource, reading: Reading): Promise<Parsed | 
 const LEGACY_HEAD_BYTES = 1 << 20;
 
 /** Pickles of: magic number, protocol version, system info, the value, the storage keys; then the storages. */
-async function parseLegacy(source: ByteSource, reading: Reading): Promise<Parsed> {
+async function parseLegacy(source: ByteSource, reading: Reading, budget: Budget): Promise<Parsed> {
   let headLength = reading === 'bytes' ? source.length : Math.min(source.length, LEGACY_HEAD_BYTES);
   for (;;) {
     try {
-      return await parseLegacyFrom(source, await source.read(0, headLength), reading);
+      return await parseLegacyFrom(source, await source.read(0, headLength), reading, budget.fresh());
     } catch (err) {
       if (!(err instanceof TruncatedPickle) || headLength === source.length) throw err;
       headLength = Math.min(source.length, headLength * 4);
@@ -138,8 +165,8 @@ async function parseLegacy(source: ByteSource, reading: Reading): Promise<Parsed
   }
 }
 
-async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Reading): Promise<Parsed> {
-  const torch = new TorchUnpickler();
+async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Reading, budget: Budget): Promise<Parsed> {
+  const torch = new TorchUnpickler(budget);
   let pos = 0;
   const next = (label: string): unknown => {
     const result = unpickle(head, pos, torch, label);
@@ -162,6 +189,10 @@ async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Readin
     if (!storage) throw new Error(`storage '${key}' is listed but no tensor uses it`);
     return storage;
   });
+  const listed = new Set(keys);
+  if (listed.size !== keys.length) throw new Error('the storage key list names a storage twice (corrupt file)');
+  const unlisted = [...torch.storages.keys()].find((key) => !listed.has(key));
+  if (unlisted !== undefined) throw new Error(`storage '${unlisted}' is used by a tensor but missing from the storage key list, so its data is not in the file (corrupt file)`);
   const starts: number[] = [];
   for (const storage of storages) {
     starts.push(pos);
@@ -178,7 +209,7 @@ async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Readin
   });
   if (reading === 'bytes') {
     const data = await Promise.all(storages.map((storage, i) => source.read(starts[i] + 8, storage.byteLength)));
-    storages.forEach((storage, i) => storage.setBytes(data[i]));
+    storages.forEach((storage, i) => storage.setBytes(data[i], budget));
   } else {
     storages.forEach((storage, i) => storage.setPlace(starts[i] + 8, storage.byteLength));
   }

@@ -2,6 +2,7 @@
 // weights_only=True allows them), storages named by persistent ids, and tensors rebuilt from a
 // storage, an offset, a shape and strides into contiguous HostTensors.
 import { DType, HostTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../tensor';
+import { Budget } from './budget';
 import { PyGlobal, UnpickleHooks } from './unpickle';
 import { describeKind } from './value';
 
@@ -19,10 +20,6 @@ class StorageType extends PyGlobal {
   }
 }
 
-// A tensor whose elements overlap (expand(), stride 0) may hold more elements than its storage;
-// materialising one is capped so that a forged shape cannot exhaust memory.
-const MAX_EXPANDED_BYTES = 256 * 2 ** 20;
-
 /** One storage of the file: its bytes come from the zip record or the legacy storage section. */
 export class Storage {
   private data?: Uint8Array;
@@ -38,11 +35,16 @@ export class Storage {
   }
 
   /** Attaches the file bytes that hold this storage, checked against its declared size. */
-  setBytes(bytes: Uint8Array): void {
+  setBytes(bytes: Uint8Array, budget: Budget): void {
     this.checkSize(bytes.length);
     const own = bytes.subarray(0, this.byteLength);
+    if (own.byteOffset % elementSize(this.dtype) === 0) {
+      this.data = own;
+      return;
+    }
     // Copy once here if misaligned (legacy files), so that every tensor on it can be a view.
-    this.data = own.byteOffset % elementSize(this.dtype) === 0 ? own : new Uint8Array(own);
+    budget.spend(own.length, `storage '${this.key}', copied to align its ${this.dtype} elements,`);
+    this.data = new Uint8Array(own);
   }
 
   /** Records where in the file this storage's bytes start, for reading them in place. */
@@ -64,7 +66,7 @@ export class Storage {
   }
 
   private startInRoot(): number {
-    if (!this.view) throw new Error(`storage '${this.key}' has no data in the file`);
+    if (!this.view) throw new Error(`storage '${this.key}' is used by a tensor but has no data in the file`);
     const { root, offset } = this.view;
     const start = offset * elementSize(this.dtype);
     if (start + this.byteLength > root.byteLength) throw new Error(`storage view '${this.key}' runs past the end of storage '${root.key}'`);
@@ -106,21 +108,34 @@ export class TorchUnpickler implements UnpickleHooks {
   private readonly pending = new Map<HostTensor, PendingTensor>();
   private readonly globals: Map<string, PyGlobal>;
 
-  constructor() {
-    const fn = (qualname: string, call: (args: readonly unknown[]) => unknown): [string, PyGlobal] =>
-      [qualname, new PyGlobal(qualname, call)];
+  /** Tensors that cannot be views of the file's bytes are charged to `budget` when unpickled. */
+  constructor(private readonly budget: Budget) {
+    // Each callable global checks its arity as Python would, before touching its arguments.
+    const fn = (signature: string, optional: number, call: (args: readonly unknown[]) => unknown): [string, PyGlobal] => {
+      const qualname = signature.slice(0, signature.indexOf('('));
+      const most = signature.slice(signature.indexOf('(') + 1, -1).split(',').filter((p) => p.trim()).length;
+      const least = most - optional;
+      return [qualname, new PyGlobal(qualname, (args) => {
+        if (args.length < least || args.length > most) {
+          throw new Error(`${signature} takes ${least === most ? least : `${least} to ${most}`} arguments, got ${args.length}`);
+        }
+        return call(args);
+      })];
+    };
     const storageTypes = Object.entries(STORAGE_DTYPES).flatMap(([name, dtype]) =>
       [`torch.${name}`, `torch.cuda.${name}`].map((q): [string, PyGlobal] => [q, new StorageType(q, dtype)]));
     this.globals = new Map<string, PyGlobal>([
       ...storageTypes,
       // torch 2.x names the class of a saved untyped (byte) storage this way
       ['torch.storage.UntypedStorage', new StorageType('torch.storage.UntypedStorage', 'uint8')],
-      fn('collections.OrderedDict', newOrderedDict),
-      fn('torch._utils._rebuild_tensor', (args) => this.rebuildTensor(args)),
-      fn('torch._utils._rebuild_tensor_v2', (args) => this.rebuildTensor(args)),
+      fn('collections.OrderedDict(items)', 1, newOrderedDict),
+      fn('torch._utils._rebuild_tensor(storage, storage_offset, size, stride)', 0, (args) => this.rebuildTensor(args)),
+      fn('torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata)', 1,
+        (args) => this.rebuildTensor(args)),
       // A Parameter is its data; requires_grad and hooks concern training state, not weights.
-      fn('torch._utils._rebuild_parameter', (args) => this.tensorArg(args[0], 'data')),
-      fn('torch._utils._rebuild_parameter_with_state', (args) => this.tensorArg(args[0], 'data')),
+      fn('torch._utils._rebuild_parameter(data, requires_grad, backward_hooks)', 0, (args) => this.tensorArg(args[0], 'data')),
+      fn('torch._utils._rebuild_parameter_with_state(data, requires_grad, backward_hooks, state)', 0,
+        (args) => this.tensorArg(args[0], 'data')),
     ]);
   }
 
@@ -168,7 +183,9 @@ export class TorchUnpickler implements UnpickleHooks {
   /** Where a tensor's elements lie in the file; call once every root storage is placed. */
   placeOf(tensor: HostTensor): StoredTensor {
     const { storage, offset, stride } = this.pending.get(tensor)!;
-    return { dtype: tensor.dtype, shape: tensor.shape, stride, position: storage.position() + offset * elementSize(tensor.dtype) };
+    // An empty tensor reads nothing: its offset may lie anywhere (torch.load accepts that too).
+    const start = numel(tensor.shape) === 0 ? 0 : offset * elementSize(tensor.dtype);
+    return { dtype: tensor.dtype, shape: tensor.shape, stride, position: storage.position() + start };
   }
 
   private storage(registry: Map<string, Storage>, key: string, dtype: DType, count: number, view?: { root: Storage; offset: number }): Storage {
@@ -196,10 +213,15 @@ export class TorchUnpickler implements UnpickleHooks {
     const stride = indexTuple(args[3], 'tensor stride');
     if (shape.length !== stride.length) throw new Error(`tensor size [${shape}] and stride [${stride}] differ in length`);
     const offset = index(args[1], 'storage offset');
-    if (numel(shape) > 0) {
+    const count = numel(shape);
+    if (count > 0) {
       const last = shape.reduce((sum, size, i) => sum + (size - 1) * stride[i], offset);
       if (last >= storage.numel) {
         throw new Error(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage '${storage.key}', which holds ${storage.numel}`);
+      }
+      // A view of the file costs nothing; any other layout is copied into a tensor of its own.
+      if (!isContiguous(shape, stride)) {
+        this.budget.spend(count * elementSize(storage.dtype), `tensor of size [${shape}] (stride [${stride}]) on storage '${storage.key}', copied to lay it out,`);
       }
     }
     return this.tensor(storage, offset, shape, stride);
@@ -224,10 +246,10 @@ function newOrderedDict(args: readonly unknown[]): Map<unknown, unknown> {
   if (args.length === 0) return new Map();
   // OrderedDict([(key, value), ...])
   const pairs = args[0];
-  if (args.length === 1 && Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2)) {
+  if (Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2)) {
     return new Map(pairs as [unknown, unknown][]);
   }
-  throw new Error('collections.OrderedDict called with unsupported arguments');
+  throw new Error(`collections.OrderedDict(items) needs a list of (key, value) pairs, got ${describeKind(pairs)}`);
 }
 
 function index(value: unknown, what: string): number {
@@ -242,16 +264,15 @@ function indexTuple(value: unknown, what: string): number[] {
   return value.map((v) => index(v, what));
 }
 
-/** The row-major elements of a strided view: a view over `bytes` when contiguous, else a copy. */
+/**
+ * The row-major elements of a strided view: a view over `bytes` when contiguous, else a copy
+ * (which rebuildTensor charged to the budget).
+ */
 function materialize(dtype: DType, bytes: Uint8Array, offset: number, shape: number[], stride: number[]): TypedArray {
   const size = elementSize(dtype);
   const count = numel(shape);
-  if (isContiguous(shape, stride) || count === 0) {
-    return typedArrayFrom(dtype, bytes.buffer, bytes.byteOffset + offset * size, count);
-  }
-  if (count * size > Math.max(bytes.length, MAX_EXPANDED_BYTES)) {
-    throw new Error(`refusing to expand a tensor of size [${shape}] (stride [${stride}]) to ${count * size} bytes`);
-  }
+  if (count === 0) return typedArrayFrom(dtype, new ArrayBuffer(0), 0, 0);
+  if (isContiguous(shape, stride)) return typedArrayFrom(dtype, bytes.buffer, bytes.byteOffset + offset * size, count);
   const copy = gather(bytes, size, offset, shape, stride, count);
   return typedArrayFrom(dtype, copy.buffer, 0, count);
 }

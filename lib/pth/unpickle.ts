@@ -59,6 +59,8 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
     value instanceof Map ? value : fail(`can only set items on a dict, not on ${kindOf(value)}`);
   const listOn = (value: unknown): unknown[] =>
     Array.isArray(value) && !Object.isFrozen(value) ? value : fail(`can only append to a list, not to ${kindOf(value)}`);
+  // copyreg's extension registry maps codes to globals; nothing registers any for a .pth file.
+  const extension = (code: number): never => fail(`refusing extension code ${code}: a Python global named through copyreg's registry, which a .pth file cannot use`);
   const callGlobal = (fn: unknown, args: unknown): unknown => {
     if (!(fn instanceof PyGlobal) || !fn.call) return fail(`refusing to call ${kindOf(fn)}`);
     if (!Array.isArray(args)) return fail(`arguments to ${fn.qualname} are not a tuple`);
@@ -169,6 +171,31 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
           stack.push(callGlobal(pop(), args));
           break;
         }
+        // The protocol 0/1 ways to build an object: the class is checked like any other global.
+        case OP.INST: {
+          const module = line();
+          const cls = hooks.findGlobal(module, line());
+          const args = Object.freeze(popMark()); // before `stack.push`, as for TUPLE
+          stack.push(callGlobal(cls, args));
+          break;
+        }
+        case OP.OBJ: {
+          const [cls, ...args] = popMark();
+          if (cls === undefined) fail('OBJ without a class');
+          stack.push(callGlobal(cls, Object.freeze(args)));
+          break;
+        }
+        case OP.NEWOBJ_EX: {
+          const kwargs = pop();
+          const args = pop();
+          const cls = pop();
+          if (!(kwargs instanceof Map) || kwargs.size) fail(`keyword arguments to ${kindOf(cls)} are not supported`);
+          stack.push(callGlobal(cls, args));
+          break;
+        }
+        case OP.EXT1: extension(buf[need(1)]); break;
+        case OP.EXT2: extension(buf.readUInt16LE(need(2))); break;
+        case OP.EXT4: extension(buf.readInt32LE(need(4))); break;
         case OP.BUILD: {
           // Only dicts take state (an OrderedDict's attributes such as a state dict's _metadata);
           // it holds nothing tensors need, so it is checked and dropped.

@@ -36,6 +36,7 @@ export function isHostTensor(value: unknown): value is HostTensor {
 /** "a dict", "a tensor", "an int"…: for error messages about values of the wrong kind. */
 export function describeKind(value: unknown): string {
   if (value === null) return 'None';
+  if (value === undefined) return 'nothing';
   if (isHostTensor(value)) return 'a tensor';
   if (value instanceof Map) return 'a dict';
   if (Array.isArray(value)) return Object.isFrozen(value) ? 'a tuple' : 'a list';

@@ -1,6 +1,9 @@
 // The zip container of torch.save (PyTorch >= 1.6): reading any stored or deflated archive,
 // zip64 included, and writing stored archives the way PyTorch's writer does (data 64-byte aligned).
+import { constants as bufferConstants } from 'node:buffer';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import type { Budget } from './budget';
 import type { ByteSource } from './source';
 
 const LOCAL_HEADER = 0x04034b50;
@@ -17,6 +20,8 @@ const U32_MAX = 0xffffffff;
 const ALIGNMENT = 64;
 const PADDING_ID = 0x4246; // "FB" little-endian
 const DOS_DATE_1980_01_01 = 0x21;
+const MAX_BUFFER_BYTES = bufferConstants.MAX_LENGTH;
+const inflateRaw = promisify(zlib.inflateRaw);
 
 /** CRC-32 as zip uses it; zlib.crc32 is native from Node 20.15, older Node 20 gets the table. */
 export const crc32: (data: Uint8Array) => number =
@@ -45,21 +50,25 @@ interface Entry {
   compressedSize: number;
   size: number;
   headerOffset: number;
+  /** Where the record's (possibly compressed) bytes start: after the local header. */
+  dataStart: number;
 }
 
 /**
  * A zip archive read through a ByteSource: the directory when opened, records on demand. From an
- * in-memory buffer, stored records come back as views over it.
+ * in-memory buffer, stored records come back as views over it. Records must lie side by side
+ * before the central directory, as every zip writer lays them out: overlapping records (one
+ * compressed record inflated under many names) are refused when the archive is opened.
  */
 export class ZipReader {
   /** Record names in central-directory order. */
   readonly names: string[];
 
-  private constructor(private readonly source: ByteSource, private readonly entries: Map<string, Entry>) {
+  private constructor(private readonly source: ByteSource, private readonly entries: Map<string, Entry>, private readonly budget: Budget) {
     this.names = [...entries.keys()];
   }
 
-  static async open(source: ByteSource): Promise<ZipReader> {
+  static async open(source: ByteSource, budget: Budget): Promise<ZipReader> {
     const { count, offset, size } = await findCentralDirectory(source);
     const central = await source.read(offset, size);
     const entries = new Map<string, Entry>();
@@ -78,12 +87,17 @@ export class ZipReader {
         compressedSize: central.readUInt32LE(p + 20),
         size: central.readUInt32LE(p + 24),
         headerOffset: central.readUInt32LE(p + 42),
+        dataStart: 0,
       };
       applyZip64Extra(entry, central, p + 46 + nameLen, extraLen, source.length);
+      if (entries.has(entry.name)) throw new Error(`record ${entry.name} appears twice in the central directory`);
+      if (entry.method === STORED && entry.compressedSize !== entry.size) throw new Error(`stored record ${entry.name} has inconsistent sizes`);
+      entry.dataStart = await dataStart(source, entry);
       entries.set(entry.name, entry);
       p += 46 + nameLen + extraLen + commentLen;
     }
-    return new ZipReader(source, entries);
+    checkLayout([...entries.values()], offset);
+    return new ZipReader(source, entries, budget);
   }
 
   has(name: string): boolean {
@@ -99,14 +113,12 @@ export class ZipReader {
   async read(name: string): Promise<Buffer | undefined> {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
-    const raw = await this.source.read(await this.dataStart(entry), entry.compressedSize);
+    const raw = await this.source.read(entry.dataStart, entry.compressedSize);
     let data: Buffer;
     if (entry.method === STORED) {
       data = raw;
     } else if (entry.method === DEFLATED) {
-      // maxOutputLength bounds the allocation by the declared size, whatever the stream says.
-      data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
-      if (data.length !== entry.size) throw new Error(`record ${name} inflates to ${data.length} bytes, not ${entry.size}`);
+      data = await this.inflate(entry, raw);
     } else {
       throw new Error(`record ${name} uses unsupported compression method ${entry.method}`);
     }
@@ -118,25 +130,52 @@ export class ZipReader {
    * Where a stored record's bytes lie in the archive, for reading them in place (unchecked by
    * CRC, as torch.load reads records); undefined for a compressed record.
    */
-  async locate(name: string): Promise<{ start: number; size: number } | undefined> {
+  locate(name: string): { start: number; size: number } | undefined {
     const entry = this.entries.get(name);
     if (!entry || entry.method !== STORED) return undefined;
-    const start = await this.dataStart(entry);
-    need(start, entry.size, this.source.length, `data of ${name}`);
-    return { start, size: entry.size };
+    return { start: entry.dataStart, size: entry.size };
   }
 
-  private async dataStart(entry: Entry): Promise<number> {
-    const p = entry.headerOffset;
-    if (entry.method === STORED && entry.compressedSize !== entry.size) throw new Error(`stored record ${entry.name} has inconsistent sizes`);
-    need(p, 30, this.source.length, `local header of ${entry.name}`);
-    const header = await this.source.read(p, 30);
-    if (header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error(`bad local header for ${entry.name} at byte ${p}`);
-    // The local extra field may differ from the central one (PyTorch's padding lives only here).
-    const start = p + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-    need(start, entry.compressedSize, this.source.length, `data of ${entry.name}`);
-    return start;
+  /** What the declared size adds is charged to the budget before inflating; the stream may not exceed it. */
+  private async inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
+    this.budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
+    if (entry.size > MAX_BUFFER_BYTES) throw new Error(`record ${entry.name} declares ${entry.size} bytes, more than one buffer can hold`);
+    try {
+      // maxOutputLength bounds the allocation by the declared size, whatever the stream says.
+      const data = await inflateRaw(raw, { maxOutputLength: Math.max(entry.size, 1) });
+      if (data.length !== entry.size) throw new Error(`inflates to ${data.length} bytes, not the ${entry.size} it declares`);
+      return data;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const why = code === 'ERR_BUFFER_TOO_LARGE' ? `inflates to more than the ${entry.size} bytes it declares` : (err as Error).message;
+      throw new Error(`record ${entry.name} cannot be inflated: ${why} (corrupt file)`, { cause: err });
+    }
   }
+}
+
+/** Where a record's data starts: after its local header, whose extra field may differ from the central one. */
+async function dataStart(source: ByteSource, entry: Entry): Promise<number> {
+  const p = entry.headerOffset;
+  need(p, 30, source.length, `local header of ${entry.name}`);
+  const header = await source.read(p, 30);
+  if (header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error(`bad local header for ${entry.name} at byte ${p}`);
+  // (PyTorch's alignment padding lives only in the local extra field.)
+  const start = p + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  need(start, entry.compressedSize, source.length, `data of ${entry.name}`);
+  return start;
+}
+
+/** Records side by side, from local header to the end of the data, all before the central directory. */
+function checkLayout(entries: Entry[], centralStart: number): void {
+  const byStart = [...entries].sort((a, b) => a.headerOffset - b.headerOffset);
+  byStart.forEach((entry, i) => {
+    const end = entry.dataStart + entry.compressedSize;
+    const next = byStart[i + 1];
+    if (next && end > next.headerOffset) {
+      throw new Error(`records ${entry.name} (bytes ${entry.headerOffset}..${end}) and ${next.name} (from byte ${next.headerOffset}) overlap: a forged archive`);
+    }
+    if (end > centralStart) throw new Error(`record ${entry.name} (bytes ${entry.headerOffset}..${end}) runs into the central directory at byte ${centralStart}: a forged archive`);
+  });
 }
 
 async function findCentralDirectory(source: ByteSource): Promise<{ count: number; offset: number; size: number }> {

@@ -7,10 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
-import { PthError, loadPth, pthFormat, readPth, savePth } from '../../lib/pth';
+import { SEEDS_DIR } from '../../scripts/fuzz';
+import { peakRssGrowth } from '../../scripts/fuzz-memory';
+import { PthError, loadPth, locatePth, pthFormat, readPth, savePth } from '../../lib/pth';
 import { isHostTensor } from '../../lib/pth/value';
 import { softwareCrc32 } from '../../lib/pth/zip';
 import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/tensor';
+import { pthRefusal } from '../helpers/pth-refusal';
 import { runPython, tempDir } from '../helpers/python';
 
 /** pth_common.describe's JSON, computed on the JavaScript side. */
@@ -55,7 +58,7 @@ interface Fixture { file: string; expect: Desc }
 
 const tmp = tempDir('finetorch-pth-');
 let fixtures: Record<string, Fixture>;
-let hostile: { marker: string; files: Record<string, string> };
+let hostile: { marker: string; files: Record<string, string>; loads: Record<string, Desc>; torch_refuses: string[] };
 before(async () => {
   fixtures = JSON.parse(await runPython('pth_fixtures.py', [tmp.dir]));
   const hostileDir = path.join(tmp.dir, 'hostile');
@@ -116,6 +119,14 @@ describe('reading files torch.save wrote', () => {
     assert.deepEqual(await keysOf('checkpoint-state_dict-legacy'), viewKeys);
     assert.deepEqual(await keysOf('data-parallel-zip'), viewKeys);
     assert.deepEqual(await keysOf('checkpoint-model-zip'), await keysOf('dtypes-zip'));
+  });
+
+  it('reads the fuzzer\'s seeds (test/fuzz-corpus/seeds, made by torch.save) as torch.load does', async () => {
+    const expected: Record<string, Desc> = JSON.parse(await runPython('pth_fuzz_seeds.py', ['check', SEEDS_DIR]));
+    assert.ok(Object.keys(expected).length >= 8);
+    for (const [name, expect] of Object.entries(expected)) {
+      assert.deepEqual(dictsAsOne(describeValue(await readPth(path.join(SEEDS_DIR, name)))), dictsAsOne(expect), name);
+    }
   });
 
   it('reads a 2017-era state dict without num_batches_tracked as it is', async () => {
@@ -191,12 +202,12 @@ describe('writing files torch.load reads', () => {
 });
 
 describe('hostile and broken files', () => {
-  const rejects = (file: string, pattern: RegExp) => assert.rejects(readPth(file), (err: Error) => {
-    assert.ok(err instanceof PthError, `${err.name}: ${err.message}`);
-    assert.ok(err.message.startsWith(`${file}: `), err.message);
-    assert.match(err.message, pattern);
-    return true;
-  });
+  const refusal = pthRefusal;
+  const rejects = (file: string, pattern: RegExp) => assert.rejects(readPth(file), refusal(file, pattern));
+  /** Every public reader refuses the file alike (locatePth: the path net.loadPth and ResNet18.load take). */
+  const everyReaderRejects = async (file: string, pattern: RegExp) => {
+    for (const read of [readPth, loadPth, locatePth]) await assert.rejects(read(file), refusal(file, pattern), read.name);
+  };
 
   for (const format of ['zip', 'legacy', 'protocol4']) {
     it(`refuses a pickle that calls os.system (${format}), running nothing`, async () => {
@@ -210,9 +221,59 @@ describe('hostile and broken files', () => {
 
   it('refuses forged sizes before allocating anything', async () => {
     await rejects(hostile.files['huge-storage'], /declares 1099511627776 float32 elements .* holds 16 bytes/);
-    await rejects(hostile.files['huge-expand'], /refusing to expand a tensor of size \[1048576,1048576\]/);
+    await rejects(hostile.files['huge-expand'], /tensor of size \[1048576,1048576\] \(stride \[0,0\]\) .* would add 4398046511104 bytes, over the budget of \d+ bytes/);
     await rejects(hostile.files['out-of-bounds'], /reaches element 5 of storage '0', which holds 4/);
     await rejects(hostile.files['huge-count-legacy'], /holds 1152921504606846976 elements but the pickle declares 6/);
+  });
+
+  // The three bombs of issue 14: each loaded, or failed only after allocating 1.5-3 GiB.
+  for (const [name, pattern] of [
+    ['stride0-bomb', /tensor of size \[67108864\] \(stride \[0\]\) .* would add 268435456 bytes, over the budget of \d+ bytes .*pass a larger maxBytes/],
+    ['deflate-bomb', /record archive\/data\.pkl \(\d+ bytes deflated, 1610612736 inflated\) would add \d+ bytes, over the budget of \d+ bytes/],
+    ['overlap-bomb', /records archive\/data\/0 \(bytes \d+\.\.\d+\) and archive\/data\/1 \(from byte \d+\) overlap/],
+  ] as const) {
+    it(`refuses the ${name} with every reader, before allocating`, async () => {
+      const growth = await peakRssGrowth(() => everyReaderRejects(hostile.files[name], pattern));
+      if (process.platform === 'linux') {
+        assert.ok(growth !== undefined, 'peak RSS is readable on Linux');
+        assert.ok(growth < 64 * 2 ** 20, `peak RSS grew by ${(growth / 2 ** 20).toFixed(0)} MiB`);
+      }
+    });
+  }
+
+  it('names the function and its arity when a pickle calls a tensor rebuild with too few arguments', async () => {
+    assert.ok(hostile.torch_refuses.includes('rebuild-few-args'));
+    await everyReaderRejects(hostile.files['rebuild-few-args'],
+      /data\.pkl, byte \d+: torch\._utils\._rebuild_tensor_v2\(storage, .*metadata\) takes 6 to 7 arguments, got 1/);
+  });
+
+  for (const opcode of ['inst', 'obj']) {
+    it(`refuses ${opcode.toUpperCase()} by the global it imports (os.system), as GLOBAL is refused`, async () => {
+      assert.ok(hostile.torch_refuses.includes(`${opcode}-os-system`));
+      await everyReaderRejects(hostile.files[`${opcode}-os-system`], /refusing to load Python global 'os\.system'/);
+      assert.equal(fs.existsSync(hostile.marker), false);
+    });
+  }
+
+  it('refuses a legacy file whose storage key list omits a storage a tensor uses (torch reads uninitialised memory)', () =>
+    everyReaderRejects(hostile.files['storage-unlisted-legacy'], /storage '\d+' is used by a tensor but missing from the storage key list/));
+
+  it('loads empty tensors whose offset lies past their storage, as torch.load does', async () => {
+    const file = hostile.files['empty-past-storage'];
+    assert.deepEqual(dictsAsOne(describeValue(await readPth(file))), dictsAsOne(hostile.loads['empty-past-storage']));
+    const places = (await locatePth(file))!;
+    assert.deepEqual([...places.values()].map((p) => p.shape), [[0], [0, 3]]);
+    assert.ok([...places.values()].every((p) => p.position + 4 <= fs.statSync(file).size), 'an empty tensor is placed inside the file');
+  });
+
+  it('charges expanded tensors to maxBytes: the default allows a small expansion, a lower budget refuses it', async () => {
+    const file = hostile.files['expanded-1000']; // torch.tensor([1.5]).expand(1000), stride 0
+    const expect = dictsAsOne(hostile.loads['expanded-1000']);
+    assert.deepEqual(dictsAsOne(describeValue(await readPth(file))), expect);
+    assert.deepEqual(dictsAsOne(describeValue(await readPth(file, { maxBytes: 4000 }))), expect);
+    for (const read of [readPth, loadPth, locatePth]) {
+      await assert.rejects(read(file, { maxBytes: 3999 }), refusal(file, /would add 4000 bytes, over the budget of 3999 bytes .*\(maxBytes\)/));
+    }
   });
 
   it('refuses a zip whose central directory claims more bytes than the file has', async () => {

@@ -1,0 +1,23 @@
+// A short fixed-seed pass of the .pth fuzzer (npm run fuzz runs long ones): mutants of real
+// torch.save files fed to readPth, loadPth, locatePth, net.loadPth and ResNet18.load in a child
+// process. None may crash, hang, pass the memory bound or give an unclear error.
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SEEDS_DIR, formatReport } from '../../scripts/fuzz';
+import { readSeeds } from '../../scripts/fuzz-mutate';
+import { runFuzz } from '../../scripts/fuzz-run';
+import { describeFinding } from '../helpers/fuzz-findings';
+
+const MUTANTS = 800;
+
+describe('fuzzing the .pth loaders', () => {
+  it(`${MUTANTS} mutants (seed 14): every outcome a load or a clear error`, async (t) => {
+    const report = await runFuzz({ inputs: { seeds: readSeeds(SEEDS_DIR), count: MUTANTS, seed: 14 } });
+    for (const line of formatReport(report).split('\n')) t.diagnostic(line);
+    assert.equal(report.inputs, MUTANTS);
+    assert.deepEqual(report.findings.map(describeFinding), []);
+    // The mutants reach deep: many still load, and the errors are of many kinds.
+    assert.ok(report.byInput.loaded > MUTANTS / 10, `only ${report.byInput.loaded} mutants loaded`);
+    assert.ok(report.distinctErrors > 50, `only ${report.distinctErrors} distinct errors`);
+  });
+});
