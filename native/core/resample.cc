@@ -27,14 +27,15 @@ double Filter(Interpolation kind, double x) {
   return 0;
 }
 
-// Output pixels [from, to) of an axis resized from `in` to `out` pixels.
-Axis Coefficients(int in, int out, int from, int to, Interpolation kind) {
+// Output pixels [from, to) of an axis that maps input pixels [offset, offset + span) of `in` onto
+// `out` pixels.
+Axis Coefficients(int in, double offset, double span, int out, int from, int to, Interpolation kind) {
   Axis axis;
-  const double scale = static_cast<double>(in) / out;
+  const double scale = span / out;
   if (kind == Interpolation::kNearest) {
     axis.taps = 1;
     for (int i = from; i < to; ++i) {
-      axis.first.push_back(std::min(static_cast<int>((i + 0.5) * scale), in - 1));
+      axis.first.push_back(std::min(std::max(static_cast<int>(offset + (i + 0.5) * scale), 0), in - 1));
       axis.count.push_back(1);
       axis.weights.push_back(1.0f);
     }
@@ -44,7 +45,7 @@ Axis Coefficients(int in, int out, int from, int to, Interpolation kind) {
   const double support = (kind == Interpolation::kBilinear ? 1.0 : 2.0) * filterScale;
   axis.taps = static_cast<int>(std::ceil(support)) * 2 + 1;
   for (int i = from; i < to; ++i) {
-    const double center = (i + 0.5) * scale;
+    const double center = offset + (i + 0.5) * scale;
     int lo = std::max(static_cast<int>(center - support + 0.5), 0);
     int hi = std::min(static_cast<int>(center + support + 0.5), in);
     std::vector<double> w(axis.taps, 0.0);
@@ -75,8 +76,10 @@ void RenderPixels(const uint8_t* src, int width, int height, int channels, const
   const int y0 = std::max(post.top, 0), y1 = std::min(post.top + post.height, plan.resizedHeight);
   if (x1 <= x0 || y1 <= y0) return;
   const int columns = x1 - x0;
-  Axis horizontal = Coefficients(pre.width, plan.resizedWidth, x0, x1, plan.interpolation);
-  Axis vertical = Coefficients(pre.height, plan.resizedHeight, y0, y1, plan.interpolation);
+  const Window window =
+      plan.window.value_or(Window{0, 0, static_cast<double>(pre.width), static_cast<double>(pre.height)});
+  Axis horizontal = Coefficients(pre.width, window.left, window.width, plan.resizedWidth, x0, x1, plan.interpolation);
+  Axis vertical = Coefficients(pre.height, window.top, window.height, plan.resizedHeight, y0, y1, plan.interpolation);
 
   // Pass 1: the rows the vertical filter reads, resampled horizontally, as floats.
   const int rowLo = vertical.first.front();
