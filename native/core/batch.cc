@@ -71,10 +71,10 @@ struct Unsupported {
 constexpr size_t kKeptScratch = 32 << 20;
 
 struct Scratch {
-  std::vector<uint8_t> file, decoded, rendered;
+  std::vector<uint8_t> file, decoded;
 
   void Trim() {
-    for (auto* v : {&file, &decoded, &rendered}) {
+    for (auto* v : {&file, &decoded}) {
       if (v->capacity() > kKeptScratch) *v = {};
     }
   }
@@ -104,10 +104,10 @@ bool Inside(const Box& box, int width, int height) {
          box.top + box.height <= height;
 }
 
-// What RenderPixels allocates for a plan: its horizontally resampled rows as floats.
+// What RenderPixels allocates for a plan: its horizontally resampled rows and one source row, as
+// pixels of four floats.
 int64_t RenderBytes(const PixelPlan& p) {
-  return (static_cast<int64_t>(p.pre.height) + 8) * p.post.width * 3 * static_cast<int64_t>(sizeof(float)) +
-         static_cast<int64_t>(p.post.width) * p.post.height * 3;
+  return ((static_cast<int64_t>(p.pre.height) + 8) * p.post.width + p.pre.width) * 16;
 }
 
 // The source pixels of an item and the plan to run on them: a file's are decoded here, only the
@@ -192,29 +192,25 @@ void MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudget& 
   std::optional<Reservation> reserved;
   Source source = item.file.empty() ? Source{item.pixels, item.width, item.height, item.channels, item.plan}
                                     : DecodeFile(item, options, budget, reserved, scratch);
-  if (!reserved && !IsIdentity(source.plan, source.width, source.height))
-    reserved.emplace(budget, RenderBytes(source.plan));
   const PixelPlan& plan = source.plan;
   if ((source.channels != 1 && source.channels != 3) || !Inside(plan.pre, source.width, source.height)) {
     throw Error(ErrorCode::kBadInput, "the view does not fit the pixels");
   }
-  const int64_t pixels = static_cast<int64_t>(plan.post.width) * plan.post.height;
-  const uint8_t* rgb;
+  // RGB pixels the view leaves alone (a cached eval image) are only copied or normalised.
   if (source.channels == 3 && IsIdentity(plan, source.width, source.height)) {
-    rgb = source.pixels;
-  } else if (item.bytes) {
-    // The rendered pixels are the result.
-    RenderPixels(source.pixels, source.width, source.height, source.channels, plan, item.bytes);
+    if (item.bytes) {
+      std::memcpy(item.bytes, source.pixels, static_cast<size_t>(source.width) * source.height * 3);
+    } else {
+      NormalizeImages(source.pixels, 1, source.height, source.width, options.mean, options.std, item.floats);
+    }
     return;
-  } else {
-    scratch.rendered.resize(static_cast<size_t>(pixels) * 3);
-    RenderPixels(source.pixels, source.width, source.height, source.channels, plan, scratch.rendered.data());
-    rgb = scratch.rendered.data();
   }
+  if (!reserved) reserved.emplace(budget, RenderBytes(plan));
   if (item.bytes) {
-    std::memcpy(item.bytes, rgb, static_cast<size_t>(pixels) * 3);
+    RenderPixels(source.pixels, source.width, source.height, source.channels, plan, item.bytes);
   } else {
-    NormalizeImages(rgb, 1, plan.post.height, plan.post.width, options.mean, options.std, item.floats);
+    RenderPixels(source.pixels, source.width, source.height, source.channels, plan,
+                 Normalization::Of(options.mean, options.std), item.floats);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/normalize.h"
+
 namespace finetorch {
 
 enum class Interpolation { kNearest = 0, kBilinear = 1, kBicubic = 2 };
@@ -33,5 +35,10 @@ struct PixelPlan {
 
 // src: height x width x channels (1 = grey, 3 = RGB); out: post.height x post.width x 3.
 void RenderPixels(const uint8_t* src, int width, int height, int channels, const PixelPlan& plan, uint8_t* out);
+
+// The same pixels normalised as toTensor + normalize make them: out is 3 planes of post.height x
+// post.width floats (padding is black, normalised).
+void RenderPixels(const uint8_t* src, int width, int height, int channels, const PixelPlan& plan,
+                  const Normalization& normalization, float* out);
 
 }  // namespace finetorch
