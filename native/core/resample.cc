@@ -96,10 +96,15 @@ void LoadRow(const uint8_t* in, size_t count, int channels, Pixel* out) {
 
 // PIL stores each pass as bytes: rounded, and clipped where bicubic overshoots.
 Pixel Round(Pixel v) {
+#if defined(__SSE2__)
+  const __m128 clipped = _mm_min_ps(_mm_max_ps(__m128(v + 0.5f), _mm_setzero_ps()), _mm_set1_ps(255.0f));
+  return Pixel(_mm_cvtepi32_ps(_mm_cvttps_epi32(clipped)));
+#else
   v += 0.5f;
   v = v < 0.0f ? Pixel{} : v;
   v = v > 255.0f ? Pixel{255, 255, 255, 255} : v;
   return __builtin_convertvector(__builtin_convertvector(v, PixelInt), Pixel);
+#endif
 }
 
 // Where the result goes: 8-bit RGB pixels (HWC), or normalised float planes (CHW).
