@@ -188,7 +188,7 @@ void BitmapDecoder::ReadBmpHeader() {
     width_ = static_cast<int>(width);
     height_ = static_cast<int>(height);
     bits_ = static_cast<int>(U16(h + 10));
-    compression_ = static_cast<int>(U32(h + 12));
+    compression_ = U32(h + 12);
     colors = static_cast<int>(std::min<uint32_t>(U32(h + 28), 1u << 30));
     paletteStride_ = 4;
     if (compression_ == 3) {

@@ -37,7 +37,8 @@ class BitmapDecoder {
   int width_ = 0, height_ = 0, channels_ = 0;
   // Netpbm: the type digit (1-6) and maxval; BMP: the header's fields.
   int kind_ = 0, maxval_ = 0;
-  int bits_ = 0, compression_ = 0;
+  int bits_ = 0;
+  uint32_t compression_ = 0;
   bool topDown_ = false;
   size_t pixelsAt_ = 0, paletteAt_ = 0;
   int paletteEntries_ = 0, paletteStride_ = 0;
