@@ -100,3 +100,44 @@ export function withClaimedSize(jpeg: Buffer, size: { width?: number; height?: n
   if (size.width !== undefined) out.writeUInt16BE(size.width, sof + 7);
   return out;
 }
+
+/**
+ * A BMP of palette indices (8 bits, or 4 with RLE4): uncompressed (rows padded to 4 bytes), RLE8 or
+ * RLE4 (each row as runs of equal indices, then end-of-line; end-of-bitmap last). Bottom-up.
+ */
+export function bmpIndexed(width: number, height: number, indices: Uint8Array, palette: Uint8Array, compression: 0 | 1 | 2): Buffer {
+  const bits = compression === 2 ? 4 : 8;
+  const rows: Buffer[] = [];
+  for (let y = height - 1; y >= 0; y--) {
+    const row = indices.subarray(y * width, (y + 1) * width);
+    if (compression === 0) {
+      rows.push(Buffer.concat([Buffer.from(row), Buffer.alloc((4 - (width % 4)) % 4)]));
+      continue;
+    }
+    const runs: number[] = [];
+    for (let x = 0; x < width;) {
+      let n = 1;
+      while (x + n < width && n < 255 && row[x + n] === row[x]) n++;
+      runs.push(n, compression === 2 ? (row[x] << 4) | row[x] : row[x]);
+      x += n;
+    }
+    rows.push(Buffer.from([...runs, 0, 0]));
+  }
+  if (compression !== 0) rows.push(Buffer.from([0, 1]));
+  const pixels = Buffer.concat(rows);
+  const colours = palette.length / 3;
+  const header = Buffer.alloc(54 + 4 * colours);
+  header.write('BM', 0, 'latin1');
+  header.writeUInt32LE(header.length + pixels.length, 2);
+  header.writeUInt32LE(header.length, 10);
+  header.writeUInt32LE(40, 14);
+  header.writeInt32LE(width, 18);
+  header.writeInt32LE(height, 22);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(bits, 28);
+  header.writeUInt32LE(compression, 30);
+  header.writeUInt32LE(pixels.length, 34);
+  header.writeUInt32LE(colours, 46);
+  for (let i = 0; i < colours; i++) header.set([palette[3 * i + 2], palette[3 * i + 1], palette[3 * i]], 54 + 4 * i);
+  return Buffer.concat([header, pixels]);
+}
