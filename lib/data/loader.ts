@@ -2,7 +2,7 @@
 // images decoded and transformed on `concurrency` native threads, while up to `prefetch` finished
 // batches wait, so making the next batches overlaps training on this one.
 import * as os from 'node:os';
-import { bool, checkOptions, custom, int, oneOf } from '../check';
+import { bool, checkOptions, custom, int } from '../check';
 import { withCode } from '../errors';
 import type { Batch } from '../model';
 import type { HostTensor } from '../tensor';
@@ -42,9 +42,11 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /**
    * What a file that cannot be decoded does: 'throw' (default) rejects the iteration with an
-   * ImageDecodeError naming the file; 'skip' warns and takes the next sample, so batches stay full.
+   * ImageDecodeError naming the file; 'skip' warns and takes the next sample, so batches stay full;
+   * a function is told (the error and the sample's index) instead of the warning, and the sample is
+   * skipped.
    */
-  onError?: 'throw' | 'skip';
+  onError?: OnError;
   /** Keep decoded pixels in memory for later epochs (see CacheOptions). Off by default. */
   cache?: CacheOptions;
   /**
@@ -53,6 +55,8 @@ export interface DataLoaderOptions {
    */
   reuseBuffers?: boolean;
 }
+
+export type OnError = 'throw' | 'skip' | ((error: ImageDecodeError, index: number) => void);
 
 /** One iteration's recycled batch buffers (with reuseBuffers). */
 interface Buffers {
@@ -69,7 +73,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   readonly concurrency: number;
   readonly decodeMemory: number;
   readonly prefetch: number;
-  readonly onError: 'throw' | 'skip';
+  readonly onError: OnError;
   readonly reuseBuffers: boolean;
   readonly cache: PixelCache | undefined;
   private epoch = 0;
@@ -86,7 +90,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       concurrency: int({ min: 1 }).default(os.availableParallelism()),
       decodeMemory: int({ min: 1 }).default(DEFAULT_DECODE_MEMORY),
       prefetch: int({ min: 1 }).default(2),
-      onError: oneOf(['throw', 'skip']).default('throw'),
+      onError: custom<OnError>("'throw', 'skip' or a function (error, index)", (v) => v === 'throw' || v === 'skip' || typeof v === 'function').default('throw'),
       cache: custom<CacheOptions>('an object { maxBytes, shorterSide? }', (v) => typeof v === 'object' && v !== null).orUndefined(),
       reuseBuffers: bool().default(false),
     });
@@ -108,7 +112,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     this.cache = o.cache ? new PixelCache(o.cache) : undefined;
   }
 
-  /** Samples skipped by onError: 'skip' so far. */
+  /** Samples skipped (onError 'skip' or a function) so far. */
   get skipped(): number {
     return this.skips;
   }
@@ -156,7 +160,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       const targets: number[] = [];
       let size: { width: number; height: number } | undefined;
       let data: Float32Array | undefined;
-      // A sample skipped by onError: 'skip' is replaced by the next one, so batches stay full.
+      // A skipped sample is replaced by the next one, so batches stay full.
       while (targets.length < this.batchSize && next < n) {
         const indices: number[] = [];
         while (indices.length < this.batchSize - targets.length && next < n) indices.push(order ? order[next++] : next++);
@@ -192,7 +196,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /**
    * The entries whose result is no error, each with its result. An ImageDecodeError is skipped
-   * with a warning under onError 'skip'; any other error is thrown.
+   * (onError 'skip' warns; a function is told); any other error is thrown.
    */
   private survivors<E extends { index: number }, R>(entries: E[], results: readonly unknown[]): (E & { result: R })[] {
     const kept: (E & { result: R })[] = [];
@@ -201,9 +205,10 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
         kept.push({ ...entries[k], result: result as R });
         return;
       }
-      if (this.onError !== 'skip' || !(result instanceof ImageDecodeError)) throw result;
+      if (this.onError === 'throw' || !(result instanceof ImageDecodeError)) throw result;
       this.skips++;
-      process.emitWarning(`skipped sample ${entries[k].index}: ${result.message}`, { code: 'FINETORCH_BAD_IMAGE' });
+      if (this.onError === 'skip') process.emitWarning(`skipped sample ${entries[k].index}: ${result.message}`, { code: 'FINETORCH_BAD_IMAGE' });
+      else this.onError(result, entries[k].index);
     });
     return kept;
   }

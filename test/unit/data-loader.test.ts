@@ -110,7 +110,7 @@ describe('DataLoader', () => {
     assert.ok(batches.every((b) => b.input.shape[2] === 24 && b.input.shape[3] === 24));
   });
 
-  test('onError "skip" warns and keeps batches full; "throw" names the file', async () => {
+  test('onError "skip" warns and keeps batches full, a function is told instead; "throw" names the file', async () => {
     const bad = path.join(dir, 'with-bad');
     fs.cpSync(root, bad, { recursive: true });
     fs.writeFileSync(path.join(bad, 'c0', '00.png'), 'corrupt');
@@ -127,6 +127,13 @@ describe('DataLoader', () => {
     assert.deepEqual(batches.map((b) => b.target.length), [4, 4, 3]);
     assert.equal(loader.skipped, 2);
     assert.ok(warnings.some((w) => w.includes('00.png')) && warnings.some((w) => w.includes('01.png')), warnings.join('\n'));
+
+    // A function is told instead of the warning, with the sample's index.
+    const told: [string, number][] = [];
+    const telling = new DataLoader(data, { batchSize: 4, onError: (e, index) => told.push([path.basename(e.file), index]) });
+    for await (const _ of telling) { /* all */ }
+    assert.deepEqual(told, [['00.png', data.samples.findIndex(([f]) => f.endsWith('00.png'))], ['01.png', data.samples.findIndex(([f]) => f.endsWith('01.png'))]]);
+    assert.equal(telling.skipped, 2);
 
     const strict = new DataLoader(data, { batchSize: 4 });
     await assert.rejects(async () => {
