@@ -69,11 +69,19 @@ export interface NativeSgd {
   loadMomentumBuffers(o: { buffers: (HostTensor | null)[] }): Promise<void>;
 }
 
-/** @internal A crop/resize/crop-with-padding/mirror of 8-bit pixels (see native/core/resample.h). */
-export interface NativePixelPlan {
-  pre: { left: number; top: number; width: number; height: number };
+/** @internal A box of pixels. */
+export interface NativeBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** @internal What to make of a source image: crop `pre`, resize, crop `post` (zero padding past the edges), mirror (see native/core/resample.h). */
+export interface NativeView {
+  pre: NativeBox;
   resized: { width: number; height: number };
-  post: { left: number; top: number; width: number; height: number };
+  post: NativeBox;
   flipped: boolean;
   interpolation: NativeInterpolation;
 }
@@ -98,6 +106,19 @@ export interface NativeDistInit {
   deviceIndex: number;
 }
 
+/**
+ * @internal One image of a renderBatch call: a file the addon decodes (JPEG at 1/scale, Netpbm,
+ * BMP) or pixels in memory, made into out at `offset` (normalised float32 CHW) or into `bytes`
+ * (uint8 HWC).
+ */
+export type NativeBatchItem =
+  & ({ file: string; scale: number } | { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 })
+  & { view: NativeView }
+  & ({ offset: number } | { bytes: Uint8Array });
+
+/** @internal Per item: null when made, or why not (a file the addon leaves to sharp, or an error). */
+export type NativeItemResult = null | { unsupported: string } | { error: string };
+
 /** @internal */
 export interface NativeAddon {
   createModel(o: ResNetConfig & { numClasses: number; seed?: number }): Promise<{
@@ -105,11 +126,12 @@ export interface NativeAddon {
     parameters: { name: string; shape: number[] }[];
   }>;
   SGD: new (o: { groups: string[][] }) => NativeSgd;
-  renderPixels(o: { src: Uint8Array; width: number; height: number; channels: 1 | 3; plan: NativePixelPlan; dst: Uint8Array }): Promise<void>;
-  normalizeImages(o: {
-    src: Uint8Array; n: number; height: number; width: number;
-    mean: readonly number[]; std: readonly number[]; dst: Float32Array;
-  }): Promise<void>;
+  renderBatch(o: {
+    items: NativeBatchItem[]; out?: Float32Array;
+    mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;
+  }): Promise<NativeItemResult[]>;
+  /** The addon's own image decoders: jpeg is 'libjpeg-turbo 2.1.5' where it was built with it. */
+  imageBackends: { jpeg?: string };
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   getNumThreads(): number;

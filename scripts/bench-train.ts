@@ -56,12 +56,14 @@ async function endToEnd(root: string, size: number, batch: number, epochs: numbe
 }
 
 export async function runTrainBench(options: TrainBenchOptions = {}): Promise<void> {
-  const { images = 192, epochs = 3, sizes = [64, 112], batchSize = 64, log = console.log } = options;
+  const { images = 1000, epochs = 2, sizes = [64], batchSize = 64, log = console.log } = options;
   const root = await makeCorpus({ count: Math.max(images, 1000) });
   log(`\nEnd to end: ${images} JPEGs of ${root}, batch ${batchSize}, ${epochs} epochs, randomResizedCrop + flip + normalize`);
   const rows = [];
   for (const size of sizes) {
-    for (const threads of [0, 2]) {
+    // Each side at its defaults, then both with 1 and 2 compute threads (the loaders' own threads or
+    // worker processes aside: finetorch decodes on one native thread per core, torchvision in 2 workers).
+    for (const threads of [0, 1, 2]) {
       const r = await endToEnd(root, size, batchSize, epochs, images, threads);
       rows.push({
         size, threads: threads ? `both ${threads}` : `default (${r.threads} / ${r.py.threads})`,
@@ -104,7 +106,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<vo
 }
 
 if (require.main === module) {
-  runTrainBench({ images: Number(process.argv[2] ?? 192) }).catch((err) => {
+  runTrainBench({ images: Number(process.argv[2] ?? 1000) }).catch((err) => {
     console.error(err);
     process.exit(1);
   });

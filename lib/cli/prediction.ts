@@ -3,7 +3,7 @@
 // cannot be read is reported and the rest go on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, LoadContext, PixelSample, Transform } from '../data';
+import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
 import { loadInferenceModel } from './model';
 import type { PredictOptions } from './predict';
 import { percent } from './progress';
@@ -13,10 +13,7 @@ const BATCH = 16;
 
 /** The images named on the command line; a sample's target is its index, so results find their file. */
 class ImageFiles extends ImageDataset {
-  /** Why each image that failed to load did (by index). */
-  readonly failures = new Map<number, string>();
-
-  constructor(readonly files: readonly string[], transform: Transform, private readonly size: number) {
+  constructor(readonly files: readonly string[], transform: Transform) {
     super({ transform });
   }
 
@@ -26,16 +23,6 @@ class ImageFiles extends ImageDataset {
 
   target(index: number): number {
     return index;
-  }
-
-  /** A failed image becomes a blank one (its result is dropped), so that its batch still runs. */
-  async loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
-    try {
-      return await super.loadPixels(index, context);
-    } catch (err) {
-      this.failures.set(index, (err as Error).message);
-      return { image: { data: new Uint8Array(this.size * this.size * 3), width: this.size, height: this.size }, target: index };
-    }
   }
 
   protected source(index: number): ImageSource {
@@ -82,20 +69,25 @@ export async function predict({ weights, paths, topK, arch, imageSize, device, j
   const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
   for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
-  const dataset = new ImageFiles(files, model.transform, model.imageSize);
+  const dataset = new ImageFiles(files, model.transform);
   const results: { image: string; top: Prediction[] }[] = [];
+  // An image that cannot be read is skipped by the loader and reported in its place, in order.
+  const failures = new Map<number, string>();
+  const report = (upTo: number) => {
+    for (const [index, failure] of [...failures].filter(([i]) => i < upTo)) {
+      errors.push({ image: files[index], error: failure });
+      warn(`${files[index]}: error: ${failure}`);
+      failures.delete(index);
+    }
+  };
   net.eval();
   try {
-    for await (const batch of new DataLoader(dataset, { batchSize: BATCH })) {
+    const loader = new DataLoader(dataset, { batchSize: BATCH, onError: (error, index) => failures.set(index, error.message) });
+    for await (const batch of loader) {
       const logits = await net.forward(batch.input);
       const classes = logits.shape[1];
       batch.target.forEach((index, i) => {
-        const failure = dataset.failures.get(index);
-        if (failure !== undefined) {
-          errors.push({ image: files[index], error: failure });
-          warn(`${files[index]}: error: ${failure}`);
-          return;
-        }
+        report(index);
         const probabilities = softmax(logits.data.subarray(i * classes, (i + 1) * classes));
         const top = [...probabilities.keys()].sort((a, b) => probabilities[b] - probabilities[a]).slice(0, topK);
         const result = { image: files[index], top: top.map((k) => ({ index: k, class: names[k], probability: probabilities[k] })) };
@@ -103,6 +95,7 @@ export async function predict({ weights, paths, topK, arch, imageSize, device, j
         if (!json) process.stdout.write(`${result.image}\n${table(result.top.map((p, rank) => [`  ${rank + 1}.`, p.class, percent(p.probability)]), [false, false, true])}\n`);
       });
     }
+    report(Infinity);
   } finally {
     net.dispose();
   }

@@ -1,5 +1,6 @@
 // Flags that train and lr-find share: the starting weights, SGD's settings, batches, precision on
 // CUDA, CPU threads and loader concurrency, and the log interval.
+import * as os from 'node:os';
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
 import { ARCH_OPTION } from './model-options';
@@ -31,7 +32,7 @@ export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
 
 export const RUNTIME_OPTIONS: Record<string, OptionSpec> = {
   threads: { type: 'string', value: 'N', help: "LibTorch's CPU threads (default: LibTorch's choice)" },
-  workers: { type: 'string', value: 'N', help: 'images the loader decodes at once', default: '4' },
+  workers: { type: 'string', value: 'N', help: "threads decoding a batch's images, one per core by default", default: String(os.availableParallelism()) },
 };
 
 export const LOG_EVERY_OPTION: OptionSpec = {
@@ -49,13 +50,7 @@ export function precisionFlags(flags: Flags): { amp: 'none' | 'fp16' | 'bf16'; c
 
 export function runtimeFlags(flags: Flags): { threads: number | undefined; workers: number } {
   const threads = flags.string('threads') === undefined ? undefined : flags.int('threads');
-  const workers = flags.int('workers');
-  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  if (workers > pool) {
-    process.stderr.write(`note: --workers ${workers}, but images decode on libuv's ${pool} threads: ` +
-      `set UV_THREADPOOL_SIZE=${workers} in the environment for more at once\n`);
-  }
-  return { threads, workers };
+  return { threads, workers: flags.int('workers') };
 }
 
 /** The held-out share: 0 (no validation) up to, not including, 1 (nothing left to train on). */

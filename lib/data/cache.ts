@@ -27,6 +27,8 @@ export class PixelCache {
   readonly maxBytes: number;
   readonly shorterSide: number;
   private readonly entries = new Map<number, CachedImage>();
+  // Bytes promised to fills in flight (a batch plans all its fills before any is made).
+  private readonly reserved = new Map<number, number>();
   private used = 0;
 
   constructor(options: CacheOptions) {
@@ -35,6 +37,7 @@ export class PixelCache {
     this.shorterSide = o.shorterSide ?? Infinity;
   }
 
+  /** Bytes of the cached pixels and of the fills in flight. */
   get bytes(): number {
     return this.used;
   }
@@ -47,16 +50,28 @@ export class PixelCache {
     return this.entries.get(key);
   }
 
-  hasRoomFor(bytes: number): boolean {
-    return this.used + bytes <= this.maxBytes;
-  }
-
-  /** Stores the entry if it fits; returns whether it did. */
-  set(key: number, entry: CachedImage): boolean {
-    const bytes = entry.image.data.byteLength;
-    if (this.entries.has(key) || !this.hasRoomFor(bytes)) return false;
-    this.entries.set(key, entry);
+  /** Promises room for `key`'s pixels if there is room and no entry or fill for it; returns whether it did. */
+  reserve(key: number, bytes: number): boolean {
+    if (this.entries.has(key) || this.reserved.has(key) || this.used + bytes > this.maxBytes) return false;
+    this.reserved.set(key, bytes);
     this.used += bytes;
     return true;
+  }
+
+  /** Stores a reserved entry. */
+  set(key: number, entry: CachedImage): void {
+    const bytes = this.reserved.get(key);
+    if (bytes === undefined) throw new Error(`PixelCache: no room reserved for ${key}`);
+    this.reserved.delete(key);
+    this.used += entry.image.data.byteLength - bytes;
+    this.entries.set(key, entry);
+  }
+
+  /** Gives back the room of a fill that failed. */
+  cancel(key: number): void {
+    const bytes = this.reserved.get(key);
+    if (bytes === undefined) return;
+    this.reserved.delete(key);
+    this.used -= bytes;
   }
 }

@@ -1,14 +1,17 @@
-// Datasets: indexed samples (image + class index) that load through a transform pipeline.
-// Loading stops at 8-bit RGB pixels; the DataLoader normalises whole batches at once.
-import { custom, int } from '../check';
+// Datasets: indexed samples (image + class index) that load through a transform pipeline. A data
+// set plans each sample (where its pixels come from, the view its transform takes of them); the
+// images are made in one native call per batch (render.ts).
+import { bool, custom, int } from '../check';
 import { HostTensor, zeros } from '../tensor';
-import { CachedImage, PixelCache } from './cache';
+import { PixelCache } from './cache';
 import { DatasetError } from './errors';
 import { View } from './geometry';
-import { ImageInfo, ImageSource, RgbImage, imageInfo, render, DecodeOptions } from './image';
-import { normalizeImages } from './normalize';
+import { DecodeOptions, ImageInfo, ImageSource, RgbImage, imageInfo } from './image';
 import { Rng, mixSeed, mulberry32, randperm } from './random';
+import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';
 import { ImageTransform, Pipeline, Transform, toPipeline } from './transforms';
+
+export { SamplePlan } from './render';
 
 /** A sample after the transform's crops, resizes and flips: 8-bit RGB HWC pixels and its class index. */
 export interface PixelSample {
@@ -27,7 +30,8 @@ export interface Dataset {
   readonly length: number;
   /** The transform, flattened; its mean/std normalise the loaded pixels. */
   readonly pipeline: Pipeline;
-  loadPixels(index: number, context: LoadContext): Promise<PixelSample>;
+  /** Plans sample `index`: reads at most its file's header, decodes nothing. */
+  plan(index: number, context: LoadContext): Promise<SamplePlan>;
 }
 
 /** One sample as a tensor: input [3, h, w] float32, transformed and normalised. */
@@ -39,15 +43,33 @@ export interface Item {
 export abstract class BaseDataset implements Dataset {
   abstract readonly length: number;
   abstract readonly pipeline: Pipeline;
-  abstract loadPixels(index: number, context: LoadContext): Promise<PixelSample>;
+  abstract plan(index: number, context: LoadContext): Promise<SamplePlan>;
 
   /** Sample `index` through the whole transform (random ones drawn from seed and epoch). */
   async get(index: number, options: { seed?: number; epoch?: number } = {}): Promise<Item> {
     const rng = sampleRng(options.seed ?? 0, options.epoch ?? 0, index);
-    const { image, target } = await this.loadPixels(index, { rng });
-    const input = zeros('float32', [3, image.height, image.width]);
-    await normalizeImages(image.data, 1, image.height, image.width, this.pipeline.mean, this.pipeline.std, input.data);
+    const { job, target } = await this.single(index, rng);
+    const input = zeros('float32', [3, job.view.height, job.view.width]);
+    const { mean, std } = this.pipeline;
+    const [error] = await renderJobs([job], { floats: input.data, offsets: [0], mean, std }, singleImage());
+    if (error) throw error;
     return { input, target };
+  }
+
+  /** Sample `index` through the transform's crops, resizes and flips, as 8-bit RGB pixels (no normalisation). */
+  async loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
+    const { job, target } = await this.single(index, context.rng, context.cache);
+    const image = { data: new Uint8Array(job.view.width * job.view.height * 3), width: job.view.width, height: job.view.height };
+    const [error] = await renderJobs([job], { bytes: [image.data] }, singleImage());
+    if (error) throw error;
+    return { image, target };
+  }
+
+  private async single(index: number, rng: Rng, cache?: PixelCache): Promise<{ job: ImageJob; target: number }> {
+    const plan = await this.plan(index, { rng, cache });
+    const [job] = await resolveFills([plan], singleImage());
+    if (job instanceof Error) throw job;
+    return { job, target: plan.target };
   }
 
   protected checkIndex(index: number): void {
@@ -55,6 +77,10 @@ export abstract class BaseDataset implements Dataset {
       throw new RangeError(`index ${index} out of range for a dataset of ${this.length} samples`);
     }
   }
+}
+
+function singleImage(): RenderSettings {
+  return { threads: 1, decodeMemory: DEFAULT_DECODE_MEMORY };
 }
 
 /** The random numbers of one sample in one epoch. */
@@ -71,6 +97,8 @@ export const IMAGE_DATASET_OPTIONS = {
   transform: custom<Transform>('a transform (compose(...), resize(...), ...)',
     (v) => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string').orUndefined(),
   maxPixels: int({ min: 1 }).orUndefined(),
+  exifTranspose: bool().orUndefined(),
+  shrinkOnLoad: bool().orUndefined(),
 };
 
 /** A data set of images (files or pixels in memory) with class indices, run through a transform. */
@@ -84,7 +112,7 @@ export abstract class ImageDataset extends BaseDataset {
     super();
     this.transform = options.transform;
     this.pipeline = toPipeline(options.transform);
-    this.decode = { maxPixels: options.maxPixels };
+    this.decode = { maxPixels: options.maxPixels, exifTranspose: options.exifTranspose, shrinkOnLoad: options.shrinkOnLoad };
   }
 
   /** The image of sample `index`. */
@@ -100,45 +128,46 @@ export abstract class ImageDataset extends BaseDataset {
     return copy;
   }
 
-  async loadPixels(index: number, { rng, cache }: LoadContext): Promise<PixelSample> {
+  async plan(index: number, { rng, cache }: LoadContext): Promise<SamplePlan> {
     this.checkIndex(index);
-    const source = await this.source(index);
     const target = this.target(index);
     const { image: ops, deterministicPrefix } = this.pipeline;
-    const cached = cache?.get(index) ?? (cache && await this.fillCache(index, source, cache));
-    if (!cached) {
-      const info = await this.info(index, source);
-      return { image: await render(source, plan(info.width, info.height, ops, rng), info, this.decode), target };
-    }
     const rest = ops.slice(deterministicPrefix);
-    if (rest.length === 0) return { image: cached.image, target };
-    const view = plan(cached.width, cached.height, rest, rng).onScaledSource(cached.image.width, cached.image.height);
-    const pixels = { ...cached.image, channels: 3 as const };
-    return { image: await render(pixels, view, { ...cached.image, shrinksOnLoad: false }), target };
-  }
-
-  /** Decodes the deterministic prefix of the pipeline into the cache; undefined when it is full. */
-  private async fillCache(index: number, source: ImageSource, cache: PixelCache): Promise<CachedImage | undefined> {
-    const { image: ops, deterministicPrefix } = this.pipeline;
-    const info = await this.info(index, source);
-    const view = plan(info.width, info.height, ops.slice(0, deterministicPrefix), NO_RANDOMNESS);
-    const { width, height } = view;
-    const shorter = Math.min(width, height);
-    if (deterministicPrefix < ops.length && shorter > cache.shorterSide) {
-      const f = cache.shorterSide / shorter;
-      view.resize(Math.max(1, Math.round(width * f)), Math.max(1, Math.round(height * f)), 'bilinear');
+    const cached = cache?.get(index);
+    if (cached) {
+      const view = planView(cached.width, cached.height, rest, rng).onScaledSource(cached.image.width, cached.image.height);
+      return { target, job: { source: { ...cached.image, channels: 3 }, view, decode: this.decode } };
     }
-    if (!cache.hasRoomFor(view.width * view.height * 3)) return undefined;
-    const entry = { image: await render(source, view, info, this.decode), width, height };
-    cache.set(index, entry);
-    return entry;
+    const source = await this.source(index);
+    const info = await this.info(index, source);
+    const { width, height } = info;
+    if (cache) {
+      // The deterministic prefix goes to the cache (shrunk before a random crop when asked); the
+      // rest of the transform then runs from the cached pixels.
+      const view = planView(width, height, ops.slice(0, deterministicPrefix), NO_RANDOMNESS);
+      const shorter = Math.min(view.width, view.height);
+      const [w, h] = [view.width, view.height];
+      if (deterministicPrefix < ops.length && shorter > cache.shorterSide) {
+        const f = cache.shorterSide / shorter;
+        view.resize(Math.max(1, Math.round(w * f)), Math.max(1, Math.round(h * f)), 'bilinear');
+      }
+      if (cache.reserve(index, view.width * view.height * 3)) {
+        const fill = {
+          cache, key: index, width: w, height: h,
+          rest: (image: RgbImage) => planView(w, h, rest, rng).onScaledSource(image.width, image.height),
+        };
+        return { target, job: { source, info, view, decode: this.decode }, fill };
+      }
+    }
+    return { target, job: { source, info, view: planView(width, height, ops, rng), decode: this.decode } };
   }
 
   private async info(index: number, source: ImageSource): Promise<ImageInfo> {
+    if (typeof source !== 'string') return { width: source.width, height: source.height, native: true, scalable: false };
     let info = this.infos.get(index);
     if (!info) {
       info = await imageInfo(source, this.decode);
-      if (typeof source === 'string') this.infos.set(index, info);
+      this.infos.set(index, info);
     }
     return info;
   }
@@ -150,7 +179,7 @@ const NO_RANDOMNESS: Rng = {
   },
 };
 
-function plan(width: number, height: number, ops: readonly ImageTransform[], rng: Rng): View {
+function planView(width: number, height: number, ops: readonly ImageTransform[], rng: Rng): View {
   const view = new View(width, height);
   for (const op of ops) op.apply(view, rng);
   return view;
@@ -180,9 +209,9 @@ export class Subset extends BaseDataset {
     return this.dataset.pipeline;
   }
 
-  loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
+  plan(index: number, context: LoadContext): Promise<SamplePlan> {
     this.checkIndex(index);
-    return this.dataset.loadPixels(this.indices[index], context);
+    return this.dataset.plan(this.indices[index], context);
   }
 }
 

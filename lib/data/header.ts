@@ -1,14 +1,15 @@
-// Image size from the first bytes of a JPEG or PNG file, read in JavaScript: the first epoch then
-// needs one sharp call per image instead of two (metadata, then the pipeline), and each sharp call
-// has a fixed cost that rivals decoding a small image. Anything unusual returns undefined, and the
-// caller asks sharp.
+// Image size and format from the first bytes of a file, read in JavaScript: the first epoch then
+// needs no call into a decoder before the batch's one, and each sharp call has a fixed cost that
+// rivals decoding a small image. Anything unusual returns undefined, and the caller asks sharp.
 import * as fs from 'node:fs';
 
 export interface ImageHeader {
-  format: 'jpeg' | 'png';
-  /** Size after EXIF orientation. */
+  format: 'jpeg' | 'png' | 'netpbm' | 'bmp';
+  /** Size as stored, before any EXIF orientation. */
   width: number;
   height: number;
+  /** EXIF orientation (1-8; 1 when there is none); undefined where this reader does not look (PNG eXIf). */
+  orientation: number | undefined;
 }
 
 /**
@@ -33,22 +34,25 @@ export function readImageHeader(file: string): ImageHeader | undefined {
 export function parseImageHeader(head: Buffer): ImageHeader | undefined {
   if (head.length >= 24 && head.readUInt32BE(0) === 0x89504e47 && head.readUInt32BE(4) === 0x0d0a1a0a) return png(head);
   if (head.length >= 4 && head[0] === 0xff && head[1] === 0xd8) return jpeg(head);
+  if (head.length >= 26 && head[0] === 0x42 && head[1] === 0x4d) return bmp(head);
+  if (head.length >= 3 && head[0] === 0x50 && head[1] >= 0x31 && head[1] <= 0x36) return netpbm(head);
   return undefined;
 }
 
-/** IHDR's size, unless an eXIf chunk (an orientation sharp would apply) comes before the pixels. */
+/** IHDR's size; the orientation is unknown when an eXIf chunk comes before the pixels. */
 function png(head: Buffer): ImageHeader | undefined {
   if (head.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  let orientation: number | undefined = 1;
   for (let at = 8; at + 8 <= head.length;) {
     const type = head.toString('latin1', at + 4, at + 8);
-    if (type === 'eXIf') return undefined;
-    if (type === 'IDAT') return { format: 'png', width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+    if (type === 'eXIf') orientation = undefined;
+    if (type === 'IDAT') return { format: 'png', width: head.readUInt32BE(16), height: head.readUInt32BE(20), orientation };
     at += 12 + head.readUInt32BE(at);
   }
   return undefined;
 }
 
-/** The frame header's size, turned by the EXIF orientation (APP1) when there is one. */
+/** The frame header's size and the EXIF orientation (APP1), if any. */
 function jpeg(head: Buffer): ImageHeader | undefined {
   let orientation = 1;
   for (let at = 2; at + 4 <= head.length;) {
@@ -73,7 +77,7 @@ function jpeg(head: Buffer): ImageHeader | undefined {
       const height = head.readUInt16BE(body + 1);
       const width = head.readUInt16BE(body + 3);
       if (!width || !height) return undefined;
-      return orientation >= 5 ? { format: 'jpeg', width: height, height: width } : { format: 'jpeg', width, height };
+      return { format: 'jpeg', width, height, orientation };
     }
     if (marker === 0xda) return undefined; // scan data before any frame header
     at += 2 + length;
@@ -99,4 +103,22 @@ function exifOrientation(tiff: Buffer): number | undefined {
     }
   }
   return undefined;
+}
+
+/** BMP's info header: OS/2's 16-bit size, or Windows' 32-bit one (a negative height is top-down). */
+function bmp(head: Buffer): ImageHeader | undefined {
+  const headerSize = head.readUInt32LE(14);
+  const [width, height] = headerSize === 12 ? [head.readUInt16LE(18), head.readUInt16LE(20)]
+    : headerSize >= 40 ? [head.readInt32LE(18), Math.abs(head.readInt32LE(22))] : [0, 0];
+  return width > 0 && height > 0 ? { format: 'bmp', width, height, orientation: 1 } : undefined;
+}
+
+/** PBM/PGM/PPM: whitespace-separated width and height after the magic number, '#' comments. */
+function netpbm(head: Buffer): ImageHeader | undefined {
+  // A comment ends at its line break, which it takes with it (so it splits no token: PIL's rule).
+  const text = head.toString('latin1', 2, Math.min(head.length, 1024)).replace(/#[^\r\n]*[\r\n]?/g, '');
+  const match = /^\s+(\d+)\s+(\d+)\s/.exec(text);
+  if (!match) return undefined;
+  const [width, height] = [Number(match[1]), Number(match[2])];
+  return width > 0 && height > 0 ? { format: 'netpbm', width, height, orientation: 1 } : undefined;
 }

@@ -1,10 +1,8 @@
-// IDX files (MNIST, Fashion-MNIST; gzipped or not) as data sets. On first use the gray images
-// become RGB in one sharp call for the whole file; after that a 28x28 sample without resizing
-// costs no decode at all, and one with resizing goes to sharp as raw pixels.
+// IDX files (MNIST, Fashion-MNIST; gzipped or not) as data sets: each sample is a view of the
+// file's gray pixels, which the batch's native call turns into RGB (three equal channels).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
 import { arrayOf, bool, checkOptions, int, str } from '../check';
@@ -60,7 +58,6 @@ export class IdxDataset extends ImageDataset {
   readonly imageHeight: number;
   readonly imageWidth: number;
   private readonly gray: Uint8Array;
-  private rgb?: Promise<Uint8Array>;
 
   constructor(imagesFile: string, labelsFile: string, options: IdxDatasetOptions = {}) {
     const o = checkOptions('IdxDataset', options, IDX_OPTIONS);
@@ -94,14 +91,10 @@ export class IdxDataset extends ImageDataset {
     return this.targets[index];
   }
 
-  protected async source(index: number): Promise<ImageSource> {
-    // All images stacked are one tall gray image: one conversion for the file.
+  protected source(index: number): ImageSource {
     const { imageWidth: width, imageHeight: height } = this;
-    this.rgb ??= sharp(this.gray, { raw: { width, height: height * (this.gray.length / (width * height)), channels: 1 }, limitInputPixels: false })
-      .toColourspace('srgb').raw().toBuffer().then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-    const size = width * height * 3;
-    const offset = this.indices[index] * size;
-    return { data: (await this.rgb).subarray(offset, offset + size), width, height, channels: 3 };
+    const offset = this.indices[index] * width * height;
+    return { data: this.gray.subarray(offset, offset + width * height), width, height, channels: 1 };
   }
 }
 

@@ -6,8 +6,8 @@ import { ImageSource } from './image';
 import { arrayOf, checkArg, checkOptions, str } from '../check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
-/** Extensions ImageFolder picks up (case-insensitively) unless told otherwise. */
-export const IMG_EXTENSIONS: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+/** Extensions ImageFolder picks up (case-insensitively) unless told otherwise: torchvision's IMG_EXTENSIONS. */
+export const IMG_EXTENSIONS: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp']);
 
 export interface ImageFolderOptions extends ImageDatasetOptions {
   /** File extensions to accept, with or without the dot; default IMG_EXTENSIONS. */

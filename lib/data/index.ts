@@ -4,7 +4,7 @@
 //   const test = new ImageFolder('hotdog/test', { transform: evalTransform() });
 //   const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0, cache: { maxBytes: 2 ** 30 } });
 //   for await (const { input, target } of loader) await net.trainStep(input, target, optimizer);
-export { Dataset, BaseDataset, ImageDataset, ImageDatasetOptions, Item, LoadContext, PixelSample, Subset, randomSplit } from './dataset';
+export { Dataset, BaseDataset, ImageDataset, ImageDatasetOptions, Item, LoadContext, PixelSample, SamplePlan, Subset, randomSplit } from './dataset';
 export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder';
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
 export { CIFAR10, Cifar10Options } from './cifar';
@@ -17,6 +17,7 @@ export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
 export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
 export { CacheOptions } from './cache';
-export { RgbImage, ImageSource, RawPixels, DEFAULT_MAX_PIXELS } from './image';
+export { RgbImage, ImageSource, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
+export { ImageJob } from './render';
 export { DatasetError, ImageDecodeError } from './errors';
 export { Rng, mulberry32 } from './random';

@@ -1,16 +1,18 @@
-// DataLoader: shuffled, augmented, normalised batches. Up to `concurrency` images decode at once on
-// sharp's threads while up to `prefetch` finished batches wait, so decoding overlaps training.
-import { bool, checkOptions, custom, int, oneOf } from '../check';
+// DataLoader: shuffled, augmented, normalised batches. Each batch is made in one native call, its
+// images decoded and transformed on `concurrency` native threads, while up to `prefetch` finished
+// batches wait, so making the next batches overlaps training on this one.
+import * as os from 'node:os';
+import { bool, checkOptions, custom, int } from '../check';
 import { withCode } from '../errors';
 import type { Batch } from '../model';
 import type { HostTensor } from '../tensor';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
-import { Dataset, PixelSample, sampleRng } from './dataset';
+import { Dataset, sampleRng } from './dataset';
 import type { Sampler } from './distributed-sampler';
 import { DatasetError, ImageDecodeError } from './errors';
-import { normalizeImages } from './normalize';
 import { mixSeed, mulberry32, randperm } from './random';
+import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';
 
 /** What the loader yields: the library's Batch with the class indices as an Int32Array. */
 export type LoaderBatch = Batch<Int32Array> & { input: HostTensor<'float32'> };
@@ -29,15 +31,22 @@ export interface DataLoaderOptions {
    * instead of shuffle, which must then be off. The loader's epoch (setEpoch) is the sampler's.
    */
   sampler?: Sampler;
-  /** Images decoding at once; default 4 (libuv's default pool size; raise UV_THREADPOOL_SIZE for more). */
+  /** Native threads making a batch's images at once; default: the machine's cores (os.availableParallelism()). */
   concurrency?: number;
+  /**
+   * Bytes the images decoding at once may take together (decoded pixels and decoder buffers); an
+   * image that needs more decodes alone. Default 1 GiB.
+   */
+  decodeMemory?: number;
   /** Batches kept ready ahead of the consumer; default 2. */
   prefetch?: number;
   /**
    * What a file that cannot be decoded does: 'throw' (default) rejects the iteration with an
-   * ImageDecodeError naming the file; 'skip' warns and takes the next sample, so batches stay full.
+   * ImageDecodeError naming the file; 'skip' warns and takes the next sample, so batches stay full;
+   * a function is told (the error and the sample's index) instead of the warning, and the sample is
+   * skipped.
    */
-  onError?: 'throw' | 'skip';
+  onError?: OnError;
   /** Keep decoded pixels in memory for later epochs (see CacheOptions). Off by default. */
   cache?: CacheOptions;
   /**
@@ -47,11 +56,10 @@ export interface DataLoaderOptions {
   reuseBuffers?: boolean;
 }
 
-type Settled = { sample: PixelSample } | { skipped: true } | { error: unknown };
+export type OnError = 'throw' | 'skip' | ((error: ImageDecodeError, index: number) => void);
 
-/** One iteration's buffers: the uint8 staging batch and, with reuseBuffers, recycled inputs. */
+/** One iteration's recycled batch buffers (with reuseBuffers). */
 interface Buffers {
-  staging?: Uint8Array;
   free: Float32Array[];
 }
 
@@ -63,8 +71,9 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   readonly dropLast: boolean;
   readonly sampler: Sampler | undefined;
   readonly concurrency: number;
+  readonly decodeMemory: number;
   readonly prefetch: number;
-  readonly onError: 'throw' | 'skip';
+  readonly onError: OnError;
   readonly reuseBuffers: boolean;
   readonly cache: PixelCache | undefined;
   private epoch = 0;
@@ -78,9 +87,10 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       dropLast: bool().default(false),
       sampler: custom<Sampler>('a sampler (length and indices(epoch))',
         (v) => typeof (v as Sampler)?.indices === 'function' && Number.isInteger((v as Sampler).length)).orUndefined(),
-      concurrency: int({ min: 1 }).default(4),
+      concurrency: int({ min: 1 }).default(os.availableParallelism()),
+      decodeMemory: int({ min: 1 }).default(DEFAULT_DECODE_MEMORY),
       prefetch: int({ min: 1 }).default(2),
-      onError: oneOf(['throw', 'skip']).default('throw'),
+      onError: custom<OnError>("'throw', 'skip' or a function (error, index)", (v) => v === 'throw' || v === 'skip' || typeof v === 'function').default('throw'),
       cache: custom<CacheOptions>('an object { maxBytes, shorterSide? }', (v) => typeof v === 'object' && v !== null).orUndefined(),
       reuseBuffers: bool().default(false),
     });
@@ -95,13 +105,14 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     }
     this.sampler = o.sampler;
     this.concurrency = o.concurrency;
+    this.decodeMemory = o.decodeMemory;
     this.prefetch = o.prefetch;
     this.onError = o.onError;
     this.reuseBuffers = o.reuseBuffers;
     this.cache = o.cache ? new PixelCache(o.cache) : undefined;
   }
 
-  /** Samples skipped by onError: 'skip' so far. */
+  /** Samples skipped (onError 'skip' or a function) so far. */
   get skipped(): number {
     return this.skips;
   }
@@ -137,73 +148,74 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     };
   }
 
-  /** Loads the epoch's samples in order, `concurrency` at a time, and pushes finished batches. */
+  /** Makes the epoch's batches in order and pushes them; a batch is made in one native call. */
   private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers): Promise<void> {
     const order = this.sampler ? await this.sampler.indices(epoch)
       : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const n = order?.length ?? this.dataset.length;
-    const pending: Promise<Settled>[] = [];
-    let started = 0;
-    let inFlight = 0;
-    // Keeps `concurrency` loads running; finished ones wait in order, at most a batch beyond that.
-    const fill = (): void => {
-      while (!batches.closed && inFlight < this.concurrency && pending.length < this.concurrency + this.batchSize && started < n) {
-        const index = order ? order[started] : started;
-        started++;
-        inFlight++;
-        pending.push(this.load(index, epoch).finally(() => {
-          inFlight--;
-          fill();
-        }));
-      }
-    };
-    for (;;) {
-      const samples: PixelSample[] = [];
-      while (samples.length < this.batchSize) {
-        fill();
-        const next = pending.shift();
-        if (!next) break;
-        const settled = await next;
-        if ('error' in settled) throw settled.error;
-        if ('sample' in settled) samples.push(settled.sample);
-      }
-      if (samples.length === 0 || (samples.length < this.batchSize && this.dropLast)) return;
-      if (!(await batches.push(await this.collate(samples, buffers)))) return;
-    }
-  }
-
-  private async load(index: number, epoch: number): Promise<Settled> {
-    try {
-      const sample = await this.dataset.loadPixels(index, { rng: sampleRng(this.seed, epoch, index), cache: this.cache });
-      return { sample };
-    } catch (error) {
-      if (this.onError === 'skip' && error instanceof ImageDecodeError) {
-        this.skips++;
-        process.emitWarning(`skipped sample ${index}: ${error.message}`, { code: 'FINETORCH_BAD_IMAGE' });
-        return { skipped: true };
-      }
-      return { error };
-    }
-  }
-
-  /** Copies the samples' pixels into one NHWC buffer and normalises it into NCHW floats natively. */
-  private async collate(samples: PixelSample[], buffers: Buffers): Promise<LoaderBatch> {
-    const { width, height } = samples[0].image;
-    const size = height * width * 3;
-    for (const { image } of samples) {
-      if (image.width !== width || image.height !== height) {
-        throw new DatasetError(`DataLoader: samples of ${image.width}x${image.height} and ${width}x${height} pixels ` +
-          'in one batch; end the transform with a crop or a [height, width] resize');
-      }
-    }
-    const n = samples.length;
-    if (!buffers.staging || buffers.staging.length < n * size) buffers.staging = new Uint8Array(this.batchSize * size);
-    const staging = buffers.staging;
-    samples.forEach(({ image }, i) => staging.set(image.data, i * size));
-    const free = buffers.free.findIndex((b) => b.length === n * size);
-    const data = free >= 0 ? buffers.free.splice(free, 1)[0] : new Float32Array(n * size);
+    const settings: RenderSettings = { threads: this.concurrency, decodeMemory: this.decodeMemory };
     const { mean, std } = this.dataset.pipeline;
-    await normalizeImages(staging, n, height, width, mean, std, data);
-    return { input: { dtype: 'float32', shape: [n, 3, height, width], data }, target: Int32Array.from(samples, (s) => s.target) };
+    let next = 0;
+    while (next < n && !batches.closed) {
+      const targets: number[] = [];
+      let size: { width: number; height: number } | undefined;
+      let data: Float32Array | undefined;
+      // A skipped sample is replaced by the next one, so batches stay full.
+      while (targets.length < this.batchSize && next < n) {
+        const indices: number[] = [];
+        while (indices.length < this.batchSize - targets.length && next < n) indices.push(order ? order[next++] : next++);
+        const plans = this.survivors<{ index: number }, SamplePlan>(indices.map((index) => ({ index })), await Promise.all(indices.map((index) =>
+          this.dataset.plan(index, { rng: sampleRng(this.seed, epoch, index), cache: this.cache }).catch((error: unknown) => error))));
+        const jobs = this.survivors<{ index: number; target: number }, ImageJob>(plans.map(({ index, result }) => ({ index, target: result.target })),
+          await resolveFills(plans.map((p) => p.result), settings));
+        if (jobs.length === 0) continue;
+        size ??= { width: jobs[0].result.view.width, height: jobs[0].result.view.height };
+        for (const { result: { view } } of jobs) {
+          if (view.width !== size.width || view.height !== size.height) {
+            throw new DatasetError(`DataLoader: samples of ${view.width}x${view.height} and ${size.width}x${size.height} pixels ` +
+              'in one batch; end the transform with a crop or a [height, width] resize');
+          }
+        }
+        const per = 3 * size.width * size.height;
+        data ??= this.buffer(buffers, this.batchSize * per);
+        const slots = jobs.map((job, k) => ({ ...job, slot: targets.length + k }));
+        const errors = await renderJobs(jobs.map((j) => j.result), { floats: data, offsets: slots.map((j) => j.slot * per), mean, std }, settings);
+        // Made images move up over the slots of those that failed.
+        for (const { slot, target } of this.survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
+          if (slot !== targets.length) data.copyWithin(targets.length * per, slot * per, (slot + 1) * per);
+          targets.push(target);
+        }
+      }
+      if (targets.length === 0 || !size || !data || (targets.length < this.batchSize && this.dropLast)) return;
+      const count = targets.length;
+      const input = count === this.batchSize ? data : data.slice(0, count * 3 * size.width * size.height);
+      const batch = { input: { dtype: 'float32' as const, shape: [count, 3, size.height, size.width], data: input }, target: Int32Array.from(targets) };
+      if (!(await batches.push(batch))) return;
+    }
+  }
+
+  /**
+   * The entries whose result is no error, each with its result. An ImageDecodeError is skipped
+   * (onError 'skip' warns; a function is told); any other error is thrown.
+   */
+  private survivors<E extends { index: number }, R>(entries: E[], results: readonly unknown[]): (E & { result: R })[] {
+    const kept: (E & { result: R })[] = [];
+    results.forEach((result, k) => {
+      if (!(result instanceof Error)) {
+        kept.push({ ...entries[k], result: result as R });
+        return;
+      }
+      if (this.onError === 'throw' || !(result instanceof ImageDecodeError)) throw result;
+      this.skips++;
+      if (this.onError === 'skip') process.emitWarning(`skipped sample ${entries[k].index}: ${result.message}`, { code: 'FINETORCH_BAD_IMAGE' });
+      else this.onError(result, entries[k].index);
+    });
+    return kept;
+  }
+
+  /** A batch buffer: a recycled one (reuseBuffers) or a new one. */
+  private buffer(buffers: Buffers, length: number): Float32Array {
+    const free = buffers.free.findIndex((b) => b.length === length);
+    return free >= 0 ? buffers.free.splice(free, 1)[0] : new Float32Array(length);
   }
 }

@@ -16,8 +16,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
   exports.Set("SGD", SgdWrap::Define(env));
-  exports.Set("normalizeImages", Napi::Function::New<NormalizeImages>(env, "normalizeImages"));
-  exports.Set("renderPixels", Napi::Function::New<RenderPixels>(env, "renderPixels"));
+  exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
+  exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));

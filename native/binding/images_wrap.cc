@@ -1,18 +1,18 @@
 #include "binding/images_wrap.h"
 
 #include <array>
+#include <memory>
+#include <vector>
 
 #include "binding/args.h"
 #include "binding/worker.h"
-#include "core/normalize.h"
-#include "core/resample.h"
+#include "core/batch.h"
 
 namespace finetorch {
 namespace {
 
-// A typed array of the expected kind and at least `count` elements, kept alive by `call`.
-template <typename T>
-T* Buffer(AsyncCall& call, const Options& o, const char* name, napi_typedarray_type type, size_t count) {
+// The memory of a typed array of `type` holding at least `count` elements, kept alive by `call`.
+uint8_t* Memory(AsyncCall& call, const Options& o, const char* name, napi_typedarray_type type, size_t count) {
   Napi::Value v = o.value(name);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type ||
       v.As<Napi::TypedArray>().ElementLength() < count) {
@@ -20,7 +20,7 @@ T* Buffer(AsyncCall& call, const Options& o, const char* name, napi_typedarray_t
   }
   Napi::TypedArray array = v.As<Napi::TypedArray>();
   call.keep(array);
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset());
+  return static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
 }
 
 std::array<float, 3> Triple(const Options& o, const char* name) {
@@ -30,54 +30,108 @@ std::array<float, 3> Triple(const Options& o, const char* name) {
           a.Get(2u).As<Napi::Number>().FloatValue()};
 }
 
+int Int(const Options& o, const char* name) {
+  return static_cast<int>(o.integer(name));
+}
+
 Box ReadBox(const Options& parent, const char* name) {
   Options o(parent.value(name), name);
-  return Box{static_cast<int>(o.integer("left")), static_cast<int>(o.integer("top")),
-             static_cast<int>(o.integer("width")), static_cast<int>(o.integer("height"))};
+  return Box{Int(o, "left"), Int(o, "top"), Int(o, "width"), Int(o, "height")};
+}
+
+PixelPlan ReadView(const Options& item) {
+  Options view(item.value("view"), "renderBatch view");
+  Options resized(view.value("resized"), "resized");
+  PixelPlan plan{};
+  plan.pre = ReadBox(view, "pre");
+  plan.resizedWidth = Int(resized, "width");
+  plan.resizedHeight = Int(resized, "height");
+  plan.post = ReadBox(view, "post");
+  plan.flipped = view.boolean("flipped");
+  plan.interpolation = view.choice<Interpolation>("interpolation", {{"nearest", Interpolation::kNearest},
+                                                                    {"bilinear", Interpolation::kBilinear},
+                                                                    {"bicubic", Interpolation::kBicubic}});
+  return plan;
+}
+
+// One item; lib/ plans views inside their images, and the core checks them again against what it
+// decodes: these checks keep a broken contract from reading or writing past a buffer.
+BatchItem ReadItem(AsyncCall& call, const Options& item, float* out, size_t outCount) {
+  BatchItem b;
+  b.plan = ReadView(item);
+  if (b.plan.post.width <= 0 || b.plan.post.height <= 0) throw item.fail("view", "a view with a non-empty output");
+  const size_t values = static_cast<size_t>(b.plan.post.width) * b.plan.post.height * 3;
+  if (item.value("file").IsString()) {
+    b.file = item.string("file");
+    b.scale = Int(item, "scale");
+  } else {
+    b.width = Int(item, "width");
+    b.height = Int(item, "height");
+    b.channels = Int(item, "channels");
+    if (b.width <= 0 || b.height <= 0 || (b.channels != 1 && b.channels != 3)) {
+      throw item.fail("pixels", "pixels of a positive size and 1 or 3 channels");
+    }
+    b.pixels = Memory(call, item, "pixels", napi_uint8_array, static_cast<size_t>(b.width) * b.height * b.channels);
+  }
+  if (!item.value("bytes").IsUndefined()) {
+    b.bytes = Memory(call, item, "bytes", napi_uint8_array, values);
+  } else {
+    const int64_t offset = item.integer("offset");
+    if (!out || offset < 0 || static_cast<size_t>(offset) + values > outCount)
+      throw item.fail("offset", "a slot inside out");
+    b.floats = out + offset;
+  }
+  return b;
 }
 
 }  // namespace
 
-Napi::Value NormalizeImages(const Napi::CallbackInfo& info) {
+Napi::Value RenderBatch(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
-  Options o(info[0], "normalizeImages");
-  int64_t n = o.integer("n"), h = o.integer("height"), w = o.integer("width");
-  if (n < 0 || h < 0 || w < 0) throw o.fail("n", "non-negative sizes");
-  std::array<float, 3> mean = Triple(o, "mean"), std = Triple(o, "std");
-  const size_t count = static_cast<size_t>(n * h * w * 3);
-  const uint8_t* src = Buffer<uint8_t>(call, o, "src", napi_uint8_array, count);
-  float* dst = Buffer<float>(call, o, "dst", napi_float32_array, count);
-  return call.run([=] { finetorch::NormalizeImages(src, n, h, w, mean, std, dst); },
-                  [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+  Options o(info[0], "renderBatch");
+  BatchOptions options;
+  options.mean = Triple(o, "mean");
+  options.std = Triple(o, "std");
+  for (float s : options.std) {
+    if (!(s > 0)) throw o.fail("std", "positive numbers");
+  }
+  options.threads = Int(o, "threads");
+  options.maxPixels = o.integer("maxPixels");
+  options.memoryBudget = o.integer("memoryBudget");
+  float* out = nullptr;
+  size_t outCount = 0;
+  if (!o.value("out").IsUndefined()) {
+    Napi::TypedArray array = o.value("out").As<Napi::TypedArray>();
+    out = reinterpret_cast<float*>(Memory(call, o, "out", napi_float32_array, 0));
+    outCount = array.ElementLength();
+  }
+  Napi::Array list = o.array("items");
+  auto items = std::make_shared<std::vector<BatchItem>>();
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    items->push_back(ReadItem(call, Options(list.Get(i), "renderBatch item"), out, outCount));
+  }
+  auto results = std::make_shared<std::vector<ItemResult>>();
+  return call.run([=] { *results = finetorch::RenderBatch(*items, options); },
+                  [results](Napi::Env env) -> Napi::Value {
+                    Napi::Array list = Napi::Array::New(env, results->size());
+                    for (uint32_t i = 0; i < results->size(); ++i) {
+                      const ItemResult& r = (*results)[i];
+                      if (r.status == ItemStatus::kOk) {
+                        list.Set(i, env.Null());
+                        continue;
+                      }
+                      Napi::Object entry = Napi::Object::New(env);
+                      entry.Set(r.status == ItemStatus::kUnsupported ? "unsupported" : "error", r.message);
+                      list.Set(i, entry);
+                    }
+                    return list;
+                  });
 }
 
-Napi::Value RenderPixels(const Napi::CallbackInfo& info) {
-  AsyncCall call(info.Env());
-  Options o(info[0], "renderPixels");
-  int width = static_cast<int>(o.integer("width")), height = static_cast<int>(o.integer("height"));
-  int channels = static_cast<int>(o.integer("channels"));
-  Options p(o.value("plan"), "renderPixels plan");
-  Options resized(p.value("resized"), "resized");
-  PixelPlan plan{ReadBox(p, "pre"),
-                 static_cast<int>(resized.integer("width")),
-                 static_cast<int>(resized.integer("height")),
-                 ReadBox(p, "post"),
-                 p.boolean("flipped"),
-                 p.choice<Interpolation>("interpolation", {{"nearest", Interpolation::kNearest},
-                                                           {"bilinear", Interpolation::kBilinear},
-                                                           {"bicubic", Interpolation::kBicubic}})};
-  // lib/ plans inside the image; these bounds keep a broken plan from reading past the buffers.
-  const Box& pre = plan.pre;
-  bool fits = (channels == 1 || channels == 3) && width > 0 && height > 0 && pre.left >= 0 && pre.top >= 0 &&
-              pre.width > 0 && pre.height > 0 && pre.left + pre.width <= width && pre.top + pre.height <= height &&
-              plan.resizedWidth > 0 && plan.resizedHeight > 0 && plan.post.width > 0 && plan.post.height > 0;
-  if (!fits) throw o.fail("plan", "a plan inside the source image");
-  const uint8_t* src =
-      Buffer<uint8_t>(call, o, "src", napi_uint8_array, static_cast<size_t>(width) * height * channels);
-  uint8_t* dst =
-      Buffer<uint8_t>(call, o, "dst", napi_uint8_array, static_cast<size_t>(plan.post.width) * plan.post.height * 3);
-  return call.run([=] { finetorch::RenderPixels(src, width, height, channels, plan, dst); },
-                  [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+Napi::Object ImageBackends(Napi::Env env) {
+  Napi::Object backends = Napi::Object::New(env);
+  if (HaveNativeJpeg()) backends.Set("jpeg", JpegBackend());
+  return backends;
 }
 
 }  // namespace finetorch

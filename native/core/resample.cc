@@ -5,6 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace finetorch {
 namespace {
 
@@ -27,14 +31,15 @@ double Filter(Interpolation kind, double x) {
   return 0;
 }
 
-// Output pixels [from, to) of an axis resized from `in` to `out` pixels.
-Axis Coefficients(int in, int out, int from, int to, Interpolation kind) {
+// Output pixels [from, to) of an axis that maps input pixels [offset, offset + span) of `in` onto
+// `out` pixels.
+Axis Coefficients(int in, double offset, double span, int out, int from, int to, Interpolation kind) {
   Axis axis;
-  const double scale = static_cast<double>(in) / out;
+  const double scale = span / out;
   if (kind == Interpolation::kNearest) {
     axis.taps = 1;
     for (int i = from; i < to; ++i) {
-      axis.first.push_back(std::min(static_cast<int>((i + 0.5) * scale), in - 1));
+      axis.first.push_back(std::min(std::max(static_cast<int>(offset + (i + 0.5) * scale), 0), in - 1));
       axis.count.push_back(1);
       axis.weights.push_back(1.0f);
     }
@@ -43,11 +48,12 @@ Axis Coefficients(int in, int out, int from, int to, Interpolation kind) {
   const double filterScale = std::max(scale, 1.0);
   const double support = (kind == Interpolation::kBilinear ? 1.0 : 2.0) * filterScale;
   axis.taps = static_cast<int>(std::ceil(support)) * 2 + 1;
+  std::vector<double> w(axis.taps);
   for (int i = from; i < to; ++i) {
-    const double center = (i + 0.5) * scale;
+    const double center = offset + (i + 0.5) * scale;
     int lo = std::max(static_cast<int>(center - support + 0.5), 0);
     int hi = std::min(static_cast<int>(center + support + 0.5), in);
-    std::vector<double> w(axis.taps, 0.0);
+    std::fill(w.begin(), w.end(), 0.0);
     double total = 0;
     for (int x = lo; x < hi && x - lo < axis.taps; ++x) {
       w[x - lo] = Filter(kind, (x - center + 0.5) / filterScale);
@@ -60,78 +66,144 @@ Axis Coefficients(int in, int out, int from, int to, Interpolation kind) {
   return axis;
 }
 
-uint8_t ToByte(float v) {
-  return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v + 0.5f)));
+// A pixel as four floats (RGB and an unused lane): one vector operation per pixel and tap.
+using Pixel = float __attribute__((vector_size(16)));
+using PixelInt = int32_t __attribute__((vector_size(16)));
+
+// Four bytes as a Pixel (SSE2's unpacks where there are SSE2, x86-64's baseline).
+Pixel FourBytes(const uint8_t* p) {
+#if defined(__SSE2__)
+  int32_t word;
+  std::memcpy(&word, p, 4);
+  const __m128i zero = _mm_setzero_si128();
+  return Pixel(_mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero)));
+#else
+  return Pixel{static_cast<float>(p[0]), static_cast<float>(p[1]), static_cast<float>(p[2]), static_cast<float>(p[3])};
+#endif
+}
+
+// Pixels [0, count) of a row as Pixels. An RGB pixel is read as four bytes (its unused lane gets the
+// next pixel's red), except the row's last, whose fourth byte may lie past the image.
+void LoadRow(const uint8_t* in, size_t count, int channels, Pixel* out) {
+  if (channels == 1) {
+    for (size_t i = 0; i < count; ++i) out[i] = Pixel{} + static_cast<float>(in[i]);
+    return;
+  }
+  for (size_t i = 0; i + 1 < count; ++i) out[i] = FourBytes(in + 3 * i);
+  const uint8_t* last = in + 3 * (count - 1);
+  out[count - 1] = Pixel{static_cast<float>(last[0]), static_cast<float>(last[1]), static_cast<float>(last[2]), 0};
+}
+
+// PIL stores each pass as bytes: rounded, and clipped where bicubic overshoots.
+Pixel Round(Pixel v) {
+#if defined(__SSE2__)
+  const __m128 clipped = _mm_min_ps(_mm_max_ps(__m128(v + 0.5f), _mm_setzero_ps()), _mm_set1_ps(255.0f));
+  return Pixel(_mm_cvtepi32_ps(_mm_cvttps_epi32(clipped)));
+#else
+  v += 0.5f;
+  v = v < 0.0f ? Pixel{} : v;
+  v = v > 255.0f ? Pixel{255, 255, 255, 255} : v;
+  return __builtin_convertvector(__builtin_convertvector(v, PixelInt), Pixel);
+#endif
+}
+
+// Where the result goes: 8-bit RGB pixels (HWC), or normalised float planes (CHW).
+struct BytesOut {
+  uint8_t* out;
+  int width, height;
+  void Clear() const { std::memset(out, 0, static_cast<size_t>(width) * height * 3); }
+  void Put(int row, int column, Pixel v) const {
+    uint8_t* p = out + (static_cast<size_t>(row) * width + column) * 3;
+    p[0] = static_cast<uint8_t>(v[0]), p[1] = static_cast<uint8_t>(v[1]), p[2] = static_cast<uint8_t>(v[2]);
+  }
+};
+
+struct FloatsOut {
+  float* out;
+  int width, height;
+  Normalization n;
+  size_t plane() const { return static_cast<size_t>(width) * height; }
+  // Padding is black pixels, normalised.
+  void Clear() const {
+    for (int c = 0; c < 3; ++c) std::fill(out + c * plane(), out + (c + 1) * plane(), n.shift[c]);
+  }
+  void Put(int row, int column, Pixel v) const {
+    const size_t at = static_cast<size_t>(row) * width + column;
+    for (int c = 0; c < 3; ++c) out[c * plane() + at] = v[c] * n.scale[c] + n.shift[c];
+  }
+};
+
+template <typename Out>
+void Render(const uint8_t* src, int width, int channels, const PixelPlan& plan, const Out& out) {
+  const Box& pre = plan.pre;
+  const Box& post = plan.post;
+  out.Clear();
+  // The part of `post` inside the resized image; the rest stays black.
+  const int x0 = std::max(post.left, 0), x1 = std::min(post.left + post.width, plan.resizedWidth);
+  const int y0 = std::max(post.top, 0), y1 = std::min(post.top + post.height, plan.resizedHeight);
+  if (x1 <= x0 || y1 <= y0) return;
+  const int columns = x1 - x0;
+  const Window window =
+      plan.window.value_or(Window{0, 0, static_cast<double>(pre.width), static_cast<double>(pre.height)});
+  Axis horizontal = Coefficients(pre.width, window.left, window.width, plan.resizedWidth, x0, x1, plan.interpolation);
+  Axis vertical = Coefficients(pre.height, window.top, window.height, plan.resizedHeight, y0, y1, plan.interpolation);
+
+  // Pass 1: the rows the vertical filter reads, resampled horizontally. Each row's columns that
+  // the filter reads are made Pixels once.
+  const int rowLo = vertical.first.front();
+  int rowHi = rowLo;
+  for (size_t i = 0; i < vertical.first.size(); ++i) rowHi = std::max(rowHi, vertical.first[i] + vertical.count[i]);
+  const int columnLo = horizontal.first.front();
+  int columnHi = columnLo;
+  for (size_t i = 0; i < horizontal.first.size(); ++i) {
+    columnHi = std::max(columnHi, horizontal.first[i] + horizontal.count[i]);
+  }
+  std::vector<Pixel> line(static_cast<size_t>(columnHi - columnLo));
+  std::vector<Pixel> rows(static_cast<size_t>(rowHi - rowLo) * columns);
+  // The horizontal weights, each in all four lanes: one multiply per tap.
+  std::vector<Pixel> weights(horizontal.weights.size());
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = Pixel{} + horizontal.weights[i];
+  const int taps = horizontal.taps;
+  for (int r = rowLo; r < rowHi; ++r) {
+    const uint8_t* in = src + (static_cast<size_t>(pre.top + r) * width + pre.left + columnLo) * channels;
+    LoadRow(in, line.size(), channels, line.data());
+    Pixel* dst = &rows[static_cast<size_t>(r - rowLo) * columns];
+    for (int x = 0; x < columns; ++x) {
+      const Pixel* w = &weights[static_cast<size_t>(x) * taps];
+      const Pixel* p = &line[horizontal.first[x] - columnLo];
+      Pixel sum{};
+      for (int k = 0; k < horizontal.count[x]; ++k) sum += w[k] * p[k];
+      dst[x] = Round(sum);
+    }
+  }
+
+  // Pass 2: vertical, then into place (mirrored if asked).
+  std::vector<Pixel> sum(static_cast<size_t>(columns));
+  for (int y = y0; y < y1; ++y) {
+    const float* w = &vertical.weights[static_cast<size_t>(y - y0) * vertical.taps];
+    const int first = vertical.first[y - y0];
+    std::fill(sum.begin(), sum.end(), Pixel{});
+    for (int k = 0; k < vertical.count[y - y0]; ++k) {
+      const Pixel* row = &rows[static_cast<size_t>(first + k - rowLo) * columns];
+      const float wk = w[k];
+      for (int x = 0; x < columns; ++x) sum[x] += wk * row[x];
+    }
+    for (int x = 0; x < columns; ++x) {
+      const int at = x0 + x - post.left;
+      out.Put(y - post.top, plan.flipped ? post.width - 1 - at : at, Round(sum[x]));
+    }
+  }
 }
 
 }  // namespace
 
 void RenderPixels(const uint8_t* src, int width, int height, int channels, const PixelPlan& plan, uint8_t* out) {
-  const Box& pre = plan.pre;
-  const Box& post = plan.post;
-  std::memset(out, 0, static_cast<size_t>(post.width) * post.height * 3);
-  // The part of `post` inside the resized image; the rest stays zero.
-  const int x0 = std::max(post.left, 0), x1 = std::min(post.left + post.width, plan.resizedWidth);
-  const int y0 = std::max(post.top, 0), y1 = std::min(post.top + post.height, plan.resizedHeight);
-  if (x1 <= x0 || y1 <= y0) return;
-  const int columns = x1 - x0;
-  Axis horizontal = Coefficients(pre.width, plan.resizedWidth, x0, x1, plan.interpolation);
-  Axis vertical = Coefficients(pre.height, plan.resizedHeight, y0, y1, plan.interpolation);
+  Render(src, width, channels, plan, BytesOut{out, plan.post.width, plan.post.height});
+}
 
-  // Pass 1: the rows the vertical filter reads, resampled horizontally, as floats.
-  const int rowLo = vertical.first.front();
-  int rowHi = rowLo;
-  for (size_t i = 0; i < vertical.first.size(); ++i) rowHi = std::max(rowHi, vertical.first[i] + vertical.count[i]);
-  std::vector<float> rows(static_cast<size_t>(rowHi - rowLo) * columns * 3);
-  const int taps = horizontal.taps;
-  for (int r = rowLo; r < rowHi; ++r) {
-    const uint8_t* line = src + (static_cast<size_t>(pre.top + r) * width + pre.left) * channels;
-    float* dst = &rows[static_cast<size_t>(r - rowLo) * columns * 3];
-    for (int x = 0; x < columns; ++x) {
-      const float* w = &horizontal.weights[static_cast<size_t>(x) * taps];
-      const int first = horizontal.first[x];
-      const int n = horizontal.count[x];
-      float c0 = 0, c1 = 0, c2 = 0;
-      if (channels == 3) {
-        const uint8_t* p = line + first * 3;
-        for (int k = 0; k < n; ++k, p += 3) {
-          c0 += w[k] * p[0];
-          c1 += w[k] * p[1];
-          c2 += w[k] * p[2];
-        }
-      } else {
-        const uint8_t* p = line + first;
-        for (int k = 0; k < n; ++k) c0 += w[k] * p[k];
-        c1 = c2 = c0;
-      }
-      // PIL stores this pass as bytes: rounded, and clipped where bicubic overshoots.
-      dst[3 * x] = ToByte(c0);
-      dst[3 * x + 1] = ToByte(c1);
-      dst[3 * x + 2] = ToByte(c2);
-    }
-  }
-
-  // Pass 2: vertical, then into place (mirrored if asked) as bytes.
-  std::vector<float> acc(static_cast<size_t>(columns) * 3);
-  for (int y = y0; y < y1; ++y) {
-    const float* w = &vertical.weights[static_cast<size_t>(y - y0) * vertical.taps];
-    const int first = vertical.first[y - y0];
-    const int n = vertical.count[y - y0];
-    std::fill(acc.begin(), acc.end(), 0.0f);
-    for (int k = 0; k < n; ++k) {
-      const float* row = &rows[static_cast<size_t>(first + k - rowLo) * columns * 3];
-      const float wk = w[k];
-      for (size_t i = 0; i < acc.size(); ++i) acc[i] += wk * row[i];
-    }
-    uint8_t* line = out + static_cast<size_t>(y - post.top) * post.width * 3;
-    for (int x = 0; x < columns; ++x) {
-      int at = x0 + x - post.left;
-      if (plan.flipped) at = post.width - 1 - at;
-      line[3 * at] = ToByte(acc[3 * x]);
-      line[3 * at + 1] = ToByte(acc[3 * x + 1]);
-      line[3 * at + 2] = ToByte(acc[3 * x + 2]);
-    }
-  }
+void RenderPixels(const uint8_t* src, int width, int height, int channels, const PixelPlan& plan,
+                  const Normalization& normalization, float* out) {
+  Render(src, width, channels, plan, FloatsOut{out, plan.post.width, plan.post.height, normalization});
 }
 
 }  // namespace finetorch

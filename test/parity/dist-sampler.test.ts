@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataLoader, Dataset, DistributedSampler } from '../../lib';
+import { View } from '../../lib/data/geometry';
 import { runPython } from '../helpers/python';
 
 interface Case {
@@ -42,7 +43,7 @@ describe('DistributedSampler', () => {
     const dataset: Dataset = {
       length: 11,
       pipeline: { image: [], mean: [0, 0, 0], std: [1, 1, 1], deterministicPrefix: 0 },
-      loadPixels: async (index) => ({ image: { width: 1, height: 1, data: new Uint8Array(3) }, target: index }),
+      plan: async (index) => ({ target: index, job: { source: { width: 1, height: 1, channels: 3, data: new Uint8Array(3) }, view: new View(1, 1), decode: {} } }),
     };
     const sampler = new DistributedSampler(dataset, { numReplicas: 2, rank: 1, seed: 3 });
     const loader = new DataLoader(dataset, { batchSize: 4, sampler });

@@ -2,10 +2,10 @@
 transforms and writes, per transform, the stacked float32 tensors [n, 3, h, w] to OUT.<k>.f32;
 prints the classes and the sample list as JSON.
 
-usage: data_transform.py ROOT OUT PIPELINES
+usage: data_transform.py ROOT OUT PIPELINES [exif]
 PIPELINES is JSON, a list of [["resize", 256] | ["resize", [256, 256]] | ["centerCrop", 224], ...];
-ToTensor and ImageNet Normalize are appended to each. Images are opened like finetorch opens them: EXIF orientation
-applied, then converted to RGB.
+ToTensor and ImageNet Normalize are appended to each. Images are opened by torchvision's default
+loader (PIL, no EXIF orientation), or with "exif" turned upright first (ImageOps.exif_transpose).
 """
 import json
 import sys
@@ -17,7 +17,7 @@ from torchvision import datasets, transforms as T
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
-def load(path):
+def exif_loader(path):
     with open(path, "rb") as f:
         return ImageOps.exif_transpose(Image.open(f)).convert("RGB")
 
@@ -36,8 +36,9 @@ def build(spec):
 
 def main():
     root, out, specs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    loader = exif_loader if sys.argv[4:] == ["exif"] else datasets.folder.default_loader
     for k, spec in enumerate(specs):
-        ds = datasets.ImageFolder(root, transform=build(spec), loader=load)
+        ds = datasets.ImageFolder(root, transform=build(spec), loader=loader)
         torch.stack([ds[i][0] for i in range(len(ds))]).numpy().tofile(f"{out}.{k}.f32")
     print(json.dumps({"classes": ds.classes, "samples": ds.samples}))
 

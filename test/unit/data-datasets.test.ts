@@ -1,5 +1,6 @@
-// Datasets: ImageFolder's layout rules and errors, every input format to 3-channel RGB, bad files,
-// IDX and CIFAR-10 files, Subset and randomSplit.
+// Datasets: ImageFolder's layout rules and errors, every input format to 3-channel RGB (JPEG,
+// Netpbm and BMP decoded by the addon, the rest by sharp), EXIF orientation, bad files, IDX and
+// CIFAR-10 files, Subset and randomSplit.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,10 +8,11 @@ import * as zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import {
-  CIFAR10, DatasetError, FashionMNIST, IdxDataset, ImageDecodeError, ImageFolder, Subset, centerCrop, randomSplit, resize,
+  CIFAR10, DatasetError, FashionMNIST, IMG_EXTENSIONS, IdxDataset, ImageDecodeError, ImageFolder, ImageTransform, Subset, backends,
+  centerCrop, randomSplit, resize,
 } from '../../lib/data';
 import { parseImageHeader, readImageHeader } from '../../lib/data/header';
-import { coordinates, pngHeaderBomb, write } from '../helpers/data-fixtures';
+import { bmp24, coordinates, jpegTool, netpbm, photo, pngHeaderBomb, withClaimedSize, write } from '../helpers/data-fixtures';
 import { tempDir } from '../helpers/python';
 
 const { dir, cleanup } = tempDir('finetorch-data-datasets-');
@@ -29,9 +31,10 @@ describe('ImageFolder', () => {
     await write(root, 'zebra/.hidden.png', solid(8, 6, 3, 'white').png());
     await write(root, 'ant/x.jpeg', solid(8, 6, 3, 'black').jpeg());
     await write(root, 'ant/y.tiff', solid(8, 6, 3, 'black').tiff());
-    await write(path.join(dir, 'elsewhere'), 'z.gif', solid(8, 6, 3, 'black').gif());
-    await write(path.join(dir, 'elsewhere'), 'deep.avif', solid(8, 6, 3, 'black').avif());
-    fs.symlinkSync(path.join(dir, 'elsewhere', 'z.gif'), path.join(root, 'ant', 'linked.gif'));
+    await write(root, 'ant/w.gif', solid(8, 6, 3, 'black').gif());
+    await write(path.join(dir, 'elsewhere'), 'z.ppm', netpbm(8, 6, new Uint8Array(8 * 6 * 3)));
+    await write(path.join(dir, 'elsewhere'), 'deep.bmp', bmp24(8, 6, new Uint8Array(8 * 6 * 3)));
+    fs.symlinkSync(path.join(dir, 'elsewhere', 'z.ppm'), path.join(root, 'ant', 'linked.ppm'));
     fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(root, 'bee'));
     fs.symlinkSync(path.join(root, 'ant'), path.join(root, 'ant', 'loop'));
     fs.mkdirSync(path.join(root, '.ipynb_checkpoints'));
@@ -43,17 +46,18 @@ describe('ImageFolder', () => {
     assert.deepEqual(folder.classToIdx, { ant: 0, bee: 1, zebra: 2 });
     const rel = folder.samples.map(([file, target]) => [path.relative(root, file), target]);
     assert.deepEqual(rel, [
-      ['ant/linked.gif', 0], ['ant/x.jpeg', 0], ['ant/y.tiff', 0],
-      ['bee/deep.avif', 1], ['bee/z.gif', 1],
+      ['ant/linked.ppm', 0], ['ant/x.jpeg', 0], ['ant/y.tiff', 0],
+      ['bee/deep.bmp', 1], ['bee/z.ppm', 1],
       ['zebra/a.png', 2], ['zebra/b.JPG', 2], ['zebra/nested/c.Webp', 2],
     ]);
     assert.deepEqual(folder.targets, [0, 0, 0, 1, 1, 2, 2, 2]);
     assert.equal(folder.length, 8);
   });
 
-  test('extensions option, with or without dots, any case', () => {
-    const folder = new ImageFolder(root, { extensions: ['PNG', '.gif'] });
-    assert.deepEqual(folder.samples.map(([file]) => path.basename(file)), ['linked.gif', 'z.gif', 'a.png']);
+  test("the default extensions are torchvision's; others when asked, with or without dots, any case", () => {
+    assert.deepEqual(IMG_EXTENSIONS, ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp']);
+    const folder = new ImageFolder(root, { extensions: ['PNG', '.gif', 'ppm'] });
+    assert.deepEqual(folder.samples.map(([file]) => path.basename(file)), ['linked.ppm', 'w.gif', 'z.ppm', 'a.png']);
   });
 
   test('every sample decodes to 3 channels', async () => {
@@ -78,51 +82,73 @@ describe('ImageFolder', () => {
 
 describe('input formats', () => {
   const root = path.join(dir, 'formats');
+  const teal = { r: 0, g: 128, b: 128 };
+  const tealPixels = (n: number) => Uint8Array.from({ length: 3 * n }, (_, i) => [0, 128, 128][i % 3]);
   before(async () => {
-    const teal = { r: 0, g: 128, b: 128 };
+    const base = () => solid(16, 16, 3, teal);
     await write(root, 'all/gray.png', solid(6, 6, 3, teal).toColourspace('b-w').png());
     await write(root, 'all/gray-alpha.png', solid(6, 6, 4, { ...teal, alpha: 0.5 }).toColourspace('b-w').png());
     await write(root, 'all/rgba.png', solid(6, 6, 4, { ...teal, alpha: 1 }).png());
     await write(root, 'all/palette.png', solid(6, 6, 3, teal).png({ palette: true }));
     await write(root, 'all/deep.png', solid(6, 6, 3, teal).toColourspace('rgb16').png());
     await write(root, 'all/deep-gray.png', solid(6, 6, 3, teal).toColourspace('grey16').png());
-    await write(root, 'all/cmyk.jpg', solid(6, 6, 3, teal).toColourspace('cmyk').jpeg({ quality: 100 }));
     await write(root, 'all/anim.gif', solid(6, 6, 3, teal).gif());
     await write(root, 'all/photo.avif', solid(6, 6, 3, teal).avif({ quality: 90 }));
     await write(root, 'all/photo.webp', solid(6, 6, 3, teal).webp({ lossless: true }));
+    await write(root, 'all/photo.ppm', netpbm(6, 6, tealPixels(36)));
+    await write(root, 'all/gray.pgm', netpbm(6, 6, new Uint8Array(36).fill(90), 1));
+    await write(root, 'all/photo.bmp', bmp24(6, 6, tealPixels(36)));
+    // JPEGs: the addon's (baseline, progressive, gray, restart markers, arithmetic coding) and
+    // sharp's (CMYK, which the addon declines).
+    const jpeg = await base().jpeg({ quality: 95 }).toBuffer();
+    await write(root, 'all/baseline.jpg', jpeg);
+    await write(root, 'all/progressive.jpg', base().jpeg({ quality: 95, progressive: true }));
+    await write(root, 'all/gray.jpg', base().toColourspace('b-w').jpeg({ quality: 95 }));
+    await write(root, 'all/restart.jpg', jpegTool('jpegtran', jpeg, ['-restart', '1B']));
+    await write(root, 'all/arithmetic.jpg', jpegTool('jpegtran', jpeg, ['-arithmetic']));
+    await write(root, 'all/cmyk.jpg', base().toColourspace('cmyk').jpeg({ quality: 100 }));
   });
 
-  test('gray, alpha, palette, 16-bit, CMYK, GIF, AVIF, WebP all come out as 8-bit RGB', async () => {
-    const folder = new ImageFolder(root);
+  test('every format comes out as 8-bit RGB: gray, alpha, palette, 16-bit, GIF, AVIF, WebP, PPM/PGM, BMP, JPEG flavours', async () => {
+    const folder = new ImageFolder(root, { extensions: [...IMG_EXTENSIONS, '.gif', '.avif'] });
+    assert.equal(folder.length, 18);
     for (let i = 0; i < folder.length; i++) {
       const { image } = await folder.loadPixels(i, { rng: { next: Math.random } });
       const name = path.basename(folder.samples[i][0]);
-      assert.equal(image.data.length, 6 * 6 * 3, name);
+      assert.equal(image.data.length, image.width * image.height * 3, name);
       const [r, g, b] = image.data;
       if (name.includes('gray')) assert.ok(r === g && g === b, `${name}: ${[r, g, b]}`);
       else assert.ok(r < 40 && Math.abs(g - 128) < 20 && Math.abs(b - 128) < 20, `${name}: ${[r, g, b]}`);
     }
   });
 
-  test('EXIF orientation is applied', async () => {
+  test('EXIF orientation: stored pixels by default (as torchvision), upright with exifTranspose', async () => {
     const raw = { raw: { width: 40, height: 20, channels: 3 as const } };
-    const upright = sharp(coordinates(40, 20), raw);
     // Orientation 6: the stored pixels are the upright image turned 90 degrees anticlockwise.
-    await write(root, 'exif/turned.png', upright.clone().png());
-    const stored = await sharp(coordinates(40, 20), raw).rotate(-90).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer();
-    await write(root, 'exif/turned.jpg', stored);
-    const folder = new ImageFolder(root, { extensions: ['jpg', 'png'] });
-    const [jpg, png] = ['turned.jpg', 'turned.png'].map((f) => folder.samples.findIndex(([file]) => file.endsWith(`exif/${f}`)));
-    const a = (await folder.loadPixels(jpg, { rng: { next: Math.random } })).image;
-    const b = (await folder.loadPixels(png, { rng: { next: Math.random } })).image;
-    assert.deepEqual([a.width, a.height], [40, 20]);
-    const mad = a.data.reduce((sum, v, i) => sum + Math.abs(v - b.data[i]), 0) / a.data.length;
-    assert.ok(mad < 3, `mean abs difference ${mad}`);
+    const stored = sharp(coordinates(40, 20), raw).rotate(-90);
+    await write(root, 'exif/stored.png', stored.clone().png());
+    await write(root, 'exif/upright.png', sharp(coordinates(40, 20), raw).png());
+    await write(root, 'exif/turned.jpg', await stored.clone().jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer());
+    const pixels = async (folder: ImageFolder, file: string) =>
+      (await folder.loadPixels(folder.samples.findIndex(([f]) => f.endsWith(`exif/${file}`)), { rng: { next: Math.random } })).image;
+    const mad = (a: { data: Uint8Array }, b: { data: Uint8Array }) => a.data.reduce((sum, v, i) => sum + Math.abs(v - b.data[i]), 0) / a.data.length;
+    const plain = new ImageFolder(root, { extensions: ['jpg', 'png'] });
+    const [asStored, storedPng] = [await pixels(plain, 'turned.jpg'), await pixels(plain, 'stored.png')];
+    assert.deepEqual([asStored.width, asStored.height], [20, 40]);
+    assert.ok(mad(asStored, storedPng) < 3, `mean abs difference ${mad(asStored, storedPng)}`);
+    const turned = new ImageFolder(root, { extensions: ['jpg', 'png'], exifTranspose: true });
+    const [upright, uprightPng] = [await pixels(turned, 'turned.jpg'), await pixels(turned, 'upright.png')];
+    assert.deepEqual([upright.width, upright.height], [40, 20]);
+    assert.ok(mad(upright, uprightPng) < 3, `mean abs difference ${mad(upright, uprightPng)}`);
+  });
+
+  test('backends() says which decoder takes JPEGs (libjpeg-turbo in this build)', () => {
+    assert.match(backends().jpeg, /^libjpeg-turbo \d+\.\d+\.\d+$/);
   });
 });
 
 describe('image headers', () => {
-  test('JPEG and PNG sizes read in JavaScript agree with sharp, EXIF orientation included', async () => {
+  test('JPEG, PNG, BMP and Netpbm sizes read in JavaScript agree with the decoders; EXIF orientation reported', async () => {
     const root = path.join(dir, 'headers');
     const base = () => sharp(coordinates(40, 24), { raw: { width: 40, height: 24, channels: 3 } });
     const files = [
@@ -137,14 +163,17 @@ describe('image headers', () => {
     let parsed = 0;
     for (const file of files) {
       const header = readImageHeader(file);
-      const meta = await sharp(file, { autoOrient: true }).metadata();
-      const { width, height } = meta.autoOrient ?? meta;
+      const meta = await sharp(file).metadata();
       if (header) {
         parsed++;
-        assert.deepEqual([header.width, header.height, header.format], [width, height, meta.format], path.basename(file));
+        const orientation = header.orientation ?? meta.orientation;
+        assert.deepEqual([header.width, header.height, header.format, orientation], [meta.width, meta.height, meta.format, meta.orientation ?? 1], path.basename(file));
       }
     }
     assert.ok(parsed >= files.length - 1, `only ${parsed} of ${files.length} parsed`);
+    const bmp = readImageHeader(await write(root, 'a.bmp', bmp24(7, 5, new Uint8Array(105))));
+    const ppm = readImageHeader(await write(root, 'a.ppm', netpbm(7, 5, new Uint8Array(105))));
+    assert.deepEqual([bmp?.format, bmp?.width, bmp?.height, ppm?.format, ppm?.width, ppm?.height], ['bmp', 7, 5, 'netpbm', 7, 5]);
     assert.equal(parseImageHeader(Buffer.from('not an image')), undefined);
     assert.equal(parseImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00])), undefined);
   });
@@ -152,14 +181,24 @@ describe('image headers', () => {
 
 describe('bad files', () => {
   const root = path.join(dir, 'bad');
+  // A crop of the first rows only: a decoder that stops after them must still find the damage below.
+  const topLeft: ImageTransform = { kind: 'image', name: 'topLeft', random: false, apply: (view) => view.crop(0, 0, 4, 4) };
+  const jpeg = async (options: sharp.JpegOptions = {}) => (await photo(64, 64)).jpeg(options).toBuffer();
+  const cut = (file: Buffer) => file.subarray(0, Math.floor(file.length * 0.8));
   const cases: [string, string | Buffer | (() => Promise<Buffer>)][] = [
     ['empty.jpg', Buffer.alloc(0)],
     ['text.jpg', 'this is not a JPEG, only a text file named like one'],
     ['bomb.png', pngHeaderBomb(20000, 20000)],
-    ['truncated.jpg', async () => {
-      const full = await sharp(coordinates(64, 64), { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
-      return full.subarray(0, full.length / 2);
-    }],
+    ['bomb.jpg', async () => withClaimedSize(await jpeg(), { width: 60000, height: 60000 })],
+    // Cut in the scan data, well after the headers.
+    ['truncated.jpg', async () => cut(await jpeg())],
+    ['truncated-progressive.jpg', async () => cut(await jpeg({ progressive: true }))],
+    // The header claims more rows than the data holds, or fewer (data is left over).
+    ['taller-than-its-data.jpg', async () => withClaimedSize(await jpeg(), { height: 96 })],
+    ['shorter-than-its-data.jpg', async () => withClaimedSize(await jpeg(), { height: 32 })],
+    ['truncated.ppm', netpbm(64, 64, new Uint8Array(64 * 64 * 3)).subarray(0, 500)],
+    ['truncated.bmp', bmp24(64, 64, new Uint8Array(64 * 64 * 3)).subarray(0, 500)],
+    ['bomb.ppm', 'P6\n60000 60000\n255\n'],
   ];
   before(async () => {
     await write(root, 'ok/good.png', solid(4, 4, 3, 'red').png());
@@ -167,11 +206,13 @@ describe('bad files', () => {
   });
 
   for (const [name] of cases) {
-    test(`${name}: an ImageDecodeError naming the file, in bounded memory`, async () => {
-      const folder = new ImageFolder(root, { transform: centerCrop(4) });
-      const index = folder.samples.findIndex(([file]) => file.endsWith(name));
+    test(`${name}: an ImageDecodeError naming the file, in bounded memory, whichever crop is drawn`, async () => {
       const rss = process.memoryUsage().rss;
-      await assert.rejects(folder.get(index), (e: Error) => e instanceof ImageDecodeError && e.file === folder.samples[index][0] && e.message.includes(name));
+      for (const transform of [centerCrop(4), topLeft]) {
+        const folder = new ImageFolder(root, { transform });
+        const index = folder.samples.findIndex(([file]) => file.endsWith(name));
+        await assert.rejects(folder.get(index), (e: Error) => e instanceof ImageDecodeError && e.file === folder.samples[index][0] && e.message.includes(name));
+      }
       assert.ok(process.memoryUsage().rss - rss < 200e6, 'memory grew by more than 200 MB');
     });
   }

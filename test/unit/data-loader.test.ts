@@ -1,5 +1,6 @@
 // DataLoader: batch shapes and counts, seeded shuffling and augmentation (independent of
-// concurrency and of the cache), skipping bad files, cancelling, buffer reuse.
+// concurrency, of the decode memory and of the cache), skipping bad files inside a batch,
+// cancelling, buffer reuse.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,13 +18,18 @@ after(cleanup);
 
 const N = 13;
 const root = path.join(dir, 'images');
+const jpegRoot = path.join(dir, 'jpegs');
 
 before(async () => {
-  // PNGs of varied sizes: exact pixels (no JPEG shrink-on-load), so cached and direct decodes agree.
-  for (let i = 0; i < N; i++) await write(root, `c${i % 3}/${String(i).padStart(2, '0')}.png`, (await photo(40 + 7 * i, 60 - 2 * i, i)).png());
+  // Images of varied sizes: PNGs decoded by sharp, JPEGs by the addon, only the crop a view needs.
+  for (let i = 0; i < N; i++) {
+    const name = `c${i % 3}/${String(i).padStart(2, '0')}`;
+    await write(root, `${name}.png`, (await photo(40 + 7 * i, 60 - 2 * i, i)).png());
+    await write(jpegRoot, `${name}.jpg`, (await photo(40 + 7 * i, 60 - 2 * i, i)).jpeg({ quality: 90, progressive: i % 2 === 1 }));
+  }
 });
 
-const folder = (transform: Transform = trainTransform({ size: 24 })) => new ImageFolder(root, { transform });
+const folder = (transform: Transform = trainTransform({ size: 24 }), at = root) => new ImageFolder(at, { transform });
 
 async function collect(dataset: Dataset, options: DataLoaderOptions, epochs = 1): Promise<LoaderBatch[]> {
   const loader = new DataLoader(dataset, options);
@@ -72,20 +78,24 @@ describe('DataLoader', () => {
     assert.deepEqual(replay, second);
   });
 
-  test('augmented batches depend on seed and epoch only: not on concurrency, prefetch or the cache', async () => {
-    const data = folder();
-    const reference = await collect(data, { batchSize: 4, shuffle: true, seed: 3, concurrency: 1, prefetch: 1 }, 2);
-    for (const options of [{ concurrency: 8, prefetch: 3 }, { concurrency: 3, cache: { maxBytes: 1e8 } }]) {
-      const batches = await collect(data, { batchSize: 4, shuffle: true, seed: 3, ...options }, 2);
-      assert.equal(batches.length, reference.length);
-      batches.forEach((b, i) => {
-        assert.deepEqual(b.target, reference[i].target);
-        assert.deepEqual(b.input.data, reference[i].input.data, `batch ${i} with ${JSON.stringify(options)}`);
-      });
-    }
-    const otherSeed = await collect(data, { batchSize: 4, shuffle: true, seed: 4 });
-    assert.notDeepEqual(otherSeed[0].input.data, reference[0].input.data);
-  });
+  for (const [kind, at] of [['PNG', root], ['JPEG', jpegRoot]]) {
+    test(`augmented batches depend on seed and epoch only: not on concurrency, prefetch, decode memory or the cache (${kind})`, async () => {
+      // A cached image is decoded whole and cropped afterwards; a JPEG decoded directly only in its
+      // crop box: the pixels are the same.
+      const data = folder(trainTransform({ size: 24 }), at);
+      const reference = await collect(data, { batchSize: 4, shuffle: true, seed: 3, concurrency: 1, prefetch: 1 }, 2);
+      for (const options of [{ concurrency: 8, prefetch: 3 }, { concurrency: 3, cache: { maxBytes: 1e8 } }, { concurrency: 4, decodeMemory: 1 }]) {
+        const batches = await collect(data, { batchSize: 4, shuffle: true, seed: 3, ...options }, 2);
+        assert.equal(batches.length, reference.length);
+        batches.forEach((b, i) => {
+          assert.deepEqual(b.target, reference[i].target);
+          assert.deepEqual(b.input.data, reference[i].input.data, `batch ${i} with ${JSON.stringify(options)}`);
+        });
+      }
+      const otherSeed = await collect(data, { batchSize: 4, shuffle: true, seed: 4 });
+      assert.notDeepEqual(otherSeed[0].input.data, reference[0].input.data);
+    });
+  }
 
   test('the cache stays within maxBytes, holds eval outputs whole, and shrinks before random crops', async () => {
     const evalLoader = new DataLoader(folder(evalTransform({ resize: [20, 20], size: 16 })), { batchSize: 4, cache: { maxBytes: 5 * 16 * 16 * 3 } });
@@ -100,7 +110,7 @@ describe('DataLoader', () => {
     assert.ok(batches.every((b) => b.input.shape[2] === 24 && b.input.shape[3] === 24));
   });
 
-  test('onError "skip" warns and keeps batches full; "throw" names the file', async () => {
+  test('onError "skip" warns and keeps batches full, a function is told instead; "throw" names the file', async () => {
     const bad = path.join(dir, 'with-bad');
     fs.cpSync(root, bad, { recursive: true });
     fs.writeFileSync(path.join(bad, 'c0', '00.png'), 'corrupt');
@@ -118,10 +128,42 @@ describe('DataLoader', () => {
     assert.equal(loader.skipped, 2);
     assert.ok(warnings.some((w) => w.includes('00.png')) && warnings.some((w) => w.includes('01.png')), warnings.join('\n'));
 
+    // A function is told instead of the warning, with the sample's index.
+    const told: [string, number][] = [];
+    const telling = new DataLoader(data, { batchSize: 4, onError: (e, index) => told.push([path.basename(e.file), index]) });
+    for await (const _ of telling) { /* all */ }
+    assert.deepEqual(told, [['00.png', data.samples.findIndex(([f]) => f.endsWith('00.png'))], ['01.png', data.samples.findIndex(([f]) => f.endsWith('01.png'))]]);
+    assert.equal(telling.skipped, 2);
+
     const strict = new DataLoader(data, { batchSize: 4 });
     await assert.rejects(async () => {
       for await (const _ of strict) { /* until the bad file */ }
     }, (e: Error) => e instanceof ImageDecodeError && e.file.endsWith('00.png'));
+  });
+
+  test('bad JPEGs inside a batch: each skipped alone, the batch made of the others in order', async () => {
+    const bad = path.join(dir, 'jpegs-with-bad');
+    fs.cpSync(jpegRoot, bad, { recursive: true });
+    const good = (await fs.promises.readFile(path.join(jpegRoot, 'c1', '04.jpg')));
+    fs.writeFileSync(path.join(bad, 'c1', '04.jpg'), good.subarray(0, Math.floor(good.length * 0.7)));
+    fs.writeFileSync(path.join(bad, 'c2', '05.jpg'), 'not a JPEG');
+    const clean = path.join(dir, 'jpegs-clean');
+    fs.cpSync(jpegRoot, clean, { recursive: true });
+    fs.rmSync(path.join(clean, 'c1', '04.jpg'));
+    fs.rmSync(path.join(clean, 'c2', '05.jpg'));
+    const onWarning = () => {};
+    process.on('warning', onWarning);
+    const loader = new DataLoader(folder(centerCrop(16), bad), { batchSize: 4, onError: 'skip' });
+    const batches = await collect(folder(centerCrop(16), bad), { batchSize: 4, onError: 'skip' });
+    for await (const _ of loader) { /* count the skips */ }
+    process.off('warning', onWarning);
+    assert.equal(loader.skipped, 2);
+    const expected = await collect(folder(centerCrop(16), clean), { batchSize: 4 });
+    assert.deepEqual(batches.map((b) => b.input.shape), [[4, 3, 16, 16], [4, 3, 16, 16], [3, 3, 16, 16]]);
+    batches.forEach((b, i) => {
+      assert.deepEqual(b.target, expected[i].target);
+      assert.deepEqual(b.input.data, expected[i].input.data, `batch ${i}`);
+    });
   });
 
   test('breaking out of an epoch stops loading; the loader runs again afterwards', async () => {
