@@ -5,6 +5,7 @@
 // that names the file). Deterministic in its Rng. test/unit/data-fuzz.test.ts runs a fixed-seed
 // pass (FINETORCH_FUZZ_MUTANTS=N for a long one).
 import { Rng, randint } from '../lib/data/random';
+import { flipBits, pick, splice, truncate } from './fuzz-bytes';
 
 export type ImageFormat = 'jpeg' | 'bmp' | 'netpbm' | 'png';
 
@@ -17,10 +18,6 @@ export interface ImageSeed {
 // Values at the edges of the fields' ranges and of the decoders' arithmetic.
 const INTERESTING = [0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 127, 128, 255, 256, 4095, 0x7fff, 0x8000, 0xffde, 0xfffe, 0xffff];
 const INTERESTING_32 = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x10000, 65500, 1 << 20, 1 << 30, -1 >>> 0];
-
-function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[randint(rng, 0, items.length)];
-}
 
 type Mutation = (bytes: Buffer, seed: ImageSeed, seeds: readonly ImageSeed[], rng: Rng) => { bytes: Buffer; how: string } | undefined;
 
@@ -138,27 +135,9 @@ const netpbmMutations: Record<string, Mutation> = {
 };
 
 const blindMutations: Record<string, Mutation> = {
-  bitflip: (bytes, _seed, _seeds, rng) => {
-    const copy = Buffer.from(bytes);
-    const flips = randint(rng, 1, 9);
-    for (let i = 0; i < flips; i++) copy[randint(rng, 0, copy.length)] ^= 1 << randint(rng, 0, 8);
-    return { bytes: copy, how: `flip ${flips} bits` };
-  },
-  truncate: (bytes, _seed, _seeds, rng) => {
-    const length = randint(rng, 0, bytes.length);
-    return { bytes: bytes.subarray(0, length), how: `truncate to ${length}` };
-  },
-  splice: (bytes, _seed, seeds, rng) => {
-    const other = pick(rng, seeds).bytes;
-    const from = randint(rng, 0, other.length);
-    const chunk = other.subarray(from, from + randint(rng, 1, 257));
-    const at = randint(rng, 0, bytes.length + 1);
-    const overwrite = rng.next() < 0.5;
-    return {
-      bytes: Buffer.concat([bytes.subarray(0, at), chunk, bytes.subarray(overwrite ? at + chunk.length : at)]),
-      how: `${overwrite ? 'overwrite' : 'insert'} ${chunk.length} bytes at ${at}`,
-    };
-  },
+  bitflip: (bytes, _seed, _seeds, rng) => flipBits(bytes, rng),
+  truncate: (bytes, _seed, _seeds, rng) => truncate(bytes, rng),
+  splice: (bytes, _seed, seeds, rng) => splice(bytes, pick(rng, seeds).bytes, rng),
 };
 
 const BY_FORMAT: Record<ImageFormat, Record<string, Mutation>> = {

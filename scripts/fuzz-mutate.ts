@@ -5,7 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng, randint } from '../lib/data/random';
-import { INTERESTING_INTS, joinOps, mutateOps, pick, splitPickle } from './fuzz-pickle';
+import { flipBits, Mutant, pick, splice, truncate } from './fuzz-bytes';
+import { INTERESTING_INTS, joinOps, mutateOps, splitPickle } from './fuzz-pickle';
 import { buildZip, fixCrcs, forgeField, readRecords } from './fuzz-zip';
 
 export interface Seed {
@@ -63,15 +64,7 @@ const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?
     },
   },
   'legacy count': { weight: 8, legacyOnly: true, run: mutateLegacyCount },
-  bitflip: {
-    weight: 10,
-    run: (bytes, seed, _seeds, rng) => {
-      const copy = Buffer.from(bytes);
-      const flips = randint(rng, 1, 9);
-      for (let i = 0; i < flips; i++) copy[randint(rng, 0, copy.length)] ^= 1 << randint(rng, 0, 8);
-      return { bytes: fixMaybe(copy, seed, rng), how: `flip ${flips} bits` };
-    },
-  },
+  bitflip: { weight: 10, run: (bytes, seed, _seeds, rng) => fixed(flipBits(bytes, rng), seed, rng) },
   'edge value': {
     weight: 10,
     run: (bytes, seed, _seeds, rng) => {
@@ -84,26 +77,14 @@ const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?
       return { bytes: fixMaybe(copy, seed, rng), how: `${width}-byte ${value} at ${at}` };
     },
   },
-  truncate: {
-    weight: 4,
-    run: (bytes, _seed, _seeds, rng) => {
-      const length = randint(rng, 0, bytes.length);
-      return { bytes: bytes.subarray(0, length), how: `truncate to ${length}` };
-    },
-  },
-  splice: {
-    weight: 6,
-    run: (bytes, seed, seeds, rng) => {
-      const other = pick(rng, seeds).bytes;
-      const from = randint(rng, 0, other.length);
-      const chunk = other.subarray(from, from + randint(rng, 1, 257));
-      const at = randint(rng, 0, bytes.length + 1);
-      const overwrite = rng.next() < 0.5;
-      const spliced = Buffer.concat([bytes.subarray(0, at), chunk, bytes.subarray(overwrite ? at + chunk.length : at)]);
-      return { bytes: fixMaybe(spliced, seed, rng), how: `${overwrite ? 'overwrite' : 'insert'} ${chunk.length} bytes at ${at}` };
-    },
-  },
+  truncate: { weight: 4, run: (bytes, _seed, _seeds, rng) => truncate(bytes, rng) },
+  splice: { weight: 6, run: (bytes, seed, seeds, rng) => fixed(splice(bytes, pick(rng, seeds).bytes, rng), seed, rng) },
 };
+
+/** A blind mutant with its zip CRCs fixed up, sometimes (see fixMaybe). */
+function fixed(mutant: Mutant, seed: Seed, rng: Rng): Mutant {
+  return { bytes: fixMaybe(mutant.bytes, seed, rng), how: mutant.how };
+}
 
 /** A mutant of `seed`: one to three mutations (each may be refused by a damaged input, then another runs). */
 export function mutate(seed: Seed, seeds: readonly Seed[], rng: Rng): { bytes: Buffer; how: string[] } {

@@ -4,6 +4,7 @@
 // (storages, tensor rebuilds, globals) behind it.
 import { Rng, randint } from '../lib/data/random';
 import { OP } from '../lib/pth/opcodes';
+import { pick } from './fuzz-bytes';
 
 /** How an opcode's argument is encoded after the opcode byte. */
 type Arg = 'none' | 'u1' | 'u2' | 'i4' | 'u8' | 'len1' | 'len4' | 'len8' | 'line' | 'lines2';
@@ -89,10 +90,6 @@ const GLOBALS = [
 ];
 
 /** One of `items`, uniformly. */
-export function pick<T>(rng: Rng, items: readonly T[]): T {
-  return items[randint(rng, 0, items.length)];
-}
-
 /** Opcodes (with arguments) worth inserting: structure, calls, memo and the refused ones. */
 function randomOp(rng: Rng): Buffer {
   const simple = [OP.MARK, OP.STOP, OP.POP, OP.POP_MARK, OP.DUP, OP.NONE, OP.NEWTRUE, OP.EMPTY_DICT, OP.EMPTY_LIST,

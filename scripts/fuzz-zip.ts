@@ -4,7 +4,8 @@
 import * as zlib from 'node:zlib';
 import { Rng, randint } from '../lib/data/random';
 import { crc32 } from '../lib/pth/zip';
-import { INTERESTING_INTS, pick } from './fuzz-pickle';
+import { pick } from './fuzz-bytes';
+import { INTERESTING_INTS } from './fuzz-pickle';
 
 const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;
