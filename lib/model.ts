@@ -138,10 +138,11 @@ export class ResNet {
   /**
    * torchvision's ImageNet weights for `arch` (default resnet18), as
    * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
-   * first when missing (see {@link pretrainedWeights}).
+   * first when missing (see {@link pretrainedWeights}). `ResNet.pretrained('resnet50')` is short
+   * for `ResNet.pretrained({ arch: 'resnet50' })`.
    */
-  static async pretrained(options: PretrainedModelOptions = {}): Promise<ResNet> {
-    const { arch = 'resnet18', device, ...weights } = options;
+  static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
+    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
     checkArg('ResNet.pretrained', 'arch', arch, archRule);
     return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
   }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResNet, ResNet18 } from '../../lib';
 import { DownloadError, downloadUrlToFile, hashPrefixOf } from '../../lib/download';
-import { hubDir, listWeights, pretrainedWeights } from '../../lib/hub';
+import { BASE_URL_ENV, hubDir, listWeights, pretrainedWeights } from '../../lib/hub';
 import { loadPth } from '../../lib/pth';
 import { runPython, tempDir } from '../helpers/python';
 import { WeightsServer } from '../helpers/weights-server';
@@ -107,6 +107,16 @@ describe("a PyTorch-made .pth through the local server into torch.hub's cache", 
     const general = await ResNet.pretrained({ arch: 'resnet18', weights: 'IMAGENET1K_V1', baseUrl: 'http://127.0.0.1:9/models/' });
     assert.equal(general.arch, 'resnet18');
     general.dispose();
+    const savedBase = process.env[BASE_URL_ENV];
+    process.env[BASE_URL_ENV] = 'http://127.0.0.1:9/models/'; // nothing listens on the discard port
+    try {
+      const short = await ResNet.pretrained('resnet18');
+      assert.equal(short.fc.outFeatures, 1000);
+      short.dispose();
+    } finally {
+      if (savedBase === undefined) delete process.env[BASE_URL_ENV];
+      else process.env[BASE_URL_ENV] = savedBase;
+    }
     await assert.rejects(ResNet18.pretrained({ arch: 'resnet50' } as never), { code: 'ERR_FINETORCH_INVALID_ARG' });
     await assert.rejects(ResNet.pretrained({ arch: 'resnet-18' } as never), { message: /did you mean 'resnet18'/ });
     assert.equal(server.requests.length, requests);
