@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const out = flags.out!;
   const protocol = makeProtocol(SETTINGS);
-  console.log(`finetorch demo: transfer learning on Fashion-MNIST, ${getNumThreads()} threads`);
+  console.log(`finetorch demo: transfer learning on Fashion-MNIST; LibTorch compute threads: ${getNumThreads()}`);
   console.log(`recipe ${JSON.stringify(protocol.recipe)}; ${JSON.stringify(SETTINGS)}`);
   fs.mkdirSync(out, { recursive: true });
   const protocolFile = path.join(out, 'protocol.json');
