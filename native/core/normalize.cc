@@ -11,18 +11,15 @@ Normalization Normalization::Of(const std::array<float, 3>& mean, const std::arr
   return n;
 }
 
-void NormalizeImages(const uint8_t* in, int64_t n, int64_t h, int64_t w, const std::array<float, 3>& mean,
-                     const std::array<float, 3>& std, float* out) {
-  // One pass, HWC bytes to CHW floats.
-  const auto [scale, shift] = Normalization::Of(mean, std);
+void NormalizeImage(const uint8_t* in, int64_t h, int64_t w, int channels, const Normalization& normalization,
+                    float* out) {
+  // One pass per output plane, HWC bytes to CHW floats.
+  const auto& [scale, shift] = normalization;
   const int64_t plane = h * w;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t* image = in + i * plane * 3;
-    float* channels = out + i * plane * 3;
-    for (int c = 0; c < 3; ++c) {
-      float* o = channels + c * plane;
-      for (int64_t p = 0; p < plane; ++p) o[p] = image[3 * p + c] * scale[c] + shift[c];
-    }
+  for (int c = 0; c < 3; ++c) {
+    const uint8_t* from = in + (channels == 3 ? c : 0);
+    float* o = out + c * plane;
+    for (int64_t p = 0; p < plane; ++p) o[p] = from[channels * p] * scale[c] + shift[c];
   }
 }
 

@@ -1,4 +1,4 @@
-// toTensor + normalize for a batch: uint8 NHWC pixels to float32 NCHW, (x / 255 - mean) / std.
+// toTensor + normalize: uint8 HWC pixels to float32 CHW, (x / 255 - mean) / std.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -11,7 +11,8 @@ struct Normalization {
   static Normalization Of(const std::array<float, 3>& mean, const std::array<float, 3>& std);
 };
 
-void NormalizeImages(const uint8_t* in, int64_t n, int64_t h, int64_t w, const std::array<float, 3>& mean,
-                     const std::array<float, 3>& std, float* out);
+// `channels` 1 (grey, made RGB as PIL's convert('RGB') does) or 3.
+void NormalizeImage(const uint8_t* in, int64_t h, int64_t w, int channels, const Normalization& normalization,
+                    float* out);
 
 }  // namespace finetorch

@@ -8,8 +8,8 @@ import * as zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import {
-  CIFAR10, DatasetError, FashionMNIST, IMG_EXTENSIONS, IdxDataset, ImageDecodeError, ImageFolder, ImageTransform, Subset, backends,
-  centerCrop, randomSplit, resize,
+  CIFAR10, DataLoader, DatasetError, FashionMNIST, IMG_EXTENSIONS, IdxDataset, ImageDecodeError, ImageFolder, ImageTransform, Subset,
+  backends, centerCrop, compose, normalize, randomSplit, resize, toTensor,
 } from '../../lib/data';
 import { parseImageHeader, readImageHeader } from '../../lib/data/header';
 import { bmp24, coordinates, jpegTool, netpbm, photo, pngHeaderBomb, withClaimedSize, write } from '../helpers/data-fixtures';
@@ -250,6 +250,23 @@ describe('IDX', () => {
     assert.deepEqual(input.shape, [3, 4, 3]);
     const gray = images.subarray(2 * 12, 3 * 12);
     for (let c = 0; c < 3; c++) gray.forEach((v, i) => assert.ok(Math.abs(input.data[c * 12 + i] - v / 255) < 1e-6));
+  });
+
+  test('normalised in a batch: each channel (x / 255 - mean) / std, as float32 x * scale + shift', async () => {
+    const mean = [0.5, 0.4, 0.3];
+    const std = [0.2, 0.25, 0.3];
+    const set = new IdxDataset(files.images, files.labels, { transform: compose(toTensor(), normalize(mean, std)) });
+    let batch;
+    for await (const b of new DataLoader(set, { batchSize: 8 })) batch ??= b;
+    assert.ok(batch);
+    const f = Math.fround;
+    images.forEach((v, p) => {
+      const [n, i] = [Math.floor(p / 12), p % 12];
+      for (let c = 0; c < 3; c++) {
+        const [m, sd] = [f(mean[c]), f(std[c])];
+        assert.equal(batch.input.data[(n * 3 + c) * 12 + i], f(f(v * f(1 / f(255 * sd))) + f(-m / sd)));
+      }
+    });
   });
 
   test('a subset of classes, relabelled in the order given', () => {
