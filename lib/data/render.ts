@@ -134,24 +134,20 @@ async function decodeWithSharpAll(jobs: ImageJob[], indices: number[], errors: (
 
 /** The native side's description of a job. */
 function item(job: ImageJob, destination: Destination, i: number, decoded: RawPixels | undefined): NativeBatchItem {
+  // A View is a NativeView (the addon reads only those fields); this runs per image, on the JS thread.
+  const view: NativeView = job.view;
   const to = 'bytes' in destination ? { bytes: destination.bytes[i] } : { offset: destination.offsets[i] };
-  const view = toNative(job.view);
   if (decoded) {
     // sharp decoded the view's source crop: the view starts from all of it.
-    return { ...to, pixels: decoded.data, width: decoded.width, height: decoded.height, channels: decoded.channels,
-      view: { ...view, pre: { left: 0, top: 0, width: decoded.width, height: decoded.height } } };
+    return Object.assign(to, { pixels: decoded.data, width: decoded.width, height: decoded.height, channels: decoded.channels,
+      view: { ...view, pre: { left: 0, top: 0, width: decoded.width, height: decoded.height } } });
   }
   if (typeof job.source !== 'string') {
     const { data, width, height, channels } = job.source;
-    return { ...to, pixels: data, width, height, channels, view };
+    return Object.assign(to, { pixels: data, width, height, channels, view });
   }
   const scale = job.decode.shrinkOnLoad !== false && job.info?.scalable ? dctScale(job.view) : 1;
-  return { ...to, file: job.source, scale, view };
-}
-
-function toNative(view: View): NativeView {
-  const { pre, resized, post, flipped, interpolation } = view;
-  return { pre, resized, post, flipped, interpolation };
+  return Object.assign(to, { file: job.source, scale, view });
 }
 
 /**
