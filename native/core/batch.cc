@@ -146,11 +146,12 @@ Source DecodeJpeg(const BatchItem& item, const BatchOptions& options, MemoryBudg
   }
   plan.pre = {0, 0, box.width, box.height};
   const int channels = decoder.channels();
-  const int64_t decodedBytes = static_cast<int64_t>(box.width) * box.height * channels;
+  const int64_t decodedBytes = static_cast<int64_t>(decoder.MaxStride(box.width)) * box.height * channels;
   reserved.emplace(budget, decoder.workingBytes() + decodedBytes + RenderBytes(plan));
   scratch.decoded.resize(static_cast<size_t>(decodedBytes));
-  decoder.Decode(s, box, scratch.decoded.data());
-  return {scratch.decoded.data(), box.width, box.height, channels, plan};
+  const JpegDecoder::Rows rows = decoder.Decode(s, box, scratch.decoded.data());
+  plan.pre.left = rows.left;
+  return {scratch.decoded.data(), rows.stride, box.height, channels, plan};
 }
 #endif
 

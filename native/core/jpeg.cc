@@ -97,7 +97,7 @@ bool ReadHeader(JpegDecoder::State& s, const uint8_t* data, size_t size) {
   return true;
 }
 
-bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, uint8_t* out) {
+bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, uint8_t* out, JpegDecoder::Rows& rows) {
   jpeg_decompress_struct& cinfo = s.cinfo;
   j_common_ptr common = reinterpret_cast<j_common_ptr>(&cinfo);
   if (setjmp(s.err.jump)) return false;
@@ -121,24 +121,22 @@ bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, uint8_t* out)
   JDIMENSION width = static_cast<JDIMENSION>(right) - xoffset;
   if (width != cinfo.output_width) jpeg_crop_scanline(&cinfo, &xoffset, &width);
   if (box.top > 0) jpeg_skip_scanlines(&cinfo, static_cast<JDIMENSION>(box.top));
-  const int channels = cinfo.output_components;
-  const size_t rowBytes = static_cast<size_t>(box.width) * channels;
-  const size_t skip = static_cast<size_t>(box.left - xoffset) * channels;
-  // The cropped row starts at an iMCU boundary left of the box: rows are read into a scratch row
-  // from libjpeg's pool (which frees it) unless they fit the box exactly.
-  JSAMPARRAY scratch = (*cinfo.mem->alloc_sarray)(common, JPOOL_IMAGE, width * static_cast<JDIMENSION>(channels), 1);
-  const bool direct = xoffset == static_cast<JDIMENSION>(box.left) && width == static_cast<JDIMENSION>(box.width);
+  // The rows go straight to `out` as libjpeg crops them; the caller reads the box from there.
+  rows = {box.left - static_cast<int>(xoffset), static_cast<int>(width)};
+  const size_t rowBytes = static_cast<size_t>(width) * cinfo.output_components;
   for (int y = 0; y < box.height; ++y) {
-    JSAMPROW row = direct ? out + y * rowBytes : scratch[0];
+    JSAMPROW row = out + y * rowBytes;
     if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) Fail(common, "no more rows");
-    if (!direct) std::memcpy(out + y * rowBytes, scratch[0] + skip, rowBytes);
   }
   // The rows below the box are entropy-decoded too (jpeg_skip_scanlines, no IDCT), and the file
   // read to its end, so a corrupt or truncated file fails whichever crop was drawn. (A skip that
-  // reaches the last row would not read the data: that row is read.)
+  // reaches the last row would not read the data: that row is read, into a row of its own.)
   const JDIMENSION below = cinfo.output_height - cinfo.output_scanline;
   if (below > 1) jpeg_skip_scanlines(&cinfo, below - 1);
-  if (below > 0 && jpeg_read_scanlines(&cinfo, scratch, 1) != 1) Fail(common, "no more rows");
+  if (below > 0) {
+    JSAMPARRAY last = (*cinfo.mem->alloc_sarray)(common, JPOOL_IMAGE, static_cast<JDIMENSION>(rowBytes), 1);
+    if (jpeg_read_scanlines(&cinfo, last, 1) != 1) Fail(common, "no more rows");
+  }
   jpeg_finish_decompress(&cinfo);
   return true;
 }
@@ -200,13 +198,20 @@ int64_t JpegDecoder::workingBytes() const {
   return (c.progressive_mode ? blocks * 64 * static_cast<int64_t>(sizeof(JCOEF)) : 0) + rows + (1 << 16);
 }
 
-void JpegDecoder::Decode(int scale, const JpegBox& box, uint8_t* out) {
+int JpegDecoder::MaxStride(int width) const {
+  // The crop's margins, and its left edge moved back to an iMCU boundary (at most one iMCU).
+  return width + 2 * kCropMargin + state_->cinfo.max_h_samp_factor * DCTSIZE;
+}
+
+JpegDecoder::Rows JpegDecoder::Decode(int scale, const JpegBox& box, uint8_t* out) {
   State& s = *state_;
   if (!s.unsupported.empty() || s.used) {
     throw Error(ErrorCode::kImageDecode, s.used ? "a JpegDecoder decodes once" : s.unsupported);
   }
   s.used = true;
-  if (!ReadBox(s, scale, box, out)) throw Error(ErrorCode::kImageDecode, s.err.message);
+  Rows rows{};
+  if (!ReadBox(s, scale, box, out, rows)) throw Error(ErrorCode::kImageDecode, s.err.message);
+  return rows;
 }
 
 }  // namespace finetorch

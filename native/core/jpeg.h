@@ -51,9 +51,17 @@ class JpegDecoder {
   // The size of the image decoded at 1/scale (libjpeg rounds up).
   static int ScaledSize(int size, int scale) { return (size + scale - 1) / scale; }
 
+  // Where Decode put the box: box.height rows of `stride` pixels (libjpeg's cropped rows, which
+  // start at an iMCU boundary left of the box), the box starting `left` pixels into each.
+  struct Rows {
+    int left, stride;
+  };
+  // The widest row Decode writes for a box `width` pixels wide.
+  int MaxStride(int width) const;
+
   // Decodes `box` of the image scaled by 1/scale (scale 1, 2, 4 or 8; box in scaled pixels) into
-  // `out`, box.height x box.width x channels() bytes. Once per decoder.
-  void Decode(int scale, const JpegBox& box, uint8_t* out);
+  // `out`, at least box.height x MaxStride(box.width) x channels() bytes. Once per decoder.
+  Rows Decode(int scale, const JpegBox& box, uint8_t* out);
 
   // libjpeg's structures (jpeg.cc).
   struct State;

@@ -137,10 +137,10 @@ template <typename Out>
 void Render(const uint8_t* src, int width, int channels, const PixelPlan& plan, const Out& out) {
   const Box& pre = plan.pre;
   const Box& post = plan.post;
-  out.Clear();
-  // The part of `post` inside the resized image; the rest stays black.
+  // The part of `post` inside the resized image; the rest is black.
   const int x0 = std::max(post.left, 0), x1 = std::min(post.left + post.width, plan.resizedWidth);
   const int y0 = std::max(post.top, 0), y1 = std::min(post.top + post.height, plan.resizedHeight);
+  if (x1 - x0 != post.width || y1 - y0 != post.height) out.Clear();
   if (x1 <= x0 || y1 <= y0) return;
   const int columns = x1 - x0;
   const Window window =
