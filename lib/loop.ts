@@ -5,6 +5,7 @@
 import { EpochTotals, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './dist-loop';
 import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
+import { stepwise } from './data/loader';
 import { Scores, evaluate } from './metrics';
 import type { Batch, ResNet, StepResult } from './model';
 import type { SGD } from './optim';
@@ -74,7 +75,7 @@ export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRe
     // A source that says how long it is and was left after its last batch has nothing to replay.
     if (!(skip > 0 && train.length !== undefined && skip >= train.length)) {
       let start = process.hrtime.bigint();
-      for await (const b of train) {
+      for await (const b of stepwise(train)) {
         batch++;
         if (batch <= skip) {
           start = process.hrtime.bigint();

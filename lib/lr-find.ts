@@ -4,6 +4,7 @@
 // (exponential average, beta 0.98, bias-corrected), stopping once it passes 4x its minimum; then
 // the model's weights and BatchNorm statistics are put back as they were.
 import { bool, checkOptions, func, int, num, oneOf } from './check';
+import { stepwise } from './data/loader';
 import { FinetorchError } from './errors';
 import { isNonFiniteLoss } from './loop';
 import type { Batch, ResNet } from './model';
@@ -117,7 +118,7 @@ async function* cycle(source: BatchSource): AsyncGenerator<Batch, void, undefine
   for (let epoch = 1; ; epoch++) {
     source.setEpoch?.(epoch);
     let any = false;
-    for await (const b of source) {
+    for await (const b of stepwise(source)) {
       any = true;
       yield b;
     }

@@ -1,6 +1,7 @@
 // A classifier's scores over a data set: mean loss, top-1 and top-5 accuracy and the confusion
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
+import { stepwise } from './data/loader';
 import { mergeOverRanks } from './dist-loop';
 import type { Batch, StepResult, Target } from './model';
 import type { BatchSource } from './train';
@@ -95,7 +96,7 @@ export async function evaluate(
 ): Promise<Scores> {
   const scores = new ScoreAccumulator();
   let batch = 0;
-  for await (const b of source) {
+  for await (const b of stepwise(source)) {
     scores.add(await evalStep(b), b.target);
     options.onBatch?.(++batch, source.length);
   }

@@ -3,6 +3,7 @@
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
 // Defaults are the seed's recipe: SGD, lr as given, fc at 10x, weight decay 1e-3, momentum 0.
 import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from './check';
+import { stepwise } from './data/loader';
 import { LoopPlan, runLoop } from './loop';
 import type { Scores } from './metrics';
 import type { Batch, ResNet } from './model';
@@ -207,7 +208,7 @@ export async function linearProbe(net: ResNet, options: LinearProbeOptions): Pro
   warnIfVaried(o.train);
   const toFeatures = async (batches: BatchSource): Promise<Batch[]> => {
     const cached: Batch[] = [];
-    for await (const b of batches) cached.push({ input: await net.features(b.input), target: b.target });
+    for await (const b of stepwise(batches)) cached.push({ input: await net.features(b.input), target: b.target });
     return cached;
   };
   const train = await toFeatures(o.train);

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import { bool, checkOptions, custom, int } from '../check';
 import { withCode } from '../errors';
 import type { Batch } from '../model';
+import type { BatchSource } from '../train';
 import type { HostTensor } from '../tensor';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
@@ -130,6 +131,17 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<LoaderBatch> {
+    return this.iterate(this.reuseBuffers);
+  }
+
+  /**
+   * One epoch's batches, as iterating the loader gives them, except that `reuseBuffers` says
+   * whether batch buffers are recycled. The library's loops iterate with true whatever the option
+   * says: they are done with a batch before they ask for the next, and a fresh batch of more than
+   * 32 MiB (224 px x 64) is fresh pages every time (measured: 2.6-2.8 CPU ms per image, against
+   * 2.1-2.5 recycled).
+   */
+  iterate(reuseBuffers: boolean): AsyncIterator<LoaderBatch> {
     const epoch = this.epoch++;
     const batches = new Channel<LoaderBatch>(this.prefetch);
     const buffers: Buffers = { free: [] };
@@ -137,7 +149,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     this.produce(epoch, batches, buffers).then(() => batches.close(), (err) => batches.close(err));
     return {
       next: async () => {
-        if (handedOut && this.reuseBuffers) buffers.free.push(handedOut.input.data);
+        if (handedOut && reuseBuffers) buffers.free.push(handedOut.input.data);
         handedOut = await batches.pull();
         return handedOut ? { value: handedOut, done: false } : { value: undefined, done: true };
       },
@@ -218,4 +230,12 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     const free = buffers.free.findIndex((b) => b.length === length);
     return free >= 0 ? buffers.free.splice(free, 1)[0] : new Float32Array(length);
   }
+}
+
+/**
+ * The batches of `source` for a loop that is done with each batch before it asks for the next: a
+ * DataLoader's are made in recycled buffers (see DataLoader.iterate).
+ */
+export function stepwise(source: BatchSource): Iterable<Batch> | AsyncIterable<Batch> {
+  return source instanceof DataLoader ? { [Symbol.asyncIterator]: () => source.iterate(true) } : source;
 }

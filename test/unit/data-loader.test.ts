@@ -10,6 +10,7 @@ import {
   LoaderBatch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
   Transform, randomHorizontalFlip, resize, trainTransform, evalTransform,
 } from '../../lib/data';
+import { evaluate } from '../../lib/metrics';
 import { photo, write } from '../helpers/data-fixtures';
 import { tempDir } from '../helpers/python';
 
@@ -179,6 +180,24 @@ describe('DataLoader', () => {
     const buffers = new Set<ArrayBufferLike>();
     for await (const b of loader) buffers.add(b.input.data.buffer);
     assert.ok(buffers.size <= 4, `${buffers.size} buffers for 7 batches`);
+  });
+
+  test("the library's loops recycle a loader's batch buffers; iterating it yourself keeps every batch", async () => {
+    const loader = new DataLoader(folder(centerCrop(8)), { batchSize: 2, prefetch: 1 });
+    const seen: Float32Array[] = [];
+    const copies: Float32Array[] = [];
+    await evaluate(loader, async (b) => {
+      seen.push(b.input.data as Float32Array);
+      copies.push((b.input.data as Float32Array).slice());
+      return { loss: 0, correct: 0 };
+    });
+    assert.equal(seen.length, 7);
+    const buffers = new Set(seen.map((data) => data.buffer));
+    assert.ok(buffers.size <= 4, `${buffers.size} buffers for 7 batches`);
+    // The batches a loop saw were whole when it saw them: the same pixels as a plain iteration's.
+    const plain = await collect(folder(centerCrop(8)), { batchSize: 2 });
+    assert.equal(new Set(plain.map((b) => b.input.data.buffer)).size, 7);
+    assert.deepEqual(copies, plain.map((b) => b.input.data));
   });
 
   test('samples of different sizes in one batch are an error that says what to do', async () => {
