@@ -109,15 +109,19 @@ export interface NativeDistInit {
 /**
  * @internal One image of a renderBatch call: a file the addon decodes (JPEG at 1/scale, Netpbm,
  * BMP) or pixels in memory, made into out at `offset` (normalised float32 CHW) or into `bytes`
- * (uint8 HWC).
+ * (uint8 HWC). A JPEG is read to its end unless it has `checkedBytes`, the size it had when it
+ * last was (its result's checkedBytes): then decoding stops after the view's last row.
  */
 export type NativeBatchItem =
-  & ({ file: string; scale: number } | { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 })
+  & ({ file: string; scale: number; checkedBytes?: number } | { pixels: Uint8Array; width: number; height: number; channels: 1 | 3 })
   & { view: NativeView }
   & ({ offset: number } | { bytes: Uint8Array });
 
-/** @internal Per item: null when made, or why not (a file the addon leaves to sharp, or an error). */
-export type NativeItemResult = null | { unsupported: string } | { error: string };
+/**
+ * @internal Per item: null when made (checkedBytes: made, and a JPEG file of that size read to its
+ * end without error), or why not (a file the addon leaves to sharp, or an error).
+ */
+export type NativeItemResult = null | { checkedBytes: number } | { unsupported: string } | { error: string };
 
 /** @internal */
 export interface NativeAddon {

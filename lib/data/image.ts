@@ -40,6 +40,12 @@ export interface ImageInfo {
   native: boolean;
   /** A JPEG the addon can decode at 1/2, 1/4 or 1/8 of its size (DCT scaling). */
   scalable: boolean;
+  /**
+   * The file's size when the addon last read its whole JPEG stream without error. Until then each
+   * decode reads to the end, so damage anywhere fails whichever crop was drawn; after, a file of
+   * that size is decoded only down to its crop's last row.
+   */
+  checkedBytes?: number;
 }
 
 /** PIL's Image.MAX_IMAGE_PIXELS: above it PIL warns (DecompressionBombWarning); above twice it, it refuses. */

@@ -79,7 +79,10 @@ export async function renderJobs(jobs: ImageJob[], destination: Destination, set
     const declined: number[] = [];
     results.forEach((result, k) => {
       if (result === null) return;
-      if ('unsupported' in result) declined.push(indices[k]);
+      if ('checkedBytes' in result) {
+        const info = jobs[indices[k]].info;
+        if (info) info.checkedBytes = result.checkedBytes;
+      } else if ('unsupported' in result) declined.push(indices[k]);
       else errors[indices[k]] = new ImageDecodeError(name(jobs[indices[k]]), result.error);
     });
     return declined;
@@ -147,7 +150,8 @@ function item(job: ImageJob, destination: Destination, i: number, decoded: RawPi
     return Object.assign(to, { pixels: data, width, height, channels, view });
   }
   const scale = job.decode.shrinkOnLoad !== false && job.info?.scalable ? dctScale(job.view) : 1;
-  return Object.assign(to, { file: job.source, scale, view });
+  const checkedBytes = job.info?.checkedBytes;
+  return Object.assign(to, { file: job.source, scale, view }, checkedBytes === undefined ? {} : { checkedBytes });
 }
 
 /**

@@ -64,6 +64,7 @@ BatchItem ReadItem(AsyncCall& call, const Options& item, float* out, size_t outC
   if (item.value("file").IsString()) {
     b.file = item.string("file");
     b.scale = Int(item, "scale");
+    if (!item.value("checkedBytes").IsUndefined()) b.checkedBytes = item.integer("checkedBytes");
   } else {
     b.width = Int(item, "width");
     b.height = Int(item, "height");
@@ -116,12 +117,16 @@ Napi::Value RenderBatch(const Napi::CallbackInfo& info) {
                     Napi::Array list = Napi::Array::New(env, results->size());
                     for (uint32_t i = 0; i < results->size(); ++i) {
                       const ItemResult& r = (*results)[i];
-                      if (r.status == ItemStatus::kOk) {
+                      if (r.status == ItemStatus::kOk && r.checkedBytes < 0) {
                         list.Set(i, env.Null());
                         continue;
                       }
                       Napi::Object entry = Napi::Object::New(env);
-                      entry.Set(r.status == ItemStatus::kUnsupported ? "unsupported" : "error", r.message);
+                      if (r.status == ItemStatus::kOk) {
+                        entry.Set("checkedBytes", static_cast<double>(r.checkedBytes));
+                      } else {
+                        entry.Set(r.status == ItemStatus::kUnsupported ? "unsupported" : "error", r.message);
+                      }
                       list.Set(i, entry);
                     }
                     return list;

@@ -116,6 +116,8 @@ struct Source {
   const uint8_t* pixels;
   int width, height, channels;
   PixelPlan plan;
+  // A JPEG read to its end without error: the file's size.
+  int64_t checkedBytes = -1;
 };
 
 void CheckView(const Box& pre, int width, int height) {
@@ -149,9 +151,11 @@ Source DecodeJpeg(const BatchItem& item, const BatchOptions& options, MemoryBudg
   const int64_t decodedBytes = static_cast<int64_t>(decoder.MaxStride(box.width)) * box.height * channels;
   reserved.emplace(budget, decoder.workingBytes() + decodedBytes + RenderBytes(plan));
   scratch.decoded.resize(static_cast<size_t>(decodedBytes));
-  const JpegDecoder::Rows rows = decoder.Decode(s, box, scratch.decoded.data());
+  const int64_t fileBytes = static_cast<int64_t>(scratch.file.size());
+  const bool toEnd = item.checkedBytes != fileBytes;
+  const JpegDecoder::Rows rows = decoder.Decode(s, box, toEnd, scratch.decoded.data());
   plan.pre.left = rows.left;
-  return {scratch.decoded.data(), rows.stride, box.height, channels, plan};
+  return {scratch.decoded.data(), rows.stride, box.height, channels, plan, toEnd ? fileBytes : -1};
 }
 #endif
 
@@ -185,7 +189,8 @@ Source DecodeFile(const BatchItem& item, const BatchOptions& options, MemoryBudg
   throw Unsupported{"not a JPEG, Netpbm or BMP file"};
 }
 
-void MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudget& budget, Scratch& scratch) {
+// Returns Source::checkedBytes.
+int64_t MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudget& budget, Scratch& scratch) {
   if (item.plan.post.width <= 0 || item.plan.post.height <= 0 || item.plan.resizedWidth <= 0 ||
       item.plan.resizedHeight <= 0) {
     throw Error(ErrorCode::kBadInput, "empty output size");
@@ -206,7 +211,7 @@ void MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudget& 
       NormalizeImage(source.pixels, source.height, source.width, source.channels,
                      Normalization::Of(options.mean, options.std), item.floats);
     }
-    return;
+    return source.checkedBytes;
   }
   if (!reserved) reserved.emplace(budget, RenderBytes(plan));
   if (item.bytes) {
@@ -215,6 +220,7 @@ void MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudget& 
     RenderPixels(source.pixels, source.width, source.height, source.channels, plan,
                  Normalization::Of(options.mean, options.std), item.floats);
   }
+  return source.checkedBytes;
 }
 
 }  // namespace
@@ -245,7 +251,7 @@ std::vector<ItemResult> RenderBatch(const std::vector<BatchItem>& items, const B
       ItemResult& result = results[i];
       try {
         if (!items[i].floats && !items[i].bytes) throw Error(ErrorCode::kBadInput, "no destination");
-        MakeItem(items[i], options, budget, scratch);
+        result.checkedBytes = MakeItem(items[i], options, budget, scratch);
       } catch (const Unsupported& e) {
         result = {ItemStatus::kUnsupported, e.reason};
       } catch (const std::bad_alloc&) {

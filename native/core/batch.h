@@ -22,6 +22,10 @@ struct BatchItem {
   PixelPlan plan{};
   // A JPEG decoded at 1/scale (DCT scaling: 1, 2, 4 or 8); 1 decodes exactly what PIL decodes.
   int scale = 1;
+  // The file's size when its whole JPEG stream last decoded cleanly (ItemResult::checkedBytes), or
+  // -1. A JPEG is read to its end, so damage anywhere fails whichever view was asked for, unless
+  // it was checked at this size before: then decoding stops after the view's last row.
+  int64_t checkedBytes = -1;
   // Where the result goes: plan.post's size as normalised float32 CHW, or as uint8 HWC RGB.
   float* floats = nullptr;
   uint8_t* bytes = nullptr;
@@ -48,6 +52,8 @@ enum class ItemStatus {
 struct ItemResult {
   ItemStatus status = ItemStatus::kOk;
   std::string message;
+  // A JPEG file read to its end without error: the file's size (-1 otherwise).
+  int64_t checkedBytes = -1;
 };
 
 // Whether JPEG files can be decoded (the addon was built with libjpeg-turbo), and its name.

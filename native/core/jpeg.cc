@@ -97,7 +97,7 @@ bool ReadHeader(JpegDecoder::State& s, const uint8_t* data, size_t size) {
   return true;
 }
 
-bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, uint8_t* out, JpegDecoder::Rows& rows) {
+bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, bool toEnd, uint8_t* out, JpegDecoder::Rows& rows) {
   jpeg_decompress_struct& cinfo = s.cinfo;
   j_common_ptr common = reinterpret_cast<j_common_ptr>(&cinfo);
   if (setjmp(s.err.jump)) return false;
@@ -128,9 +128,13 @@ bool ReadBox(JpegDecoder::State& s, int scale, const JpegBox& box, uint8_t* out,
     JSAMPROW row = out + y * rowBytes;
     if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) Fail(common, "no more rows");
   }
-  // The rows below the box are entropy-decoded too (jpeg_skip_scanlines, no IDCT), and the file
-  // read to its end, so a corrupt or truncated file fails whichever crop was drawn. (A skip that
-  // reaches the last row would not read the data: that row is read, into a row of its own.)
+  if (!toEnd) {
+    jpeg_abort_decompress(&cinfo);
+    return true;
+  }
+  // The rows below the box are entropy-decoded (jpeg_skip_scanlines, no IDCT) and the file read
+  // to its end. (A skip that reaches the last row would not read the data: that row is read, into
+  // a row of its own.)
   const JDIMENSION below = cinfo.output_height - cinfo.output_scanline;
   if (below > 1) jpeg_skip_scanlines(&cinfo, below - 1);
   if (below > 0) {
@@ -203,14 +207,14 @@ int JpegDecoder::MaxStride(int width) const {
   return width + 2 * kCropMargin + state_->cinfo.max_h_samp_factor * DCTSIZE;
 }
 
-JpegDecoder::Rows JpegDecoder::Decode(int scale, const JpegBox& box, uint8_t* out) {
+JpegDecoder::Rows JpegDecoder::Decode(int scale, const JpegBox& box, bool toEnd, uint8_t* out) {
   State& s = *state_;
   if (!s.unsupported.empty() || s.used) {
     throw Error(ErrorCode::kImageDecode, s.used ? "a JpegDecoder decodes once" : s.unsupported);
   }
   s.used = true;
   Rows rows{};
-  if (!ReadBox(s, scale, box, out, rows)) throw Error(ErrorCode::kImageDecode, s.err.message);
+  if (!ReadBox(s, scale, box, toEnd, out, rows)) throw Error(ErrorCode::kImageDecode, s.err.message);
   return rows;
 }
 

@@ -1,6 +1,6 @@
 // JPEG decoding with libjpeg-turbo through its libjpeg API: only the columns and rows of a box are
-// decoded to pixels (jpeg_crop_scanline; the rows above and below are only entropy-decoded, by
-// jpeg_skip_scanlines), optionally DCT-scaled by 1/2, 1/4 or 1/8. libjpeg's errors and its
+// decoded to pixels (jpeg_crop_scanline; the rows above, and when asked those below, are only
+// entropy-decoded, by jpeg_skip_scanlines), optionally DCT-scaled by 1/2, 1/4 or 1/8. libjpeg's errors and its
 // corrupt-data warnings become a finetorch::Error (kImageDecode); nothing reaches its default
 // error_exit, which calls exit(). Compiled only where CMake found libjpeg-turbo with the cropping
 // API (FINETORCH_HAVE_JPEG).
@@ -60,8 +60,10 @@ class JpegDecoder {
   int MaxStride(int width) const;
 
   // Decodes `box` of the image scaled by 1/scale (scale 1, 2, 4 or 8; box in scaled pixels) into
-  // `out`, at least box.height x MaxStride(box.width) x channels() bytes. Once per decoder.
-  Rows Decode(int scale, const JpegBox& box, uint8_t* out);
+  // `out`, at least box.height x MaxStride(box.width) x channels() bytes. With toEnd, the rows
+  // below the box are entropy-decoded and the file read to its end, so damage there fails too;
+  // without, decoding stops after the box. Once per decoder.
+  Rows Decode(int scale, const JpegBox& box, bool toEnd, uint8_t* out);
 
   // libjpeg's structures (jpeg.cc).
   struct State;

@@ -200,6 +200,27 @@ describe('DataLoader', () => {
     assert.deepEqual(copies, plain.map((b) => b.input.data));
   });
 
+  test('a JPEG is read to its end until it once decoded cleanly; after that, at the same size, only down to its crop', async () => {
+    const at = path.join(dir, 'checked');
+    const file = await write(at, 'a/tall.jpg', (await photo(48, 640)).jpeg({ quality: 90 }));
+    const data = new ImageFolder(at, { transform: centerCrop(32) });
+    const epoch = async (dataset: Dataset) => {
+      for await (const b of new DataLoader(dataset)) assert.deepEqual(b.input.shape, [1, 3, 32, 32]);
+    };
+    await epoch(data);
+    // Damage in the last rows, far below the crop, keeping the size: an early end-of-image marker.
+    const bytes = fs.readFileSync(file);
+    bytes.fill(0, bytes.length - 200, bytes.length - 2);
+    bytes.set([0xff, 0xd9], bytes.length - 200);
+    fs.writeFileSync(file, bytes);
+    await epoch(data);
+    await assert.rejects(epoch(new ImageFolder(at, { transform: centerCrop(32) })), (err: Error) =>
+      err instanceof ImageDecodeError && err.message.includes(file));
+    // A file whose size changed is read to its end again.
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+    await assert.rejects(epoch(data), ImageDecodeError);
+  });
+
   test('samples of different sizes in one batch are an error that says what to do', async () => {
     await assert.rejects(collect(folder(resize(10)), { batchSize: 4 }), /end the transform with a crop or a \[height, width\] resize/);
   });
