@@ -104,10 +104,13 @@ bool Inside(const Box& box, int width, int height) {
          box.top + box.height <= height;
 }
 
-// What RenderPixels allocates for a plan: its horizontally resampled rows and one source row, as
-// pixels of four floats.
+// What RenderPixels allocates for a plan, as pixels of four floats: a ring of horizontally
+// resampled rows (the vertical filter's taps, at most 2 x ceil(2 x the reduction) + 1) and one
+// source row.
 int64_t RenderBytes(const PixelPlan& p) {
-  return ((static_cast<int64_t>(p.pre.height) + 8) * p.post.width + p.pre.width) * 16;
+  const double reduction = std::max(static_cast<double>(p.pre.height) / p.resizedHeight, 1.0);
+  const int64_t taps = 2 * static_cast<int64_t>(std::ceil(2 * reduction)) + 1;
+  return (taps * p.post.width + p.pre.width) * 16;
 }
 
 // The source pixels of an item and the plan to run on them: a file's are decoded here, only the

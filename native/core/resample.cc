@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -148,43 +149,46 @@ void Render(const uint8_t* src, int width, int channels, const PixelPlan& plan, 
   Axis horizontal = Coefficients(pre.width, window.left, window.width, plan.resizedWidth, x0, x1, plan.interpolation);
   Axis vertical = Coefficients(pre.height, window.top, window.height, plan.resizedHeight, y0, y1, plan.interpolation);
 
-  // Pass 1: the rows the vertical filter reads, resampled horizontally. Each row's columns that
-  // the filter reads are made Pixels once.
-  const int rowLo = vertical.first.front();
-  int rowHi = rowLo;
-  for (size_t i = 0; i < vertical.first.size(); ++i) rowHi = std::max(rowHi, vertical.first[i] + vertical.count[i]);
+  // Pass 1, horizontal, makes each source row the vertical filter reads when pass 2 first needs it,
+  // into a ring of as many rows as that filter has taps, so that a row is still in cache when pass
+  // 2 reads it. Each row's columns that the filter reads are made Pixels once, into `line`.
   const int columnLo = horizontal.first.front();
   int columnHi = columnLo;
   for (size_t i = 0; i < horizontal.first.size(); ++i) {
     columnHi = std::max(columnHi, horizontal.first[i] + horizontal.count[i]);
   }
-  std::vector<Pixel> line(static_cast<size_t>(columnHi - columnLo));
-  std::vector<Pixel> rows(static_cast<size_t>(rowHi - rowLo) * columns);
+  const size_t lineLength = static_cast<size_t>(columnHi - columnLo);
+  // Uninitialised: every element is written before it is read.
+  std::unique_ptr<Pixel[]> line(new Pixel[lineLength]);
+  std::unique_ptr<Pixel[]> ring(new Pixel[static_cast<size_t>(vertical.taps) * columns]);
+  auto ringRow = [&](int r) { return &ring[static_cast<size_t>(r % vertical.taps) * columns]; };
   // The horizontal weights, each in all four lanes: one multiply per tap.
   std::vector<Pixel> weights(horizontal.weights.size());
   for (size_t i = 0; i < weights.size(); ++i) weights[i] = Pixel{} + horizontal.weights[i];
-  const int taps = horizontal.taps;
-  for (int r = rowLo; r < rowHi; ++r) {
+  auto makeRow = [&](int r) {
     const uint8_t* in = src + (static_cast<size_t>(pre.top + r) * width + pre.left + columnLo) * channels;
-    LoadRow(in, line.size(), channels, line.data());
-    Pixel* dst = &rows[static_cast<size_t>(r - rowLo) * columns];
+    LoadRow(in, lineLength, channels, line.get());
+    Pixel* dst = ringRow(r);
     for (int x = 0; x < columns; ++x) {
-      const Pixel* w = &weights[static_cast<size_t>(x) * taps];
+      const Pixel* w = &weights[static_cast<size_t>(x) * horizontal.taps];
       const Pixel* p = &line[horizontal.first[x] - columnLo];
       Pixel sum{};
       for (int k = 0; k < horizontal.count[x]; ++k) sum += w[k] * p[k];
       dst[x] = Round(sum);
     }
-  }
+  };
 
-  // Pass 2: vertical, then into place (mirrored if asked).
+  // Pass 2: vertical (the filter's first row never moves up), then into place (mirrored if asked).
   std::vector<Pixel> sum(static_cast<size_t>(columns));
+  int made = 0;  // rows below this one are in the ring
   for (int y = y0; y < y1; ++y) {
     const float* w = &vertical.weights[static_cast<size_t>(y - y0) * vertical.taps];
     const int first = vertical.first[y - y0];
+    const int count = vertical.count[y - y0];
+    for (made = std::max(made, first); made < first + count; ++made) makeRow(made);
     std::fill(sum.begin(), sum.end(), Pixel{});
-    for (int k = 0; k < vertical.count[y - y0]; ++k) {
-      const Pixel* row = &rows[static_cast<size_t>(first + k - rowLo) * columns];
+    for (int k = 0; k < count; ++k) {
+      const Pixel* row = ringRow(first + k);
       const float wk = w[k];
       for (int x = 0; x < columns; ++x) sum[x] += wk * row[x];
     }
