@@ -150,8 +150,7 @@ function item(job: ImageJob, destination: Destination, i: number, decoded: RawPi
     return Object.assign(to, { pixels: data, width, height, channels, view });
   }
   const scale = job.decode.shrinkOnLoad !== false && job.info?.scalable ? dctScale(job.view) : 1;
-  const checkedBytes = job.info?.checkedBytes;
-  return Object.assign(to, { file: job.source, scale, view }, checkedBytes === undefined ? {} : { checkedBytes });
+  return Object.assign(to, { file: job.source, scale, view, checkedBytes: job.info?.checkedBytes });
 }
 
 /**
