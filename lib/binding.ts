@@ -143,6 +143,9 @@ export interface NativeAddon {
   /** TF32 for cuBLAS and cuDNN (torch.backends.{cuda.matmul,cudnn}.allow_tf32). */
   setAllowTF32(allow: boolean): void;
   runtime: { torchVersion: string };
+  /** Bytes of LibTorch CPU blocks the addon's cache holds idle. */
+  cpuCacheBytes(): number;
+  emptyCpuCache(): void;
   /** The data-parallel backends this build can run. */
   distBackends(): string[];
   distInit(o: NativeDistInit): Promise<NativeDistGroup>;

@@ -9,7 +9,7 @@ export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, Pretr
 export { ARCH_NAMES } from './architectures';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';
-export { cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';
+export { cpuMemory, cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';
 export { LRScheduler, scheduledLr } from './schedule';
 export type { Schedule } from './schedule';
 export { fineTune, linearProbe, evaluate, TrainingDivergedError } from './train';

@@ -9,6 +9,7 @@ import { stepwise } from './data/loader';
 import { Scores, evaluate } from './metrics';
 import type { Batch, ResNet, StepResult } from './model';
 import type { SGD } from './optim';
+import { cpuMemory } from './runtime';
 import { LRScheduler } from './schedule';
 import type { BatchSource, EpochRecord, LoopOptions } from './train';
 
@@ -35,6 +36,15 @@ export interface LoopPlan {
 type Options = Required<Pick<LoopOptions, 'epochs' | 'train' | 'maxLoss' | 'checkpointEvery'>> & LoopOptions;
 
 export async function runLoop(plan: LoopPlan, options: Options): Promise<EpochRecord[]> {
+  try {
+    return await trainEpochs(plan, options);
+  } finally {
+    // The steps' memory, kept for the next step, is no longer needed.
+    cpuMemory.emptyCache();
+  }
+}
+
+async function trainEpochs(plan: LoopPlan, options: Options): Promise<EpochRecord[]> {
   const { net, optimizer } = plan;
   const { epochs, train, maxLoss, checkpointEvery, signal } = options;
   const scheduler = new LRScheduler(optimizer, options.schedule ?? { kind: 'constant' });

@@ -8,10 +8,12 @@
 #include "binding/model_wrap.h"
 #include "binding/runtime_wrap.h"
 #include "binding/sgd_wrap.h"
+#include "core/cpu_allocator.h"
 
 namespace finetorch {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  UseCachingCpuAllocator();
   auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
@@ -23,6 +25,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("setAllowTF32", Napi::Function::New<SetAllowTF32>(env, "setAllowTF32"));
+  exports.Set("cpuCacheBytes", Napi::Function::New<CpuCacheBytes>(env, "cpuCacheBytes"));
+  exports.Set("emptyCpuCache", Napi::Function::New<EmptyCpuCache>(env, "emptyCpuCache"));
   exports.Set("runtime", RuntimeInfo(env));
   RegisterDist(env, exports);
   return exports;

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 
 #include "binding/errors.h"
+#include "core/cpu_allocator.h"
 #include "core/runtime.h"
 
 namespace finetorch {
@@ -40,6 +41,15 @@ Napi::Value SetAllowTF32(const Napi::CallbackInfo& info) {
     at::globalContext().setAllowTF32CuBLAS(allow);
     at::globalContext().setAllowTF32CuDNN(allow);
   });
+  return info.Env().Undefined();
+}
+
+Napi::Value CpuCacheBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(IdleCpuCacheBytes()));
+}
+
+Napi::Value EmptyCpuCache(const Napi::CallbackInfo& info) {
+  ReleaseCpuCache();
   return info.Env().Undefined();
 }
 
