@@ -1,7 +1,7 @@
 // Training speed: finetorch against the PyTorch Python equivalent in the same run.
 //  - end to end: fineTune (DataLoader + steps) vs torchvision ImageFolder + DataLoader(num_workers=2)
 //    + resnet18 + the chapter's SGD, and the compute-only limit (same steps on tensors made in
-//    advance), at each side's default threads and with both set alike;
+//    advance), with both sides at 1 and at 2 compute threads, in rounds;
 //  - the linear probe with the feature cache vs PyTorch's plain frozen-backbone loop;
 //  - the RSS of a 500-step run.
 // Usage: node dist/scripts/bench-train.js [IMAGES]
@@ -28,10 +28,11 @@ function randomBatches(count: number, batch: number, size: number): Batch[] {
 }
 
 const ratio = (a: number, b: number): string => (a / b).toFixed(2);
+const ROUNDS = 2;
 
 async function endToEnd(root: string, size: number, batch: number, epochs: number, images: number, threads: number) {
   const defaultThreads = getNumThreads();
-  if (threads) setNumThreads(threads);
+  setNumThreads(threads);
   try {
     const data = new ImageFolder(root, { transform: trainTransform({ size }) });
     const subset = new Subset(data, Array.from({ length: Math.min(images, data.length) }, (_, i) => i));
@@ -49,27 +50,32 @@ async function endToEnd(root: string, size: number, batch: number, epochs: numbe
     const compute = seen / ((performance.now() - start) / 1000);
     net.dispose();
     const py = JSON.parse(await runPython('bench_train.py', ['e2e', root, String(size), String(batch), String(epochs), String(images), String(threads)]));
-    return { finetorch, compute, py, threads: getNumThreads() };
+    return { finetorch, compute, py };
   } finally {
     setNumThreads(defaultThreads);
   }
 }
 
+/** Rounds of one setting as "a / b". */
+const rounds = (values: number[], digits = 1): string => values.map((v) => v.toFixed(digits)).join(' / ');
+
 export async function runTrainBench(options: TrainBenchOptions = {}): Promise<void> {
   const { images = 1000, epochs = 2, sizes = [64], batchSize = 64, log = console.log } = options;
   const root = await makeCorpus({ count: Math.max(images, 1000) });
-  log(`\nEnd to end: ${images} JPEGs of ${root}, batch ${batchSize}, ${epochs} epochs, randomResizedCrop + flip + normalize`);
+  const pyDefault = JSON.parse(await runPython('bench_train.py', ['threads'])).threads;
+  log(`\nEnd to end: ${images} JPEGs of ${root}, batch ${batchSize}, ${epochs} epochs, randomResizedCrop + flip + normalize.`);
+  log(`Default compute threads: finetorch ${getNumThreads()}, PyTorch ${pyDefault}. finetorch decodes on one native thread per core,`);
+  log(`torchvision in 2 worker processes. ${ROUNDS} rounds per setting, the two sides taking turns (the machine's speed drifts).`);
   const rows = [];
   for (const size of sizes) {
-    // Each side at its defaults, then both with 1 and 2 compute threads (the loaders' own threads or
-    // worker processes aside: finetorch decodes on one native thread per core, torchvision in 2 workers).
-    for (const threads of [0, 1, 2]) {
-      const r = await endToEnd(root, size, batchSize, epochs, images, threads);
+    for (const threads of [1, 2]) {
+      const r = [];
+      for (let round = 0; round < ROUNDS; round++) r.push(await endToEnd(root, size, batchSize, epochs, images, threads));
       rows.push({
-        size, threads: threads ? `both ${threads}` : `default (${r.threads} / ${r.py.threads})`,
-        '(1) finetorch img/s': +r.finetorch.toFixed(1), '(2) PyTorch img/s': +r.py.imagesPerSec.toFixed(1),
-        '(3) compute-only img/s': +r.compute.toFixed(1), 'PyTorch compute-only': +r.py.computeImagesPerSec.toFixed(1),
-        '(1)/(3)': ratio(r.finetorch, r.compute), '(1)/(2)': ratio(r.finetorch, r.py.imagesPerSec),
+        size, threads: `both ${threads}`,
+        '(1) finetorch img/s': rounds(r.map((x) => x.finetorch)), '(2) PyTorch img/s': rounds(r.map((x) => x.py.imagesPerSec)),
+        '(3) compute-only img/s': rounds(r.map((x) => x.compute)), 'PyTorch compute-only': rounds(r.map((x) => x.py.computeImagesPerSec)),
+        '(1)/(3)': rounds(r.map((x) => x.finetorch / x.compute), 2), '(1)/(2)': rounds(r.map((x) => x.finetorch / x.py.imagesPerSec), 2),
       });
     }
   }

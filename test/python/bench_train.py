@@ -4,7 +4,9 @@ e2e ROOT SIZE BATCH EPOCHS IMAGES THREADS
     torchvision ImageFolder (first IMAGES files) + DataLoader(num_workers=2) + resnet18 with a
     10-class fc + the chapter's two-group SGD (momentum 0.9, weight decay 1e-3), EPOCHS epochs of
     RandomResizedCrop(SIZE) + flip + normalize; then the same number of steps on tensors made in
-    advance (compute only). THREADS 0 keeps torch's default.
+    advance (compute only).
+threads
+    torch's default number of compute threads.
 probe SIZE BATCH BATCHES EPOCHS THREADS
     the plain linear probe: frozen backbone (requires_grad=False, eval mode), fc trained by SGD,
     every epoch running the whole network on in-memory batches.
@@ -33,8 +35,7 @@ def step(model, optimizer, x, y):
 
 
 def e2e(root, size, batch, epochs, images, threads):
-    if threads:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     tf = T.Compose([T.RandomResizedCrop(size), T.RandomHorizontalFlip(), T.ToTensor(),
                     T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
@@ -84,6 +85,8 @@ if __name__ == '__main__':
     args = sys.argv[2:]
     if sys.argv[1] == 'e2e':
         print(json.dumps(e2e(args[0], *map(int, args[1:]))))
+    elif sys.argv[1] == 'threads':
+        print(json.dumps({'threads': torch.get_num_threads()}))
     elif sys.argv[1] == 'probe':
         print(json.dumps(probe(*map(int, args))))
     else:
