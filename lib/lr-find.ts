@@ -9,6 +9,7 @@ import { FinetorchError } from './errors';
 import { isNonFiniteLoss } from './loop';
 import type { Batch, ResNet } from './model';
 import { SGD } from './optim';
+import { cpuMemory } from './runtime';
 import { BatchSource, StopSignal, stopSignal } from './train';
 
 export interface LrFindOptions {
@@ -110,6 +111,7 @@ export async function lrFind(net: ResNet, train: BatchSource, options: LrFindOpt
   } finally {
     await batches.return(undefined);
     await net.loadStateDict(saved);
+    cpuMemory.emptyCache();
   }
 }
 

@@ -8,11 +8,12 @@ export const cuda = {
 };
 
 /**
- * LibTorch's CPU memory. Freed tensor blocks of 64 KiB and more are kept for reuse (up to a
- * quarter of the machine's memory, the longest idle given back first), because a training step
- * frees and again allocates the same sizes every time, and fresh pages from the kernel cost each
- * step 5-10% of its time. emptyCache() gives the idle blocks back, as torch.cuda.empty_cache()
- * does for CUDA memory; fineTune and linearProbe do so when they end.
+ * LibTorch's CPU memory. Freed tensor blocks of 64 KiB and more are kept for reuse, because a
+ * training step frees and again allocates the same sizes every time, and fresh pages from the
+ * kernel cost each step about 7% of its time. Idle blocks stay under a quarter of the machine's
+ * memory and, with those in use, under twice the most ever in use at once (the longest idle go
+ * back first). emptyCache() gives the idle blocks back, as torch.cuda.empty_cache() does for CUDA
+ * memory; fineTune, linearProbe and lrFind do so when they end.
  */
 export const cpuMemory = {
   cachedBytes: (): number => native.cpuCacheBytes(),

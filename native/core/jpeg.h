@@ -1,9 +1,9 @@
 // JPEG decoding with libjpeg-turbo through its libjpeg API: only the columns and rows of a box are
 // decoded to pixels (jpeg_crop_scanline; the rows above, and when asked those below, are only
-// entropy-decoded, by jpeg_skip_scanlines), optionally DCT-scaled by 1/2, 1/4 or 1/8. libjpeg's errors and its
-// corrupt-data warnings become a finetorch::Error (kImageDecode); nothing reaches its default
-// error_exit, which calls exit(). Compiled only where CMake found libjpeg-turbo with the cropping
-// API (FINETORCH_HAVE_JPEG).
+// entropy-decoded, by jpeg_skip_scanlines), optionally DCT-scaled by 1/2, 1/4 or 1/8. libjpeg's
+// errors and its corrupt-data warnings become a finetorch::Error (kImageDecode); nothing reaches
+// its default error_exit, which calls exit(). Compiled only where CMake found libjpeg-turbo with
+// the cropping API (FINETORCH_HAVE_JPEG).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  cpuMemory, DataLoader, FashionMNIST, fineTune, getNumThreads, ResNet, ResNet18, setNumThreads, SGD, TrainingDivergedError,
+  cpuMemory, DataLoader, FashionMNIST, fineTune, getNumThreads, lrFind, ResNet, ResNet18, setNumThreads, SGD, TrainingDivergedError,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 
@@ -246,7 +246,7 @@ describe("LibTorch's CPU memory", () => {
   // Minor page faults of this process so far (field 10 of /proc/self/stat).
   const minorFaults = (): number => Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[7]);
 
-  it('a step reuses the blocks the step before freed: a steady cache, few page faults; emptyCache and fineTune give them back', async () => {
+  it('a step reuses the blocks the step before freed: a steady cache, few page faults; emptyCache, fineTune and lrFind give them back', async () => {
     const net = await ResNet.create({ numClasses: 3, seed: 1 });
     const opt = chapterSgd(net);
     const { input, target } = batch(8, 5);
@@ -265,6 +265,8 @@ describe("LibTorch's CPU memory", () => {
     assert.equal(cpuMemory.cachedBytes(), 0);
     await fineTune(net, { train: [{ input, target }], epochs: 1, lr: 0.01 });
     assert.equal(cpuMemory.cachedBytes(), 0, 'fineTune gives the memory back when it ends');
+    await lrFind(net, [{ input, target }], { numIt: 2 });
+    assert.equal(cpuMemory.cachedBytes(), 0, 'lrFind gives the memory back when it ends');
     net.dispose();
   });
 });
