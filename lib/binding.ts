@@ -133,6 +133,8 @@ export interface NativeAddon {
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;
+    /** Element 0 set non-zero once the batch is waited for; until then its threads run at the lowest priority. */
+    waitedFor?: Int32Array;
   }): Promise<NativeItemResult[]>;
   /** The addon's own image decoders: jpeg is 'libjpeg-turbo 2.1.5' where it was built with it. */
   imageBackends: { jpeg?: string };

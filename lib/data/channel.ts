@@ -15,6 +15,11 @@ export class Channel<T> {
     return this.isClosed;
   }
 
+  /** Items waiting for the consumer. */
+  get size(): number {
+    return this.items.length;
+  }
+
   /** Waits for room, then enqueues; returns false once the consumer has cancelled. */
   async push(item: T): Promise<boolean> {
     while (this.items.length >= this.capacity && !this.isClosed) {

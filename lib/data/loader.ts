@@ -145,12 +145,19 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     const epoch = this.epoch++;
     const batches = new Channel<LoaderBatch>(this.prefetch);
     const buffers: Buffers = { free: [] };
+    // Set while the consumer waits: batches made ahead of need yield the cores to the steps.
+    const waitedFor = new Int32Array(1);
     let handedOut: LoaderBatch | undefined;
-    this.produce(epoch, batches, buffers).then(() => batches.close(), (err) => batches.close(err));
+    this.produce(epoch, batches, buffers, waitedFor).then(() => batches.close(), (err) => batches.close(err));
     return {
       next: async () => {
         if (handedOut && reuseBuffers) buffers.free.push(handedOut.input.data);
-        handedOut = await batches.pull();
+        if (batches.size === 0) Atomics.store(waitedFor, 0, 1);
+        try {
+          handedOut = await batches.pull();
+        } finally {
+          Atomics.store(waitedFor, 0, 0);
+        }
         return handedOut ? { value: handedOut, done: false } : { value: undefined, done: true };
       },
       return: async () => {
@@ -161,11 +168,11 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   }
 
   /** Makes the epoch's batches in order and pushes them; a batch is made in one native call. */
-  private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers): Promise<void> {
+  private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers, waitedFor: Int32Array): Promise<void> {
     const order = this.sampler ? await this.sampler.indices(epoch)
       : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const n = order?.length ?? this.dataset.length;
-    const settings: RenderSettings = { threads: this.concurrency, decodeMemory: this.decodeMemory };
+    const settings: RenderSettings = { threads: this.concurrency, decodeMemory: this.decodeMemory, waitedFor };
     const { mean, std } = this.dataset.pipeline;
     let next = 0;
     while (next < n && !batches.closed) {

@@ -36,6 +36,12 @@ export interface RenderSettings {
    * that needs more decodes alone).
    */
   decodeMemory: number;
+  /**
+   * A loader working ahead: element 0 is non-zero while its consumer waits for a batch. Until then
+   * the images are made at the lowest CPU priority, on cores the training steps leave idle.
+   * Absent: at normal priority.
+   */
+  waitedFor?: Int32Array;
 }
 
 /** Normalised float32 CHW images at element offsets of one buffer, or 8-bit RGB HWC buffers. */
@@ -75,6 +81,7 @@ export async function renderJobs(jobs: ImageJob[], destination: Destination, set
       items: indices.map((i) => item(jobs[i], destination, i, decoded.get(i))),
       out: 'floats' in destination ? destination.floats : undefined,
       ...nativeOptions(jobs, destination, Math.max(settings.decodeMemory - held, 0), settings.threads),
+      waitedFor: settings.waitedFor,
     });
     const declined: number[] = [];
     results.forEach((result, k) => {

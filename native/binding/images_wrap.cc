@@ -99,6 +99,9 @@ Napi::Value RenderBatch(const Napi::CallbackInfo& info) {
   options.threads = Int(o, "threads");
   options.maxPixels = o.integer("maxPixels");
   options.memoryBudget = o.integer("memoryBudget");
+  if (!o.value("waitedFor").IsUndefined()) {
+    options.waitedFor = reinterpret_cast<const int32_t*>(Memory(call, o, "waitedFor", napi_int32_array, 1));
+  }
   float* out = nullptr;
   size_t outCount = 0;
   if (!o.value("out").IsUndefined()) {

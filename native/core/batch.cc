@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -11,6 +12,11 @@
 #include <new>
 #include <optional>
 #include <thread>
+
+#ifdef __linux__
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 #include "core/bitmap.h"
 #include "core/error.h"
@@ -226,6 +232,26 @@ int64_t MakeItem(const BatchItem& item, const BatchOptions& options, MemoryBudge
   return source.checkedBytes;
 }
 
+// The calling thread runs only on cores nothing else wants.
+void YieldCoresToOtherWork() {
+#ifdef __linux__
+  sched_param none{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);
+#endif
+}
+
+// Back to normal priority; false where the process may not (Linux lets only CAP_SYS_NICE or a
+// raised RLIMIT_NICE undo SCHED_IDLE).
+bool ClaimCoresBack(std::thread& thread) {
+#ifdef __linux__
+  sched_param none{};
+  return pthread_setschedparam(thread.native_handle(), SCHED_OTHER, &none) == 0;
+#else
+  (void)thread;
+  return true;
+#endif
+}
+
 }  // namespace
 
 bool HaveNativeJpeg() {
@@ -266,9 +292,27 @@ std::vector<ItemResult> RenderBatch(const std::vector<BatchItem>& items, const B
     }
   };
   const size_t threads = std::min(items.size(), static_cast<size_t>(std::max(options.threads, 1)));
+  auto waitedFor = [&] { return !options.waitedFor || __atomic_load_n(options.waitedFor, __ATOMIC_RELAXED) != 0; };
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
+  bool helpersAtNormalPriority = true;
+  if (!waitedFor()) {
+    for (size_t t = 0; t < threads; ++t) {
+      helpers.emplace_back([&] {
+        YieldCoresToOtherWork();
+        work();
+      });
+    }
+    // Polled: JavaScript sets the flag in memory, it cannot wake this thread.
+    while (next.load() < items.size() && !waitedFor()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (waitedFor()) {
+      for (std::thread& helper : helpers) helpersAtNormalPriority = ClaimCoresBack(helper) && helpersAtNormalPriority;
+    }
+  }
+  // Threads at the caller's priority make what is left (the caller's thread one of them).
+  if (helpers.empty() || (!helpersAtNormalPriority && next.load() < items.size())) {
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    work();
+  }
   for (std::thread& helper : helpers) helper.join();
   return results;
 }

@@ -35,12 +35,17 @@ struct BatchOptions {
   // floats = (byte / 255 - mean) / std per channel.
   std::array<float, 3> mean{0, 0, 0};
   std::array<float, 3> std{1, 1, 1};
-  // Threads decoding at once (the caller's thread is one of them).
+  // Threads decoding at once.
   int threads = 1;
   // A file whose header claims more pixels is refused before anything is allocated.
   int64_t maxPixels = 0;
   // Decode memory of the images in flight together (an image that needs more runs alone).
   int64_t memoryBudget = 0;
+  // A flag the caller sets (non-zero) once something waits for this batch, or null. Until it is set
+  // the batch is being made ahead of need, and its threads yield the cores to any other work
+  // (Linux: SCHED_IDLE), so a loader working ahead takes only what training steps leave idle;
+  // once it is set, threads at the caller's priority join in. Null: the caller's priority throughout.
+  const int32_t* waitedFor = nullptr;
 };
 
 enum class ItemStatus {

@@ -10,6 +10,9 @@ import {
   LoaderBatch, DataLoader, DataLoaderOptions, Dataset, ImageDecodeError, ImageFolder, Subset, centerCrop, compose, randomResizedCrop,
   Transform, randomHorizontalFlip, resize, trainTransform, evalTransform,
 } from '../../lib/data';
+import { View } from '../../lib/data/geometry';
+import { imageInfo } from '../../lib/data/image';
+import { renderJobs } from '../../lib/data/render';
 import { evaluate } from '../../lib/metrics';
 import { photo, write } from '../helpers/data-fixtures';
 import { tempDir } from '../helpers/python';
@@ -37,6 +40,21 @@ async function collect(dataset: Dataset, options: DataLoaderOptions, epochs = 1)
   const batches: LoaderBatch[] = [];
   for (let e = 0; e < epochs; e++) for await (const batch of loader) batches.push(batch);
   return batches;
+}
+
+const SCHED_IDLE = 5;
+
+/** The scheduling policy (sched(7)) of each of this process's threads now. */
+function threadPolicies(): number[] {
+  return fs.readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Field 41 of proc(5); the fields after the command name start at field 3.
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3])];
+    } catch {
+      return []; // the thread ended
+    }
+  });
 }
 
 /** The order of samples, told apart by their first pixel values. */
@@ -219,6 +237,51 @@ describe('DataLoader', () => {
     // A file whose size changed is read to its end again.
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100));
     await assert.rejects(epoch(data), ImageDecodeError);
+  });
+
+  test('a batch made ahead of need runs at the lowest CPU priority until something waits for it; the pixels are the same', async () => {
+    const at = path.join(dir, 'priority');
+    const files: string[] = [];
+    for (let i = 0; i < 8; i++) files.push(await write(at, `a/${i}.jpg`, (await photo(800, 600, i)).jpeg({ quality: 90 })));
+    const info = await imageInfo(files[0]);
+    const jobs = Array.from({ length: 48 }, (_, i) => ({ source: files[i % 8], info, view: new View(800, 600), decode: {} }));
+    // Makes the jobs, noting the scheduling policy of every thread of the process each millisecond.
+    const render = async (waitedFor?: Int32Array, eachPoll?: () => void) => {
+      const bytes = jobs.map(() => new Uint8Array(800 * 600 * 3));
+      const policies = new Set<number>();
+      let done = false;
+      const made = renderJobs(jobs, { bytes }, { threads: 2, decodeMemory: 1 << 30, waitedFor }).finally(() => (done = true));
+      while (!done) {
+        threadPolicies().forEach((p) => policies.add(p));
+        eachPoll?.();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.deepEqual(await made, jobs.map(() => undefined));
+      return { bytes, policies };
+    };
+    const plain = await render();
+    assert.ok(!plain.policies.has(SCHED_IDLE), 'no flag: normal priority');
+    const ahead = await render(new Int32Array(1));
+    assert.ok(ahead.policies.has(SCHED_IDLE), `made ahead: a thread at SCHED_IDLE (policies seen: ${[...ahead.policies]})`);
+    assert.deepEqual(ahead.bytes, plain.bytes);
+    const waited = await render(Int32Array.of(1));
+    assert.ok(!waited.policies.has(SCHED_IDLE), 'waited for from the start: normal priority');
+    // Waited for halfway: threads at normal priority finish it.
+    const flag = new Int32Array(1);
+    let polls = 0;
+    assert.deepEqual((await render(flag, () => ++polls === 5 && Atomics.store(flag, 0, 1))).bytes, plain.bytes);
+    assert.ok(polls >= 5, 'the flag was set while the batch was being made');
+
+    // A DataLoader whose consumer is busy makes the next batches ahead, at SCHED_IDLE.
+    const seen = new Set<number>();
+    for await (const b of new DataLoader(new ImageFolder(at, { transform: centerCrop(64) }), { batchSize: 2, prefetch: 2 })) {
+      assert.deepEqual(b.input.shape, [2, 3, 64, 64]);
+      for (let t = 0; t < 20; t++) {
+        threadPolicies().forEach((p) => seen.add(p));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    assert.ok(seen.has(SCHED_IDLE), `a loader working ahead: a thread at SCHED_IDLE (policies seen: ${[...seen]})`);
   });
 
   test('samples of different sizes in one batch are an error that says what to do', async () => {
