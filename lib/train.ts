@@ -1,7 +1,7 @@
 // The fine-tuning loops of the d2l chapter and MAE's two protocols: full fine-tuning (pretrained
 // layers at lr, the new fc at fcLrMult x lr, optionally after fastai's frozen warm-up of the head)
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
-// Defaults are the seed's recipe: SGD, lr as given, fc at 10x, weight decay 1e-3, momentum 0.
+// Defaults are the seed's recipe: SGD, lr 0.01, fc at 10x, weight decay 1e-3, momentum 0.
 import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from './check';
 import { stepwise } from './data/loader';
 import { LoopPlan, runLoop } from './loop';
@@ -77,7 +77,8 @@ export interface LoopOptions {
   valid?: BatchSource;
   /** Train until this epoch (a resumed run counts the checkpoint's epochs). */
   epochs: number;
-  lr: number;
+  /** The pretrained layers' lr (linearProbe: fc's); default 0.01, the seed's. */
+  lr?: number;
   /** Default 0, as the seed's optimizer. */
   momentum?: number;
   /** Default 1e-3. */
@@ -145,7 +146,7 @@ const LOOP_SCHEMA = {
   train: source,
   valid: source.orUndefined(),
   epochs: int({ min: 0 }),
-  lr: num({ min: 0 }),
+  lr: num({ min: 0 }).default(0.01),
   momentum: num({ min: 0 }).default(0),
   weightDecay: num({ min: 0 }).default(0.001),
   nesterov: bool().default(false),

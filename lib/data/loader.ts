@@ -1,6 +1,8 @@
 // DataLoader: shuffled, augmented, normalised batches. Each batch is made in one native call, its
 // images decoded and transformed on `concurrency` native threads, while up to `prefetch` finished
-// batches wait, so making the next batches overlaps training on this one.
+// batches wait, so making the next batches overlaps training on this one. A batch made ahead of
+// need runs at the lowest CPU priority (Linux's SCHED_IDLE), taking only the cores the steps leave
+// idle; one the consumer waits for, at normal priority.
 import * as os from 'node:os';
 import { bool, checkOptions, custom, int } from '../check';
 import { withCode } from '../errors';
@@ -39,7 +41,11 @@ export interface DataLoaderOptions {
    * image that needs more decodes alone. Default 1 GiB.
    */
   decodeMemory?: number;
-  /** Batches kept ready ahead of the consumer; default 2. */
+  /**
+   * Batches kept ready ahead of the consumer; default 2. They are made at the lowest CPU priority
+   * until the consumer waits for one (then at normal priority), so that on CPU they do not slow the
+   * training steps.
+   */
   prefetch?: number;
   /**
    * What a file that cannot be decoded does: 'throw' (default) rejects the iteration with an

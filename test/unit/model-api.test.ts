@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  cpuMemory, DataLoader, FashionMNIST, fineTune, getNumThreads, lrFind, ResNet, ResNet18, setNumThreads, SGD, TrainingDivergedError,
+  BatchEvent, cpuMemory, DataLoader, FashionMNIST, fineTune, getNumThreads, linearProbe, lrFind, ResNet, ResNet18, setNumThreads, SGD,
+  TrainingDivergedError,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 
@@ -207,6 +208,16 @@ describe('PyTorch semantics', () => {
     net.train();
     await net.trainStep(batch(2, 9).input, batch(2, 9).target, opt);
     assert.notDeepEqual((await net.stateDict()).get('bn1.running_mean')!.data, after.get('bn1.running_mean')!.data);
+    net.dispose();
+  });
+
+  it("fineTune and linearProbe default to the seed's lr: 0.01, fc at 10x", async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 1 });
+    const lrs: [number, number | undefined][] = [];
+    const onBatch = (e: BatchEvent) => lrs.push([e.lr, e.fcLr]);
+    await fineTune(net, { train: [batch(2, 9)], epochs: 1, onBatch });
+    await linearProbe(net, { train: [batch(2, 9)], epochs: 1, onBatch });
+    assert.deepEqual(lrs, [[0.01, 0.1], [0.01, 0.01]]);
     net.dispose();
   });
 
