@@ -1,35 +1,66 @@
 'use strict';
-// Finds the Python interpreter that can import torch (and torchvision): FINETORCH_PYTHON first,
-// then the usual names. On Debian the python3 first on PATH may be a separate build without torch,
-// while python3-torch lives under /usr/bin/python3.
+// Finds the Python interpreters the build, the tests and the benchmarks use as PyTorch's side:
+// - the reference Python: torch + torchvision (FINETORCH_PYTHON first, then the usual names; on
+//   Debian the python3 first on PATH may be a separate build without torch, while python3-torch
+//   lives under /usr/bin/python3);
+// - the ecosystem Python: that, plus timm, onnx, onnxruntime, safetensors and huggingface_hub, for
+//   the tests that check files against those libraries (FINETORCH_ECOSYSTEM_PYTHON first, then the
+//   reference Python, then the venvs scripts/setup.sh makes under .toolchains/).
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const CANDIDATES = ['python3', '/usr/bin/python3', 'python', '/usr/local/bin/python3'];
-const PROBE = 'import json, torch, torchvision; print(json.dumps({"torch": torch.__version__, ' +
-  '"torchvision": torchvision.__version__, "cmake": torch.utils.cmake_prefix_path, "cuda": torch.cuda.is_available()}))';
+const ECOSYSTEM_MODULES = ['timm', 'onnx', 'onnxruntime', 'safetensors', 'huggingface_hub'];
+const TOOLCHAINS = path.resolve(__dirname, '..', '.toolchains');
 
-let cached;
+function probe(modules) {
+  return `import json, torch, torchvision${modules.map((m) => `, ${m}`).join('')}; print(json.dumps({"torch": torch.__version__, ` +
+    '"torchvision": torchvision.__version__, "cmake": torch.utils.cmake_prefix_path, "cuda": torch.version.cuda}))';
+}
+
+function firstImporting(candidates, modules) {
+  for (const python of candidates) {
+    const r = spawnSync(python, ['-c', probe(modules)], { encoding: 'utf8', timeout: 120000 });
+    if (r.status !== 0) continue;
+    try {
+      return { python, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+    } catch { /* not our JSON: try the next one */ }
+  }
+  return null;
+}
+
+function toolchainPythons() {
+  if (!fs.existsSync(TOOLCHAINS)) return [];
+  return fs.readdirSync(TOOLCHAINS).sort().map((name) => path.join(TOOLCHAINS, name, 'venv', 'bin', 'python'))
+    .filter((file) => fs.existsSync(file));
+}
+
+const cache = new Map();
+function cached(key, find) {
+  if (!cache.has(key)) cache.set(key, find());
+  return cache.get(key);
+}
 
 /** { python, torch, torchvision, cmake, cuda } or null when no candidate imports torch. */
 function findPythonWithTorch() {
-  if (cached !== undefined) return cached;
-  const candidates = process.env.FINETORCH_PYTHON ? [process.env.FINETORCH_PYTHON] : CANDIDATES;
-  cached = null;
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 120000 });
-    if (r.status === 0) {
-      try {
-        cached = { python, ...JSON.parse(r.stdout.trim().split('\n').pop()) };
-        break;
-      } catch { /* not our JSON: try the next one */ }
-    }
-  }
-  return cached;
+  return cached('reference', () =>
+    firstImporting(process.env.FINETORCH_PYTHON ? [process.env.FINETORCH_PYTHON] : CANDIDATES, []));
+}
+
+/** Like findPythonWithTorch, for a Python that also has timm, onnx, onnxruntime, safetensors, huggingface_hub. */
+function findEcosystemPython() {
+  return cached('ecosystem', () => {
+    const candidates = [process.env.FINETORCH_ECOSYSTEM_PYTHON, process.env.FINETORCH_PYTHON, ...toolchainPythons(), ...CANDIDATES];
+    return firstImporting(candidates.filter(Boolean), ECOSYSTEM_MODULES);
+  });
 }
 
 const INSTALL_HINT = 'Install PyTorch for Python: on Debian/Ubuntu `sudo apt-get install python3-torch ' +
   'python3-torchvision`, elsewhere `pip install torch torchvision`; or point FINETORCH_PYTHON at a ' +
   'Python that has them.';
+const ECOSYSTEM_HINT = `Run scripts/setup.sh (it makes a venv under .toolchains/), or \`pip install torch torchvision ${ECOSYSTEM_MODULES.join(' ')}\` ` +
+  'and point FINETORCH_ECOSYSTEM_PYTHON at that Python.';
 
 /** Like findPythonWithTorch, but throws an Error that says how to install torch. */
 function requirePythonWithTorch() {
@@ -41,4 +72,11 @@ function requirePythonWithTorch() {
   return found;
 }
 
-module.exports = { findPythonWithTorch, requirePythonWithTorch, INSTALL_HINT };
+/** Like findEcosystemPython, but throws an Error that says how to get one. */
+function requireEcosystemPython() {
+  const found = findEcosystemPython();
+  if (!found) throw new Error(`No Python with torch, torchvision, ${ECOSYSTEM_MODULES.join(', ')} found. ${ECOSYSTEM_HINT}`);
+  return found;
+}
+
+module.exports = { findPythonWithTorch, requirePythonWithTorch, findEcosystemPython, requireEcosystemPython, INSTALL_HINT };

@@ -4,13 +4,17 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { requirePythonWithTorch } from '../../scripts/python-with-torch';
+import { requireEcosystemPython, requirePythonWithTorch } from '../../scripts/python-with-torch';
 
 export const PYTHON_DIR = path.resolve(__dirname, '..', '..', '..', 'test', 'python');
 
-/** Runs test/python/<script> with args; resolves to its stdout, rejects with its stderr. */
-export function runPython(script: string, args: string[] = []): Promise<string> {
-  const { python } = requirePythonWithTorch();
+/**
+ * Runs test/python/<script> with args; resolves to its stdout, rejects with its stderr. The
+ * reference Python (torch + torchvision) by default; `ecosystem: true` takes the one that also has
+ * timm, onnx, onnxruntime, safetensors and huggingface_hub.
+ */
+export function runPython(script: string, args: string[] = [], options: { ecosystem?: boolean } = {}): Promise<string> {
+  const { python } = options.ecosystem ? requireEcosystemPython() : requirePythonWithTorch();
   return new Promise((resolve, reject) => {
     const child = spawn(python, [path.join(PYTHON_DIR, script), ...args], {
       env: { ...process.env, PYTHONHASHSEED: '0' },
