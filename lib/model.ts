@@ -10,7 +10,7 @@ import { native, NativeModel, NativeStepResult } from './binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
-import { OnnxExportOptions, exportResNetOnnx } from './export';
+import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
 import { PretrainedOptions, pretrainedWeights } from './hub';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
@@ -279,7 +279,7 @@ export class ResNet {
    * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
    */
   exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
-    return exportResNetOnnx(file, { arch: this.arch, numClasses: this.classes, stateDict: () => this.stateDict() }, options);
+    return exportOnnx(file, resnetSource(this.arch, this.classes, () => this.stateDict()), options);
   }
 
   async to(device: Device): Promise<this> {

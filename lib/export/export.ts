@@ -1,17 +1,17 @@
-// exportOnnx: a ResNet as an ONNX file that ONNX Runtime (Python, Node, the web) and every other
-// ONNX consumer runs in eval mode, with what it needs to be used right in its metadata. The options
-// are checked before anything is computed; the file is written whole or not at all (lib/atomic.ts).
-import { ARCHITECTURES, Arch, resnetTree } from '../architectures';
+// exportOnnx: a model as an ONNX file that ONNX Runtime (Python, Node, the web) and every other
+// ONNX consumer runs in eval mode, with what it needs to be used right in its metadata. The model
+// comes as an OnnxSource, its graph built on the op builder (resnet.ts builds a ResNet's; another
+// architecture brings its own), so that this file knows no architecture. The options are checked
+// before anything is computed; the file is written whole or not at all (lib/atomic.ts).
 import { writeFileAtomic } from '../atomic';
 import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../check';
 import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
 import { FinetorchError, withCode } from '../errors';
-import { HostTensor } from '../tensor';
 import { packageVersion } from '../version';
+import { Dim, GraphBuilder } from './graph';
 import { exportMetadata } from './metadata';
 import { encodeModel } from './onnx-proto';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, irVersionFor } from './opset';
-import { resnetGraph } from './resnet';
 
 /** {@link ResNet.exportOnnx}'s options. */
 export interface OnnxExportOptions {
@@ -38,12 +38,23 @@ export interface OnnxExportOptions {
   outputName?: string;
 }
 
-/** What the exporter needs of a model: architecture, class count and weights. */
-export interface ResNetExportSource {
-  arch: Arch;
+/** What a model's graph is built for: the checked options that shape it. */
+export interface GraphOptions {
+  /** The graph's name: the architecture's. */
+  name: string;
+  foldBatchNorm: boolean;
+  inputName: string;
+  outputName: string;
+  /** The input's [N, 3, H, W]: N a size or the name of a dynamic one. */
+  inputShape: [Dim, 3, number, number];
+}
+
+/** What the exporter needs of a model: its architecture, its class count, and its eval-mode graph. */
+export interface OnnxSource {
+  arch: string;
   numClasses: number;
-  /** The weights, asked for once the options are found right. */
-  stateDict: () => Promise<ReadonlyMap<string, HostTensor>>;
+  /** Builds the graph (weights included) once the options are found right. */
+  graph(options: GraphOptions): Promise<GraphBuilder>;
 }
 
 /** Protobuf caps a message at 2 GiB - 1; ONNX's external-data layout, which finetorch does not write, is the way past it. */
@@ -75,7 +86,8 @@ function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
   if (o.imageSize !== undefined && o.imageSize !== preprocessing.centerCrop) {
     throw invalid(`imageSize ${o.imageSize} differs from preprocessing.centerCrop ${preprocessing.centerCrop}, the size the network sees`);
   }
-  return { ...o, preprocessing, imageSize: preprocessing.centerCrop, batch: o.dynamicBatch ? 'batch' : o.batchSize ?? 1 };
+  const batch: Dim = o.dynamicBatch ? 'batch' : o.batchSize ?? 1;
+  return { ...o, preprocessing, imageSize: preprocessing.centerCrop, batch };
 }
 
 function checkRecipe(value: EvalRecipe): EvalRecipe {
@@ -95,10 +107,10 @@ function invalid(message: string): RangeError {
 }
 
 /** Writes `source` to `file` as an ONNX model (see {@link OnnxExportOptions}). */
-export async function exportResNetOnnx(file: string, source: ResNetExportSource, options: OnnxExportOptions = {}): Promise<void> {
+export async function exportOnnx(file: string, source: OnnxSource, options: OnnxExportOptions = {}): Promise<void> {
   checkArg(WHERE, 'file', file, str());
   const o = checkExportOptions(options, source.numClasses);
-  const graph = await resnetGraph(resnetTree(ARCHITECTURES[source.arch], source.numClasses), await source.stateDict(), source.numClasses, {
+  const graph = await source.graph({
     name: source.arch,
     foldBatchNorm: o.foldBatchNorm,
     inputName: o.inputName,
@@ -110,8 +122,7 @@ export async function exportResNetOnnx(file: string, source: ResNetExportSource,
     opset: o.opset,
     producerName: 'finetorch',
     producerVersion: packageVersion(),
-    docString: `torchvision ${source.arch}, ${source.numClasses} classes, eval mode` +
-      `${o.foldBatchNorm ? ', BatchNorm folded into Conv' : ''}; exported by finetorch`,
+    docString: `${source.arch} with ${source.numClasses} classes in eval mode, exported by finetorch`,
     graph: graph.build(),
     metadata: exportMetadata(source.arch, o.preprocessing, o.classes),
   });

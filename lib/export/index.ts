@@ -1,4 +1,5 @@
 // Models out of finetorch, for other runtimes: ONNX.
-export { exportResNetOnnx } from './export';
-export type { OnnxExportOptions, ResNetExportSource } from './export';
+export { exportOnnx } from './export';
+export type { GraphOptions, OnnxExportOptions, OnnxSource } from './export';
+export { resnetSource } from './resnet';
 export { readOnnxMetadata } from './read-metadata';

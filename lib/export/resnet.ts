@@ -3,25 +3,28 @@
 // (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc, as ResNet.forward,
 // BasicBlock.forward and Bottleneck.forward run them. Each Conv2d + BatchNorm2d pair becomes one
 // Conv with the BatchNorm folded in, or a Conv and a BatchNormalization.
-import { ModuleNode } from '../architectures';
+import { ARCHITECTURES, Arch, ModuleNode, resnetTree } from '../architectures';
 import { FinetorchError } from '../errors';
 import { HostTensor } from '../tensor';
 import { foldBatchNorm } from './batch-norm';
+import type { GraphOptions, OnnxSource } from './export';
 import { GraphBuilder, attr } from './graph';
 
-export interface ResNetGraphOptions {
-  /** The graph's name: the architecture's. */
-  name: string;
-  foldBatchNorm: boolean;
-  inputName: string;
-  outputName: string;
-  /** The input's [N, 3, H, W]: N a size or the name of a dynamic one. */
-  inputShape: [number | string, 3, number, number];
+/**
+ * A torchvision ResNet for exportOnnx; `stateDict` gives a copy of the weights that the export may
+ * change (BatchNorm is folded into it in place).
+ */
+export function resnetSource(arch: Arch, numClasses: number, stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
+  return {
+    arch,
+    numClasses,
+    graph: async (options) => resnetGraph(resnetTree(ARCHITECTURES[arch], numClasses), await stateDict(), numClasses, options),
+  };
 }
 
 /** The graph of `tree` (resnetTree's) with the weights of `state` (the model's state dict). */
 export async function resnetGraph(
-  tree: ModuleNode, state: ReadonlyMap<string, HostTensor>, numClasses: number, options: ResNetGraphOptions,
+  tree: ModuleNode, state: ReadonlyMap<string, HostTensor>, numClasses: number, options: GraphOptions,
 ): Promise<GraphBuilder> {
   const g = new GraphBuilder(options.name);
   const weight = (key: string): HostTensor<'float32'> => {
@@ -54,9 +57,10 @@ export async function resnetGraph(
       runningMean: weight(`${bnName}.running_mean`).data, runningVar: weight(`${bnName}.running_var`).data, eps: bnLayer.eps,
     };
     if (options.foldBatchNorm) {
-      const folded = foldBatchNorm(weight(`${convName}.weight`), bnState);
-      const w = g.initializer(`${convName}.weight`, folded.weight);
-      const b = g.initializer(`${convName}.bias`, folded.bias);
+      const convWeight = weight(`${convName}.weight`);
+      const bias = foldBatchNorm(convWeight, bnState);
+      const w = g.initializer(`${convName}.weight`, convWeight);
+      const b = g.initializer(`${convName}.bias`, bias);
       return g.op('Conv', [x, w, b], attributes, { name: convName });
     }
     const y = g.op('Conv', [x, g.initializer(`${convName}.weight`, weight(`${convName}.weight`))], attributes, { name: convName });
