@@ -1,7 +1,10 @@
 // Inference on the CPU: finetorch's eval-mode forward against ONNX Runtime (onnxruntime-node) on
 // the same model exported by net.exportOnnx (BatchNorm folded), the same input, the same thread
 // count on both sides, at batch 1 and 32. The two sides take turns, round by round, so that the
-// machine's drift falls on both; each figure is the median of its rounds after a warm-up.
+// machine's drift falls on both; each figure is the median of its rounds after a warm-up. CPU time
+// (the whole process, every thread) is given beside wall time: on a shared machine it moves less
+// with the other load than wall time does (ONNX Runtime's pool threads spin while they wait, so at
+// 2 threads its CPU time counts that spinning too).
 // Usage: node dist/scripts/bench-onnx.js [ARCH] [SIZE] [ROUNDS]
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -16,10 +19,14 @@ function median(values: number[]): number {
   return sorted[sorted.length >> 1];
 }
 
-async function timed(work: () => Promise<unknown>): Promise<number> {
+/** Wall and CPU milliseconds of `work`. */
+async function timed(work: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await work();
-  return performance.now() - start;
+  const wall = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1000 };
 }
 
 export async function runOnnxBench(arch: Arch = 'resnet18', size = 224, rounds = 5): Promise<void> {
@@ -43,20 +50,26 @@ export async function runOnnxBench(arch: Arch = 'resnet18', size = 224, rounds =
         const ortRun = () => session.run(feeds);
         await finetorchRun();
         await ortRun();
-        const times: { finetorch: number[]; ort: number[] } = { finetorch: [], ort: [] };
+        const sides = { finetorch: finetorchRun, ort: ortRun };
+        const times = { finetorch: { wall: [] as number[], cpu: [] as number[] }, ort: { wall: [] as number[], cpu: [] as number[] } };
         // Small batches are quick: more calls per round, so that timer and scheduling noise average out.
         const calls = batch === 1 ? 20 : 1;
         for (let round = 0; round < rounds; round++) {
-          times.finetorch.push((await timed(async () => { for (let i = 0; i < calls; i++) await finetorchRun(); })) / calls);
-          times.ort.push((await timed(async () => { for (let i = 0; i < calls; i++) await ortRun(); })) / calls);
+          for (const side of ['finetorch', 'ort'] as const) {
+            const { wall, cpu } = await timed(async () => {
+              for (let i = 0; i < calls; i++) await sides[side]();
+            });
+            times[side].wall.push(wall / calls);
+            times[side].cpu.push(cpu / calls);
+          }
         }
-        const f = median(times.finetorch);
-        const o = median(times.ort);
+        const [f, o] = [median(times.finetorch.wall), median(times.ort.wall)];
+        const [fc, oc] = [median(times.finetorch.cpu), median(times.ort.cpu)];
         rows.push({
           threads, batch,
-          'finetorch ms': +f.toFixed(1), 'onnxruntime ms': +o.toFixed(1),
+          'finetorch ms (CPU ms)': `${f.toFixed(1)} (${fc.toFixed(1)})`, 'onnxruntime ms (CPU ms)': `${o.toFixed(1)} (${oc.toFixed(1)})`,
           'finetorch img/s': +((batch * 1000) / f).toFixed(1), 'onnxruntime img/s': +((batch * 1000) / o).toFixed(1),
-          'onnxruntime / finetorch time': +(o / f).toFixed(2),
+          'onnxruntime / finetorch: wall (CPU)': `${(o / f).toFixed(2)} (${(oc / fc).toFixed(2)})`,
         });
       }
       await session.release();
