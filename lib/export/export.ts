@@ -13,7 +13,7 @@ import { exportMetadata } from './metadata';
 import { encodeModel } from './onnx-proto';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, irVersionFor } from './opset';
 
-/** {@link ResNet.exportOnnx}'s options. */
+/** `net.exportOnnx`'s options (and `finetorch export`'s flags). */
 export interface OnnxExportOptions {
   /** The ai.onnx operator set, 11..26; default 17. */
   opset?: number;
