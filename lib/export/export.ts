@@ -42,6 +42,8 @@ export interface OnnxExportOptions {
 export interface GraphOptions {
   /** The graph's name: the architecture's. */
   name: string;
+  /** The operator set the file declares: a graph may need a newer one (LayerNormalization: 17) and must say so. */
+  opset: number;
   foldBatchNorm: boolean;
   inputName: string;
   outputName: string;
@@ -112,6 +114,7 @@ export async function exportOnnx(file: string, source: OnnxSource, options: Onnx
   const o = checkExportOptions(options, source.numClasses);
   const graph = await source.graph({
     name: source.arch,
+    opset: o.opset,
     foldBatchNorm: o.foldBatchNorm,
     inputName: o.inputName,
     outputName: o.outputName,

@@ -11,14 +11,12 @@ const DATA_TYPES: Record<DType, number> = {
 };
 
 /** AttributeProto.AttributeType. */
-const ATTRIBUTE_TYPES = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
+const ATTRIBUTE_TYPES = { float: 1, int: 2, ints: 7 } as const;
 
 /** An attribute's value with its ONNX type: a number alone cannot tell 1 (INT) from 1.0 (FLOAT). */
 export type AttributeValue =
   | { type: 'float'; value: number }
   | { type: 'int'; value: number }
-  | { type: 'string'; value: string }
-  | { type: 'floats'; value: readonly number[] }
   | { type: 'ints'; value: readonly number[] };
 
 /** A dimension: a size, or the name of a size chosen at run time ('batch'). */
@@ -99,12 +97,6 @@ function encodeAttribute(name: string, attribute: AttributeValue): ProtoWriter {
     case 'int':
       out.int(3, attribute.value);
       break;
-    case 'string':
-      out.string(4, attribute.value);
-      break;
-    case 'floats':
-      for (const v of attribute.value) out.float(7, v);
-      break;
     case 'ints':
       for (const v of attribute.value) out.int(8, v);
       break;
@@ -112,7 +104,10 @@ function encodeAttribute(name: string, attribute: AttributeValue): ProtoWriter {
   return out.int(20, ATTRIBUTE_TYPES[attribute.type]);
 }
 
-/** A TensorProto holding its elements as raw_data: little-endian bytes, row-major. */
+/**
+ * A TensorProto holding its elements as raw_data, row-major: the typed array's own bytes, which
+ * ONNX reads as little-endian, as typed arrays are on x86-64 and arm64.
+ */
 function encodeTensor(name: string, tensor: HostTensor): ProtoWriter {
   const out = new ProtoWriter();
   for (const d of tensor.shape) out.int(1, d);
