@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_DOWNLOAD_INTERRUPTED',
   /** A downloaded file whose SHA-256 does not start with the prefix its name carries. */
   'ERR_FINETORCH_HASH_MISMATCH',
+  /** An ONNX file that cannot be written (a graph that does not hold together, over protobuf's 2 GiB) or read. */
+  'ERR_FINETORCH_ONNX',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,6 +10,7 @@ import { native, NativeModel, NativeStepResult } from './binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
+import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
 import { PretrainedOptions, pretrainedWeights } from './hub';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
@@ -269,6 +270,16 @@ export class ResNet {
   async stateDict(): Promise<Map<string, HostTensor>> {
     const { names, tensors } = await this.run('stateDict', () => this.handle.stateDict());
     return new Map(names.map((n, i) => [n, tensors[i]]));
+  }
+
+  /**
+   * Writes the model to `file` as ONNX (as torch.onnx.export does): the eval-mode forward, whatever
+   * `training` says, input [batch, 3, S, S] float32 named 'input', output [batch, numClasses]
+   * named 'logits', and metadata_props recording the architecture, the class names when given and
+   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
+   */
+  exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
+    return exportOnnx(file, resnetSource(this.arch, this.classes, () => this.stateDict()), options);
   }
 
   async to(device: Device): Promise<this> {

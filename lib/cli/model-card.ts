@@ -4,22 +4,13 @@
 // 224. A flag that contradicts the card wins, with a warning.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-// From the transform module alone: train's flag checks read cards and must not load LibTorch or libvips.
-import type { Interpolation } from '../data/geometry';
-import { IMAGENET_MEAN, IMAGENET_STD, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data/transforms';
+// From the recipe module alone: train's flag checks read cards and must not load LibTorch or libvips.
+import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
 import { writeJson } from './files';
 
-const FORMAT = 'finetorch-model';
+export { EvalRecipe, evalRecipe, recipeTransform } from '../data/eval-recipe';
 
-export interface EvalRecipe {
-  /** The square resize before the centre crop: [height, width]. */
-  resize: [number, number];
-  interpolation: Interpolation;
-  /** The side of the centre crop the network sees. */
-  centerCrop: number;
-  mean: number[];
-  std: number[];
-}
+const FORMAT = 'finetorch-model';
 
 export interface ModelCard {
   format: typeof FORMAT;
@@ -32,16 +23,6 @@ export interface ModelCard {
   imageSize: number;
   /** How to prepare an image for it: torchvision's Resize + CenterCrop + Normalize. */
   eval: EvalRecipe;
-}
-
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalRecipe(imageSize: number): EvalRecipe {
-  const resized = Math.round((imageSize * 256) / 224);
-  return { resize: [resized, resized], interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
-}
-
-export function recipeTransform(r: EvalRecipe): Transform {
-  return compose(resize(r.resize, { interpolation: r.interpolation }), centerCrop(r.centerCrop), toTensor(), normalize(r.mean, r.std));
 }
 
 export function modelCard(arch: string, classes: readonly string[], imageSize: number): ModelCard {

@@ -7,7 +7,7 @@ import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
-import { ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
+import { EvalRecipe, ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
 import { requireFile } from './files';
 
 export function checkDevice(device: Device): void {
@@ -23,6 +23,8 @@ export interface InferenceModel {
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
   classesFrom: string | undefined;
+  /** The eval transform as data (the card's, or torchvision's at the image size). */
+  recipe: EvalRecipe;
   transform: Transform;
   imageSize: number;
 }
@@ -42,7 +44,7 @@ export async function loadInferenceModel(
     const classes = card?.classes ?? listed;
     const classesFrom = card ? path.basename(cardFile(weights)) : listed ? 'classes.json' : undefined;
     if (classes) checkClassCount(classes, net.numClasses, `the ${classesFrom} beside ${weights}`);
-    return { net, card, classes, classesFrom, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
+    return { net, card, classes, classesFrom, recipe, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
   } catch (err) {
     net.dispose();
     throw err;
