@@ -9,9 +9,9 @@ export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder'
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
 export { CIFAR10, Cifar10Options } from './cifar';
 export {
-  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions,
+  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions, EvalTransformOptions, CropMode,
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
-  trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD,
+  trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';

@@ -4,6 +4,7 @@
 // float32 NCHW pass per batch.
 import { Interpolation, View, roundHalfEven } from './geometry';
 import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
+import { withCode } from '../errors';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */
@@ -174,14 +175,77 @@ export function trainTransform(options: { size?: Size; mean?: readonly number[];
   return compose(randomResizedCrop(o.size), randomHorizontalFlip(), toTensor(), normalize(o.mean, o.std));
 }
 
-/** d2l's fine-tuning eval transform: resize([256, 256]) + centerCrop(224) + ImageNet normalisation. */
-export function evalTransform(
-  options: { resize?: Size; size?: Size; mean?: readonly number[]; std?: readonly number[] } = {},
-): Compose {
+/** How evalTransform resizes before its centre crop when no `resize` is given (timm's crop_mode). */
+export type CropMode = 'squash' | 'center';
+
+export interface EvalTransformOptions {
+  /** The centre crop the network sees; default 224. */
+  size?: Size;
+  /**
+   * The resize before the crop, as torchvision's Resize takes it: [height, width] exactly (the aspect
+   * ratio is not kept), or one number for the shorter side (the aspect ratio kept). Default: each side
+   * of `size` times 256 / 224, rounded (with `cropPct`: divided by it and floored, as timm does), applied as
+   * `cropMode` says. The crop must fit inside it.
+   */
+  resize?: Size;
+  /** The crop's share of the resized image, as timm's crop_pct; default 0.875 (224 of 256, torchvision's ImageNet recipe). */
+  cropPct?: number;
+  /**
+   * Without `resize`: 'squash' (default, the d2l chapter's resize([256, 256])) resizes to the square
+   * size / cropPct, changing the aspect ratio; 'center' resizes the shorter side to it, keeping the
+   * aspect ratio, as torchvision's T.Resize(256) and timm's default crop_mode.
+   */
+  cropMode?: CropMode;
+  interpolation?: Interpolation;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/** torchvision's ImageNet eval ratio: a 224 crop of a 256 resize. */
+export const DEFAULT_CROP_PCT = 224 / 256;
+
+/**
+ * The resize before a centre crop of `size`: `resize` as given, else each side of size scaled by 256 / 224
+ * (or 1 / cropPct), as [h, w] for 'squash' or the shorter side (one number) for 'center'.
+ */
+export function evalResize(size: Size, options: { resize?: Size; cropPct?: number; cropMode?: CropMode } = {}): Size {
+  const [height, width] = pair(size, 'evalTransform');
+  const { resize: given, cropPct, cropMode } = options;
+  if (given !== undefined && (cropPct !== undefined || cropMode !== undefined)) {
+    throw withCode(new RangeError(`evalTransform: resize ${JSON.stringify(given)} already says how to resize; ` +
+      `leave out ${cropPct !== undefined ? 'cropPct' : 'cropMode'}, or resize`), 'ERR_FINETORCH_INVALID_ARG');
+  }
+  if (cropPct !== undefined && !(cropPct > 0 && cropPct <= 1)) {
+    throw withCode(new RangeError(`evalTransform: cropPct must be in (0, 1], got ${cropPct}`), 'ERR_FINETORCH_INVALID_ARG');
+  }
+  if (given !== undefined) {
+    const [h, w] = typeof given === 'number' ? [given, given] : pair(given, 'evalTransform: resize');
+    // Resize(int) sets the shorter side: the crop fits in any orientation only when its longer side does.
+    const fits = typeof given === 'number' ? Math.max(height, width) <= given : height <= h && width <= w;
+    if (!fits) {
+      throw withCode(new RangeError(`evalTransform: a centre crop of ${JSON.stringify(size)} does not fit in resize ${JSON.stringify(given)} ` +
+        '(it would pad with zeros); leave resize out to scale it with size'), 'ERR_FINETORCH_INVALID_ARG');
+    }
+    return given;
+  }
+  // The CLI's model cards round size * 256 / 224; timm floors size / crop_pct, and so does an explicit cropPct.
+  const scale = (side: number) => (cropPct === undefined ? Math.round(side / DEFAULT_CROP_PCT) : Math.floor(side / cropPct));
+  if ((cropMode ?? 'squash') === 'squash') return [scale(height), scale(width)];
+  // timm resizes the shorter side only for a square crop; a non-square one is resized to its own shape.
+  return height === width ? scale(height) : [scale(height), scale(width)];
+}
+
+/**
+ * The eval transform: resize, centerCrop(size), ImageNet normalisation. Defaults are the d2l
+ * chapter's resize([256, 256]) + centerCrop(224), scaled with `size`: size 64 resizes to [73, 73].
+ */
+export function evalTransform(options: EvalTransformOptions = {}): Compose {
   const o = checkOptions('evalTransform', options, {
-    resize: SIZE.default([256, 256]), size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
+    size: SIZE.default(224), resize: SIZE.orUndefined(), cropPct: num().orUndefined(), cropMode: oneOf(['squash', 'center'] as const).orUndefined(),
+    interpolation: INTERPOLATION, mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
   });
-  return compose(resize(o.resize), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
+  const resized = evalResize(o.size, o);
+  return compose(resize(resized, { interpolation: o.interpolation }), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
 }
 
 /** A transform flattened: the image transforms in order, then the one normalisation they end with. */

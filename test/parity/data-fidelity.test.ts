@@ -27,6 +27,9 @@ const imagenet = (...t: Transform[]): Transform => compose(...t, toTensor(), nor
 // finetorch's transform and the same steps as data_transform.py spells them.
 const PIPELINES: [string, Transform, unknown[]][] = [
   ['evalTransform(): resize([256, 256]) + centerCrop(224)', evalTransform(), [['resize', [256, 256]], ['centerCrop', 224]]],
+  ['evalTransform({ size: 64 }): resize([73, 73]) + centerCrop(64)', evalTransform({ size: 64 }), [['resize', [73, 73]], ['centerCrop', 64]]],
+  ["evalTransform({ size: 64, cropMode: 'center' }): resize(73) + centerCrop(64)", evalTransform({ size: 64, cropMode: 'center' }),
+    [['resize', 73], ['centerCrop', 64]]],
   ['resize(100) + centerCrop(90)', imagenet(resize(100), centerCrop(90)), [['resize', 100], ['centerCrop', 90]]],
   ['centerCrop(140) + resize([96, 64])', imagenet(centerCrop(140), resize([96, 64])), [['centerCrop', 140], ['resize', [96, 64]]]],
   ['resize(64) + centerCrop([80, 60]) (pads)', imagenet(resize(64), centerCrop([80, 60])), [['resize', 64], ['centerCrop', [80, 60]]]],

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ImageDataset, RawPixels, Transform, centerCrop, compose, normalize, randomHorizontalFlip, randomResizedCrop,
+  ImageDataset, RawPixels, Transform, centerCrop, compose, evalTransform, normalize, randomHorizontalFlip, randomResizedCrop,
   resize, toPipeline, toTensor,
 } from '../../lib/data';
 import { View, roundHalfEven } from '../../lib/data/geometry';
@@ -57,6 +57,39 @@ test('resize(int) sets the shorter side and truncates the longer, as torchvision
     return [view.width, view.height];
   });
   assert.deepEqual(sizes, [[133, 100], [100, 133], [100, 100], [133, 100]]);
+});
+
+/** The [width, height] after each image transform of a pipeline, on an image of width x height. */
+function sizesThrough(transform: Transform, width: number, height: number): [number, number][] {
+  const view = new View(width, height);
+  return toPipeline(transform).image.map((t) => {
+    t.apply(view, mulberry32(0));
+    return [view.width, view.height];
+  });
+}
+
+test('evalTransform scales its resize with size (round(size * 256 / 224)), squashed or by the shorter side', () => {
+  assert.deepEqual(sizesThrough(evalTransform(), 400, 300), [[256, 256], [224, 224]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64 }), 400, 300), [[73, 73], [64, 64]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 320 }), 400, 300), [[366, 366], [320, 320]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: [64, 96] }), 400, 300), [[110, 73], [96, 64]]);
+  // torchvision's T.Resize(73) + CenterCrop(64): the aspect ratio kept (timm's crop_mode 'center').
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64, cropMode: 'center' }), 400, 300), [[97, 73], [64, 64]]);
+  // timm's crop_pct: floor(224 / 0.95) = 235 on the shorter side.
+  assert.deepEqual(sizesThrough(evalTransform({ size: 224, cropPct: 0.95, cropMode: 'center' }), 300, 400), [[235, 313], [224, 224]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64, resize: [80, 80] }), 400, 300), [[80, 80], [64, 64]]);
+});
+
+test('evalTransform refuses a crop that does not fit its resize, and resize given twice', () => {
+  const refused = (options: Parameters<typeof evalTransform>[0], message: RegExp) =>
+    assert.throws(() => evalTransform(options), (e: Error & { code?: string }) =>
+      e instanceof RangeError && e.code === 'ERR_FINETORCH_INVALID_ARG' && message.test(e.message));
+  refused({ size: 320, resize: [256, 256] }, /a centre crop of 320 does not fit in resize \[256,256\]/);
+  refused({ size: [64, 100], resize: 80 }, /does not fit in resize 80/);
+  refused({ resize: 256, cropPct: 0.9 }, /leave out cropPct/);
+  refused({ resize: 256, cropMode: 'center' }, /leave out cropMode/);
+  refused({ cropPct: 1.2 }, /cropPct must be in \(0, 1\]/);
+  assert.throws(() => evalTransform({ cropMode: 'centre' as 'center' }), /cropMode must be one of 'squash', 'center', got 'centre' \(did you mean 'center'\?\)/);
 });
 
 test('centerCrop offsets round half to even; larger crops pad', () => {
