@@ -36,12 +36,12 @@ export interface TrainData {
   description: string;
 }
 
-export function trainData(dir: string, options: { imageSize: number; validSplit: number; seed: number }): TrainData {
-  const { imageSize, validSplit, seed } = options;
+export function trainData(dir: string, options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean }): TrainData {
+  const { imageSize, validSplit, seed, shrinkOnLoad } = options;
   const folders = splitFolders(dir);
-  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize) });
+  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize), shrinkOnLoad });
   if (folders.train && folders.valid) {
-    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize) });
+    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize), shrinkOnLoad });
     checkSameClasses(train, valid);
     return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
   }
@@ -69,9 +69,9 @@ function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {
 }
 
 /** The images `finetorch eval` scores: the valid/ (val/, test/) folder of a train/valid layout, else `dir`. */
-export function evalData(dir: string, transform: Transform): ImageFolder {
+export function evalData(dir: string, transform: Transform, shrinkOnLoad: boolean): ImageFolder {
   const folders = splitFolders(dir);
   const root = folders.train && folders.valid ? folders.valid : dir;
-  return new ImageFolder(root, { transform });
+  return new ImageFolder(root, { transform, shrinkOnLoad });
 }
 

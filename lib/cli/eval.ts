@@ -16,6 +16,8 @@ export interface EvalOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
+  shrinkOnLoad: boolean;
   device: Device;
   json: boolean;
 }
@@ -44,6 +46,7 @@ async function run({ flags }: Parsed): Promise<number> {
     batchSize: flags.int('batch-size'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     device: deviceFlag(flags),
     json: flags.flag('json'),
   });

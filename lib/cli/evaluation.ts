@@ -9,11 +9,11 @@ import { percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, device, json }: EvalOptions): Promise<number> {
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, shrinkOnLoad, device, json }: EvalOptions): Promise<number> {
   const model = await loadInferenceModel(weights, { device, arch, imageSize }, (m) => process.stderr.write(`${m}\n`));
   const { net } = model;
   try {
-    const folder = evalData(dir, model.transform);
+    const folder = evalData(dir, model.transform, shrinkOnLoad);
     const classes = model.classes ?? folder.classes;
     if (!model.classes && folder.classes.length !== net.numClasses) {
       throw new Error(`the model has ${net.numClasses} outputs but there are ${folder.classes.length} class folders in ${folder.root}`);

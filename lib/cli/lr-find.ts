@@ -58,6 +58,7 @@ export interface LrFindSettings {
   imageSize: number;
   validSplit: number;
   seed: number;
+  shrinkOnLoad: boolean;
   plot: string | undefined;
   device: Device;
   amp: 'none' | 'fp16' | 'bf16';
@@ -85,6 +86,7 @@ async function run({ flags }: Parsed): Promise<number> {
     imageSize: flags.int('image-size', 8),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     plot: plot && path.resolve(plot),
     device: deviceFlag(flags),
     ...precisionFlags(flags),

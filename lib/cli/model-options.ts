@@ -12,15 +12,23 @@ export function archFlag(flags: Flags): Arch | undefined {
   return flags.string('arch') === undefined ? undefined : flags.choice('arch', ARCH_NAMES);
 }
 
+/** JPEG decoding at reduced DCT scale: opt-in, since it changes the pixels. */
+export const SHRINK_ON_LOAD_OPTION: OptionSpec = {
+  type: 'boolean',
+  help: "decode JPEGs shrunk 4x or more at 1/2, 1/4 or 1/8 size (DCT scaling): faster on large photos, but about a level " +
+    "of 255 from torchvision's pixels (default: full-size decodes, torchvision's pixels)",
+};
+
 export const WEIGHTS_OPTION: OptionSpec = { type: 'string', value: 'FILE.pth', help: 'the model (a torchvision ResNet state dict, or a finetorch checkpoint)' };
 
-/** arch, image-size, device and json, in the order help lists them. */
+/** arch, image-size, shrink-on-load, device and json, in the order help lists them. */
 export const INFERENCE_OPTIONS: Record<string, OptionSpec> = {
   arch: ARCH_OPTION,
   'image-size': {
     type: 'string', value: 'S',
     help: 'resize to S*256/224, centre-crop S (default: what the .json beside the weights says, else 224)',
   },
+  'shrink-on-load': SHRINK_ON_LOAD_OPTION,
   device: DEVICE_OPTION,
   json: { type: 'boolean', help: 'print the result as JSON on stdout' },
 };

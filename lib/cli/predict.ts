@@ -17,6 +17,8 @@ export interface PredictOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
+  shrinkOnLoad: boolean;
   device: Device;
   json: boolean;
 }
@@ -46,6 +48,7 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     topK: flags.int('top-k'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     device: deviceFlag(flags),
     json: flags.flag('json'),
   });

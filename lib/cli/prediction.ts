@@ -13,8 +13,8 @@ const BATCH = 16;
 
 /** The images named on the command line; a sample's target is its index, so results find their file. */
 class ImageFiles extends ImageDataset {
-  constructor(readonly files: readonly string[], transform: Transform) {
-    super({ transform });
+  constructor(readonly files: readonly string[], transform: Transform, shrinkOnLoad: boolean) {
+    super({ transform, shrinkOnLoad });
   }
 
   get length(): number {
@@ -60,7 +60,7 @@ function expand(paths: readonly string[]): { files: string[]; errors: { image: s
 }
 
 /** Predicts and prints; resolves to the exit code (1 when some image could not be read). */
-export async function predict({ weights, paths, topK, arch, imageSize, device, json }: PredictOptions): Promise<number> {
+export async function predict({ weights, paths, topK, arch, imageSize, shrinkOnLoad, device, json }: PredictOptions): Promise<number> {
   const { files, errors } = expand(paths);
   const warn = (message: string) => process.stderr.write(`${message}\n`);
   const model = await loadInferenceModel(weights, { device, arch, imageSize }, warn);
@@ -69,7 +69,7 @@ export async function predict({ weights, paths, topK, arch, imageSize, device, j
   const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
   for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
-  const dataset = new ImageFiles(files, model.transform);
+  const dataset = new ImageFiles(files, model.transform, shrinkOnLoad);
   const results: { image: string; top: Prediction[] }[] = [];
   // An image that cannot be read is skipped by the loader and reported in its place, in order.
   const failures = new Map<number, string>();

@@ -82,7 +82,7 @@ const spec: CommandSpec = {
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
   'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'val-batch-size', 'image-size', 'valid-split',
-  'seed', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
+  'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
 const FIXED_ON_RESUME: Record<string, string> = {
@@ -95,7 +95,7 @@ const FIXED_ON_RESUME: Record<string, string> = {
 };
 
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
-const FIXED_MID_EPOCH = ['data', 'batch-size', 'image-size'];
+const FIXED_MID_EPOCH = ['data', 'batch-size', 'image-size', 'shrink-on-load'];
 
 export interface TrainSettings {
   data: string;
@@ -124,6 +124,7 @@ export interface TrainSettings {
   imageSize: number;
   validSplit: number;
   seed: number;
+  shrinkOnLoad: boolean;
   patience: number | undefined;
   checkpointEvery: number;
   device: Device;
@@ -175,6 +176,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     imageSize: flags.int('image-size', 8),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     patience: flags.string('patience') === undefined ? undefined : flags.int('patience'),
     checkpointEvery: flags.int('checkpoint-every', 0),
     device: deviceFlag(flags),

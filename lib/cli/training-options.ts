@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
-import { ARCH_OPTION } from './model-options';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION } from './model-options';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
@@ -23,6 +23,7 @@ export const BATCH_OPTIONS: Record<string, OptionSpec> = {
   'batch-size': { type: 'string', value: 'B', help: 'images per step', default: '32' },
   'image-size': { type: 'string', value: 'S', help: 'side of the square crops the network sees', default: '224' },
   seed: { type: 'string', value: 'K', help: 'seeds the split, the shuffling, the augmentation and the new fc', default: '0' },
+  'shrink-on-load': SHRINK_ON_LOAD_OPTION,
 };
 
 export const PRECISION_OPTIONS: Record<string, OptionSpec> = {

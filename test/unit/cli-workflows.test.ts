@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { loadPth, ResNet18, savePth } from '../../lib';
+import { ImageFolder, ResNet, ResNet18, evalTransform, loadPth, savePth } from '../../lib';
+import { photo, write } from '../helpers/data-fixtures';
 import { MAIN, cli, makeImageFolder } from '../helpers/cli';
 import { tempDir } from '../helpers/python';
 
@@ -206,5 +207,35 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
       `set -o pipefail; "${process.execPath}" "${MAIN}" predict --weights "${weights}" "${data}" | head -1`]);
     assert.equal(stdout, `${path.join(data, 'blue', '0.png')}\n`);
     assert.equal(stderr, '');
+  });
+
+  it("eval and predict see torchvision's pixels by default; --shrink-on-load opts into DCT-scaled JPEG decodes", async () => {
+    // 640x480, shrunk to 37 px by the card's 32 px recipe: a DCT-scaled decode would apply.
+    const big = path.join(tmp.dir, 'big');
+    const file = await write(big, 'blue/photo.jpg', (await photo(640, 480, 5)).jpeg({ quality: 90 }));
+    const weights = path.join(straight, 'best.pth');
+    const net = await ResNet.load(weights);
+    net.eval();
+    const probabilities = async (shrinkOnLoad: boolean) => {
+      const { input } = await new ImageFolder(big, { transform: evalTransform({ size: 32 }), shrinkOnLoad }).get(0);
+      const logits = (await net.forward({ ...input, shape: [1, ...input.shape] })).data;
+      const exp = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
+      return exp.map((v) => v / exp.reduce((a, b) => a + b, 0));
+    };
+    const [exact, scaled] = [await probabilities(false), await probabilities(true)];
+    net.dispose();
+    const predicted = async (...flags: string[]) => {
+      const r = await cli(['predict', '--weights', weights, '--json', ...flags, file]);
+      assert.equal(r.code, 0, r.stderr);
+      const top: { index: number; probability: number }[] = JSON.parse(r.stdout).results[0].top;
+      return top.sort((a, b) => a.index - b.index).map((p) => p.probability);
+    };
+    const close = (a: number[], b: number[]) => a.every((p, i) => Math.abs(p - b[i]) < 1e-5);
+    const [byDefault, shrunk] = [await predicted(), await predicted('--shrink-on-load')];
+    assert.ok(!close(exact, scaled), 'the two decodes give different answers on this image');
+    assert.ok(close(byDefault, exact), `predict: ${byDefault} against full-size decodes ${exact}`);
+    assert.ok(close(shrunk, scaled), `predict --shrink-on-load: ${shrunk} against DCT-scaled decodes ${scaled}`);
+    const scored = await cli(['eval', '--weights', weights, '--data', big, '--shrink-on-load', '--json']);
+    assert.equal(scored.code, 0, scored.stderr);
   });
 });
