@@ -104,6 +104,11 @@ export function epochLine(r: EpochRecord, epochs: number, withTop5 = true): stri
     `  ${r.imagesPerSec.toFixed(0)} img/s  ${r.seconds.toFixed(1)} s  ${lrs(r.lr, r.fcLr)}`;
 }
 
+/** "1 image", "3 images": a count with its noun (plural by an s unless given). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 export function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }

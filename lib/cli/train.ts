@@ -35,6 +35,7 @@ const options: Record<string, OptionSpec> = {
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   ...BATCH_OPTIONS,
+  'drop-last': { type: 'boolean', help: "leave out each epoch's last batch when it is smaller than --batch-size (torch's drop_last)" },
   'val-batch-size': { type: 'string', value: 'B', help: 'images per validation batch (default: --batch-size)' },
   'valid-split': { type: 'string', value: 'F', help: 'share held out for validation when DIR has no valid/ folder (0: none)', default: '0.2' },
   patience: { type: 'string', value: 'N', help: 'stop after N epochs without a better valid accuracy (default: never)' },
@@ -61,6 +62,8 @@ const spec: CommandSpec = {
       '(architecture, classes, image size, resize rule, mean/std: what eval and predict read), ' +
       `${OUT_FILES.classes}, ${OUT_FILES.settings}, loss and accuracy curves (.svg and .png); at each new best epoch, ` +
       `${OUT_FILES.validation} and its confusion matrix (${OUT_FILES.confusionSvg}, ${OUT_FILES.confusionPng}).`,
+    'Every training image trains in every epoch (torch\'s DataLoader default), a smaller last batch included unless ' +
+      '--drop-last; a last batch of a single image is left out, since BatchNorm cannot train on one image at small sizes.',
     '--out must be new or empty (--force replaces what is there) and outside --data, where it would become a class folder.',
     'fc is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
@@ -81,7 +84,7 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'val-batch-size', 'image-size', 'valid-split',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'val-batch-size', 'image-size', 'valid-split',
   'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
@@ -95,7 +98,7 @@ const FIXED_ON_RESUME: Record<string, string> = {
 };
 
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
-const FIXED_MID_EPOCH = ['data', 'batch-size', 'image-size', 'shrink-on-load'];
+const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'shrink-on-load'];
 
 export interface TrainSettings {
   data: string;
@@ -120,6 +123,7 @@ export interface TrainSettings {
   decayEpochs: number;
   decayRate: number;
   batchSize: number;
+  dropLast: boolean;
   valBatchSize: number;
   imageSize: number;
   validSplit: number;
@@ -172,6 +176,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     decayEpochs: flags.number('decay-epochs', { min: 0, open: true }),
     decayRate: flags.number('decay-rate', { min: 0, open: true }),
     batchSize,
+    dropLast: flags.flag('drop-last'),
     valBatchSize: flags.string('val-batch-size') === undefined ? batchSize : flags.int('val-batch-size'),
     imageSize: flags.int('image-size', 8),
     validSplit: validSplitFlag(flags),

@@ -14,7 +14,7 @@ import { Interrupts } from './interrupt';
 import { checkDevice } from './model';
 import { modelCard } from './model-card';
 import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
-import { Progress, percent } from './progress';
+import { Progress, counted, percent } from './progress';
 import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from './ranks';
 import { cliSchedule } from './schedule';
 import { classesOf, sameList, startingModel } from './starting-model';
@@ -46,6 +46,7 @@ export async function train(s: TrainSettings): Promise<number> {
 
   const trainLoader = loader(data.train, s, true);
   const validLoader = data.valid && loader(data.valid, s, false);
+  progress.note(epochPlan(trainLoader, s));
   const history = [...previous];
   let best: BestValidation | undefined = resume && await savedValidation(resume.dir);
   let saved: (TrainingPosition & { step: number }) | undefined;
@@ -144,13 +145,25 @@ function describeClasses(r: ScoreReport): string {
 function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoader {
   // In a data-parallel job, this rank's share of the samples.
   const sampler = training ? trainSampler(dataset, s.seed) : validSampler(dataset);
+  const count = sampler?.length ?? dataset.length;
   return new DataLoader(dataset, {
     batchSize: training ? s.batchSize : s.valBatchSize, shuffle: training && !sampler, sampler, seed: s.seed, reuseBuffers: true,
     concurrency: s.workers,
-    // A ragged last batch (at worst one image, which BatchNorm cannot train on) is dropped when
-    // there is at least one full batch.
-    dropLast: training && (sampler?.length ?? dataset.length) > s.batchSize,
+    // Every image trains, as with torch's DataLoader, unless --drop-last; a last batch of a single
+    // image is left out: BatchNorm cannot train on one image once layer4's output is 1x1 (PyTorch raises).
+    dropLast: training && (s.dropLast || (count % s.batchSize === 1 && count > 1)),
   });
+}
+
+/** What each epoch trains on, said once: a ragged last batch left out is never silent. */
+function epochPlan(train: DataLoader, s: TrainSettings): string {
+  const count = train.sampler?.length ?? train.dataset.length;
+  const left = count % s.batchSize;
+  const rank = train.sampler ? ' on each rank' : '';
+  const last = left === 0 ? '' : ` (the last of ${left})`;
+  if (!train.dropLast || left === 0) return `each epoch trains on all ${counted(count, 'image')}${rank}: ${counted(train.length, 'batch', 'batches')}${last}`;
+  const why = s.dropLast ? `--drop-last leaves out the last ${left}` : 'the last image would be a batch of one, which BatchNorm cannot train on';
+  return `each epoch trains on ${count - left} of ${count} images${rank} in ${counted(train.length, 'batch', 'batches')} of ${s.batchSize} (${why})`;
 }
 
 /** A blank model of the right shape: the training loop loads every weight from the checkpoint. */

@@ -150,6 +150,23 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.equal(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8'), 'mine');
   });
 
+  it('every training image trains each epoch, as with torch\'s DataLoader; --drop-last leaves out a ragged last batch, and says so', async () => {
+    const run = async (...flags: string[]) => {
+      const r = await cli(['train', '--data', data, '--weights', start, '--out', path.join(tmp.dir, 'batches', flags.join('')), '--valid-split', '0',
+        '--epochs', '1', '--image-size', '32', '--log-every', '1', ...flags]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stderr;
+    };
+    const all = await run('--batch-size', '4');
+    assert.match(all, /^each epoch trains on all 18 images: 5 batches \(the last of 2\)$/m);
+    assert.match(all, /batch 5\/5 /);
+    const dropped = await run('--batch-size', '4', '--drop-last');
+    assert.match(dropped, /^each epoch trains on 16 of 18 images in 4 batches of 4 \(--drop-last leaves out the last 2\)$/m);
+    assert.doesNotMatch(dropped, /batch 5\//);
+    const single = await run('--batch-size', '17');
+    assert.match(single, /^each epoch trains on 17 of 18 images in 1 batch of 17 \(the last image would be a batch of one, which BatchNorm cannot train on\)$/m);
+  });
+
   it('lr-find: fastai\'s range test with a plot, --keep-fc for a head without a class list, weights left alone', async () => {
     const bare = path.join(tmp.dir, 'bare');
     fs.mkdirSync(bare);
