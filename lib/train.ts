@@ -3,6 +3,7 @@
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
 // Defaults are the seed's recipe: SGD, lr 0.01, fc at 10x, weight decay 1e-3, momentum 0.
 import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from './check';
+import { withCode } from './errors';
 import { stepwise } from './data/loader';
 import { LoopPlan, runLoop } from './loop';
 import type { Scores } from './metrics';
@@ -174,10 +175,23 @@ function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
   if (o.checkpointEvery > 0 && !o.checkpoint) throw new RangeError(`${where}: checkpointEvery needs a checkpoint file`);
 }
 
+/**
+ * @internal The training loops minimise cross-entropy over fc's outputs: with one output its loss
+ * is 0 whatever the image, and nothing would be learnt while accuracy shows 100%.
+ */
+export function checkClassifier(where: string, net: ResNet): void {
+  if (net.numClasses < 2) {
+    throw withCode(new RangeError(`${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
+      'cross-entropy over a single class is 0 for every image, so nothing would train; a classifier needs at least 2 classes ' +
+      '(net.replaceFc(numClasses))'), 'ERR_FINETORCH_INVALID_ARG');
+  }
+}
+
 /** Full fine-tuning with the chapter's two parameter groups. */
 export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<EpochRecord[]> {
   const o = checkOptions('fineTune', options, FINE_TUNE_SCHEMA);
   checkLoop('fineTune', o);
+  checkClassifier('fineTune', net);
   net.unfreeze();
   const optimizer = new SGD([
     { params: net.parameters({ exclude: ['fc'] }) },
@@ -195,6 +209,7 @@ export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<E
 export async function linearProbe(net: ResNet, options: LinearProbeOptions): Promise<EpochRecord[]> {
   const o = checkOptions('linearProbe', options, LINEAR_PROBE_SCHEMA);
   checkLoop('linearProbe', o);
+  checkClassifier('linearProbe', net);
   if (o.featureCache && o.bn === 'train') {
     throw new RangeError('linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
   }

@@ -2,7 +2,7 @@
 // folders, or one folder of class folders split at random; and the transform on each side.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dataset, ImageFolder, Subset, Transform, randomSplit, trainTransform } from '../data';
+import { Dataset, DatasetError, ImageFolder, Subset, Transform, randomSplit, trainTransform } from '../data';
 import { evalRecipe, recipeTransform } from './model-card';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
@@ -40,6 +40,10 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
   const { imageSize, validSplit, seed, shrinkOnLoad } = options;
   const folders = splitFolders(dir);
   const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize), shrinkOnLoad });
+  if (train.classes.length < 2) {
+    throw new DatasetError(`${train.root} holds one class folder (${train.classes[0]}): a classifier needs at least 2, ` +
+      'one folder of images per class');
+  }
   if (folders.train && folders.valid) {
     const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize), shrinkOnLoad });
     checkSameClasses(train, valid);

@@ -167,6 +167,18 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.match(single, /^each epoch trains on 17 of 18 images in 1 batch of 17 \(the last image would be a batch of one, which BatchNorm cannot train on\)$/m);
   });
 
+  it('train and lr-find refuse a folder of one class folder before loading anything', async () => {
+    const single = path.join(tmp.dir, 'single');
+    fs.cpSync(path.join(data, 'red'), path.join(single, 'red'), { recursive: true });
+    const out = path.join(tmp.dir, 'one-class');
+    for (const args of [['train', '--out', out], ['lr-find']]) {
+      const r = await cli([...args, '--data', single, '--weights', start, '--image-size', '32']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /single holds one class folder \(red\): a classifier needs at least 2, one folder of images per class/);
+    }
+    assert.equal(fs.existsSync(out), false);
+  });
+
   it('lr-find: fastai\'s range test with a plot, --keep-fc for a head without a class list, weights left alone', async () => {
     const bare = path.join(tmp.dir, 'bare');
     fs.mkdirSync(bare);

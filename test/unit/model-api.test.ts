@@ -244,6 +244,15 @@ describe('one validation rule', () => {
     net.dispose();
   });
 
+  it('fineTune, linearProbe and lrFind refuse a model of one class: its cross-entropy is 0 whatever it sees', async () => {
+    const net = await ResNet.create({ numClasses: 1, seed: 1 });
+    const one = { ...batch(2, 9), target: new Int32Array(2) };
+    await assert.rejects(fineTune(net, { train: [one], epochs: 1 }), assertCode('ERR_FINETORCH_INVALID_ARG', RangeError));
+    await assert.rejects(linearProbe(net, { train: [one], epochs: 1 }), /linearProbe: the model has 1 output \(fc out_features=1\): .* at least 2 classes/);
+    await assert.rejects(lrFind(net, [one], { numIt: 2 }), /lrFind: the model has 1 output/);
+    net.dispose();
+  });
+
   it('setNumThreads reaches the workers; a bad count is a RangeError', () => {
     const before = getNumThreads();
     setNumThreads(1);
