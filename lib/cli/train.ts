@@ -236,6 +236,26 @@ function checkResumeFlags(given: Flags, saved: Record<string, string>, info: Che
   }
 }
 
+/**
+ * The processes a resume trains with against the run's (run.json's world-size; runs from before it
+ * was recorded say nothing). Each process takes --batch-size images per step, so another count
+ * changes the images per step: refused inside an epoch, whose remaining batches are each rank's
+ * share, and said at an epoch's end.
+ */
+function checkWorldSize(saved: Record<string, string>, worldSize: number, s: TrainSettings): void {
+  const before = saved['world-size'] === undefined ? undefined : Number(saved['world-size']);
+  const info = s.resume?.info;
+  if (before === undefined || before === worldSize || !info) return;
+  const processes = (n: number) => `${n} process${n === 1 ? '' : 'es'} (${n * s.batchSize} images per step at --batch-size ${s.batchSize})`;
+  if (info.batch) {
+    throw new UsageError(`this --resume runs ${processes(worldSize)}, but ${s.resume!.checkpoint} stopped inside epoch ${info.epoch + 1} ` +
+      `of a run of ${before}, whose remaining batches are each process's share: resume with ${before} (--nproc-per-node, --nnodes), ` +
+      'and change it once that epoch is done');
+  }
+  process.stderr.write(`warning: the run trained with ${processes(before)}; this resume runs ${processes(worldSize)} from epoch ` +
+    `${info.epoch + 1} on\n`);
+}
+
 /** --out: new, or empty, or --force; never inside --data. */
 async function checkOut(s: TrainSettings): Promise<void> {
   if (isWithin(s.out, s.data)) {
@@ -253,11 +273,12 @@ async function run({ flags: given }: Parsed): Promise<number> {
   const resumeDir = given.string('resume') && path.resolve(given.string('resume')!);
   let resume: TrainSettings['resume'];
   let flags = given;
+  let saved: Record<string, string> = {};
   if (resumeDir) {
     // Before the flags: without a checkpoint there is nothing to resume, whatever else is missing.
     const checkpoint = outFile(resumeDir, 'checkpoint');
     await requireFile(checkpoint, 'checkpoint');
-    const saved = await savedSettings(resumeDir) ?? {};
+    saved = await savedSettings(resumeDir) ?? {};
     const info = await readCheckpointInfo(checkpoint);
     // Runs from before --arch saved none: the checkpoint says which.
     saved.arch ??= info.arch;
@@ -270,7 +291,12 @@ async function run({ flags: given }: Parsed): Promise<number> {
   // checked once per job: by node 0's launcher, or by rank 0 under torchrun, before it writes.
   const layout = process.env[LAUNCHED_ENV] ? undefined : await jobLayout(given);
   const launched = process.env[LAUNCHED_ENV] !== undefined || (process.env.RANK ?? '0') !== '0';
-  if (layout ? layout.nodeRank === 0 : !launched) await checkOut(settings);
+  const worldSize = layout ? layout.nnodes * layout.nprocPerNode : Number(process.env.WORLD_SIZE ?? 1);
+  settings.saved['world-size'] = String(worldSize);
+  if (layout ? layout.nodeRank === 0 : !launched) {
+    await checkOut(settings);
+    checkWorldSize(saved, worldSize, settings);
+  }
   if (layout) return launch(layout, process.argv.slice(1));
   return (await import('./training')).train(settings);
 }

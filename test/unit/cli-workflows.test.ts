@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ImageFolder, ResNet, ResNet18, evalTransform, loadPth, savePth } from '../../lib';
+import { ImageFolder, PthValue, ResNet, ResNet18, evalTransform, loadPth, readPth, savePth } from '../../lib';
 import { photo, write } from '../helpers/data-fixtures';
 import { MAIN, cli, makeImageFolder } from '../helpers/cli';
 import { tempDir } from '../helpers/python';
@@ -124,6 +124,29 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.equal(saved.lr, '0.05');
     assert.equal(saved.epochs, '3');
     assert.ok(fs.existsSync(path.join(more, 'best.pth')) && fs.existsSync(path.join(more, 'validation.json')), 'the best so far came along');
+  });
+
+  it('run.json records the processes; a resume with another count is refused inside an epoch and said at its end', async () => {
+    const other = path.join(tmp.dir, 'two-processes');
+    fs.cpSync(straight, other, { recursive: true });
+    const settings = path.join(other, 'run.json');
+    assert.equal(JSON.parse(fs.readFileSync(settings, 'utf8'))['world-size'], '1');
+    // As if a 2-process job had written the folder.
+    fs.writeFileSync(settings, JSON.stringify({ ...JSON.parse(fs.readFileSync(settings, 'utf8')), 'world-size': '2' }));
+    const checkpoint = path.join(other, 'checkpoint.pth');
+    const atEnd = fs.readFileSync(checkpoint);
+    const inside = await readPth(checkpoint) as Map<string, PthValue>;
+    inside.set('epoch', 1);
+    inside.set('batch', 3);
+    await savePth(checkpoint, inside);
+    const refused = await cli(['train', '--resume', other, '--epochs', '3']);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /this --resume runs 1 process \(2 images per step at --batch-size 2\), but .*checkpoint\.pth stopped inside epoch 2 of a run of 2, whose remaining batches are each process's share: resume with 2/);
+    fs.writeFileSync(checkpoint, atEnd);
+    const r = await cli(['train', '--resume', other, '--epochs', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: the run trained with 2 processes \(4 images per step at --batch-size 2\); this resume runs 1 process \(2 images per step at --batch-size 2\) from epoch 3 on$/m);
+    assert.equal(JSON.parse(fs.readFileSync(settings, 'utf8'))['world-size'], '1');
   });
 
   it('--out refuses an existing run or a non-empty folder; --force writes; --valid-split 0 trains without validation', async () => {
