@@ -37,6 +37,8 @@ export async function train(s: TrainSettings): Promise<number> {
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
   await distributeIfRank(net);
 
+  // Asked now: once the job is left, every rank would look like a process of its own.
+  const reports = writesFiles();
   const card = modelCard(net.arch, data.classes, s.imageSize);
   s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
@@ -63,8 +65,8 @@ export async function train(s: TrainSettings): Promise<number> {
     patience: s.patience, signal: controller.signal,
     onStart: async (start) => {
       // Only now, with the checkpoint loaded, does anything go to --out.
-      if (writesFiles()) await folder.start(s.saved, { clear: s.force && !(resume && resume.dir === s.out) });
-      if (writesFiles() && resume && resume.dir !== s.out) await folder.carryBest(resume.dir);
+      if (reports) await folder.start(s.saved, { clear: s.force && !(resume && resume.dir === s.out) });
+      if (reports && resume && resume.dir !== s.out) await folder.carryBest(resume.dir);
       if (start.epoch >= s.epochs) progress.note(`the checkpoint has ${start.epoch} epochs already; pass a larger --epochs to train on`);
     },
     onBatch: (e) => progress.batch(e),
@@ -72,10 +74,10 @@ export async function train(s: TrainSettings): Promise<number> {
     onEpoch: async (record: EpochRecord, scores: Scores | null) => {
       history.push(record);
       const isBest = scores !== null && (best === undefined || scores.accuracy > best.accuracy);
-      if (writesFiles()) await folder.epoch(history, net, isBest);
+      if (reports) await folder.epoch(history, net, isBest);
       if (isBest) {
         best = { epoch: record.epoch, ...scoreReport(scores, data.classes) };
-        if (writesFiles()) await folder.validation(best);
+        if (reports) await folder.validation(best);
       }
       progress.epoch(record, isBest);
     },
@@ -103,7 +105,7 @@ export async function train(s: TrainSettings): Promise<number> {
   const last = history.at(-1);
   const stoppedEarly = last !== undefined && last.epoch < s.epochs;
   if (stoppedEarly) progress.note(`early stop after epoch ${last.epoch}: no better valid accuracy for ${s.patience} epochs`);
-  if (writesFiles()) printSummary(s, data.classes, history, best, folder, stoppedEarly);
+  if (reports) printSummary(s, data.classes, history, best, folder, stoppedEarly);
   return 0;
 }
 
