@@ -68,15 +68,24 @@ export function savedValidation(dir: string): Promise<BestValidation | undefined
   return readJson(outFile(dir, 'validation'));
 }
 
-/** What is in `dir` already: 'run' (files of a finetorch run), 'other' (anything else), or 'empty'. */
-export async function folderState(dir: string): Promise<'run' | 'other' | 'empty'> {
+/**
+ * What is at `dir` already: 'run' (a finetorch run with a checkpoint to resume), 'unsaved' (only
+ * files of a run that stopped before its first checkpoint: nothing to resume, nothing of value),
+ * 'other' (anything else), 'empty' (or nothing), or 'file' (not a folder).
+ */
+export async function folderState(dir: string): Promise<'run' | 'unsaved' | 'other' | 'empty' | 'file'> {
   const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
-    if (err.code === 'ENOTDIR') return ['(a file)'];
+    if (err.code === 'ENOTDIR') return undefined;
     throw err;
   });
+  if (names === undefined) return 'file';
   if (names.length === 0) return 'empty';
+  if (names.includes(OUT_FILES.checkpoint)) return 'run';
   const ours = new Set<string>(Object.values(OUT_FILES));
+  // Before the first checkpoint a run has written only these.
+  const unsaved = new Set<string>([OUT_FILES.classes, OUT_FILES.settings, OUT_FILES.checkpointCard]);
+  if (names.every((n) => unsaved.has(n))) return 'unsaved';
   return names.some((n) => ours.has(n)) ? 'run' : 'other';
 }
 

@@ -64,7 +64,8 @@ const spec: CommandSpec = {
       `${OUT_FILES.validation} and its confusion matrix (${OUT_FILES.confusionSvg}, ${OUT_FILES.confusionPng}).`,
     'Every training image trains in every epoch (torch\'s DataLoader default), a smaller last batch included unless ' +
       '--drop-last; a last batch of a single image is left out, since BatchNorm cannot train on one image at small sizes.',
-    '--out must be new or empty (--force replaces what is there) and outside --data, where it would become a class folder.',
+    '--out must be a new or empty folder (--force replaces what is there) outside --data, where it would become a class folder; ' +
+      'the folder of a run that failed before its first checkpoint counts as empty (nothing there to resume).',
     'fc is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
@@ -256,13 +257,18 @@ function checkWorldSize(saved: Record<string, string>, worldSize: number, s: Tra
     `${info.epoch + 1} on\n`);
 }
 
-/** --out: new, or empty, or --force; never inside --data. */
+/**
+ * --out: new, or empty, or --force; never inside --data, never a file. A run that stopped before
+ * its first checkpoint left nothing to resume: it starts over without --force.
+ */
 async function checkOut(s: TrainSettings): Promise<void> {
   if (isWithin(s.out, s.data)) {
     throw new UsageError(`--out ${s.out} is inside --data ${s.data}: its files would become a class folder of the next run`);
   }
-  if (s.force || (s.resume && s.resume.dir === s.out)) return;
   const state = await folderState(s.out);
+  if (state === 'file') throw new UsageError(`--out ${s.out} is a file, not a folder; choose a folder for the run's files`);
+  // (The files of an unsaved run are the first ones a run writes: they are written anew.)
+  if (s.force || state === 'unsaved' || (s.resume && s.resume.dir === s.out)) return;
   if (state === 'run') {
     throw new UsageError(`--out ${s.out} holds a run already; continue it with --resume ${s.out}, or pass --force to replace it`);
   }
@@ -277,6 +283,10 @@ async function run({ flags: given }: Parsed): Promise<number> {
   if (resumeDir) {
     // Before the flags: without a checkpoint there is nothing to resume, whatever else is missing.
     const checkpoint = outFile(resumeDir, 'checkpoint');
+    if (await folderState(resumeDir) === 'unsaved') {
+      throw new Error(`${resumeDir} holds a run that stopped before its first checkpoint, so there is nothing to resume: ` +
+        'run its train command again, without --resume (it starts over in that folder)');
+    }
     await requireFile(checkpoint, 'checkpoint');
     saved = await savedSettings(resumeDir) ?? {};
     const info = await readCheckpointInfo(checkpoint);

@@ -90,7 +90,7 @@ export async function train(s: TrainSettings): Promise<number> {
     else await linearProbe(net, options);
   } catch (err) {
     // The error is the one line main prints; where the work stands goes before it.
-    if (saved ?? resume) progress.note(`training failed. ${whereSaved(s, saved ?? resume?.info)}`);
+    progress.note(`training failed. ${whereSaved(s, saved ?? resume?.info)}`);
     throw err;
   } finally {
     interrupts.dispose();
@@ -111,7 +111,7 @@ export async function train(s: TrainSettings): Promise<number> {
 
 /** Where a stopped run can be picked up, as the checkpoint on disk says. */
 function whereSaved(s: TrainSettings, position: { epoch: number; batch?: number } | undefined): string {
-  if (!position) return `No checkpoint was saved: run the command again${s.resume ? '' : ' (with --force, if --out has files)'}.`;
+  if (!position) return 'No checkpoint was saved: run the same command again to start over.';
   const at = position.batch ? `inside epoch ${position.epoch + 1}, after batch ${position.batch}` : `after epoch ${position.epoch}`;
   return `${s.out}/${OUT_FILES.checkpoint} holds the run ${at}; continue with: finetorch train --resume ${s.out}`;
 }

@@ -202,6 +202,37 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.equal(fs.existsSync(out), false);
   });
 
+  it('a run that failed before its first checkpoint starts over without --force; --resume says there is nothing to resume', async () => {
+    const broken = path.join(tmp.dir, 'broken-data');
+    fs.cpSync(data, broken, { recursive: true });
+    const jpeg = await (await photo(64, 48, 3)).jpeg({ quality: 90 }).toBuffer();
+    const bad = await write(broken, 'red/truncated.jpg', jpeg.subarray(0, jpeg.length >> 1));
+    const out = path.join(tmp.dir, 'failed');
+    const command = ['train', '--data', broken, '--weights', start, '--out', out, '--valid-split', '0', '--epochs', '1', '--image-size', '32', '--batch-size', '4'];
+    const failed = await cli(command);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, /No checkpoint was saved: run the same command again to start over\./);
+    assert.match(failed.stderr, /truncated\.jpg/);
+    const resumed = await cli(['train', '--resume', out]);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.match(resumed.stderr, /failed holds a run that stopped before its first checkpoint, so there is nothing to resume: run its train command again, without --resume/);
+    fs.rmSync(bad);
+    const again = await cli(command);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoint.pth')));
+  });
+
+  it('--out naming a file is refused at once, with --force too', async () => {
+    const file = path.join(tmp.dir, 'a-file');
+    fs.writeFileSync(file, 'mine');
+    for (const force of [[], ['--force']]) {
+      const r = await cli(['train', '--data', data, '--weights', start, '--out', file, ...force]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--out .*a-file is a file, not a folder; choose a folder for the run's files/);
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'mine');
+  });
+
   it('lr-find: fastai\'s range test with a plot, --keep-fc for a head without a class list, weights left alone', async () => {
     const bare = path.join(tmp.dir, 'bare');
     fs.mkdirSync(bare);
