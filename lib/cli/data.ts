@@ -2,8 +2,9 @@
 // folders, or one folder of class folders split at random; and the transform on each side.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dataset, DatasetError, ImageFolder, Subset, Transform, randomSplit, trainTransform } from '../data';
+import { Dataset, DatasetError, ImageDecodeError, ImageFolder, OnError, Subset, Transform, randomSplit, trainTransform } from '../data';
 import { evalRecipe, recipeTransform } from './model-card';
+import { counted } from './progress';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 
@@ -79,3 +80,34 @@ export function evalData(dir: string, transform: Transform, shrinkOnLoad: boolea
   return new ImageFolder(root, { transform, shrinkOnLoad });
 }
 
+
+/**
+ * --skip-bad-images: the loaders leave out an image that cannot be decoded (taking the next one), and
+ * each such file is named once, in `report`. Without the flag, the first one stops the command.
+ */
+export class BadImages {
+  /** File -> why it could not be decoded. */
+  readonly files = new Map<string, string>();
+  readonly onError: OnError;
+
+  constructor(skip: boolean, private readonly report: (message: string) => void) {
+    this.onError = skip ? (error: ImageDecodeError) => this.skip(error) : 'throw';
+  }
+
+  /** The files left out, as the commands' JSON gives them. */
+  list(): { image: string; error: string }[] {
+    return [...this.files].map(([image, error]) => ({ image, error }));
+  }
+
+  /** "2 images could not be decoded and were left out (--skip-bad-images)", or '' when none were. */
+  summary(): string {
+    const n = this.files.size;
+    return n === 0 ? '' : `${counted(n, 'image')} could not be decoded and ${n === 1 ? 'was' : 'were'} left out (--skip-bad-images)`;
+  }
+
+  private skip(error: ImageDecodeError): void {
+    if (this.files.has(error.file)) return;
+    this.files.set(error.file, error.message);
+    this.report(`left out (--skip-bad-images): ${error.message}`);
+  }
+}

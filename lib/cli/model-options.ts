@@ -19,6 +19,12 @@ export const SHRINK_ON_LOAD_OPTION: OptionSpec = {
     "of 255 from torchvision's pixels (default: full-size decodes, torchvision's pixels)",
 };
 
+/** The loaders' onError: 'skip'. */
+export const SKIP_BAD_IMAGES_OPTION: OptionSpec = {
+  type: 'boolean',
+  help: 'leave out images that cannot be decoded (each named once on stderr, the count in the result) instead of stopping',
+};
+
 export const WEIGHTS_OPTION: OptionSpec = { type: 'string', value: 'FILE.pth', help: 'the model (a torchvision ResNet state dict, or a finetorch checkpoint)' };
 
 /** arch, image-size, shrink-on-load, device and json, in the order help lists them. */

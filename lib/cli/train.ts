@@ -11,7 +11,7 @@ import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from './launch';
 import type { Command } from './main';
-import { archFlag } from './model-options';
+import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
 import { BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
@@ -35,6 +35,7 @@ const options: Record<string, OptionSpec> = {
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   ...BATCH_OPTIONS,
+  'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
   'drop-last': { type: 'boolean', help: "leave out each epoch's last batch when it is smaller than --batch-size (torch's drop_last)" },
   'val-batch-size': { type: 'string', value: 'B', help: 'images per validation batch (default: --batch-size)' },
   'valid-split': { type: 'string', value: 'F', help: 'share held out for validation when DIR has no valid/ folder (0: none)', default: '0.2' },
@@ -73,9 +74,11 @@ const spec: CommandSpec = {
       'and exits 130; finetorch train --resume DIR then continues exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
-      '--keep-fc and --arch always; --data, --batch-size and --image-size when the checkpoint stopped inside an epoch.',
+      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --shrink-on-load and the number of ' +
+      'processes when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
-      'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}}.',
+      'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}, ' +
+      'skippedImages: [{image, error}] (--skip-bad-images)}.',
     'Data-parallel (as PyTorch DistributedDataParallel): --nproc-per-node N starts N ranks here, each with ' +
       '--batch-size images per step and 1/N of the cores; on several machines run the same command on each with ' +
       '--nnodes M --node-rank K --master-addr <node 0> (the same --master-port). Rank 0 reports and writes --out, ' +
@@ -85,7 +88,7 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'val-batch-size', 'image-size', 'valid-split',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'valid-split',
   'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
@@ -125,6 +128,7 @@ export interface TrainSettings {
   decayRate: number;
   batchSize: number;
   dropLast: boolean;
+  skipBadImages: boolean;
   valBatchSize: number;
   imageSize: number;
   validSplit: number;
@@ -178,6 +182,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     decayRate: flags.number('decay-rate', { min: 0, open: true }),
     batchSize,
     dropLast: flags.flag('drop-last'),
+    skipBadImages: flags.flag('skip-bad-images'),
     valBatchSize: flags.string('val-batch-size') === undefined ? batchSize : flags.int('val-batch-size'),
     imageSize: flags.int('image-size', 8),
     validSplit: validSplitFlag(flags),

@@ -8,7 +8,7 @@ import { setNumThreads } from '../runtime';
 import { writesFiles } from '../dist-loop';
 import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
 import { ScoreReport, scoreReport } from './confusion';
-import { trainData } from './data';
+import { BadImages, trainData } from './data';
 import { requireFile } from './files';
 import { Interrupts } from './interrupt';
 import { checkDevice } from './model';
@@ -46,8 +46,9 @@ export async function train(s: TrainSettings): Promise<number> {
   progress.note(`data: ${data.description}`);
   progress.note(`${about}; ${s.mode} on ${device}`);
 
-  const trainLoader = loader(data.train, s, true);
-  const validLoader = data.valid && loader(data.valid, s, false);
+  const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
+  const trainLoader = loader(data.train, s, true, badImages);
+  const validLoader = data.valid && loader(data.valid, s, false, badImages);
   progress.note(epochPlan(trainLoader, s));
   const history = [...previous];
   let best: BestValidation | undefined = resume && await savedValidation(resume.dir);
@@ -105,7 +106,7 @@ export async function train(s: TrainSettings): Promise<number> {
   const last = history.at(-1);
   const stoppedEarly = last !== undefined && last.epoch < s.epochs;
   if (stoppedEarly) progress.note(`early stop after epoch ${last.epoch}: no better valid accuracy for ${s.patience} epochs`);
-  if (reports) printSummary(s, data.classes, history, best, folder, stoppedEarly);
+  if (reports) printSummary(s, data.classes, history, best, folder, stoppedEarly, badImages);
   return 0;
 }
 
@@ -119,6 +120,7 @@ function whereSaved(s: TrainSettings, position: { epoch: number; batch?: number 
 /** The run in brief on stdout: text, or with --json the documented object. */
 function printSummary(
   s: TrainSettings, classes: string[], history: EpochRecord[], best: BestValidation | undefined, folder: RunFolder, stoppedEarly: boolean,
+  badImages: BadImages,
 ): void {
   const last = history.at(-1);
   const summary = {
@@ -127,6 +129,7 @@ function printSummary(
     last: last ?? null,
     validation: best ?? null,
     files: Object.fromEntries((Object.keys(OUT_FILES) as OutFile[]).map((k) => [k, folder.file(k)])),
+    skippedImages: badImages.list(),
   };
   if (s.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -137,20 +140,21 @@ function printSummary(
       summary.best!.file,
       `per class at epoch ${best.epoch}: ${describeClasses(best)}`]
     : [`no validation (--valid-split 0): the weights after epoch ${summary.epochs} are ${folder.file('last')}`];
-  process.stdout.write([...lines, `files in ${s.out}: ${Object.values(OUT_FILES).join(', ')}`, ''].join('\n'));
+  const skipped = badImages.summary();
+  process.stdout.write([...lines, ...(skipped ? [skipped] : []), `files in ${s.out}: ${Object.values(OUT_FILES).join(', ')}`, ''].join('\n'));
 }
 
 function describeClasses(r: ScoreReport): string {
   return r.perClass.map((c) => `${c.class} ${c.accuracy === null ? '-' : percent(c.accuracy)}`).join(', ');
 }
 
-function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoader {
+function loader(dataset: Dataset, s: TrainSettings, training: boolean, badImages: BadImages): DataLoader {
   // In a data-parallel job, this rank's share of the samples.
   const sampler = training ? trainSampler(dataset, s.seed) : validSampler(dataset);
   const count = sampler?.length ?? dataset.length;
   return new DataLoader(dataset, {
     batchSize: training ? s.batchSize : s.valBatchSize, shuffle: training && !sampler, sampler, seed: s.seed, reuseBuffers: true,
-    concurrency: s.workers,
+    concurrency: s.workers, onError: badImages.onError,
     // Every image trains, as with torch's DataLoader, unless --drop-last; a last batch of a single
     // image is left out: BatchNorm cannot train on one image once layer4's output is 1x1 (PyTorch raises).
     dropLast: training && (s.dropLast || (count % s.batchSize === 1 && count > 1)),

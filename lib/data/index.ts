@@ -14,7 +14,7 @@ export {
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
 export { Interpolation } from './geometry';
-export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
+export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
 export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
 export { CacheOptions } from './cache';
 export { RgbImage, ImageSource, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';

@@ -222,6 +222,30 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.ok(fs.existsSync(path.join(out, 'checkpoint.pth')));
   });
 
+  it('--skip-bad-images: train, eval and lr-find leave out an image that cannot be decoded, name it once and count it', async () => {
+    const broken = path.join(tmp.dir, 'skip-data');
+    fs.cpSync(data, broken, { recursive: true });
+    const jpeg = await (await photo(64, 48, 3)).jpeg({ quality: 90 }).toBuffer();
+    await write(broken, 'red/truncated.jpg', jpeg.subarray(0, jpeg.length >> 1));
+    const named = /^left out \(--skip-bad-images\): Cannot decode image .*truncated\.jpg: /m;
+    const trained = await cli(['train', '--data', broken, '--weights', start, '--out', path.join(tmp.dir, 'skipped'), '--valid-split', '0',
+      '--epochs', '2', '--image-size', '32', '--batch-size', '4', '--skip-bad-images', '--json']);
+    assert.equal(trained.code, 0, trained.stderr);
+    assert.equal(trained.stderr.match(new RegExp(named, 'gm'))?.length, 1, 'named once over two epochs');
+    assert.deepEqual(JSON.parse(trained.stdout).skippedImages.map((s: { image: string }) => path.basename(s.image)), ['truncated.jpg']);
+    const scored = await cli(['eval', '--weights', path.join(straight, 'best.pth'), '--data', broken, '--skip-bad-images']);
+    assert.equal(scored.code, 0, scored.stderr);
+    assert.match(scored.stderr, named);
+    assert.match(scored.stdout, /\(18 images\)[^\n]*\n1 image could not be decoded and was left out \(--skip-bad-images\)/);
+    const found = await cli(['lr-find', '--data', broken, '--weights', start, '--num-it', '6', '--image-size', '32', '--batch-size', '19',
+      '--valid-split', '0', '--skip-bad-images']);
+    assert.equal(found.code, 0, found.stderr);
+    assert.match(found.stderr, /^1 image could not be decoded and was left out/m);
+    const stopped = await cli(['eval', '--weights', path.join(straight, 'best.pth'), '--data', broken]);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /truncated\.jpg/);
+  });
+
   it('--out naming a file is refused at once, with --force too', async () => {
     const file = path.join(tmp.dir, 'a-file');
     fs.writeFileSync(file, 'mine');
