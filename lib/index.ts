@@ -23,7 +23,7 @@ export type {
 } from './train';
 export { dist, jobFromEnv } from './dist';
 export type { Backend, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
-export { pretrainedWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
+export { pretrainedWeights, importWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
 export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './hub';
 export { downloadUrlToFile, DownloadError } from './download';
 export type { DownloadOptions } from './download';
