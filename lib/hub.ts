@@ -129,6 +129,16 @@ export interface PretrainedOptions {
   timeout?: number;
 }
 
+/** @internal PretrainedOptions' rules (ResNet.pretrained takes them too). */
+export const PRETRAINED_RULES = {
+  weights: str().default('DEFAULT'),
+  modelDir: str().orUndefined(),
+  baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
+  progress: bool().default(Boolean(process.stderr.isTTY)),
+  verifyCached: bool().default(false),
+  ...TRANSFER_RULES,
+};
+
 export interface PretrainedWeights extends WeightsInfo {
   /** The .pth file in the cache. */
   file: string;
@@ -148,14 +158,7 @@ export interface PretrainedWeights extends WeightsInfo {
  * ERR_FINETORCH_HASH_MISMATCH.
  */
 export async function pretrainedWeights(arch: Arch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
-  const o = checkOptions('pretrainedWeights', options, {
-    weights: str().default('DEFAULT'),
-    modelDir: str().orUndefined(),
-    baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
-    progress: bool().default(Boolean(process.stderr.isTTY)),
-    verifyCached: bool().default(false),
-    ...TRANSFER_RULES,
-  });
+  const o = checkOptions('pretrainedWeights', options, PRETRAINED_RULES);
   checkArch('pretrainedWeights', arch);
   const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;
   const published = weightsInfo(arch, o.weights);

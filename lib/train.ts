@@ -241,10 +241,11 @@ function warnIfVaried(train: BatchSource): void {
   const loader = train as { dataset?: { pipeline?: { image: readonly { name: string; random: boolean }[] } }; shuffle?: boolean };
   const random = loader.dataset?.pipeline?.image.filter((t) => t.random).map((t) => t.name) ?? [];
   if (random.length === 0 && loader.shuffle !== true) return;
-  const what = [random.length > 0 && `a random transform (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
-    .filter(Boolean).join(' and ');
-  process.emitWarning(`linearProbe: featureCache computes the features once, so the train source's ${what} ` +
-    'is frozen: every epoch trains on the same images in the same order. Use an eval transform, or no feature cache, ' +
+  const parts = [random.length > 0 && `random transform${random.length > 1 ? 's' : ''} (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
+    .filter(Boolean);
+  const verb = parts.length > 1 || random.length > 1 ? 'are' : 'is';
+  process.emitWarning(`linearProbe: featureCache computes the features once, so the train source's ${parts.join(' and ')} ` +
+    `${verb} frozen: every epoch trains on the same images in the same order. Use an eval transform, or no feature cache, ` +
     'for augmentation that changes per epoch.', { code: 'FINETORCH_FROZEN_AUGMENTATION' });
 }
 

@@ -5,7 +5,7 @@ import { ScoreReport, scoreModel } from './confusion';
 import { BadImages, evalData } from './data';
 import type { EvalOptions } from './eval';
 import { loadInferenceModel } from './model';
-import { percent } from './progress';
+import { counted, percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
@@ -16,7 +16,7 @@ export async function evaluate({ weights, data: dir, batchSize, arch, imageSize,
     const folder = evalData(dir, model.transform, shrinkOnLoad);
     const classes = model.classes ?? folder.classes;
     if (!model.classes && folder.classes.length !== net.numClasses) {
-      throw new Error(`the model has ${net.numClasses} outputs but there are ${folder.classes.length} class folders in ${folder.root}`);
+      throw new Error(`the model has ${counted(net.numClasses, 'output')} but ${folder.root} holds ${counted(folder.classes.length, 'class folder')}`);
     }
     const toModelClass = folder.classes.map((name) => {
       const index = classes.indexOf(name);

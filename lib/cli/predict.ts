@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { Arch } from '../architectures';
 import type { Device } from '../model';
+import { IMG_EXTENSIONS } from '../data/extensions';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
 import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
@@ -26,14 +27,14 @@ export interface PredictOptions {
 const spec: CommandSpec = {
   name: 'predict',
   usage: ['predict --weights FILE.pth [options] IMAGE|FOLDER...'],
-  positionals: { min: 1, max: Infinity },
+  positionals: { min: 1, max: Infinity, what: 'the IMAGE files or FOLDERs of images to predict' },
   options: {
     weights: WEIGHTS_OPTION,
     'top-k': { type: 'string', value: 'K', help: 'classes shown per image', default: '5' },
     ...INFERENCE_OPTIONS,
   },
   notes: [
-    'A FOLDER stands for the images in it and its subfolders (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif), in sorted order.',
+    `A FOLDER stands for the images in it and its subfolders (${IMG_EXTENSIONS.join(', ')}: torchvision's ImageFolder's), in sorted order.`,
     'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
       'without it, class names come from a classes.json there, else show as their index, and images are sized by --image-size.',
     'An image that cannot be read is reported on stderr and skipped; the others are still predicted, and the exit code is 1.',

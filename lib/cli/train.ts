@@ -71,7 +71,8 @@ const spec: CommandSpec = {
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
     'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
-      'and exits 130; finetorch train --resume DIR then continues exactly from there. A second Ctrl-C exits at once.',
+      'and exits 130 (SIGTERM: 143, 128 + the signal\'s number as shells count); finetorch train --resume DIR then continues ' +
+      'exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
       '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --shrink-on-load and the number of ' +

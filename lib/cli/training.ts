@@ -179,7 +179,8 @@ async function resumedModel(checkpoint: string, classes: string[], info: Checkpo
     throw new Error(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
   }
   if (info.numClasses !== classes.length) {
-    throw new Error(`${checkpoint} holds a model of ${info.numClasses} classes, but there are ${classes.length} class folders in the data`);
+    throw new Error(`${checkpoint} holds a model of ${counted(info.numClasses, 'class', 'classes')}, but the data has ` +
+      `${counted(classes.length, 'class folder')}`);
   }
   const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
   const at = info.batch ? `inside epoch ${info.epoch + 1}, after batch ${info.batch}` : `after epoch ${info.epoch}`;

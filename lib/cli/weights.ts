@@ -12,7 +12,7 @@ const spec: CommandSpec = {
   name: 'weights',
   usage: ['weights list [--json]', 'weights get ARCH [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]',
     'weights import FILE [--model-dir DIR] [--json]'],
-  positionals: { min: 1, max: 2 },
+  positionals: { min: 1, max: 2, what: "'list', 'get ARCH' or 'import FILE'" },
   options: {
     weights: { type: 'string', value: 'NAME', default: 'DEFAULT', help: "torchvision's weights name: DEFAULT, IMAGENET1K_V1, IMAGENET1K_V2" },
     'model-dir': { type: 'string', value: 'DIR', help: "the cache folder (default: torch.hub's, $TORCH_HOME/hub/checkpoints)" },

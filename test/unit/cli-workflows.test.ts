@@ -200,6 +200,9 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
       assert.match(r.stderr, /single holds one class folder \(red\): a classifier needs at least 2, one folder of images per class/);
     }
     assert.equal(fs.existsSync(out), false);
+    const scored = await cli(['eval', '--weights', start, '--data', single]);
+    assert.equal(scored.code, 1);
+    assert.match(scored.stderr, /the model has 1000 outputs but .*single holds 1 class folder$/m);
   });
 
   it('a run that failed before its first checkpoint starts over without --force; --resume says there is nothing to resume', async () => {

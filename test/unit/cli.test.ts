@@ -41,6 +41,11 @@ describe('finetorch CLI', () => {
       assert.match(r.stdout, new RegExp(`^usage: finetorch ${name}`));
       assert.match(r.stdout, /--json/);
     }
+    // The help says what the command does: the extensions a folder is searched for, SIGTERM's exit code.
+    const predictHelp = helps[names.indexOf('predict')].stdout.replace(/\n/g, ' ');
+    assert.match(predictHelp, /\(\.jpg, \.jpeg, \.png, \.ppm, \.bmp, \.pgm, \.tif, \.tiff, \.webp: torchvision's ImageFolder's\)/);
+    assert.doesNotMatch(predictHelp, /\.gif|\.avif/);
+    assert.match(helps[names.indexOf('train')].stdout.replace(/\n/g, ' '), /exits 130 \(SIGTERM: 143,/);
   });
 
   it('an unknown flag, a bad value, a missing argument or command exits 2 with the usage on stderr', async () => {
@@ -59,7 +64,7 @@ describe('finetorch CLI', () => {
       [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be below 1: nothing would be left to train on/],
       [['train', '--data', data, '--out', out], /--weights is required/],
       [['predict', '--weights', start, '--top-k', '0', 'x.png'], /--top-k must be an integer of at least 1/],
-      [['predict', '--weights', start], /missing argument/],
+      [['predict', '--weights', start], /missing argument: the IMAGE files or FOLDERs of images to predict/],
       [['inspect', start, start], /unexpected argument/],
       [['eval', '--weights', start, '--data', data, '--device', 'tpu'], /--device must be cpu, cuda or cuda:N/],
     ];
@@ -77,6 +82,7 @@ describe('finetorch CLI', () => {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /usage: finetorch <command>/);
     }
+    assert.match((await cli(['trian'])).stderr, /^finetorch: unknown command 'trian' \(did you mean 'train'\?\)/);
   });
 
   it('a missing or corrupt file exits 1 with one line naming it', async () => {

@@ -241,6 +241,12 @@ describe('one validation rule', () => {
       /SGD defaults: unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/);
     assert.throws(() => net.parameters({ exclude: ['fcc'] }), /no module or parameter 'fcc' \(did you mean 'fc'\?\)/);
     await assert.rejects(ResNet.create({ arch: 'resnet19' as 'resnet18' }), /arch must be one of 'resnet18', /);
+    // A class count is no loading option (timm's num_classes): the nearest option would mislead.
+    for (const load of [() => ResNet.load('any.pth', { num_classes: 3 } as never), () => ResNet18.pretrained({ numClasses: 3 } as never)]) {
+      await assert.rejects(load(), (e: Error & { code?: string }) => e.code === 'ERR_FINETORCH_UNKNOWN_OPTION' &&
+        /: '(num_classes|numClasses)' is not an option: the number of classes comes from the weights .*net\.replaceFc\(numClasses\)/.test(e.message) &&
+        !/maxClasses/.test(e.message));
+    }
     net.dispose();
   });
 
