@@ -3,14 +3,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Dataset, DatasetError, ImageDecodeError, ImageFolder, OnError, Subset, Transform, randomSplit, trainTransform } from '../data';
-import { evalRecipe, recipeTransform } from './model-card';
+import { ResizeRule, evalRecipe, recipeTransform } from './model-card';
 import { counted } from './progress';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalPipeline(imageSize: number): Transform {
-  return recipeTransform(evalRecipe(imageSize));
+/** torchvision's eval recipe scaled to the image size: resize to size*256/224 (square or the shorter side), centre-crop size. */
+export function evalPipeline(imageSize: number, rule: ResizeRule = {}): Transform {
+  return recipeTransform(evalRecipe(imageSize, rule));
 }
 
 export function trainPipeline(imageSize: number): Transform {
@@ -37,8 +37,10 @@ export interface TrainData {
   description: string;
 }
 
-export function trainData(dir: string, options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean }): TrainData {
-  const { imageSize, validSplit, seed, shrinkOnLoad } = options;
+export function trainData(
+  dir: string, options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; resizeRule?: ResizeRule },
+): TrainData {
+  const { imageSize, validSplit, seed, shrinkOnLoad, resizeRule } = options;
   const folders = splitFolders(dir);
   const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize), shrinkOnLoad });
   if (train.classes.length < 2) {
@@ -46,7 +48,7 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
       'one folder of images per class');
   }
   if (folders.train && folders.valid) {
-    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize), shrinkOnLoad });
+    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize, resizeRule), shrinkOnLoad });
     checkSameClasses(train, valid);
     return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
   }
@@ -54,7 +56,7 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
   const [trainPart, validPart] = randomSplit(train, [1 - validSplit, validSplit], seed);
   // The split picks indices; each side then sees the samples through its own transform.
   return checked(train.classes, new Subset(train, trainPart.indices),
-    new Subset(train.withTransform(evalPipeline(imageSize)), validPart.indices),
+    new Subset(train.withTransform(evalPipeline(imageSize, resizeRule)), validPart.indices),
     `${train.length} images in ${train.root}, ${validPart.length} of them held out for validation (--valid-split ${validSplit}, --seed ${seed})`);
 }
 

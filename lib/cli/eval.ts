@@ -5,8 +5,9 @@ import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
 import type { Command } from './main';
+import type { ResizeRule } from './model-card';
 
 export interface EvalOptions {
   weights: string;
@@ -16,6 +17,8 @@ export interface EvalOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** --crop-mode and --crop-pct; undefined: the card's. */
+  resizeRule: ResizeRule;
   /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
   shrinkOnLoad: boolean;
   skipBadImages: boolean;
@@ -48,6 +51,7 @@ async function run({ flags }: Parsed): Promise<number> {
     batchSize: flags.int('batch-size'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    resizeRule: resizeRuleFlags(flags),
     shrinkOnLoad: flags.flag('shrink-on-load'),
     skipBadImages: flags.flag('skip-bad-images'),
     device: deviceFlag(flags),

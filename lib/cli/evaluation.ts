@@ -9,8 +9,8 @@ import { counted, percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, shrinkOnLoad, skipBadImages, device, json }: EvalOptions): Promise<number> {
-  const model = await loadInferenceModel(weights, { device, arch, imageSize }, (m) => process.stderr.write(`${m}\n`));
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, resizeRule, shrinkOnLoad, skipBadImages, device, json }: EvalOptions): Promise<number> {
+  const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, (m) => process.stderr.write(`${m}\n`));
   const { net } = model;
   try {
     const folder = evalData(dir, model.transform, shrinkOnLoad);

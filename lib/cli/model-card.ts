@@ -6,14 +6,22 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 // From the transform module alone: train's flag checks read cards and must not load LibTorch or libvips.
 import type { Interpolation } from '../data/geometry';
-import { IMAGENET_MEAN, IMAGENET_STD, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data/transforms';
+import { CropMode, IMAGENET_MEAN, IMAGENET_STD, Size, Transform, centerCrop, compose, evalResize, normalize, resize, toTensor } from '../data/transforms';
 import { writeJson } from './files';
 
 const FORMAT = 'finetorch-model';
 
 export interface EvalRecipe {
-  /** The square resize before the centre crop: [height, width]. */
-  resize: [number, number];
+  /**
+   * The resize before the centre crop, as torchvision's Resize takes it: [height, width] exactly
+   * (cropMode 'squash': the aspect ratio is not kept), or one number for the shorter side
+   * (cropMode 'center': the aspect ratio kept).
+   */
+  resize: Size;
+  /** Which of the two `resize` is, in words; cards from before it was written are 'squash'. */
+  cropMode?: CropMode;
+  /** The crop's share of the resize when set as timm's crop_pct (resize = floor(size / cropPct)); absent: 224 / 256, rounded. */
+  cropPct?: number;
   interpolation: Interpolation;
   /** The side of the centre crop the network sees. */
   centerCrop: number;
@@ -34,18 +42,30 @@ export interface ModelCard {
   eval: EvalRecipe;
 }
 
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalRecipe(imageSize: number): EvalRecipe {
-  const resized = Math.round((imageSize * 256) / 224);
-  return { resize: [resized, resized], interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+/** How the eval resize relates to the crop: timm's crop_mode and crop_pct (absent: squash, 224 / 256). */
+export interface ResizeRule {
+  cropMode?: CropMode;
+  cropPct?: number;
+}
+
+/**
+ * torchvision's eval recipe scaled to the image size (evalTransform's): resize to a square of
+ * size*256/224 ('squash'), or its shorter side to that ('center'), then centre-crop size.
+ */
+export function evalRecipe(imageSize: number, rule: ResizeRule = {}): EvalRecipe {
+  const cropMode = rule.cropMode ?? 'squash';
+  return {
+    resize: evalResize(imageSize, { cropMode, cropPct: rule.cropPct }), cropMode, ...(rule.cropPct === undefined ? {} : { cropPct: rule.cropPct }),
+    interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD],
+  };
 }
 
 export function recipeTransform(r: EvalRecipe): Transform {
   return compose(resize(r.resize, { interpolation: r.interpolation }), centerCrop(r.centerCrop), toTensor(), normalize(r.mean, r.std));
 }
 
-export function modelCard(arch: string, classes: readonly string[], imageSize: number): ModelCard {
-  return { format: FORMAT, version: 1, arch, numClasses: classes.length, classes: [...classes], imageSize, eval: evalRecipe(imageSize) };
+export function modelCard(arch: string, classes: readonly string[], imageSize: number, rule: ResizeRule = {}): ModelCard {
+  return { format: FORMAT, version: 1, arch, numClasses: classes.length, classes: [...classes], imageSize, eval: evalRecipe(imageSize, rule) };
 }
 
 /** FILE.json for FILE.pth. */
@@ -76,21 +96,39 @@ export async function readCard(weights: string): Promise<ModelCard | undefined> 
   const c = card as ModelCard;
   const ok = c.version === 1 && typeof c.arch === 'string' && Number.isInteger(c.numClasses) && Array.isArray(c.classes) &&
     c.classes.length === c.numClasses && c.classes.every((x) => typeof x === 'string') && Number.isInteger(c.imageSize) &&
-    c.eval && Array.isArray(c.eval.resize) && c.eval.resize.length === 2 && Number.isInteger(c.eval.centerCrop) &&
+    c.eval && (Number.isInteger(c.eval.resize) || (Array.isArray(c.eval.resize) && c.eval.resize.length === 2)) &&
+    [undefined, 'squash', 'center'].includes(c.eval.cropMode) && Number.isInteger(c.eval.centerCrop) &&
     Array.isArray(c.eval.mean) && Array.isArray(c.eval.std);
   if (!ok) throw new Error(`${file}: a ${FORMAT} card with missing or malformed fields`);
   return c;
 }
 
+/** What --image-size, --crop-mode and --crop-pct say, undefined where absent. */
+export interface RecipeFlags extends ResizeRule {
+  imageSize?: number;
+}
+
 /**
- * The eval transform for `weights`: the card's, or torchvision's recipe at `imageSize` when the flag
- * is given (warning when it contradicts the card) or there is no card (224 when neither).
+ * The eval transform for `weights`: the card's, with what the flags change (a warning for each
+ * that contradicts the card). Without a card, torchvision's recipe at --image-size, else 224, and a
+ * notice saying so: the size a model was trained at matters.
  */
-export function chooseRecipe(card: ModelCard | undefined, imageSize: number | undefined, weights: string, warn: (message: string) => void): EvalRecipe {
-  if (card && imageSize !== undefined && imageSize !== card.imageSize) {
-    warn(`warning: --image-size ${imageSize} differs from the ${card.imageSize} that ${weights} was trained at ` +
-      `(${cardFile(weights)}); using ${imageSize}`);
+export function chooseRecipe(card: ModelCard | undefined, flags: RecipeFlags, weights: string, warn: (message: string) => void): EvalRecipe {
+  const cardValues = card && { 'image-size': card.imageSize, 'crop-mode': card.eval.cropMode ?? 'squash', 'crop-pct': card.eval.cropPct };
+  const given = { 'image-size': flags.imageSize, 'crop-mode': flags.cropMode, 'crop-pct': flags.cropPct };
+  for (const [flag, value] of Object.entries(given)) {
+    const trained = cardValues?.[flag as keyof typeof given];
+    if (cardValues && value !== undefined && value !== trained) {
+      warn(`warning: --${flag} ${value} differs from the ${trained ?? '224/256'} that ${weights} was trained with ` +
+        `(${cardFile(weights)}); using ${value}`);
+    }
   }
-  if (imageSize === undefined && card) return card.eval;
-  return evalRecipe(imageSize ?? 224);
+  if (card && Object.values(given).every((v) => v === undefined)) return card.eval;
+  if (!card && flags.imageSize === undefined) {
+    warn(`no ${path.basename(cardFile(weights))} beside ${weights} to say how it was trained: images are resized as ` +
+      "torchvision's ImageNet recipe at 224 px (--image-size sets another)");
+  }
+  return evalRecipe(flags.imageSize ?? card?.imageSize ?? 224, {
+    cropMode: flags.cropMode ?? card?.eval.cropMode, cropPct: flags.cropPct ?? card?.eval.cropPct,
+  });
 }

@@ -7,7 +7,7 @@ import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
-import { ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
+import { ModelCard, RecipeFlags, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
 import { requireFile } from './files';
 
 export function checkDevice(device: Device): void {
@@ -29,13 +29,13 @@ export interface InferenceModel {
 
 /** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
 export async function loadInferenceModel(
-  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: Arch | undefined } & RecipeFlags, warn: (message: string) => void,
 ): Promise<InferenceModel> {
-  const { device, arch, imageSize } = options;
+  const { device, arch, ...flags } = options;
   checkDevice(device);
   await requireFile(weights, 'weights file');
   const card = await readCard(weights);
-  const recipe = chooseRecipe(card, imageSize, weights, warn);
+  const recipe = chooseRecipe(card, flags, weights, warn);
   const net = await ResNet.load(weights, { device, arch });
   try {
     const listed = card ? undefined : await classesNextTo(weights);

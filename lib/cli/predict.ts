@@ -6,8 +6,9 @@ import type { Device } from '../model';
 import { IMG_EXTENSIONS } from '../data/extensions';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
 import type { Command } from './main';
+import type { ResizeRule } from './model-card';
 
 export interface PredictOptions {
   weights: string;
@@ -18,6 +19,8 @@ export interface PredictOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** --crop-mode and --crop-pct; undefined: the card's. */
+  resizeRule: ResizeRule;
   /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
   shrinkOnLoad: boolean;
   device: Device;
@@ -49,6 +52,7 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     topK: flags.int('top-k'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    resizeRule: resizeRuleFlags(flags),
     shrinkOnLoad: flags.flag('shrink-on-load'),
     device: deviceFlag(flags),
     json: flags.flag('json'),

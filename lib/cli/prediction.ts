@@ -60,10 +60,10 @@ function expand(paths: readonly string[]): { files: string[]; errors: { image: s
 }
 
 /** Predicts and prints; resolves to the exit code (1 when some image could not be read). */
-export async function predict({ weights, paths, topK, arch, imageSize, shrinkOnLoad, device, json }: PredictOptions): Promise<number> {
+export async function predict({ weights, paths, topK, arch, imageSize, resizeRule, shrinkOnLoad, device, json }: PredictOptions): Promise<number> {
   const { files, errors } = expand(paths);
   const warn = (message: string) => process.stderr.write(`${message}\n`);
-  const model = await loadInferenceModel(weights, { device, arch, imageSize }, warn);
+  const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, warn);
   const { net } = model;
   if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
   const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));

@@ -11,7 +11,8 @@ import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from './launch';
 import type { Command } from './main';
-import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
+import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-options';
+import type { ResizeRule } from './model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
 import { BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
@@ -35,6 +36,7 @@ const options: Record<string, OptionSpec> = {
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   ...BATCH_OPTIONS,
+  ...Object.fromEntries(Object.entries(RESIZE_OPTIONS).map(([name, o]) => [name, { ...o, help: `validation and the model card: ${o.help}` }])),
   'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
   'drop-last': { type: 'boolean', help: "leave out each epoch's last batch when it is smaller than --batch-size (torch's drop_last)" },
   'val-batch-size': { type: 'string', value: 'B', help: 'images per validation batch (default: --batch-size)' },
@@ -89,7 +91,7 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'valid-split',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'crop-mode', 'crop-pct', 'valid-split',
   'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
@@ -132,6 +134,8 @@ export interface TrainSettings {
   skipBadImages: boolean;
   valBatchSize: number;
   imageSize: number;
+  /** How validation (and the card, for eval and predict) resizes before the centre crop. */
+  resizeRule: ResizeRule;
   validSplit: number;
   seed: number;
   shrinkOnLoad: boolean;
@@ -186,6 +190,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     skipBadImages: flags.flag('skip-bad-images'),
     valBatchSize: flags.string('val-batch-size') === undefined ? batchSize : flags.int('val-batch-size'),
     imageSize: flags.int('image-size', 8),
+    resizeRule: resizeRuleFlags(flags),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),
     shrinkOnLoad: flags.flag('shrink-on-load'),

@@ -39,7 +39,7 @@ export async function train(s: TrainSettings): Promise<number> {
 
   // Asked now: once the job is left, every rank would look like a process of its own.
   const reports = writesFiles();
-  const card = modelCard(net.arch, data.classes, s.imageSize);
+  const card = modelCard(net.arch, data.classes, s.imageSize, s.resizeRule);
   s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });

@@ -214,9 +214,17 @@ describe('model card', () => {
       assert.equal(cardFile(weights), path.join(tmp.dir, 'best.json'));
       assert.equal(await readCard(weights), undefined);
       const card = modelCard('resnet18', ['cat', 'dog'], 64);
-      assert.deepEqual(card.eval, { resize: [73, 73], interpolation: 'bilinear', centerCrop: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      const imagenet = { interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+      assert.deepEqual(card.eval, { resize: [73, 73], cropMode: 'squash', centerCrop: 64, ...imagenet });
+      // torchvision's T.Resize(int): the shorter side, said as one number; timm's crop_pct floors.
+      assert.deepEqual(modelCard('resnet18', ['cat', 'dog'], 64, { cropMode: 'center', cropPct: 0.9 }).eval,
+        { resize: 71, cropMode: 'center', cropPct: 0.9, centerCrop: 64, ...imagenet });
       await writeCard(weights, card);
       assert.deepEqual(await readCard(weights), card);
+      // Cards from before cropMode was written: a square resize.
+      const { cropMode: _mode, ...older } = card.eval;
+      fs.writeFileSync(cardFile(weights), JSON.stringify({ ...card, eval: older }));
+      assert.deepEqual((await readCard(weights))!.eval, older);
       fs.writeFileSync(cardFile(weights), JSON.stringify({ name: 'something else' }));
       assert.equal(await readCard(weights), undefined);
       fs.writeFileSync(cardFile(weights), JSON.stringify({ ...card, classes: ['cat'] }));
@@ -226,16 +234,22 @@ describe('model card', () => {
     }
   });
 
-  it('sets the eval transform; a contradicting --image-size wins with a warning', () => {
+  it('sets the eval transform; a contradicting flag wins with a warning; without a card, the size used is said', () => {
     const card = modelCard('resnet18', ['a', 'b'], 64);
     const warnings: string[] = [];
     const warn = (m: string) => warnings.push(m);
-    assert.deepEqual(chooseRecipe(card, undefined, 'w.pth', warn), card.eval);
-    assert.deepEqual(chooseRecipe(card, 64, 'w.pth', warn), card.eval);
+    assert.deepEqual(chooseRecipe(card, {}, 'w.pth', warn), card.eval);
+    assert.deepEqual(chooseRecipe(card, { imageSize: 64, cropMode: 'squash' }, 'w.pth', warn), card.eval);
     assert.deepEqual(warnings, []);
-    assert.equal(chooseRecipe(card, 224, 'w.pth', warn).centerCrop, 224);
-    assert.match(warnings[0], /--image-size 224 differs from the 64 that w\.pth was trained at \(w\.json\); using 224/);
-    assert.deepEqual(chooseRecipe(undefined, undefined, 'w.pth', warn), evalRecipe(224));
+    assert.equal(chooseRecipe(card, { imageSize: 224 }, 'w.pth', warn).centerCrop, 224);
+    assert.match(warnings[0], /--image-size 224 differs from the 64 that w\.pth was trained with \(w\.json\); using 224/);
+    assert.deepEqual(chooseRecipe(card, { cropMode: 'center' }, 'w.pth', warn), evalRecipe(64, { cropMode: 'center' }));
+    assert.match(warnings[1], /--crop-mode center differs from the squash that w\.pth was trained with/);
+    assert.equal(warnings.length, 2);
+    assert.deepEqual(chooseRecipe(undefined, {}, 'w.pth', warn), evalRecipe(224));
+    assert.match(warnings[2], /^no w\.json beside w\.pth to say how it was trained: images are resized as torchvision's ImageNet recipe at 224 px \(--image-size sets another\)$/);
+    assert.deepEqual(chooseRecipe(undefined, { imageSize: 32, cropPct: 0.5 }, 'w.pth', warn), evalRecipe(32, { cropPct: 0.5 }));
+    assert.equal(warnings.length, 3);
   });
 });
 

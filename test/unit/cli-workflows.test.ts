@@ -186,7 +186,9 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const dropped = await run('--batch-size', '4', '--drop-last');
     assert.match(dropped, /^each epoch trains on 16 of 18 images in 4 batches of 4 \(--drop-last leaves out the last 2\)$/m);
     assert.doesNotMatch(dropped, /batch 5\//);
-    const single = await run('--batch-size', '17');
+    // (Also: --crop-mode center reaches the model card, as the shorter side's resize.)
+    const single = await run('--batch-size', '17', '--crop-mode', 'center');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(tmp.dir, 'batches', '--batch-size17--crop-modecenter', 'last.json'), 'utf8')).eval.resize, 37);
     assert.match(single, /^each epoch trains on 17 of 18 images in 1 batch of 17 \(the last image would be a batch of one, which BatchNorm cannot train on\)$/m);
   });
 
@@ -203,6 +205,8 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const scored = await cli(['eval', '--weights', start, '--data', single]);
     assert.equal(scored.code, 1);
     assert.match(scored.stderr, /the model has 1000 outputs but .*single holds 1 class folder$/m);
+    // Without a card beside the weights, the size used is said.
+    assert.match(scored.stderr, /^no start\.json beside .*start\.pth to say how it was trained: images are resized as torchvision's ImageNet recipe at 224 px/m);
   });
 
   it('a run that failed before its first checkpoint starts over without --force; --resume says there is nothing to resume', async () => {
@@ -319,20 +323,20 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.equal(stderr, '');
   });
 
-  it("eval and predict see torchvision's pixels by default; --shrink-on-load opts into DCT-scaled JPEG decodes", async () => {
+  it("eval and predict see torchvision's pixels by default (--shrink-on-load opts into DCT-scaled decodes); --crop-mode center", async () => {
     // 640x480, shrunk to 37 px by the card's 32 px recipe: a DCT-scaled decode would apply.
     const big = path.join(tmp.dir, 'big');
     const file = await write(big, 'blue/photo.jpg', (await photo(640, 480, 5)).jpeg({ quality: 90 }));
     const weights = path.join(straight, 'best.pth');
     const net = await ResNet.load(weights);
     net.eval();
-    const probabilities = async (shrinkOnLoad: boolean) => {
-      const { input } = await new ImageFolder(big, { transform: evalTransform({ size: 32 }), shrinkOnLoad }).get(0);
+    const probabilities = async (shrinkOnLoad: boolean, cropMode?: 'center') => {
+      const { input } = await new ImageFolder(big, { transform: evalTransform({ size: 32, cropMode }), shrinkOnLoad }).get(0);
       const logits = (await net.forward({ ...input, shape: [1, ...input.shape] })).data;
       const exp = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
       return exp.map((v) => v / exp.reduce((a, b) => a + b, 0));
     };
-    const [exact, scaled] = [await probabilities(false), await probabilities(true)];
+    const [exact, scaled, center] = [await probabilities(false), await probabilities(true), await probabilities(false, 'center')];
     net.dispose();
     const predicted = async (...flags: string[]) => {
       const r = await cli(['predict', '--weights', weights, '--json', ...flags, file]);
@@ -341,8 +345,10 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
       return top.sort((a, b) => a.index - b.index).map((p) => p.probability);
     };
     const close = (a: number[], b: number[]) => a.every((p, i) => Math.abs(p - b[i]) < 1e-5);
-    const [byDefault, shrunk] = [await predicted(), await predicted('--shrink-on-load')];
+    const [byDefault, shrunk, centered] = [await predicted(), await predicted('--shrink-on-load'), await predicted('--crop-mode', 'center')];
     assert.ok(!close(exact, scaled), 'the two decodes give different answers on this image');
+    assert.ok(!close(exact, center), 'the two resizes give different answers on this image');
+    assert.ok(close(centered, center), `predict --crop-mode center: ${centered} against evalTransform's cropMode 'center' ${center}`);
     assert.ok(close(byDefault, exact), `predict: ${byDefault} against full-size decodes ${exact}`);
     assert.ok(close(shrunk, scaled), `predict --shrink-on-load: ${shrunk} against DCT-scaled decodes ${scaled}`);
     const scored = await cli(['eval', '--weights', weights, '--data', big, '--shrink-on-load', '--json']);
