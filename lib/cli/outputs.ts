@@ -150,7 +150,10 @@ export class RunFolder {
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainAcc]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validAcc]) },
-        { name: 'valid top-5', color: COLORS.validTop5, points: history.map((r) => [r.epoch, r.validTop5 ?? null]) },
+        // With five classes or fewer every image is in its top five: a line at 100% says nothing.
+        ...(this.card.classes.length > 5
+          ? [{ name: 'valid top-5', color: COLORS.validTop5, points: history.map((r): [number, number | null] => [r.epoch, r.validTop5 ?? null]) }]
+          : []),
       ],
     }));
   }

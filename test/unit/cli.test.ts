@@ -148,6 +148,7 @@ describe('finetorch CLI', () => {
       assert.ok(meta.width! >= 300 && meta.height! >= 200, `${name}.png is ${meta.width}x${meta.height}`);
     }
     assert.match(fs.readFileSync(path.join(out, 'loss.svg'), 'utf8'), />train<\/text>[\s\S]*>valid<\/text>|>valid<\/text>[\s\S]*>train<\/text>/);
+    assert.doesNotMatch(fs.readFileSync(path.join(out, 'accuracy.svg'), 'utf8'), /top-5/, 'with 3 classes top-5 is always 100%');
     assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
   });
 
