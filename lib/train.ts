@@ -121,9 +121,11 @@ export interface FineTuneOptions extends LoopOptions {
   /** fc's lr = fcLrMult * lr (the chapter's 10x). */
   fcLrMult?: number;
   /**
-   * fastai's fine_tune: the first `freezeEpochs` of `epochs` train fc alone (backbone frozen, its
-   * BatchNorm statistics kept), then every layer trains. Default 0. Unlike fastai, the frozen
-   * backbone's BatchNorm layers do not train, and the lrs and schedule run on unchanged.
+   * After fastai's fine_tune: the first `freezeEpochs` of `epochs` train fc alone (backbone frozen,
+   * its BatchNorm statistics kept), then every layer trains. Default 0. Unlike fastai, they count
+   * inside `epochs` (fastai's fine_tune(3, freeze_epochs=1) is 1 + 3 epochs: here epochs 4,
+   * freezeEpochs 1), the frozen backbone's BatchNorm layers do not train, and the lrs and the
+   * schedule run on unchanged (the history's `lr` is then the frozen group's, which does not train).
    */
   freezeEpochs?: number;
 }

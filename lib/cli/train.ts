@@ -27,7 +27,11 @@ const options: Record<string, OptionSpec> = {
   resume: { type: 'string', value: 'DIR', help: "continue the run in DIR from its checkpoint.pth; its run.json supplies flags you don't pass" },
   mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (fc only, backbone frozen)', default: 'finetune' },
   epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
-  'freeze-epochs': { type: 'string', value: 'N', help: "finetune: the first N epochs train fc alone (fastai's fine_tune), then all layers", default: '0' },
+  'freeze-epochs': {
+    type: 'string', value: 'N', default: '0',
+    help: 'finetune: the first N of --epochs train fc alone, the backbone frozen with its BatchNorm statistics, then all layers ' +
+      "(fastai's fine_tune(E, freeze_epochs=N) trains N + E epochs, and BatchNorm during the N)",
+  },
   lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
   ...SGD_OPTIONS,
   sched: { type: 'string', value: 'NAME', help: 'lr schedule, stepped every batch: constant, step or cosine', default: 'constant' },

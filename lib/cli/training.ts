@@ -42,7 +42,8 @@ export async function train(s: TrainSettings): Promise<number> {
   const card = modelCard(net.arch, data.classes, s.imageSize, s.resizeRule);
   s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
-  const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
+  const freezeEpochs = s.mode === 'finetune' ? s.freezeEpochs : 0;
+  const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5, freezeEpochs });
   progress.note(`data: ${data.description}`);
   progress.note(`${about}; ${s.mode} on ${device}`);
 
@@ -50,6 +51,11 @@ export async function train(s: TrainSettings): Promise<number> {
   const trainLoader = loader(data.train, s, true, badImages);
   const validLoader = data.valid && loader(data.valid, s, false, badImages);
   progress.note(epochPlan(trainLoader, s));
+  if (freezeEpochs > 0) {
+    const frozen = freezeEpochs >= s.epochs ? `all ${s.epochs} epochs` : freezeEpochs === 1 ? 'epoch 1' : `epochs 1-${freezeEpochs}`;
+    progress.note(`--freeze-epochs ${freezeEpochs}: ${frozen} of --epochs ${s.epochs} train fc alone (the backbone frozen, its ` +
+      `BatchNorm statistics too)${freezeEpochs < s.epochs ? ', the later ones every layer' : ''}`);
+  }
   const history = [...previous];
   let best: BestValidation | undefined = resume && await savedValidation(resume.dir);
   let saved: (TrainingPosition & { step: number }) | undefined;

@@ -136,6 +136,18 @@ describe('progress', () => {
     assert.match(written.at(-1)!, /^epoch 1\/3 {2}train loss .* acc 87\.5% top-5 100\.0% .* lr 0\.01 \(fc 0\.1\)\n$/);
   });
 
+  it('says what trains: fc alone in the frozen epochs, then every layer', () => {
+    const written: string[] = [];
+    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: false }, 3, 32, { logEvery: 10, freezeEpochs: 1 });
+    progress.batch(event(10));
+    progress.epoch(record(1), false);
+    progress.batch({ ...event(10), epoch: 2 });
+    progress.epoch(record(2), false);
+    const [step1, epoch1, step2, epoch2] = written;
+    for (const line of [step1, epoch1]) assert.ok(line.includes('  fc lr 0.1 (backbone frozen)'), line);
+    for (const line of [step2, epoch2]) assert.ok(line.includes('  lr 0.01 (fc 0.1)') && !line.includes('frozen'), line);
+  });
+
   it('formats durations as m:ss and h:mm:ss', () => {
     assert.equal(clock(7), '0:07');
     assert.equal(clock(75.4), '1:15');

@@ -45,6 +45,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
   const start = path.join(tmp.dir, 'start.pth');
   const straight = path.join(tmp.dir, 'straight');
   const stopped = path.join(tmp.dir, 'stopped');
+  let straightLog = '';
 
   before(async () => {
     await makeImageFolder(data);
@@ -53,6 +54,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     net.dispose();
     const r = await cli(['train', '--data', data, '--weights', start, '--out', straight, ...RECIPE, '--json']);
     assert.equal(r.code, 0, r.stderr);
+    straightLog = r.stderr;
   });
   after(() => tmp.cleanup());
 
@@ -63,6 +65,10 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.ok(Math.abs(rows[0].lr! - 1e-4) < 1e-12 && Math.abs(rows[0].fcLr! - 1e-3) < 1e-12, JSON.stringify(rows[0]));
     assert.ok(Math.abs(rows[1].lr! - 0.01) < 1e-12 && Math.abs(rows[1].fcLr! - 0.1) < 1e-12, JSON.stringify(rows[1]));
     for (const r of rows) assert.ok(r.validTop5 === 1 && r.seconds! > 0, 'top-5 of 3 classes is every image');
+    // --freeze-epochs 1: said once, and the lines of epoch 1 name the lr that trains.
+    assert.match(straightLog, /^--freeze-epochs 1: epoch 1 of --epochs 2 train fc alone \(the backbone frozen, its BatchNorm statistics too\), the later ones every layer$/m);
+    assert.match(straightLog, /^epoch 1\/2 {2}train loss .* {2}fc lr 0\.001 \(backbone frozen\)( {2}\(best\))?$/m);
+    assert.match(straightLog, /^epoch 2\/2 {2}train loss .* {2}lr 0\.01 \(fc 0\.1\)/m);
   });
 
   it('Ctrl-C mid-epoch saves the position, writes no epoch, and a resume ends on the unbroken run\'s weights', async () => {
