@@ -42,10 +42,12 @@ export interface CheckpointInfo {
   history: EpochRecord[];
 }
 
-/** What readCheckpointInfo also tells: the model the checkpoint holds. */
+/** What readCheckpointInfo also tells: the model the checkpoint holds, and the schedule's position. */
 export interface CheckpointContents extends CheckpointInfo {
   arch: Arch;
   numClasses: number;
+  /** The lr schedule's position (steps or epochs taken), when the checkpoint has a schedule. */
+  schedulerT?: number;
 }
 
 const GROUP_KEYS: [keyof SGDStateDict['param_groups'][number], string][] = [
@@ -116,7 +118,11 @@ function infoFrom(root: PthValue, file: string): CheckpointInfo {
 export async function readCheckpointInfo(file: string): Promise<CheckpointContents> {
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
-  return { ...infoFrom(root, file), ...inferArch(new Map([...model].map(([k, t]) => [k, t.shape])), file) };
+  const t = (root as Map<string, PthValue>).get('scheduler_t');
+  return {
+    ...infoFrom(root, file), ...inferArch(new Map([...model].map(([k, tensor]) => [k, tensor.shape])), file),
+    ...(typeof t === 'number' || typeof t === 'bigint' ? { schedulerT: Number(t) } : {}),
+  };
 }
 
 /** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */

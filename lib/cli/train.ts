@@ -80,7 +80,7 @@ const spec: CommandSpec = {
       'and exits 130 (SIGTERM: 143, 128 + the signal\'s number as shells count); finetorch train --resume DIR then continues ' +
       'exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
-      '--device, ...), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
+      '--device, ...: another --epochs spreads a cosine schedule over the new length, and the lr it moves to is said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
       '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --shrink-on-load and the number of ' +
       'processes when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
@@ -120,7 +120,8 @@ export interface TrainSettings {
   keepFc: boolean;
   out: string;
   force: boolean;
-  resume: { dir: string; checkpoint: string; info: CheckpointContents } | undefined;
+  /** The run resumed: its folder, checkpoint, and the settings run.json kept (the flags it ran with). */
+  resume: { dir: string; checkpoint: string; info: CheckpointContents; saved: Record<string, string> } | undefined;
   mode: (typeof MODES)[number];
   epochs: number;
   freezeEpochs: number;
@@ -308,7 +309,7 @@ async function run({ flags: given }: Parsed): Promise<number> {
     // Runs from before --arch saved none: the checkpoint says which.
     saved.arch ??= info.arch;
     checkResumeFlags(given, saved, info, resumeDir);
-    resume = { dir: resumeDir, checkpoint, info };
+    resume = { dir: resumeDir, checkpoint, info, saved };
     flags = given.withFallback(saved);
   }
   const settings = settingsFrom(flags, resume);

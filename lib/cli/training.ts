@@ -17,6 +17,7 @@ import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from '
 import { Progress, counted, percent } from './progress';
 import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from './ranks';
 import { cliSchedule } from './schedule';
+import { scheduledLr } from '../schedule';
 import { classesOf, sameList, startingModel } from './starting-model';
 import type { TrainSettings } from './train';
 
@@ -51,6 +52,8 @@ export async function train(s: TrainSettings): Promise<number> {
   const trainLoader = loader(data.train, s, true, badImages);
   const validLoader = data.valid && loader(data.valid, s, false, badImages);
   progress.note(epochPlan(trainLoader, s));
+  const reshaped = resume && scheduleChange(s, resume, trainLoader.length);
+  if (reshaped) progress.note(reshaped);
   if (freezeEpochs > 0) {
     const frozen = freezeEpochs >= s.epochs ? `all ${s.epochs} epochs` : freezeEpochs === 1 ? 'epoch 1' : `epochs 1-${freezeEpochs}`;
     progress.note(`--freeze-epochs ${freezeEpochs}: ${frozen} of --epochs ${s.epochs} train fc alone (the backbone frozen, its ` +
@@ -165,6 +168,23 @@ function loader(dataset: Dataset, s: TrainSettings, training: boolean, badImages
     // image is left out: BatchNorm cannot train on one image once layer4's output is 1x1 (PyTorch raises).
     dropLast: training && (s.dropLast || (count % s.batchSize === 1 && count > 1)),
   });
+}
+
+/**
+ * A resume with another --epochs spreads a cosine schedule over the new length: the lr where the run
+ * stopped moves (up, when the run is extended). Said, with both lrs, rather than done silently.
+ */
+function scheduleChange(s: TrainSettings, resume: NonNullable<TrainSettings['resume']>, stepsPerEpoch: number): string | undefined {
+  const before = Number(resume.saved.epochs);
+  const t = resume.info.schedulerT;
+  if (!Number.isFinite(before) || before === s.epochs || t === undefined) return undefined;
+  const lr = Number(resume.saved.lr ?? s.lr);
+  const [was, now] = [scheduledLr(cliSchedule({ ...s, epochs: before }, stepsPerEpoch), lr, t), scheduledLr(cliSchedule(s, stepsPerEpoch), s.lr, t)];
+  if (Math.abs(was - now) <= 1e-12 * Math.max(Math.abs(was), Math.abs(now))) return undefined;
+  const short = (x: number) => String(Number(x.toPrecision(4)));
+  return `warning: --epochs ${s.epochs} (the run's: ${before}) ${s.epochs > before ? 'stretches' : 'squeezes'} the ${s.sched} schedule ` +
+    `over ${s.epochs} epochs: the lr where the run stopped goes from ${short(was)} to ${short(now)}` +
+    `${now > was ? ', up again' : ''}`;
 }
 
 /** What each epoch trains on, said once: a ragged last batch left out is never silent. */

@@ -122,6 +122,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const more = path.join(tmp.dir, 'more');
     const r = await cli(['train', '--resume', straight, '--out', more, '--epochs', '3', '--lr', '0.05', '--json']);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: --epochs 3 \(the run's: 2\) stretches the cosine schedule over 3 epochs: the lr where the run stopped goes from 0 to 0\.025, up again$/m);
     const rows = metrics(more);
     assert.deepEqual(withoutTimes(rows.slice(0, 2)), withoutTimes(metrics(straight)));
     // Cosine over the 14 steps after the 7 of warm-up, 7 of them done: halfway down from 0.05.
