@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Dataset, DatasetError, ImageDecodeError, ImageFolder, OnError, Subset, Transform, randomSplit, trainTransform } from '../data';
 import { ResizeRule, evalRecipe, recipeTransform } from './model-card';
 import { counted } from './progress';
+import type { Augmentation } from './training-options';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 
@@ -13,8 +14,8 @@ export function evalPipeline(imageSize: number, rule: ResizeRule = {}): Transfor
   return recipeTransform(evalRecipe(imageSize, rule));
 }
 
-export function trainPipeline(imageSize: number): Transform {
-  return trainTransform({ size: imageSize });
+export function trainPipeline(imageSize: number, augmentation: Partial<Augmentation> = {}): Transform {
+  return trainTransform({ size: imageSize, ...augmentation });
 }
 
 function isDirectory(p: string): boolean {
@@ -38,11 +39,12 @@ export interface TrainData {
 }
 
 export function trainData(
-  dir: string, options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; resizeRule?: ResizeRule },
+  dir: string,
+  options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; augmentation: Augmentation; resizeRule?: ResizeRule },
 ): TrainData {
-  const { imageSize, validSplit, seed, shrinkOnLoad, resizeRule } = options;
+  const { imageSize, validSplit, seed, shrinkOnLoad, augmentation, resizeRule } = options;
   const folders = splitFolders(dir);
-  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize), shrinkOnLoad });
+  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize, augmentation), shrinkOnLoad });
   if (train.classes.length < 2) {
     throw new DatasetError(`${train.root} holds one class folder (${train.classes[0]}): a classifier needs at least 2, ` +
       'one folder of images per class');

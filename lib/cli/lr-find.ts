@@ -7,7 +7,7 @@ import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
 import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
-import { BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import { AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -20,6 +20,7 @@ const options: Record<string, OptionSpec> = {
   'end-lr': { type: 'string', value: 'X', help: 'the lr the last step would reach', default: '10' },
   'num-it': { type: 'string', value: 'N', help: 'steps at most (the test stops early once the loss passes 4x its minimum)', default: '100' },
   ...BATCH_OPTIONS,
+  ...AUGMENT_OPTIONS,
   'valid-split': { type: 'string', value: 'F', help: 'share train holds out (left out here too) when DIR has no valid/ folder', default: '0.2' },
   'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
   plot: { type: 'string', value: 'FILE.svg', help: 'write the loss-against-lr curve with the suggestions there (and a .png beside it)' },
@@ -58,6 +59,7 @@ export interface LrFindSettings {
   numIt: number;
   batchSize: number;
   imageSize: number;
+  augmentation: Augmentation;
   validSplit: number;
   seed: number;
   shrinkOnLoad: boolean;
@@ -87,6 +89,7 @@ async function run({ flags }: Parsed): Promise<number> {
     numIt: flags.int('num-it', 6),
     batchSize: flags.int('batch-size'),
     imageSize: flags.int('image-size', 8),
+    augmentation: augmentFlags(flags),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),
     shrinkOnLoad: flags.flag('shrink-on-load'),

@@ -14,7 +14,7 @@ import type { Command } from './main';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-options';
 import type { ResizeRule } from './model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
-import { BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import { AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 const SCHEDULES = ['constant', 'step', 'cosine'] as const;
@@ -40,6 +40,7 @@ const options: Record<string, OptionSpec> = {
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   ...BATCH_OPTIONS,
+  ...AUGMENT_OPTIONS,
   ...Object.fromEntries(Object.entries(RESIZE_OPTIONS).map(([name, o]) => [name, { ...o, help: `validation and the model card: ${o.help}` }])),
   'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
   'drop-last': { type: 'boolean', help: "leave out each epoch's last batch when it is smaller than --batch-size (torch's drop_last)" },
@@ -81,8 +82,8 @@ const spec: CommandSpec = {
       'exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...: another --epochs spreads a cosine schedule over the new length, and the lr it moves to is said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
-      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --shrink-on-load and the number of ' +
-      'processes when the checkpoint stopped inside an epoch.',
+      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --scale, --ratio, --hflip, --shrink-on-load ' +
+      'and the number of processes when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
       'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}, ' +
       'skippedImages: [{image, error}] (--skip-bad-images)}.',
@@ -95,7 +96,7 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'crop-mode', 'crop-pct', 'valid-split',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split',
   'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
@@ -109,7 +110,7 @@ const FIXED_ON_RESUME: Record<string, string> = {
 };
 
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
-const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'shrink-on-load'];
+const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'shrink-on-load'];
 
 export interface TrainSettings {
   data: string;
@@ -139,6 +140,7 @@ export interface TrainSettings {
   skipBadImages: boolean;
   valBatchSize: number;
   imageSize: number;
+  augmentation: Augmentation;
   /** How validation (and the card, for eval and predict) resizes before the centre crop. */
   resizeRule: ResizeRule;
   validSplit: number;
@@ -195,6 +197,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     skipBadImages: flags.flag('skip-bad-images'),
     valBatchSize: flags.string('val-batch-size') === undefined ? batchSize : flags.int('val-batch-size'),
     imageSize: flags.int('image-size', 8),
+    augmentation: augmentFlags(flags),
     resizeRule: resizeRuleFlags(flags),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),

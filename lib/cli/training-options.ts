@@ -26,6 +26,36 @@ export const BATCH_OPTIONS: Record<string, OptionSpec> = {
   'shrink-on-load': SHRINK_ON_LOAD_OPTION,
 };
 
+/** The train augmentation: torchvision's RandomResizedCrop(scale, ratio) and the flip, named as timm's train.py. */
+export const AUGMENT_OPTIONS: Record<string, OptionSpec> = {
+  scale: { type: 'string', value: 'MIN,MAX', help: "RandomResizedCrop's range of the crop's area, as a share of the image's", default: '0.08,1' },
+  ratio: { type: 'string', value: 'MIN,MAX', help: "RandomResizedCrop's range of the crop's aspect ratio (width / height)", default: '3/4,4/3' },
+  hflip: { type: 'string', value: 'P', help: 'the probability of a left-right flip', default: '0.5' },
+};
+
+export interface Augmentation {
+  scale: [number, number];
+  ratio: [number, number];
+  hflip: number;
+}
+
+export function augmentFlags(flags: Flags): Augmentation {
+  return { scale: rangeFlag(flags, 'scale', 1), ratio: rangeFlag(flags, 'ratio', Infinity), hflip: flags.number('hflip', { min: 0, max: 1 }) };
+}
+
+/** MIN,MAX with 0 < MIN <= MAX <= max; each a number or a fraction (3/4). */
+function rangeFlag(flags: Flags, name: string, max: number): [number, number] {
+  const raw = flags.required(name);
+  const values = raw.split(',').map((part) => {
+    const [numerator, denominator = '1', ...rest] = part.split('/');
+    return rest.length || numerator.trim() === '' || denominator.trim() === '' ? NaN : Number(numerator) / Number(denominator);
+  });
+  if (values.length !== 2 || !values.every(Number.isFinite) || !(values[0] > 0 && values[0] <= values[1] && values[1] <= max)) {
+    throw new UsageError(`--${name} must be MIN,MAX with 0 < MIN <= MAX${max === Infinity ? '' : ` <= ${max}`}, got '${raw}'`);
+  }
+  return [values[0], values[1]];
+}
+
 export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
   amp: { type: 'string', value: 'TYPE', help: 'CUDA: autocast to fp16 (with loss scaling) or bf16', default: 'none' },
   'channels-last': { type: 'boolean', help: 'CUDA: NHWC memory format for convolutions' },

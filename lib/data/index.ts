@@ -9,7 +9,7 @@ export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder'
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
 export { CIFAR10, Cifar10Options } from './cifar';
 export {
-  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions, EvalTransformOptions, CropMode,
+  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions, EvalTransformOptions, CropMode, TrainTransformOptions,
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';

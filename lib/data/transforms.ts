@@ -43,6 +43,7 @@ const INTERPOLATION = oneOf(['nearest', 'bilinear', 'bicubic']).default('bilinea
 // Shapes here; the transforms themselves check the values with their own messages.
 const SIZE = custom<Size>('a number or [height, width]', (v) => typeof v === 'number' || Array.isArray(v));
 const CHANNELS = custom<readonly number[]>('an array of 1 or 3 numbers', Array.isArray);
+const PAIR = arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>;
 
 export function compose(...transforms: Transform[]): Compose {
   return { kind: 'compose', transforms };
@@ -99,9 +100,7 @@ export interface RandomResizedCropOptions {
 export function randomResizedCrop(size: Size, options: RandomResizedCropOptions = {}): ImageTransform {
   const [height, width] = pair(size, 'randomResizedCrop');
   const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
-    scale: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([0.08, 1]),
-    ratio: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([3 / 4, 4 / 3]),
-    interpolation: INTERPOLATION,
+    scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), interpolation: INTERPOLATION,
   });
   if (!(scale[0] > 0 && scale[0] <= scale[1])) throw new RangeError(`randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
   if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new RangeError(`randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
@@ -169,10 +168,26 @@ export function normalize(mean: readonly number[], std: readonly number[]): Norm
   return { kind: 'normalize', mean: m, std: s };
 }
 
-/** d2l's fine-tuning train augmentation: randomResizedCrop(size) + flip + ImageNet normalisation. */
-export function trainTransform(options: { size?: Size; mean?: readonly number[]; std?: readonly number[] } = {}): Compose {
-  const o = checkOptions('trainTransform', options, { size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD) });
-  return compose(randomResizedCrop(o.size), randomHorizontalFlip(), toTensor(), normalize(o.mean, o.std));
+export interface TrainTransformOptions extends RandomResizedCropOptions {
+  /** The side (or [height, width]) of the crops; default 224. */
+  size?: Size;
+  /** The probability of a left-right flip, as timm's hflip; default 0.5. */
+  hflip?: number;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/**
+ * d2l's fine-tuning train augmentation: randomResizedCrop(size, { scale, ratio }) + a flip with
+ * probability hflip + ImageNet normalisation (torchvision's and timm's defaults: scale [0.08, 1],
+ * ratio [3/4, 4/3], hflip 0.5).
+ */
+export function trainTransform(options: TrainTransformOptions = {}): Compose {
+  const { size, hflip, mean, std, ...crop } = checkOptions('trainTransform', options, {
+    size: SIZE.default(224), scale: PAIR.orUndefined(), ratio: PAIR.orUndefined(), interpolation: INTERPOLATION,
+    hflip: num({ min: 0, max: 1 }).default(0.5), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
+  });
+  return compose(randomResizedCrop(size, crop), randomHorizontalFlip(hflip), toTensor(), normalize(mean, std));
 }
 
 /** How evalTransform resizes before its centre crop when no `resize` is given (timm's crop_mode). */

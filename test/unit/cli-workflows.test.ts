@@ -11,6 +11,11 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ImageFolder, PthValue, ResNet, ResNet18, evalTransform, loadPth, readPth, savePth } from '../../lib';
 import { photo, write } from '../helpers/data-fixtures';
+import { Flags } from '../../lib/cli/args';
+import { trainData } from '../../lib/cli/data';
+import { AUGMENT_OPTIONS, augmentFlags } from '../../lib/cli/training-options';
+import { View } from '../../lib/data/geometry';
+import { mulberry32 } from '../../lib/data/random';
 import { MAIN, cli, makeImageFolder } from '../helpers/cli';
 import { tempDir } from '../helpers/python';
 
@@ -197,6 +202,20 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const single = await run('--batch-size', '17', '--crop-mode', 'center');
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(tmp.dir, 'batches', '--batch-size17--crop-modecenter', 'last.json'), 'utf8')).eval.resize, 37);
     assert.match(single, /^each epoch trains on 17 of 18 images in 1 batch of 17 \(the last image would be a batch of one, which BatchNorm cannot train on\)$/m);
+  });
+
+  it('--scale, --ratio and --hflip reach the training data\'s RandomResizedCrop and flip, and run.json', async () => {
+    const augmented = path.join(tmp.dir, 'batches', 'augmented');
+    const r = await cli(['train', '--data', data, '--weights', start, '--out', augmented, '--valid-split', '0', '--epochs', '1', '--image-size', '32',
+      '--scale', '1/8,1/8', '--ratio', '2,2', '--hflip', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const saved = JSON.parse(fs.readFileSync(path.join(augmented, 'run.json'), 'utf8'));
+    assert.deepEqual([saved.scale, saved.ratio, saved.hflip], ['1/8,1/8', '2,2', '1']);
+    const { train } = trainData(data, { imageSize: 32, validSplit: 0, seed: 0, shrinkOnLoad: false, augmentation: augmentFlags(
+      new Flags({ name: 'train', usage: [], options: AUGMENT_OPTIONS }, { scale: saved.scale, ratio: saved.ratio, hflip: saved.hflip })) });
+    const view = new View(40, 40);
+    for (const t of train.pipeline.image) t.apply(view, mulberry32(1));
+    assert.deepEqual([view.pre.width, view.pre.height, view.flipped], [20, 10, true]); // an eighth of 40 x 40, twice as wide as high
   });
 
   it('train and lr-find refuse a folder of one class folder before loading anything', async () => {

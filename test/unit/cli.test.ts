@@ -63,6 +63,8 @@ describe('finetorch CLI', () => {
       [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'full'], /--mode must be one of finetune, linear-probe/],
       [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be below 1: nothing would be left to train on/],
       [['train', '--data', data, '--out', out], /--weights is required/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--scale', '0.5'], /--scale must be MIN,MAX with 0 < MIN <= MAX <= 1, got '0\.5'/],
+      [['lr-find', '--data', data, '--weights', start, '--ratio', '4/3,3/4'], /--ratio must be MIN,MAX with 0 < MIN <= MAX, got '4\/3,3\/4'/],
       [['predict', '--weights', start, '--top-k', '0', 'x.png'], /--top-k must be an integer of at least 1/],
       [['predict', '--weights', start], /missing argument: the IMAGE files or FOLDERs of images to predict/],
       [['inspect', start, start], /unexpected argument/],

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ImageDataset, RawPixels, Transform, centerCrop, compose, evalTransform, normalize, randomHorizontalFlip, randomResizedCrop,
-  resize, toPipeline, toTensor,
+  resize, toPipeline, toTensor, trainTransform,
 } from '../../lib/data';
 import { View, roundHalfEven } from '../../lib/data/geometry';
 import { mulberry32 } from '../../lib/data/random';
@@ -90,6 +90,21 @@ test('evalTransform refuses a crop that does not fit its resize, and resize give
   refused({ resize: 256, cropMode: 'center' }, /leave out cropMode/);
   refused({ cropPct: 1.2 }, /cropPct must be in \(0, 1\]/);
   assert.throws(() => evalTransform({ cropMode: 'centre' as 'center' }), /cropMode must be one of 'squash', 'center', got 'centre' \(did you mean 'center'\?\)/);
+});
+
+test("trainTransform's augmentation options: RandomResizedCrop's scale and ratio, the flip's probability", () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const views = [0, 1].map((hflip) => {
+      const view = new View(200, 100);
+      for (const t of toPipeline(trainTransform({ size: 32, scale: [0.125, 0.125], ratio: [2, 2], hflip })).image) t.apply(view, mulberry32(seed));
+      return view;
+    });
+    // An eighth of 200 x 100 (2500 pixels) at ratio 2 (width / height): round(70.7) x round(35.4), then resized to 32 x 32.
+    for (const view of views) assert.deepEqual([view.pre.width, view.pre.height, view.width, view.height], [71, 35, 32, 32]);
+    assert.deepEqual(views.map((v) => v.flipped), [false, true]);
+  }
+  assert.throws(() => trainTransform({ scale: [0.5, 0.1] }), /randomResizedCrop: bad scale \[0\.5,0\.1\]/);
+  assert.throws(() => trainTransform({ hflip: 2 }), /trainTransform: hflip must be a finite number >= 0 and <= 1, got 2/);
 });
 
 test('centerCrop offsets round half to even; larger crops pad', () => {
