@@ -14,10 +14,10 @@ import type { Command } from './main';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-options';
 import type { ResizeRule } from './model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
+import { SCHEDULES } from './schedule';
 import { AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
-const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'train/ and valid/ (or val/, test/) class folders, or one folder of class folders' },
@@ -34,11 +34,16 @@ const options: Record<string, OptionSpec> = {
   },
   lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
   ...SGD_OPTIONS,
-  sched: { type: 'string', value: 'NAME', help: 'lr schedule, stepped every batch: constant, step or cosine', default: 'constant' },
+  sched: {
+    type: 'string', value: 'NAME', default: 'constant',
+    help: "lr schedule, stepped every batch: constant, step, cosine, or onecycle (PyTorch's OneCycleLR over all steps, peaking at " +
+      '--lr (fc: its multiple), momentum cycled 0.95 -> 0.85 -> 0.95 in place of --momentum)',
+  },
   'warmup-epochs': { type: 'string', value: 'N', help: 'linear warm-up from lr/100 over the first N epochs (fractions allowed)', default: '0' },
   'min-lr': { type: 'string', value: 'X', help: 'cosine: the lr it ends at', default: '0' },
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
+  'pct-start': { type: 'string', value: 'F', help: "onecycle: the share of the steps spent raising the lr (OneCycleLR's pct_start)", default: '0.3' },
   ...BATCH_OPTIONS,
   ...AUGMENT_OPTIONS,
   ...Object.fromEntries(Object.entries(RESIZE_OPTIONS).map(([name, o]) => [name, { ...o, help: `validation and the model card: ${o.help}` }])),
@@ -96,7 +101,7 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split',
   'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
@@ -133,6 +138,7 @@ export interface TrainSettings {
   sched: (typeof SCHEDULES)[number];
   warmupEpochs: number;
   minLr: number;
+  pctStart: number;
   decayEpochs: number;
   decayRate: number;
   batchSize: number;
@@ -167,8 +173,13 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
   const data = path.resolve(flags.required('data'));
   const sched = flags.choice('sched', SCHEDULES);
   const mode = flags.choice('mode', MODES);
-  for (const [flag, applies] of [['min-lr', 'cosine'], ['decay-epochs', 'step'], ['decay-rate', 'step']] as const) {
+  for (const [flag, applies] of [['min-lr', 'cosine'], ['decay-epochs', 'step'], ['decay-rate', 'step'], ['pct-start', 'onecycle']] as const) {
     if (flags.has(flag) && sched !== applies) throw new UsageError(`--${flag} applies to --sched ${applies}, not ${sched}`);
+  }
+  for (const flag of ['warmup-epochs', 'momentum']) {
+    if (flags.has(flag) && sched === 'onecycle') {
+      throw new UsageError(`--${flag} does not apply to --sched onecycle, which ${flag === 'momentum' ? 'cycles momentum itself' : 'warms up itself (--pct-start)'}`);
+    }
   }
   if (flags.has('freeze-epochs') && mode !== 'finetune') throw new UsageError('--freeze-epochs applies to --mode finetune');
   const batchSize = flags.int('batch-size');
@@ -192,6 +203,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     minLr: flags.number('min-lr', { min: 0 }),
     decayEpochs: flags.number('decay-epochs', { min: 0, open: true }),
     decayRate: flags.number('decay-rate', { min: 0, open: true }),
+    pctStart: flags.number('pct-start', { min: 0, max: 1, open: true }),
     batchSize,
     dropLast: flags.flag('drop-last'),
     skipBadImages: flags.flag('skip-bad-images'),

@@ -204,11 +204,14 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.match(single, /^each epoch trains on 17 of 18 images in 1 batch of 17 \(the last image would be a batch of one, which BatchNorm cannot train on\)$/m);
   });
 
-  it('--scale, --ratio and --hflip reach the training data\'s RandomResizedCrop and flip, and run.json', async () => {
+  it('--scale, --ratio and --hflip reach the training data\'s RandomResizedCrop and flip, and run.json; --sched onecycle', async () => {
     const augmented = path.join(tmp.dir, 'batches', 'augmented');
     const r = await cli(['train', '--data', data, '--weights', start, '--out', augmented, '--valid-split', '0', '--epochs', '1', '--image-size', '32',
-      '--scale', '1/8,1/8', '--ratio', '2,2', '--hflip', '1']);
+      '--batch-size', '4', '--scale', '1/8,1/8', '--ratio', '2,2', '--hflip', '1', '--sched', 'onecycle']);
     assert.equal(r.code, 0, r.stderr);
+    // OneCycleLR starts at max_lr / 25: --lr 0.01 and fc's 0.1.
+    const [first] = metrics(augmented);
+    assert.ok(Math.abs(first.lr! - 0.0004) < 1e-12 && Math.abs(first.fcLr! - 0.004) < 1e-12, JSON.stringify(first));
     const saved = JSON.parse(fs.readFileSync(path.join(augmented, 'run.json'), 'utf8'));
     assert.deepEqual([saved.scale, saved.ratio, saved.hflip], ['1/8,1/8', '2,2', '1']);
     const { train } = trainData(data, { imageSize: 32, validSplit: 0, seed: 0, shrinkOnLoad: false, augmentation: augmentFlags(
