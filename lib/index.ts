@@ -7,6 +7,7 @@ export type { PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
 export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target } from './model';
 export { ARCH_NAMES } from './architectures';
+export { IMAGENET_CLASSES } from './imagenet';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';
 export { cpuMemory, cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';

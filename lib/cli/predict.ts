@@ -39,7 +39,8 @@ const spec: CommandSpec = {
   notes: [
     `A FOLDER stands for the images in it and its subfolders (${IMG_EXTENSIONS.join(', ')}: torchvision's ImageFolder's), in sorted order.`,
     'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
-      'without it, class names come from a classes.json there, else show as their index, and images are sized by --image-size.',
+      "without it, class names come from a classes.json there, else are ImageNet-1K's (torchvision's) for a model of 1000 outputs " +
+      'and show as their index otherwise, and images are sized by --image-size.',
     'An image that cannot be read is reported on stderr and skipped; the others are still predicted, and the exit code is 1.',
     '--json prints {weights, results: [{image, top: [{index, class, probability}]}], errors: [{image, error}]}, most probable first.',
   ],

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
+import { IMAGENET_CLASSES } from '../imagenet';
 import { loadInferenceModel } from './model';
 import type { PredictOptions } from './predict';
 import { percent } from './progress';
@@ -65,8 +66,11 @@ export async function predict({ weights, paths, topK, arch, imageSize, resizeRul
   const warn = (message: string) => process.stderr.write(`${message}\n`);
   const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, warn);
   const { net } = model;
-  if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
-  const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
+  // A model with ImageNet's 1000 outputs and nothing naming them: torchvision's own, most likely.
+  const imagenet = !model.classes && net.numClasses === IMAGENET_CLASSES.length;
+  if (imagenet) warn(`no .json or classes.json beside ${weights}: its 1000 outputs are named as ImageNet-1K's classes (torchvision's)`);
+  else if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
+  const names = model.classes ?? (imagenet ? IMAGENET_CLASSES : Array.from({ length: net.numClasses }, (_, i) => String(i)));
   for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
   const dataset = new ImageFiles(files, model.transform, shrinkOnLoad);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ImageFolder, PthValue, ResNet, ResNet18, evalTransform, loadPth, readPth, savePth } from '../../lib';
+import { IMAGENET_CLASSES, ImageFolder, PthValue, ResNet, ResNet18, evalTransform, loadPth, readPth, savePth } from '../../lib';
 import { photo, write } from '../helpers/data-fixtures';
 import { Flags } from '../../lib/cli/args';
 import { trainData } from '../../lib/cli/data';
@@ -221,7 +221,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.deepEqual([view.pre.width, view.pre.height, view.flipped], [20, 10, true]); // an eighth of 40 x 40, twice as wide as high
   });
 
-  it('train and lr-find refuse a folder of one class folder before loading anything', async () => {
+  it('train and lr-find refuse one class folder; eval and predict say what they assume of weights without a card', async () => {
     const single = path.join(tmp.dir, 'single');
     fs.cpSync(path.join(data, 'red'), path.join(single, 'red'), { recursive: true });
     const out = path.join(tmp.dir, 'one-class');
@@ -234,6 +234,12 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const scored = await cli(['eval', '--weights', start, '--data', single]);
     assert.equal(scored.code, 1);
     assert.match(scored.stderr, /the model has 1000 outputs but .*single holds 1 class folder$/m);
+    // A 1000-class model with nothing naming its outputs: ImageNet-1K's names, as torchvision ships them.
+    const predicted = await cli(['predict', '--weights', start, '--image-size', '32', '--json', path.join(single, 'red', '0.png')]);
+    assert.equal(predicted.code, 0, predicted.stderr);
+    assert.match(predicted.stderr, /start\.pth: its 1000 outputs are named as ImageNet-1K's classes \(torchvision's\)/);
+    for (const p of JSON.parse(predicted.stdout).results[0].top) assert.equal(p.class, IMAGENET_CLASSES[p.index]);
+    assert.deepEqual([IMAGENET_CLASSES.length, IMAGENET_CLASSES[0], IMAGENET_CLASSES[1], IMAGENET_CLASSES[999]], [1000, 'tench', 'goldfish', 'toilet tissue']);
     // Without a card beside the weights, the size used is said.
     assert.match(scored.stderr, /^no start\.json beside .*start\.pth to say how it was trained: images are resized as torchvision's ImageNet recipe at 224 px/m);
   });
