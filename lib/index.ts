@@ -3,7 +3,7 @@ export type { DType, DTypeMap, HostTensor, TypedArray } from './tensor';
 export { FinetorchError, hasCode, ERROR_CODES } from './errors';
 export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
-export type { PthSavable, PthValue, StateDict } from './pth';
+export type { PthReadOptions, PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
 export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target } from './model';
 export { ARCH_NAMES } from './architectures';
@@ -23,7 +23,7 @@ export type {
   BatchSource, BatchEvent, ValidBatchEvent, EpochRecord, StopSignal, TrainingPosition, FineTuneOptions, LinearProbeOptions, LoopOptions,
 } from './train';
 export { dist, jobFromEnv } from './dist';
-export type { Backend, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
+export type { Backend, Distributed, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
 export { pretrainedWeights, importWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
 export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './hub';
 export { downloadUrlToFile, DownloadError } from './download';

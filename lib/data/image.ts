@@ -75,14 +75,15 @@ export interface DecodeOptions {
   shrinkOnLoad?: boolean;
 }
 
-export type Backend = `libjpeg-turbo ${string}` | 'sharp';
+/** Which decoder takes JPEGs: the addon's libjpeg-turbo (and its version), or sharp. */
+export type JpegBackend = `libjpeg-turbo ${string}` | 'sharp';
 
 /** Which decoder takes each kind of file in this build; JPEGs go to sharp when the addon lacks libjpeg-turbo. */
-export function backends(): { jpeg: Backend; netpbmBmp: 'finetorch'; other: 'sharp' } {
+export function backends(): { jpeg: JpegBackend; netpbmBmp: 'finetorch'; other: 'sharp' } {
   return { jpeg: nativeJpeg ?? 'sharp', netpbmBmp: 'finetorch', other: 'sharp' };
 }
 
-const nativeJpeg = native.imageBackends.jpeg as Backend | undefined;
+const nativeJpeg = native.imageBackends.jpeg as JpegBackend | undefined;
 let warnedNoJpeg = false;
 
 /** Reads an image's header: its size as the transform will see it, and which decoder takes it. */

@@ -17,7 +17,7 @@ export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
 export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
 export { CacheOptions } from './cache';
-export { RgbImage, ImageSource, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
+export { RgbImage, ImageSource, ImageInfo, JpegBackend, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
 export { ImageJob } from './render';
 export { DatasetError, ImageDecodeError } from './errors';
 export { Rng, mulberry32 } from './random';
