@@ -7,7 +7,10 @@ import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
 import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
-import { AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import {
+  AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags,
+  precisionFlags, runtimeFlags, validSplitFlag,
+} from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 

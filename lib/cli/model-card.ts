@@ -110,8 +110,7 @@ export interface RecipeFlags extends ResizeRule {
 
 /**
  * The eval transform for `weights`: the card's, with what the flags change (a warning for each
- * that contradicts the card). Without a card, torchvision's recipe at --image-size, else 224, and a
- * notice saying so: the size a model was trained at matters.
+ * that contradicts the card). Without a card, torchvision's recipe at --image-size, else 224.
  */
 export function chooseRecipe(card: ModelCard | undefined, flags: RecipeFlags, weights: string, warn: (message: string) => void): EvalRecipe {
   const cardValues = card && { 'image-size': card.imageSize, 'crop-mode': card.eval.cropMode ?? 'squash', 'crop-pct': card.eval.cropPct };
@@ -124,10 +123,6 @@ export function chooseRecipe(card: ModelCard | undefined, flags: RecipeFlags, we
     }
   }
   if (card && Object.values(given).every((v) => v === undefined)) return card.eval;
-  if (!card && flags.imageSize === undefined) {
-    warn(`no ${path.basename(cardFile(weights))} beside ${weights} to say how it was trained: images are resized as ` +
-      "torchvision's ImageNet recipe at 224 px (--image-size sets another)");
-  }
   return evalRecipe(flags.imageSize ?? card?.imageSize ?? 224, {
     cropMode: flags.cropMode ?? card?.eval.cropMode, cropPct: flags.cropPct ?? card?.eval.cropPct,
   });

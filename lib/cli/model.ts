@@ -35,9 +35,10 @@ export async function loadInferenceModel(
   checkDevice(device);
   await requireFile(weights, 'weights file');
   const card = await readCard(weights);
-  const recipe = chooseRecipe(card, flags, weights, warn);
   const net = await ResNet.load(weights, { device, arch });
   try {
+    // After the load: a file that cannot be read fails with its one line alone.
+    const recipe = chooseRecipe(card, flags, weights, warn);
     const listed = card ? undefined : await classesNextTo(weights);
     const classes = card?.classes ?? listed;
     const classesFrom = card ? path.basename(cardFile(weights)) : listed ? 'classes.json' : undefined;

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
 import { IMAGENET_CLASSES } from '../imagenet';
 import { loadInferenceModel } from './model';
+import { cardFile } from './model-card';
 import type { PredictOptions } from './predict';
 import { percent } from './progress';
 import { table } from './table';
@@ -66,6 +67,11 @@ export async function predict({ weights, paths, topK, arch, imageSize, resizeRul
   const warn = (message: string) => process.stderr.write(`${message}\n`);
   const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, warn);
   const { net } = model;
+  // eval says the size in its result; predict's results do not show it, and the size matters.
+  if (!model.card && imageSize === undefined) {
+    warn(`no ${path.basename(cardFile(weights))} beside ${weights} to say how it was trained: images are resized as ` +
+      `torchvision's ImageNet recipe at ${model.imageSize} px (--image-size sets another)`);
+  }
   // A model with ImageNet's 1000 outputs and nothing naming them: torchvision's own, most likely.
   const imagenet = !model.classes && net.numClasses === IMAGENET_CLASSES.length;
   if (imagenet) warn(`no .json or classes.json beside ${weights}: its 1000 outputs are named as ImageNet-1K's classes (torchvision's)`);

@@ -15,7 +15,10 @@ import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } fro
 import type { ResizeRule } from './model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
 import { SCHEDULES } from './schedule';
-import { AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import {
+  AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS,
+  augmentFlags, precisionFlags, runtimeFlags, validSplitFlag,
+} from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -86,7 +89,8 @@ const spec: CommandSpec = {
       'and exits 130 (SIGTERM: 143, 128 + the signal\'s number as shells count); finetorch train --resume DIR then continues ' +
       'exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
-      '--device, ...: another --epochs spreads a cosine schedule over the new length, and the lr it moves to is said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
+      '--device, ...; another --epochs spreads a cosine or one-cycle schedule over the new length, and the lr it moves to is ' +
+      'said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
       '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --scale, --ratio, --hflip, --shrink-on-load ' +
       'and the number of processes when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
@@ -101,8 +105,9 @@ const spec: CommandSpec = {
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
 const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
-  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images', 'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split',
-  'seed', 'shrink-on-load', 'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images',
+  'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split', 'seed', 'shrink-on-load',
+  'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
 
 /** Why a resumed run cannot take another value of these. */
 const FIXED_ON_RESUME: Record<string, string> = {
@@ -178,7 +183,8 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
   }
   for (const flag of ['warmup-epochs', 'momentum']) {
     if (flags.has(flag) && sched === 'onecycle') {
-      throw new UsageError(`--${flag} does not apply to --sched onecycle, which ${flag === 'momentum' ? 'cycles momentum itself' : 'warms up itself (--pct-start)'}`);
+      const why = flag === 'momentum' ? 'cycles momentum itself' : 'warms up itself (--pct-start)';
+      throw new UsageError(`--${flag} does not apply to --sched onecycle, which ${why}`);
     }
   }
   if (flags.has('freeze-epochs') && mode !== 'finetune') throw new UsageError('--freeze-epochs applies to --mode finetune');

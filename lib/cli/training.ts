@@ -171,15 +171,16 @@ function loader(dataset: Dataset, s: TrainSettings, training: boolean, badImages
 }
 
 /**
- * A resume with another --epochs spreads a cosine schedule over the new length: the lr where the run
- * stopped moves (up, when the run is extended). Said, with both lrs, rather than done silently.
+ * A resume with another --epochs spreads a schedule over all epochs (cosine, onecycle) over the new
+ * length: the lr where the run stopped moves (up, when the run is extended). Said, with both lrs.
  */
 function scheduleChange(s: TrainSettings, resume: NonNullable<TrainSettings['resume']>, stepsPerEpoch: number): string | undefined {
   const before = Number(resume.saved.epochs);
   const t = resume.info.schedulerT;
   if (!Number.isFinite(before) || before === s.epochs || t === undefined) return undefined;
   const lr = Number(resume.saved.lr ?? s.lr);
-  const [was, now] = [scheduledLr(cliSchedule({ ...s, epochs: before }, stepsPerEpoch), lr, t), scheduledLr(cliSchedule(s, stepsPerEpoch), s.lr, t)];
+  const was = scheduledLr(cliSchedule({ ...s, epochs: before }, stepsPerEpoch), lr, t);
+  const now = scheduledLr(cliSchedule(s, stepsPerEpoch), s.lr, t);
   if (Math.abs(was - now) <= 1e-12 * Math.max(Math.abs(was), Math.abs(now))) return undefined;
   const short = (x: number) => String(Number(x.toPrecision(4)));
   return `warning: --epochs ${s.epochs} (the run's: ${before}) ${s.epochs > before ? 'stretches' : 'squeezes'} the ${s.sched} schedule ` +
@@ -193,9 +194,10 @@ function epochPlan(train: DataLoader, s: TrainSettings): string {
   const left = count % s.batchSize;
   const rank = train.sampler ? ' on each rank' : '';
   const last = left === 0 ? '' : ` (the last of ${left})`;
-  if (!train.dropLast || left === 0) return `each epoch trains on all ${counted(count, 'image')}${rank}: ${counted(train.length, 'batch', 'batches')}${last}`;
+  const batches = counted(train.length, 'batch', 'batches');
+  if (!train.dropLast || left === 0) return `each epoch trains on all ${counted(count, 'image')}${rank}: ${batches}${last}`;
   const why = s.dropLast ? `--drop-last leaves out the last ${left}` : 'the last image would be a batch of one, which BatchNorm cannot train on';
-  return `each epoch trains on ${count - left} of ${count} images${rank} in ${counted(train.length, 'batch', 'batches')} of ${s.batchSize} (${why})`;
+  return `each epoch trains on ${count - left} of ${count} images${rank} in ${batches} of ${s.batchSize} (${why})`;
 }
 
 /** A blank model of the right shape: the training loop loads every weight from the checkpoint. */

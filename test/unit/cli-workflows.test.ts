@@ -234,14 +234,14 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     const scored = await cli(['eval', '--weights', start, '--data', single]);
     assert.equal(scored.code, 1);
     assert.match(scored.stderr, /the model has 1000 outputs but .*single holds 1 class folder$/m);
-    // A 1000-class model with nothing naming its outputs: ImageNet-1K's names, as torchvision ships them.
-    const predicted = await cli(['predict', '--weights', start, '--image-size', '32', '--json', path.join(single, 'red', '0.png')]);
+    // A 1000-class model with nothing naming its outputs: ImageNet-1K's names, as torchvision ships them;
+    // and without a card beside the weights, predict says which size it uses.
+    const predicted = await cli(['predict', '--weights', start, '--json', path.join(single, 'red', '0.png')]);
     assert.equal(predicted.code, 0, predicted.stderr);
     assert.match(predicted.stderr, /start\.pth: its 1000 outputs are named as ImageNet-1K's classes \(torchvision's\)/);
+    assert.match(predicted.stderr, /^no start\.json beside .*start\.pth to say how it was trained: images are resized as torchvision's ImageNet recipe at 224 px/m);
     for (const p of JSON.parse(predicted.stdout).results[0].top) assert.equal(p.class, IMAGENET_CLASSES[p.index]);
     assert.deepEqual([IMAGENET_CLASSES.length, IMAGENET_CLASSES[0], IMAGENET_CLASSES[1], IMAGENET_CLASSES[999]], [1000, 'tench', 'goldfish', 'toilet tissue']);
-    // Without a card beside the weights, the size used is said.
-    assert.match(scored.stderr, /^no start\.json beside .*start\.pth to say how it was trained: images are resized as torchvision's ImageNet recipe at 224 px/m);
   });
 
   it('a run that failed before its first checkpoint starts over without --force; --resume says there is nothing to resume', async () => {
@@ -350,7 +350,7 @@ describe('finetorch CLI: stops, resumes and refusals', () => {
     assert.deepEqual(a.map((p) => p.index), b.map((p) => p.index));
     a.forEach((p, i) => assert.ok(Math.abs(p.probability - b[i].probability) < 1e-5, `${p.probability} vs ${b[i].probability}`));
     const other = await cli(['predict', '--weights', weights, '--image-size', '48', path.join(images, 'a.png')]);
-    assert.match(other.stderr, /warning: --image-size 48 differs from the 32 that .*best\.pth was trained at/);
+    assert.match(other.stderr, /warning: --image-size 48 differs from the 32 that .*best\.pth was trained with/);
 
     const { stdout, stderr } = await promisify(execFile)('bash', ['-c',
       `set -o pipefail; "${process.execPath}" "${MAIN}" predict --weights "${weights}" "${data}" | head -1`]);

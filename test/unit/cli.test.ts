@@ -209,8 +209,11 @@ describe('finetorch CLI', () => {
       assert.ok(top[0].probability + top[1].probability <= 1 + 1e-9);
       for (const p of top) assert.equal(p.class, ['blue', 'green', 'red'][p.index]);
     }
-    // Without classes.json, classes are named by index.
-    const bare = JSON.parse((await cli(['predict', '--weights', start, '--top-k', '3', '--image-size', '32', '--json', images[0]])).stdout);
+    // Without a card or classes.json, classes are named by index (ImageNet's names are for 1000 outputs).
+    const bareWeights = path.join(tmp.dir, 'bare', 'best.pth');
+    fs.mkdirSync(path.dirname(bareWeights));
+    fs.copyFileSync(path.join(out, 'best.pth'), bareWeights);
+    const bare = JSON.parse((await cli(['predict', '--weights', bareWeights, '--top-k', '3', '--image-size', '32', '--json', images[0]])).stdout);
     assert.equal(bare.results[0].top.length, 3);
     assert.equal(bare.results[0].top[0].class, String(bare.results[0].top[0].index));
   });
