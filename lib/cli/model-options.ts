@@ -1,5 +1,5 @@
-// The flags that eval and predict share: the weights to run, how images are sized, where the model
-// runs, and JSON output.
+// The flags of the commands that read images: the weights to run, how images are sized and
+// decoded (also train's and lr-find's), where the model runs, and JSON output.
 import { ARCH_NAMES, Arch } from '../architectures';
 import { Flags, OptionSpec, UsageError } from './args';
 import { DEVICE_OPTION } from './device';
@@ -16,8 +16,8 @@ export function archFlag(flags: Flags): Arch | undefined {
 /** JPEG decoding at reduced DCT scale: opt-in, since it changes the pixels. */
 export const SHRINK_ON_LOAD_OPTION: OptionSpec = {
   type: 'boolean',
-  help: "decode JPEGs shrunk 4x or more at 1/2, 1/4 or 1/8 size (DCT scaling): faster on large photos, but about a level " +
-    "of 255 from torchvision's pixels (default: full-size decodes, torchvision's pixels)",
+  help: 'decode JPEGs shrunk 4x or more at 1/2, 1/4 or 1/8 size (DCT scaling): less CPU on large photos, but pixels a fraction ' +
+    "of a level of 255 apart from torchvision's on average (default: full-size decodes, torchvision's pixels)",
 };
 
 /** The loaders' onError: 'skip'. */
