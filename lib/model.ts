@@ -11,7 +11,7 @@ import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rul
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
 import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
-import { PretrainedOptions, pretrainedWeights } from './hub';
+import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './hub';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
@@ -98,6 +98,12 @@ interface ParameterMeta {
   requiresGrad: boolean;
 }
 
+/** Why loading takes no class count (timm's create_model(..., num_classes) does). */
+const CLASSES_FROM_WEIGHTS = {
+  numClasses: "the number of classes comes from the weights (fc.weight's rows); net.replaceFc(numClasses) then gives the model " +
+    'a new fc of that many outputs',
+};
+
 export class ResNet {
   readonly arch: Arch;
   readonly config: ResNetConfig;
@@ -143,8 +149,10 @@ export class ResNet {
    * for `ResNet.pretrained({ arch: 'resnet50' })`.
    */
   static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
-    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
-    checkArg('ResNet.pretrained', 'arch', arch, archRule);
+    const given = typeof options === 'string' ? { arch: options } : options;
+    checkOptions('ResNet.pretrained', given, { ...PRETRAINED_RULES, arch: archRule.orUndefined(), device: deviceRule.orUndefined() },
+      CLASSES_FROM_WEIGHTS);
+    const { arch = 'resnet18', device, ...weights } = given;
     return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
   }
 
@@ -159,7 +167,7 @@ export class ResNet {
       strict: bool().default(true),
       device: deviceRule.orUndefined(),
       maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
-    });
+    }, CLASSES_FROM_WEIGHTS);
     const stored = await locatePth(file);
     const stateDict = stored ? undefined : await loadPth(file);
     const shapes = new Map([...(stored ?? stateDict!)].map(([k, t]) => [k, t.shape]));

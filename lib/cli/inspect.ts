@@ -14,7 +14,7 @@ import { table } from './table';
 const spec: CommandSpec = {
   name: 'inspect',
   usage: ['inspect [--json] FILE.pth'],
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 1, max: 1, what: 'the .pth FILE to inspect' },
   options: {
     json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   },

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DataLoader } from '../data';
 import { LrFindResult, lrFind } from '../lr-find';
 import { setNumThreads } from '../runtime';
-import { trainData } from './data';
+import { BadImages, trainData } from './data';
 import { requireFile, writeFileAtomic } from './files';
 import { Interrupts } from './interrupt';
 import type { LrFindSettings } from './lr-find';
@@ -23,6 +23,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
   const data = trainData(s.data, s);
   const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   const progress = new Progress(process.stderr, 1, s.batchSize);
+  const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const controller = new AbortController();
   const interrupts = new Interrupts((signal) => {
     progress.note(`${signal}: ending the test after this step (send it again to stop now)`);
@@ -36,6 +37,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     progress.note(`${about}; ${s.mode} on ${s.device}`);
     const loader = new DataLoader(data.train, {
       batchSize: s.batchSize, shuffle: true, seed: s.seed, reuseBuffers: true, concurrency: s.workers, dropLast: data.train.length > s.batchSize,
+      onError: badImages.onError,
     });
     result = await lrFind(net, loader, {
       startLr: s.startLr, endLr: s.endLr, numIt: s.numIt, mode: s.mode, fcLrMult: s.fcLrMult, momentum: s.momentum,
@@ -47,9 +49,10 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     net.dispose();
   }
   progress.note(`${result.lrs.length} steps, ${describeStop(result)}`);
+  if (badImages.summary()) progress.note(badImages.summary());
   if (s.plot) await writePlot(s.plot, result);
   if (s.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, skippedImages: badImages.list() }, null, 2)}\n`);
   } else if (result.suggestions) {
     const { valley, minimum, steep } = result.suggestions;
     process.stdout.write([

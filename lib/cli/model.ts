@@ -7,7 +7,8 @@ import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
-import { EvalRecipe, ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
+import { ModelCard, RecipeFlags, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
+import type { EvalRecipe } from '../data/eval-recipe';
 import { requireFile } from './files';
 
 export function checkDevice(device: Device): void {
@@ -31,15 +32,16 @@ export interface InferenceModel {
 
 /** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
 export async function loadInferenceModel(
-  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: Arch | undefined } & RecipeFlags, warn: (message: string) => void,
 ): Promise<InferenceModel> {
-  const { device, arch, imageSize } = options;
+  const { device, arch, ...flags } = options;
   checkDevice(device);
   await requireFile(weights, 'weights file');
   const card = await readCard(weights);
-  const recipe = chooseRecipe(card, imageSize, weights, warn);
   const net = await ResNet.load(weights, { device, arch });
   try {
+    // After the load: a file that cannot be read fails with its one line alone.
+    const recipe = chooseRecipe(card, flags, weights, warn);
     const listed = card ? undefined : await classesNextTo(weights);
     const classes = card?.classes ?? listed;
     const classesFrom = card ? path.basename(cardFile(weights)) : listed ? 'classes.json' : undefined;

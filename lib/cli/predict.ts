@@ -3,10 +3,12 @@
 import * as path from 'node:path';
 import type { Arch } from '../architectures';
 import type { Device } from '../model';
+import { IMG_EXTENSIONS } from '../data/extensions';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
 import type { Command } from './main';
+import type { ResizeRule } from './model-card';
 
 export interface PredictOptions {
   weights: string;
@@ -17,6 +19,10 @@ export interface PredictOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** --crop-mode and --crop-pct; undefined: the card's. */
+  resizeRule: ResizeRule;
+  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
+  shrinkOnLoad: boolean;
   device: Device;
   json: boolean;
 }
@@ -24,16 +30,17 @@ export interface PredictOptions {
 const spec: CommandSpec = {
   name: 'predict',
   usage: ['predict --weights FILE.pth [options] IMAGE|FOLDER...'],
-  positionals: { min: 1, max: Infinity },
+  positionals: { min: 1, max: Infinity, what: 'the IMAGE files or FOLDERs of images to predict' },
   options: {
     weights: WEIGHTS_OPTION,
     'top-k': { type: 'string', value: 'K', help: 'classes shown per image', default: '5' },
     ...INFERENCE_OPTIONS,
   },
   notes: [
-    'A FOLDER stands for the images in it and its subfolders (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif), in sorted order.',
+    `A FOLDER stands for the images in it and its subfolders (${IMG_EXTENSIONS.join(', ')}: torchvision's ImageFolder's), in sorted order.`,
     'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
-      'without it, class names come from a classes.json there, else show as their index, and images are sized by --image-size.',
+      "without it, class names come from a classes.json there, else are ImageNet-1K's (torchvision's) for a model of 1000 outputs " +
+      'and show as their index otherwise, and images are sized by --image-size.',
     'An image that cannot be read is reported on stderr and skipped; the others are still predicted, and the exit code is 1.',
     '--json prints {weights, results: [{image, top: [{index, class, probability}]}], errors: [{image, error}]}, most probable first.',
   ],
@@ -46,6 +53,8 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     topK: flags.int('top-k'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    resizeRule: resizeRuleFlags(flags),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     device: deviceFlag(flags),
     json: flags.flag('json'),
   });

@@ -5,6 +5,7 @@ import type { Arch } from '../architectures';
 import { ResNet } from '../model';
 import { classesNextTo } from './classes';
 import { readCard } from './model-card';
+import { counted } from './progress';
 
 /** The class names beside a .pth: its card's, else classes.json's. */
 export async function classesOf(weights: string): Promise<string[] | undefined> {
@@ -26,7 +27,7 @@ export async function startingModel(
       return { net, about: `model: ${weights} (${net.arch}), fc kept (the classes listed beside it are these class folders)` };
     }
     if (options.keepFc) {
-      if (!fits) throw new Error(`--keep-fc: ${weights} has ${net.numClasses} outputs, but there are ${classes.length} class folders`);
+      if (!fits) throw new Error(`--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
       if (own !== undefined) {
         throw new Error(`--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
       }

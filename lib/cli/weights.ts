@@ -1,17 +1,18 @@
 // finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
 import { ARCH_NAMES, Arch } from '../architectures';
-import { BASE_URL_ENV, checkArch, hubDir, listWeights, pretrainedWeights } from '../hub';
+import { BASE_URL_ENV, PretrainedWeights, checkArch, hubDir, importWeights, listWeights, pretrainedWeights } from '../hub';
 import { didYouMean } from '../check';
 import { CommandSpec, Parsed, UsageError } from './args';
 import type { Command } from './main';
 import { table } from './table';
 
-const SUBCOMMANDS = ['list', 'get'];
+const SUBCOMMANDS = ['list', 'get', 'import'];
 
 const spec: CommandSpec = {
   name: 'weights',
-  usage: ['weights list [--json]', 'weights get ARCH [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]'],
-  positionals: { min: 1, max: 2 },
+  usage: ['weights list [--json]', 'weights get ARCH [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]',
+    'weights import FILE [--model-dir DIR] [--json]'],
+  positionals: { min: 1, max: 2, what: "'list', 'get ARCH' or 'import FILE'" },
   options: {
     weights: { type: 'string', value: 'NAME', default: 'DEFAULT', help: "torchvision's weights name: DEFAULT, IMAGENET1K_V1, IMAGENET1K_V2" },
     'model-dir': { type: 'string', value: 'DIR', help: "the cache folder (default: torch.hub's, $TORCH_HOME/hub/checkpoints)" },
@@ -24,6 +25,8 @@ const spec: CommandSpec = {
       "is not in the cache, with a progress line on stderr when that is a terminal); PyTorch's " +
       "torchvision.models.resnet18(weights='DEFAULT') finds and uses the same file. DEFAULT is torchvision's: " +
       'IMAGENET1K_V2 where published, else IMAGENET1K_V1. An interrupted download resumes on the next call.',
+    "'import FILE' files a copy of a published file (brought from a machine that has it) into the cache under its " +
+      "published name, once its SHA-256 matches that name's hash prefix; 'get' then finds it without network.",
   ],
 };
 
@@ -40,6 +43,13 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     }
     return list(flags.flag('json'));
   }
+  if (sub === 'import') {
+    if (arch === undefined) throw new UsageError("missing file: 'weights import FILE'");
+    for (const name of ['weights', 'base-url', 'verify']) {
+      if (flags.string(name) !== spec.options[name].default || flags.flag(name)) throw new UsageError(`--${name} applies to 'weights get' only`);
+    }
+    return report(await importWeights(arch, { modelDir: flags.string('model-dir') }), `filed in the cache from ${arch}`, flags.flag('json'));
+  }
   if (arch === undefined) throw new UsageError("missing architecture: 'weights get ARCH'");
   let checked: Arch;
   try {
@@ -50,10 +60,15 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
   const got = await pretrainedWeights(checked, {
     weights: flags.string('weights'), modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'), verifyCached: flags.flag('verify'),
   });
-  if (flags.flag('json')) {
+  return report(got, got.downloaded ? `downloaded from ${got.url}` : 'already in the cache', flags.flag('json'));
+}
+
+/** The file in the cache on stdout (what `W="$(finetorch weights get resnet18)"` takes), or all of it as JSON. */
+function report(got: PretrainedWeights, how: string, json: boolean): number {
+  if (json) {
     process.stdout.write(`${JSON.stringify(got, null, 2)}\n`);
   } else {
-    process.stderr.write(`${got.enumName}: ${got.downloaded ? `downloaded from ${got.url}` : 'already in the cache'}\n`);
+    process.stderr.write(`${got.enumName}: ${how}\n`);
     process.stdout.write(`${got.file}\n`);
   }
   return 0;

@@ -92,16 +92,24 @@ function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
   return { ...o, preprocessing, imageSize: preprocessing.centerCrop, batch };
 }
 
+const positive = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
+// torchvision's Resize argument: one number (the shorter side) or [height, width].
+const RESIZE = custom<number | number[]>('a positive integer or [height, width] of them',
+  (v) => positive(v) || (Array.isArray(v) && v.length === 2 && v.every(positive)));
+
 function checkRecipe(value: EvalRecipe): EvalRecipe {
   const r = checkOptions(`${WHERE}: preprocessing`, value, {
-    resize: arrayOf(int({ min: 1 }), 2),
+    resize: RESIZE,
+    cropMode: oneOf(['squash', 'center']).orUndefined(),
+    cropPct: num({ above: 0, max: 1 }).orUndefined(),
     interpolation: oneOf(['nearest', 'bilinear', 'bicubic']),
     centerCrop: int({ min: 1 }),
     mean: arrayOf(num(), 3),
     std: arrayOf(num({ above: 0 }), 3),
   });
-  checkArg(`${WHERE}: preprocessing`, 'centerCrop', r.centerCrop, int({ max: Math.min(...r.resize) }));
-  return { ...r, resize: [r.resize[0], r.resize[1]] };
+  const shorter = typeof r.resize === 'number' ? r.resize : Math.min(...r.resize);
+  checkArg(`${WHERE}: preprocessing`, 'centerCrop', r.centerCrop, int({ max: shorter }));
+  return { ...r, resize: typeof r.resize === 'number' ? r.resize : [r.resize[0], r.resize[1]] };
 }
 
 function invalid(message: string): RangeError {

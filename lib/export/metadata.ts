@@ -2,8 +2,9 @@
 // is structured), so that a runtime can prepare images as training did and name the outputs:
 //   arch           the torchvision architecture, e.g. 'resnet50'
 //   classes        JSON array of the class names in output order (only when known)
-//   preprocessing  JSON { resize: [h, w], interpolation, centerCrop, mean: [r, g, b], std: [r, g, b] }:
-//                  resize to exactly h x w, centre-crop centerCrop x centerCrop, RGB scaled to
+//   preprocessing  JSON { resize, interpolation, centerCrop, mean: [r, g, b], std: [r, g, b] }:
+//                  resize as torchvision's Resize(resize) ([h, w] exactly, or a number for the
+//                  shorter side, the aspect ratio kept), centre-crop centerCrop x centerCrop, RGB scaled to
 //                  [0, 1], (x - mean) / std per channel, NCHW (torchvision's Resize, CenterCrop,
 //                  ToTensor, Normalize; finetorch's model card records the same object as `eval`)
 import type { EvalRecipe } from '../data/eval-recipe';
