@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, fineTune, getNumThreads, linearProbe, ResNet, ResNet18, savePth, TrainingDivergedError } from '../lib';
 import { compose, DataLoader, Dataset, FashionMNIST, normalize, Subset, toTensor } from '../lib/data';
-import { writeFileAtomic } from '../lib/atomic';
+import { writeFileAtomic } from '../lib/base/atomic';
 import { requirePythonWithTorch } from './python-with-torch';
 import { METHODS, Method, Protocol, Settings, makeProtocol } from './demo-protocol';
 import { Run, SideResults, comparisonTable, summaryTable, writeCurves } from './demo-report';

@@ -1,7 +1,7 @@
 // A fuzzer child process: feeds each input file it is sent to the public .pth loaders and reports
 // each loader's outcome and peak memory. The parent (fuzz-run.ts) bounds its time and memory and
 // restarts it when it dies; one ResNet-18 is created once per child for net.loadPth.
-import { ResNet18 } from '../lib/model';
+import { ResNet18 } from '../lib/model/resnet';
 import { loadPth, locatePth, readPth } from '../lib/pth';
 import { LoaderName, LoaderOutcome, judgeError } from './fuzz-outcome';
 import { peakRssBytes, resetPeakRss } from './fuzz-memory';

@@ -1,8 +1,8 @@
 // Command-line parsing shared by every command: node:util's parseArgs in strict mode, typed value
 // checks and generated help, so that every usage mistake becomes a UsageError (exit 2) alike.
 import { parseArgs } from 'node:util';
-import { didYouMean } from '../check';
-import type { ErrorCode } from '../errors';
+import { didYouMean } from '../base/check';
+import type { ErrorCode } from '../base/errors';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

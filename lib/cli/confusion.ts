@@ -2,8 +2,8 @@
 // accuracy and the confusion matrix, classes by name. What `finetorch eval` prints and what train
 // keeps of its best epoch's validation.
 import type { LoaderBatch } from '../data';
-import { Scores, evaluate, perClassAccuracy } from '../metrics';
-import type { ResNet } from '../model';
+import { Scores, evaluate, perClassAccuracy } from '../train/metrics';
+import type { ResNet } from '../model/resnet';
 
 export interface ClassScore {
   class: string;

@@ -1,8 +1,8 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
 // evaluation.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
-import type { Device } from '../model';
+import type { Arch } from '../model/resnet-architectures';
+import type { Device } from '../model/resnet';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
 import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';

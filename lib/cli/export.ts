@@ -1,7 +1,7 @@
 // finetorch export, its interface: flags, their checks and help. The export (LibTorch) lives in
 // exporting.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
+import type { Arch } from '../model/resnet-architectures';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/opset';
 import { CommandSpec, Parsed, UsageError } from './args';
 import { ARCH_OPTION, INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';

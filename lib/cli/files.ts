@@ -1,8 +1,8 @@
-// Files of the CLI: every write is atomic (lib/atomic.ts), so an interrupted run leaves either the
+// Files of the CLI: every write is atomic (lib/base/atomic.ts), so an interrupted run leaves either the
 // previous file or the new one, never half of one.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../atomic';
+import { writeFileAtomic } from '../base/atomic';
 
 export { writeFileAtomic };
 

@@ -2,9 +2,9 @@
 // count), read by the TypeScript codec alone, so it works without LibTorch.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { inferArch } from '../architectures';
+import { inferArch } from '../model/resnet-architectures';
 import { pthFormat, readPth, stateDictFrom } from '../pth';
-import { elementSize, numel } from '../tensor';
+import { elementSize, numel } from '../base/tensor';
 import { CommandSpec, Parsed } from './args';
 import { requireFile } from './files';
 import { cardFile, readCard } from './model-card';

@@ -1,8 +1,8 @@
 // finetorch lr-find, its interface: flags, their checks and help. The range test (LibTorch) lives
 // in lr-finding.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
-import type { Device } from '../model';
+import type { Arch } from '../model/resnet-architectures';
+import type { Device } from '../model/resnet';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';

@@ -2,8 +2,8 @@
 // and the curve as SVG and PNG.
 import * as path from 'node:path';
 import { DataLoader } from '../data';
-import { LrFindResult, lrFind } from '../lr-find';
-import { setNumThreads } from '../runtime';
+import { LrFindResult, lrFind } from '../train/lr-find';
+import { setNumThreads } from '../base/runtime';
 import { BadImages, trainData } from './data';
 import { requireFile, writeFileAtomic } from './files';
 import { Interrupts } from './interrupt';

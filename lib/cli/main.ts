@@ -4,8 +4,8 @@
 // exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack). A reader that closes the
 // pipe early (`finetorch predict ... | head -1`) ends the command quietly.
 import * as os from 'node:os';
-import { didYouMean } from '../check';
-import { packageVersion } from '../version';
+import { didYouMean } from '../base/check';
+import { packageVersion } from '../base/version';
 import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
 
 export interface Command {

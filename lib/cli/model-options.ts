@@ -1,6 +1,6 @@
 // The flags of the commands that read images: the weights to run, how images are sized and
 // decoded (also train's and lr-find's), where the model runs, and JSON output.
-import { ARCH_NAMES, Arch } from '../architectures';
+import { ARCH_NAMES, Arch } from '../model/resnet-architectures';
 import { Flags, OptionSpec, UsageError } from './args';
 import { DEVICE_OPTION } from './device';
 import type { ResizeRule } from './model-card';

@@ -2,10 +2,10 @@
 // with what it needs to be used (eval, predict): class names and the eval transform, from the card
 // beside it (classes.json as a fallback for class names).
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
-import { Device, ResNet } from '../model';
+import type { Arch } from '../model/resnet-architectures';
+import { Device, ResNet } from '../model/resnet';
 import { Transform } from '../data';
-import { cuda } from '../runtime';
+import { cuda } from '../base/runtime';
 import { checkClassCount, classesNextTo } from './classes';
 import { ModelCard, RecipeFlags, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
 import type { EvalRecipe } from '../data/eval-recipe';

@@ -3,10 +3,10 @@
 // last position saved, which may be inside an epoch).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { removeStaleTemps } from '../atomic';
-import type { ResNet } from '../model';
+import { removeStaleTemps } from '../base/atomic';
+import type { ResNet } from '../model/resnet';
 import { savePth } from '../pth';
-import type { EpochRecord } from '../train';
+import type { EpochRecord } from '../train/fine-tune';
 import { writeClasses } from './classes';
 import type { ScoreReport } from './confusion';
 import { writeFileAtomic, writeJson } from './files';

@@ -1,8 +1,8 @@
 // finetorch predict, its interface: flags, their checks and help. The prediction (LibTorch) lives
 // in prediction.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
-import type { Device } from '../model';
+import type { Arch } from '../model/resnet-architectures';
+import type { Device } from '../model/resnet';
 import { IMG_EXTENSIONS } from '../data/extensions';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
-import { IMAGENET_CLASSES } from '../imagenet';
+import { IMAGENET_CLASSES } from '../model/imagenet';
 import { loadInferenceModel } from './model';
 import { cardFile } from './model-card';
 import type { PredictOptions } from './predict';

@@ -2,7 +2,7 @@
 // Schedule, stepped every batch: torchvision's reference recipe, a LinearLR warm-up from lr/100
 // followed (SequentialLR) by StepLR, CosineAnnealingLR down to --min-lr over the rest, or a
 // constant lr; or OneCycleLR over every step (its own warm-up, and momentum cycled).
-import type { Schedule } from '../schedule';
+import type { Schedule } from '../optim/schedule';
 
 export const SCHEDULES = ['constant', 'step', 'cosine', 'onecycle'] as const;
 

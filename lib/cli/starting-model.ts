@@ -1,8 +1,8 @@
 // The model a run starts from (train, lr-find): a .pth whose fc is kept when it already answers
 // for the class folders (the card or classes.json beside it lists them, or --keep-fc says so), and
 // replaced by a fresh Linear(512, classes) otherwise. What happened is said either way.
-import type { Arch } from '../architectures';
-import { ResNet } from '../model';
+import type { Arch } from '../model/resnet-architectures';
+import { ResNet } from '../model/resnet';
 import { classesNextTo } from './classes';
 import { readCard } from './model-card';
 import { counted } from './progress';

@@ -2,10 +2,10 @@
 // training (LibTorch) lives in training.ts, loaded once the flags are right, so that --help and
 // mistakes answer at once and a refused resume has written nothing.
 import * as path from 'node:path';
-import { readCheckpointInfo } from '../checkpoint';
-import type { CheckpointContents } from '../checkpoint';
-import type { Arch } from '../architectures';
-import type { Device } from '../model';
+import { readCheckpointInfo } from '../train/checkpoint';
+import type { CheckpointContents } from '../train/checkpoint';
+import type { Arch } from '../model/resnet-architectures';
+import type { Device } from '../model/resnet';
 import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';

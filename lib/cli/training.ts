@@ -1,12 +1,12 @@
 // finetorch train, the work: data, model, the fineTune/linearProbe loop, and the files of --out
 // after every epoch; Ctrl-C stops the loop after its current step with the position saved.
 import { DataLoader, Dataset } from '../data';
-import type { Scores } from '../metrics';
-import type { CheckpointContents } from '../checkpoint';
-import { ResNet } from '../model';
-import { setNumThreads } from '../runtime';
-import { writesFiles } from '../dist-loop';
-import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
+import type { Scores } from '../train/metrics';
+import type { CheckpointContents } from '../train/checkpoint';
+import { ResNet } from '../model/resnet';
+import { setNumThreads } from '../base/runtime';
+import { writesFiles } from '../train/rank-agreement';
+import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train/fine-tune';
 import { ScoreReport, scoreReport } from './confusion';
 import { BadImages, trainData } from './data';
 import { requireFile } from './files';
@@ -17,7 +17,7 @@ import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from '
 import { Progress, counted, percent } from './progress';
 import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from './ranks';
 import { cliSchedule } from './schedule';
-import { scheduledLr } from '../schedule';
+import { scheduledLr } from '../optim/schedule';
 import { classesOf, sameList, startingModel } from './starting-model';
 import type { TrainSettings } from './train';
 

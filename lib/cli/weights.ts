@@ -1,7 +1,7 @@
 // finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
-import { ARCH_NAMES, Arch } from '../architectures';
-import { BASE_URL_ENV, PretrainedWeights, checkArch, hubDir, importWeights, listWeights, pretrainedWeights } from '../hub';
-import { didYouMean } from '../check';
+import { ARCH_NAMES, Arch } from '../model/resnet-architectures';
+import { BASE_URL_ENV, PretrainedWeights, checkArch, hubDir, importWeights, listWeights, pretrainedWeights } from '../model/torchvision-weights';
+import { didYouMean } from '../base/check';
 import { CommandSpec, Parsed, UsageError } from './args';
 import type { Command } from './main';
 import { table } from './table';

@@ -3,7 +3,7 @@
 // optionally shrunk image for a train transform, whose random crop and flip then run from the raw
 // pixels). It fills until full and then keeps what it has: epochs visit every sample once, and
 // evicting would only trade one miss for another.
-import { checkOptions, int, num } from '../check';
+import { checkOptions, int, num } from '../base/check';
 import { RgbImage } from './image';
 
 export interface CacheOptions {

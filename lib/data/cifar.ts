@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { bool, checkOptions } from '../check';
+import { bool, checkOptions } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 const SIDE = 32;

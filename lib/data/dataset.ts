@@ -1,8 +1,8 @@
 // Datasets: indexed samples (image + class index) that load through a transform pipeline. A data
 // set plans each sample (where its pixels come from, the view its transform takes of them); the
 // images are made in one native call per batch (render.ts).
-import { bool, custom, int } from '../check';
-import { HostTensor, zeros } from '../tensor';
+import { bool, custom, int } from '../base/check';
+import { HostTensor, zeros } from '../base/tensor';
 import { PixelCache } from './cache';
 import { DatasetError } from './errors';
 import { View } from './geometry';

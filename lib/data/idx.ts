@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { arrayOf, bool, checkOptions, int, str } from '../check';
+import { arrayOf, bool, checkOptions, int, str } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 export interface IdxArray {

@@ -4,7 +4,7 @@
 // call per batch (render.ts).
 import * as fs from 'node:fs';
 import sharp from 'sharp';
-import { native } from '../binding';
+import { native } from '../base/binding';
 import { ImageDecodeError } from './errors';
 import { Rect } from './geometry';
 import { readImageHeader } from './header';

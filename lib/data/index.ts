@@ -15,7 +15,7 @@ export {
 } from './transforms';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
-export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
+export { DistributedSampler, DistributedSamplerOptions, Sampler } from '../dist/distributed-sampler';
 export { CacheOptions } from './cache';
 export { RgbImage, ImageSource, ImageInfo, JpegBackend, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
 export { ImageJob } from './render';

@@ -4,15 +4,15 @@
 // need runs at the lowest CPU priority (Linux's SCHED_IDLE), taking only the cores the steps leave
 // idle; one the consumer waits for, at normal priority.
 import * as os from 'node:os';
-import { bool, checkOptions, custom, int } from '../check';
-import { withCode } from '../errors';
-import type { Batch } from '../model';
-import type { BatchSource } from '../train';
-import type { HostTensor } from '../tensor';
+import { bool, checkOptions, custom, int } from '../base/check';
+import { withCode } from '../base/errors';
+import type { Batch } from '../model/resnet';
+import type { BatchSource } from '../train/fine-tune';
+import type { HostTensor } from '../base/tensor';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, sampleRng } from './dataset';
-import type { Sampler } from './distributed-sampler';
+import type { Sampler } from '../dist/distributed-sampler';
 import { DatasetError, ImageDecodeError } from './errors';
 import { mixSeed, mulberry32, randperm } from './random';
 import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';

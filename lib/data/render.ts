@@ -2,7 +2,7 @@
 // addon, only the part its view needs; other formats by sharp first), cropped, resampled as PIL
 // resamples, mirrored and normalised, on native threads, straight into its slot of the batch.
 // A bad image fails alone: its error comes back in its place and the rest of the batch is made.
-import { native, NativeBatchItem, NativeView } from '../binding';
+import { native, NativeBatchItem, NativeView } from '../base/binding';
 import { PixelCache } from './cache';
 import { ImageDecodeError } from './errors';
 import { View } from './geometry';

@@ -3,8 +3,8 @@
 // and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
 // float32 NCHW pass per batch.
 import { Interpolation, View, roundHalfEven } from './geometry';
-import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
-import { withCode } from '../errors';
+import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../base/check';
+import { withCode } from '../base/errors';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */

@@ -2,12 +2,12 @@
 // ONNX consumer runs in eval mode, with what it needs to be used right in its metadata. The model
 // comes as an OnnxSource, its graph built on the op builder (resnet.ts builds a ResNet's; another
 // architecture brings its own), so that this file knows no architecture. The options are checked
-// before anything is computed; the file is written whole or not at all (lib/atomic.ts).
-import { writeFileAtomic } from '../atomic';
-import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../check';
+// before anything is computed; the file is written whole or not at all (lib/base/atomic.ts).
+import { writeFileAtomic } from '../base/atomic';
+import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../base/check';
 import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
-import { FinetorchError, withCode } from '../errors';
-import { packageVersion } from '../version';
+import { FinetorchError, withCode } from '../base/errors';
+import { packageVersion } from '../base/version';
 import { Dim, GraphBuilder } from './graph';
 import { exportMetadata } from './metadata';
 import { encodeModel } from './onnx-proto';

@@ -3,8 +3,8 @@
 // only values that exist by then, so that a mistake in an architecture's graph is an error here,
 // with the node's name, rather than a file the runtimes refuse. An architecture's forward is a
 // function over this builder (see resnet.ts); the encoding (onnx-proto.ts) knows none of them.
-import { FinetorchError } from '../errors';
-import { DType, HostTensor } from '../tensor';
+import { FinetorchError } from '../base/errors';
+import { DType, HostTensor } from '../base/tensor';
 import { AttributeValue, Dim, GraphProto, NodeProto, ValueInfoProto } from './onnx-proto';
 
 export type { AttributeValue, Dim } from './onnx-proto';

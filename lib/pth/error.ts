@@ -1,5 +1,5 @@
 // The one error type the .pth codec throws: every message starts with the file it concerns.
-import { FinetorchError } from '../errors';
+import { FinetorchError } from '../base/errors';
 
 export class PthError extends FinetorchError {
   constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {

@@ -1,7 +1,7 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
-import { checkArg, checkOptions, int, str } from '../check';
-import { HostTensor } from '../tensor';
+import { checkArg, checkOptions, int, str } from '../base/check';
+import { HostTensor } from '../base/tensor';
 import { Budget } from './budget';
 import { withFile } from './error';
 import { OP } from './opcodes';

@@ -1,7 +1,7 @@
 // What torch.save pickles, made safe: the allowlisted Python globals (as torch.load's
 // weights_only=True allows them), storages named by persistent ids, and tensors rebuilt from a
 // storage, an offset, a shape and strides into contiguous HostTensors.
-import { DType, HostTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../tensor';
+import { DType, HostTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../base/tensor';
 import { Budget } from './budget';
 import { PyGlobal, UnpickleHooks } from './unpickle';
 import { describeKind } from './value';

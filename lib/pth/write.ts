@@ -1,7 +1,7 @@
 // savePth: a JS value tree -> a zip-format .pth file, laid out as torch.save (PyTorch >= 1.6)
 // writes it, written to a temporary file and renamed into place so no reader sees half a file.
-import { writeFileAtomic } from '../atomic';
-import { DType, HostTensor, checkHostTensor } from '../tensor';
+import { writeFileAtomic } from '../base/atomic';
+import { DType, HostTensor, checkHostTensor } from '../base/tensor';
 import { withFile } from './error';
 import { OP } from './opcodes';
 import { Pickler } from './pickle';

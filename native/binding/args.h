@@ -1,4 +1,4 @@
-// Typed, named readers for the option objects lib/binding.ts sends. lib/ validates user input;
+// Typed, named readers for the option objects lib/base/binding.ts sends. lib/ validates user input;
 // a field missing or of the wrong type here is a broken contract with lib/, reported as a
 // TypeError naming the call and the field.
 #pragma once

@@ -1,4 +1,4 @@
-// The distributed part of the addon (lib/dist.ts): joining a job, its collectives, the sampler's
+// The distributed part of the addon (lib/dist/process-group.ts): joining a job, its collectives, the sampler's
 // permutation, and a model's data-parallel wrapper. A group reaches JS as an opaque handle.
 #pragma once
 #include <napi.h>

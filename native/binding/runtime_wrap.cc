@@ -34,7 +34,7 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Guarded(info.Env(), [&] { return Napi::Number::New(info.Env(), RequestedThreads()); });
 }
 
-// setNumThreads(n): lib/runtime.ts has checked n >= 1.
+// setNumThreads(n): lib/base/runtime.ts has checked n >= 1.
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int threads = info[0].As<Napi::Number>().Int32Value();
   Guarded(info.Env(), [&] { SetRequestedThreads(threads); });

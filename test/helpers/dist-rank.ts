@@ -3,7 +3,7 @@
 //   node dist-rank.js join STARTUP_TIMEOUT_MS   join, sum the ranks, leave
 //   node dist-rank.js nonfinite                 a step whose loss is NaN on rank 1 only, then a good one
 import { ResNet18, SGD, dist } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 
 async function join(startupTimeoutMs: number): Promise<void> {
   await dist.init({ startupTimeoutMs });

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadPth, readCheckpointInfo, ResNet18, savePth } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { makeCorpus } from '../../scripts/make-corpus';
 import { requirePythonWithTorch } from '../../scripts/python-with-torch';
 import { namespacesUnavailable, twoHosts } from '../helpers/netns';

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Batch, lrFind, ResNet18, suggestLrs } from '../../lib';
-import { LrFindResult, rangeTest } from '../../lib/lr-find';
-import { HostTensor } from '../../lib/tensor';
+import { LrFindResult, rangeTest } from '../../lib/train/lr-find';
+import { HostTensor } from '../../lib/base/tensor';
 import { runPython, tempDir } from '../helpers/python';
 
 interface Case {

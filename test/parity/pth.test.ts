@@ -12,7 +12,7 @@ import { peakRssGrowth } from '../../scripts/fuzz-memory';
 import { PthError, loadPth, locatePth, pthFormat, readPth, savePth } from '../../lib/pth';
 import { isHostTensor } from '../../lib/pth/value';
 import { softwareCrc32 } from '../../lib/pth/zip';
-import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/tensor';
+import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/base/tensor';
 import { pthRefusal } from '../helpers/pth-refusal';
 import { runPython, tempDir } from '../helpers/python';
 

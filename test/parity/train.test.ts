@@ -9,7 +9,7 @@ import {
   Batch, DataLoader, EpochRecord, fineTune, getNumThreads, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint,
   setNumThreads, SGD, trainTransform,
 } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
 import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';

@@ -1,4 +1,4 @@
-// lib/atomic.ts: the temporary files of writers that died (kill -9) are removed by the next write
+// lib/base/atomic.ts: the temporary files of writers that died (kill -9) are removed by the next write
 // to the same target; those of live writers, other hosts, other targets are left alone.
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeFileAtomic } from '../../lib/atomic';
+import { writeFileAtomic } from '../../lib/base/atomic';
 import { tempDir } from '../helpers/python';
 
 const HOST = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);

@@ -12,7 +12,7 @@ import { isWithin, writeFileAtomic } from '../../lib/cli/files';
 import { cardFile, chooseRecipe, evalRecipe, modelCard, readCard, writeCard } from '../../lib/cli/model-card';
 import { confusionChart, lineChart, renderPng } from '../../lib/cli/plots';
 import { Progress, clock } from '../../lib/cli/progress';
-import type { BatchEvent, EpochRecord } from '../../lib/train';
+import type { BatchEvent, EpochRecord } from '../../lib/train/fine-tune';
 import { tempDir } from '../helpers/python';
 
 const SPEC: CommandSpec = {

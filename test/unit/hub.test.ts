@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/download';
-import { BASE_URL_ENV, checkArch, fileIntoCache, hubDir, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/hub';
+import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/hub/download';
+import { BASE_URL_ENV, checkArch, fileIntoCache, hubDir, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/model/torchvision-weights';
 import { savePth } from '../../lib/pth';
-import { zeros } from '../../lib/tensor';
+import { zeros } from '../../lib/base/tensor';
 import { tempDir } from '../helpers/python';
 import { WeightsServer } from '../helpers/weights-server';
 

@@ -2,7 +2,7 @@
 // computed from logits.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ScoreAccumulator, perClassAccuracy } from '../../lib/metrics';
+import { ScoreAccumulator, perClassAccuracy } from '../../lib/train/metrics';
 
 const logits = (rows: number[][]) => ({ dtype: 'float32' as const, shape: [rows.length, rows[0].length], data: Float32Array.from(rows.flat()) });
 

@@ -7,7 +7,7 @@ import {
   BatchEvent, cpuMemory, DataLoader, FashionMNIST, fineTune, getNumThreads, linearProbe, lrFind, ResNet, ResNet18, setNumThreads, SGD,
   TrainingDivergedError,
 } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 
 const SIZE = 32;
 

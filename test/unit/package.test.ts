@@ -35,14 +35,14 @@ export async function main(): Promise<void> {
   } finally {
     tmp.cleanup();
   }
-  const model = fs.readFileSync(path.join(ROOT, 'dist', 'lib', 'model.d.ts'), 'utf8');
+  const model = fs.readFileSync(path.join(ROOT, 'dist', 'lib', 'model', 'resnet.d.ts'), 'utf8');
   assert.doesNotMatch(model, /readonly handle|readonly queue|NativeModel/, 'the native handle and the queue are @internal');
 });
 
 it('the package ships the library, the native sources and the build script, not benchmarks or tests', async () => {
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-  for (const needed of ['LICENSE', 'README.md', 'CMakeLists.txt', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/imagenet-classes.json',
+  for (const needed of ['LICENSE', 'README.md', 'CMakeLists.txt', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/model/imagenet-classes.json',
     'scripts/build.js', 'native/core/steps.cc']) {
     assert.ok(files.includes(needed), `${needed} is shipped`);
   }

@@ -1,7 +1,7 @@
 // The torchvision ResNet family as data: each architecture's constructor arguments, the module
 // tree they build (names, state_dict shapes, and how print(model) shows each module), and the
 // architecture a state dict was saved from, read off its keys and shapes.
-import { FinetorchError } from './errors';
+import { FinetorchError } from '../base/errors';
 
 export const ARCHITECTURES = {
   resnet18: { block: 'basic', layers: [2, 2, 2, 2], groups: 1, widthPerGroup: 64 },

@@ -3,15 +3,15 @@
 // source replays an epoch identically when asked for it again (the DataLoader seeds its order
 // and augmentation by epoch), so resuming after k batches skips the first k and is exact.
 import { EpochTotals, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './dist-loop';
-import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
-import { stepwise } from './data/loader';
+import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './rank-agreement';
+import { ErrorCode, FinetorchError, hasCode, withContext } from '../base/errors';
+import { stepwise } from '../data/loader';
 import { Scores, evaluate } from './metrics';
-import type { Batch, ResNet, StepResult } from './model';
-import type { SGD } from './optim';
-import { cpuMemory } from './runtime';
-import { LRScheduler } from './schedule';
-import type { BatchSource, EpochRecord, LoopOptions } from './train';
+import type { Batch, ResNet, StepResult } from '../model/resnet';
+import type { SGD } from '../optim/sgd';
+import { cpuMemory } from '../base/runtime';
+import { LRScheduler } from '../optim/schedule';
+import type { BatchSource, EpochRecord, LoopOptions } from './fine-tune';
 
 /** A NaN/infinite loss (code ERR_FINETORCH_NONFINITE_LOSS) or one above maxLoss (ERR_FINETORCH_LOSS_ABOVE_MAX). */
 export class TrainingDivergedError extends FinetorchError {

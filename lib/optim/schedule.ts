@@ -1,7 +1,7 @@
 // Learning-rate schedules, as torch.optim.lr_scheduler computes them, applied to every group's
 // initial lr. The training loop steps them per batch or per epoch (`per`). The one-cycle schedule
 // also cycles every group's momentum, as OneCycleLR does by default.
-import type { SGD } from './optim';
+import type { SGD } from './sgd';
 
 export type Schedule = (
   | { kind: 'constant' }

@@ -5,17 +5,17 @@
 // model's queue, in call order.
 import {
   ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, reprStyle, resnetTree,
-} from './architectures';
-import { native, NativeModel, NativeStepResult } from './binding';
-import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
-import { dist } from './dist';
-import { FinetorchError, withCode } from './errors';
-import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
-import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './hub';
-import { loadPth, PthError, StoredTensor, locatePth } from './pth';
-import { OperationQueue } from './queue';
-import { checkHostTensor, HostTensor } from './tensor';
-import type { SGD } from './optim';
+} from './resnet-architectures';
+import { native, NativeModel, NativeStepResult } from '../base/binding';
+import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from '../base/check';
+import { dist } from '../dist/process-group';
+import { FinetorchError, withCode } from '../base/errors';
+import { OnnxExportOptions, exportOnnx, resnetSource } from '../export';
+import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './torchvision-weights';
+import { loadPth, PthError, StoredTensor, locatePth } from '../pth';
+import { OperationQueue } from '../base/queue';
+import { checkHostTensor, HostTensor } from '../base/tensor';
+import type { SGD } from '../optim/sgd';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Target = Int32Array | BigInt64Array;
@@ -25,7 +25,7 @@ export interface Batch<T extends Target = Target> {
   input: HostTensor;
   target: T;
 }
-export type { Arch, ResNetConfig } from './architectures';
+export type { Arch, ResNetConfig } from './resnet-architectures';
 
 /** What loadStateDict reports, as PyTorch's load_state_dict returns it. */
 export interface LoadResult {

@@ -2,10 +2,10 @@
 // index for index. The shuffle is torch.randperm with a CPU generator seeded with seed + epoch
 // (LibTorch's own, not the loader's generator), padded by repeating its head or cut to a multiple
 // of the number of ranks (dropLast), and dealt out rank::numReplicas.
-import { native } from '../binding';
-import { bool, checkOptions, int } from '../check';
-import { dist } from '../dist';
-import { withCode } from '../errors';
+import { native } from '../base/binding';
+import { bool, checkOptions, int } from '../base/check';
+import { dist } from './process-group';
+import { withCode } from '../base/errors';
 
 /** An order of sample indices per epoch, for DataLoader's `sampler` option. */
 export interface Sampler {

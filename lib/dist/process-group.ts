@@ -2,9 +2,9 @@
 // dist.init() joins the job that torchrun (or `finetorch train --nproc-per-node`) started, from
 // the same environment variables torch.distributed reads; then net.distributed() trains as
 // DistributedDataParallel does, and dist.allReduce() combines metrics.
-import { NativeDistGroup, native } from './binding';
-import { checkArg, checkOptions, custom, int, oneOf } from './check';
-import { FinetorchError } from './errors';
+import { NativeDistGroup, native } from '../base/binding';
+import { checkArg, checkOptions, custom, int, oneOf } from '../base/check';
+import { FinetorchError } from '../base/errors';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'min' | 'max';

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 
 let cached: string | undefined;
 
-/** The package's version (dist/lib/version.js is two folders below package.json). */
+/** The package's version (dist/lib/base/version.js is three folders below package.json). */
 export function packageVersion(): string {
-  cached ??= (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  cached ??= (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
   return cached;
 }

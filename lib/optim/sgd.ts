@@ -1,11 +1,11 @@
 // SGD with parameter groups, mirroring torch.optim.SGD: groups fill what they leave out from the
 // defaults, validation as PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
 // Every native call of an optimizer runs on its model's queue, in call order with the steps.
-import { native, NativeSgd, NativeSgdOptions } from './binding';
-import { bool, checkArg, checkOptions, custom, num } from './check';
-import { withCode } from './errors';
-import { Parameter, ResNet } from './model';
-import type { HostTensor } from './tensor';
+import { native, NativeSgd, NativeSgdOptions } from '../base/binding';
+import { bool, checkArg, checkOptions, custom, num } from '../base/check';
+import { withCode } from '../base/errors';
+import { Parameter, ResNet } from '../model/resnet';
+import type { HostTensor } from '../base/tensor';
 
 export interface SGDOptions {
   lr: number;

@@ -4,14 +4,14 @@
 // in torch 1.13 as in 2.x: 1.13's safe unpickler knows no Python floats, so every real number
 // (lrs, losses, accuracies, times) is a 0-d float64 tensor (float(x) in Python). savePth writes
 // atomically (temp file + rename), so a crash never leaves half a file.
-import { Arch, inferArch } from './architectures';
-import type { ResNet } from './model';
-import type { SGD, SGDStateDict } from './optim';
-import { FinetorchError } from './errors';
-import { PthError, PthValue, readPth, savePth } from './pth';
-import type { LRScheduler } from './schedule';
-import type { HostTensor } from './tensor';
-import type { EpochRecord } from './train';
+import { Arch, inferArch } from '../model/resnet-architectures';
+import type { ResNet } from '../model/resnet';
+import type { SGD, SGDStateDict } from '../optim/sgd';
+import { FinetorchError } from '../base/errors';
+import { PthError, PthValue, readPth, savePth } from '../pth';
+import type { LRScheduler } from '../optim/schedule';
+import type { HostTensor } from '../base/tensor';
+import type { EpochRecord } from './fine-tune';
 
 export interface TrainingState {
   net: ResNet;

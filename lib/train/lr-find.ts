@@ -3,14 +3,14 @@
 // growing exponentially from startLr towards endLr over numIt steps, the loss smoothed
 // (exponential average, beta 0.98, bias-corrected), stopping once it passes 4x its minimum; then
 // the model's weights and BatchNorm statistics are put back as they were.
-import { bool, checkOptions, func, int, num, oneOf } from './check';
-import { stepwise } from './data/loader';
-import { FinetorchError } from './errors';
+import { bool, checkOptions, func, int, num, oneOf } from '../base/check';
+import { stepwise } from '../data/loader';
+import { FinetorchError } from '../base/errors';
 import { isNonFiniteLoss } from './loop';
-import type { Batch, ResNet } from './model';
-import { SGD } from './optim';
-import { cpuMemory } from './runtime';
-import { BatchSource, StopSignal, checkClassifier, stopSignal } from './train';
+import type { Batch, ResNet } from '../model/resnet';
+import { SGD } from '../optim/sgd';
+import { cpuMemory } from '../base/runtime';
+import { BatchSource, StopSignal, checkClassifier, stopSignal } from './fine-tune';
 
 export interface LrFindOptions {
   /** Default 1e-7. */

@@ -6,11 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { ARCH_NAMES, Arch } from './architectures';
-import { bool, checkArg, checkOptions, describe, oneOf, str } from './check';
-import { copyFileAtomic } from './atomic';
-import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
-import { FinetorchError, hasCode, withCode } from './errors';
+import { ARCH_NAMES, Arch } from './resnet-architectures';
+import { bool, checkArg, checkOptions, describe, oneOf, str } from '../base/check';
+import { copyFileAtomic } from '../base/atomic';
+import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from '../hub/download';
+import { FinetorchError, hasCode, withCode } from '../base/errors';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';

@@ -2,14 +2,14 @@
 // layers at lr, the new fc at fcLrMult x lr, optionally after fastai's frozen warm-up of the head)
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
 // Defaults are the seed's recipe: SGD, lr 0.01, fc at 10x, weight decay 1e-3, momentum 0.
-import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from './check';
-import { withCode } from './errors';
-import { stepwise } from './data/loader';
+import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from '../base/check';
+import { withCode } from '../base/errors';
+import { stepwise } from '../data/loader';
 import { LoopPlan, runLoop } from './loop';
 import type { Scores } from './metrics';
-import type { Batch, ResNet } from './model';
-import { SGD } from './optim';
-import { Schedule, checkSchedule } from './schedule';
+import type { Batch, ResNet } from '../model/resnet';
+import { SGD } from '../optim/sgd';
+import { Schedule, checkSchedule } from '../optim/schedule';
 
 export { TrainingDivergedError } from './loop';
 export { evaluate } from './metrics';

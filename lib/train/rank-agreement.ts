@@ -3,11 +3,11 @@
 // rank may leave the others waiting in a collective), every rank evaluates rank 0's model, and
 // only rank 0 writes files. Outside a job each of these is what a single process does.
 import type { EpochTotals } from './checkpoint';
-import type { Sampler } from './data/distributed-sampler';
-import { dist } from './dist';
+import type { Sampler } from '../dist/distributed-sampler';
+import { dist } from '../dist/process-group';
 import type { ScoreAccumulator } from './metrics';
-import type { ResNet } from './model';
-import type { StopSignal } from './train';
+import type { ResNet } from '../model/resnet';
+import type { StopSignal } from './fine-tune';
 
 /** Whether this process writes the run's files: rank 0 of a job, or a process outside one. */
 export function writesFiles(): boolean {

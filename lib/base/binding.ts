@@ -1,9 +1,9 @@
 // The one place that loads the native addon, and the typed contract of what it exports. Every
 // native call takes one options object with named fields and enums passed by name; lib/ has
-// validated them (lib/check.ts), the addon only asserts this contract. Errors carry a `code`.
+// validated them (lib/base/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
-import type { ResNetConfig } from './architectures';
-import type { StoredTensor } from './pth';
+import type { ResNetConfig } from '../model/resnet-architectures';
+import type { StoredTensor } from '../pth';
 import type { HostTensor } from './tensor';
 
 /** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
@@ -42,7 +42,7 @@ export interface NativeBatch {
   headOnly: boolean;
 }
 
-/** @internal A LibTorch ResNet. Every method runs on the libuv pool; lib/model.ts queues them. */
+/** @internal A LibTorch ResNet. Every method runs on the libuv pool; lib/model/resnet.ts queues them. */
 export interface NativeModel {
   loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
   loadStateDictFromFile(o: { file: string; names: string[]; places: StoredTensor[]; strict: boolean }): Promise<NativeLoadResult>;
@@ -91,7 +91,7 @@ export interface NativeDistGroup {
   readonly __nativeDistGroup: never;
 }
 
-/** @internal How dist.init joins a job (lib/dist.ts reads it from torchrun's variables). */
+/** @internal How dist.init joins a job (lib/dist/process-group.ts reads it from torchrun's variables). */
 export interface NativeDistInit {
   backend: 'gloo' | 'nccl';
   rank: number;
@@ -169,7 +169,7 @@ export interface NativeAddon {
 function load(): NativeAddon {
   const file = process.env.FINETORCH_ADDON
     ? path.resolve(process.env.FINETORCH_ADDON)
-    : path.resolve(__dirname, '..', '..', 'build', 'Release', 'finetorch.node');
+    : path.resolve(__dirname, '..', '..', '..', 'build', 'Release', 'finetorch.node');
   try {
     // A .node file can only be loaded by require().
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,10 +1,10 @@
 // A classifier's scores over a data set: mean loss, top-1 and top-5 accuracy and the confusion
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
-import { stepwise } from './data/loader';
-import { mergeOverRanks } from './dist-loop';
-import type { Batch, StepResult, Target } from './model';
-import type { BatchSource } from './train';
+import { stepwise } from '../data/loader';
+import { mergeOverRanks } from './rank-agreement';
+import type { Batch, StepResult, Target } from '../model/resnet';
+import type { BatchSource } from './fine-tune';
 
 export interface Scores {
   /** Images scored. */

@@ -1,14 +1,14 @@
 // A torchvision ResNet's eval-mode forward as ONNX nodes, walking the module tree of
-// lib/architectures.ts (names, layer arguments) with the weights of its state dict: the stem
+// lib/model/resnet-architectures.ts (names, layer arguments) with the weights of its state dict: the stem
 // (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc, as ResNet.forward,
 // BasicBlock.forward and Bottleneck.forward run them. Each Conv2d + BatchNorm2d pair becomes one
 // Conv with the BatchNorm folded in, or a Conv and a BatchNormalization.
-import { ARCHITECTURES, Arch, ModuleNode, resnetTree } from '../architectures';
-import { FinetorchError } from '../errors';
-import { HostTensor } from '../tensor';
-import { foldBatchNorm } from './batch-norm';
-import type { GraphOptions, OnnxSource } from './export';
-import { GraphBuilder, attr } from './graph';
+import { ARCHITECTURES, Arch, ModuleNode, resnetTree } from './resnet-architectures';
+import { FinetorchError } from '../base/errors';
+import { HostTensor } from '../base/tensor';
+import { foldBatchNorm } from '../export/batch-norm';
+import type { GraphOptions, OnnxSource } from '../export/export';
+import { GraphBuilder, attr } from '../export/graph';
 
 /**
  * A torchvision ResNet for exportOnnx; `stateDict` gives a copy of the weights that the export may

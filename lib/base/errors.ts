@@ -1,9 +1,9 @@
 // Every error finetorch throws carries a stable `code` (as Node's own errors do), so programs test
-// `err.code` rather than message text. Argument mistakes are TypeError/RangeError (lib/check.ts);
+// `err.code` rather than message text. Argument mistakes are TypeError/RangeError (lib/base/check.ts);
 // everything else is a FinetorchError or one of its subclasses.
 
 export const ERROR_CODES = [
-  /** A bad argument value or type, caught by finetorch's own validation (lib/check.ts). */
+  /** A bad argument value or type, caught by finetorch's own validation (lib/base/check.ts). */
   'ERR_FINETORCH_INVALID_ARG',
   /** An option key the function does not know (`batch_size` for `batchSize`). */
   'ERR_FINETORCH_UNKNOWN_OPTION',

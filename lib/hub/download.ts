@@ -10,9 +10,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { removeStaleTemps, tempPathFor } from './atomic';
-import { bool, checkArg, checkOptions, int, str } from './check';
-import { ErrorCode, FinetorchError } from './errors';
+import { removeStaleTemps, tempPathFor } from '../base/atomic';
+import { bool, checkArg, checkOptions, int, str } from '../base/check';
+import { ErrorCode, FinetorchError } from '../base/errors';
 
 /** A download that failed; `code` says how (network, HTTP status, cut connection, wrong hash). */
 export class DownloadError extends FinetorchError {
