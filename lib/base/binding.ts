@@ -2,9 +2,7 @@
 // native call takes one options object with named fields and enums passed by name; lib/ has
 // validated them (lib/base/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
-import type { ResNetConfig } from '../model/resnet-architectures';
-import type { StoredTensor } from '../pth';
-import type { HostTensor } from './tensor';
+import type { HostTensor, StoredTensor } from './tensor';
 
 /** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
 export interface NativeSgdOptions {
@@ -49,7 +47,7 @@ export interface NativeModel {
   stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
   forward(o: { input: HostTensor; training: boolean }): Promise<HostTensor<'float32'>>;
   features(o: { input: HostTensor }): Promise<HostTensor<'float32'>>;
-  trainStep(o: NativeBatch & { training: boolean; optimizer: NativeSgd; groups: NativeSgdOptions[] }): Promise<NativeStepResult>;
+  trainStep(o: NativeBatch & NativeOptimizerStep & { training: boolean }): Promise<NativeStepResult>;
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
@@ -67,6 +65,12 @@ export interface NativeSgd {
   attach(model: NativeModel): Promise<void>;
   momentumBuffers(): Promise<(HostTensor | null)[]>;
   loadMomentumBuffers(o: { buffers: (HostTensor | null)[] }): Promise<void>;
+}
+
+/** @internal The optimizer's part of a training step: its native state, and its groups' hyper-parameters for this step. */
+export interface NativeOptimizerStep {
+  optimizer: NativeSgd;
+  groups: NativeSgdOptions[];
 }
 
 /** @internal A box of pixels. */
@@ -123,9 +127,17 @@ export type NativeBatchItem =
  */
 export type NativeItemResult = null | { checkedBytes: number } | { unsupported: string } | { error: string };
 
+/** @internal A torchvision ResNet's constructor arguments (lib/model/resnet-architectures.ts holds each architecture's). */
+export interface NativeResNetConfig {
+  block: 'basic' | 'bottleneck';
+  layers: readonly [number, number, number, number];
+  groups: number;
+  widthPerGroup: number;
+}
+
 /** @internal */
 export interface NativeAddon {
-  createModel(o: ResNetConfig & { numClasses: number; seed?: number }): Promise<{
+  createModel(o: NativeResNetConfig & { numClasses: number; seed?: number }): Promise<{
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;

@@ -29,6 +29,14 @@ export interface HostTensor<D extends DType = DType> {
   data: DTypeMap[D];
 }
 
+/** A tensor left in its file (a .pth read by locatePth): the native side reads it from there. Its the dtype, shape, strides (in elements) and the byte position of its first element. */
+export interface StoredTensor {
+  dtype: DType;
+  shape: number[];
+  stride: number[];
+  position: number;
+}
+
 type TypedArrayConstructor = {
   new (buffer: ArrayBufferLike, byteOffset: number, length: number): TypedArray;
   new (length: number): TypedArray;

@@ -2,7 +2,8 @@
 // accuracy and the confusion matrix, classes by name. What `finetorch eval` prints and what train
 // keeps of its best epoch's validation.
 import type { LoaderBatch } from '../data';
-import { Scores, evaluate, perClassAccuracy } from '../train/metrics';
+import { evaluate } from '../train/evaluate';
+import { Scores, perClassAccuracy } from '../train/metrics';
 import type { ResNet } from '../model/resnet';
 
 export interface ClassScore {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { removeStaleTemps } from '../base/atomic';
 import type { ResNet } from '../model/resnet';
 import { savePth } from '../pth';
-import type { EpochRecord } from '../train/fine-tune';
+import type { EpochRecord } from '../train/history';
 import { writeClasses } from './classes';
 import type { ScoreReport } from './confusion';
 import { writeFileAtomic, writeJson } from './files';

@@ -1,7 +1,8 @@
 // Training progress on stderr. On a terminal: one bar per epoch redrawn in place (\r, at most every
 // 100 ms), another while validating, then the epoch's summary line. Elsewhere (CI logs, pipes): a
 // line every `logEvery` batches, and the summary lines.
-import type { BatchEvent, EpochRecord, ValidBatchEvent } from '../train/fine-tune';
+import type { EpochRecord } from '../train/history';
+import type { BatchEvent, ValidBatchEvent } from '../train/loop';
 
 /** What Progress needs of a stream: process.stderr, or a test's stand-in. */
 export interface ProgressStream {

@@ -6,13 +6,12 @@
 import * as os from 'node:os';
 import { bool, checkOptions, custom, int } from '../base/check';
 import { withCode } from '../base/errors';
-import type { Batch } from '../model/resnet';
-import type { BatchSource } from '../train/fine-tune';
 import type { HostTensor } from '../base/tensor';
+import type { Batch, BatchSource } from './batch';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, sampleRng } from './dataset';
-import type { Sampler } from '../dist/distributed-sampler';
+import type { Sampler } from './sampler';
 import { DatasetError, ImageDecodeError } from './errors';
 import { mixSeed, mulberry32, randperm } from './random';
 import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';

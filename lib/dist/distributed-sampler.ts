@@ -4,15 +4,9 @@
 // of the number of ranks (dropLast), and dealt out rank::numReplicas.
 import { native } from '../base/binding';
 import { bool, checkOptions, int } from '../base/check';
-import { dist } from './process-group';
 import { withCode } from '../base/errors';
-
-/** An order of sample indices per epoch, for DataLoader's `sampler` option. */
-export interface Sampler {
-  /** Indices per epoch. */
-  readonly length: number;
-  indices(epoch: number): Promise<ArrayLike<number>>;
-}
+import type { Sampler } from '../data/sampler';
+import { dist } from './process-group';
 
 export interface DistributedSamplerOptions {
   /** Number of ranks; default dist.worldSize. */
@@ -76,4 +70,12 @@ export class DistributedSampler implements Sampler {
     for (let i = 0; i < this.length; i++) out[i] = order[(this.rank + i * this.numReplicas) % this.size];
     return out;
   }
+}
+
+/** @internal Each sample exactly once over the ranks (rank, rank + W, ...): evaluation's shards. */
+export function evaluationShard(length: number): Sampler | undefined {
+  if (!dist.isInitialized || dist.worldSize === 1) return undefined;
+  const { rank, worldSize } = dist;
+  const indices = Int32Array.from({ length: Math.max(0, Math.ceil((length - rank) / worldSize)) }, (_, i) => rank + i * worldSize);
+  return { length: indices.length, indices: async () => indices };
 }

@@ -6,25 +6,19 @@
 import {
   ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, reprStyle, resnetTree,
 } from './resnet-architectures';
-import { native, NativeModel, NativeStepResult } from '../base/binding';
+import { native, NativeModel, NativeOptimizerStep, NativeStepResult } from '../base/binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from '../base/check';
 import { dist } from '../dist/process-group';
 import { FinetorchError, withCode } from '../base/errors';
-import { OnnxExportOptions, exportOnnx, resnetSource } from '../export';
+import { OnnxExportOptions, exportOnnx } from '../export';
+import { resnetSource } from './resnet-onnx';
 import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './torchvision-weights';
 import { loadPth, PthError, StoredTensor, locatePth } from '../pth';
 import { OperationQueue } from '../base/queue';
 import { checkHostTensor, HostTensor } from '../base/tensor';
-import type { SGD } from '../optim/sgd';
+import type { Target } from '../data/batch';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
-export type Target = Int32Array | BigInt64Array;
-
-/** One batch: input [N, 3, H, W] (or backbone features [N, F]) float32, one class index per sample. */
-export interface Batch<T extends Target = Target> {
-  input: HostTensor;
-  target: T;
-}
 export type { Arch, ResNetConfig } from './resnet-architectures';
 
 /** What loadStateDict reports, as PyTorch's load_state_dict returns it. */
@@ -40,6 +34,21 @@ export interface StepResult {
 }
 
 export type StateDictInput = Map<string, HostTensor> | Record<string, HostTensor>;
+
+/**
+ * An optimizer whose update trainStep runs inside its one native call (SGD): the optimizer keeps
+ * its state and counts its steps itself; the model only hands it the step to run.
+ */
+export interface StepOptimizer {
+  /** Steps taken so far. */
+  readonly stepCount: number;
+  /**
+   * @internal How to run one step of `model`, checked now against the model whose parameters the
+   * optimizer holds: `update` performs the step natively with the optimizer's state and its groups'
+   * hyper-parameters at that moment, and the optimizer counts the step once `update` resolves.
+   */
+  stepFor(model: ResNet): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R>;
+}
 
 /** A handle to one native parameter tensor (not a copy). */
 export class Parameter {
@@ -368,12 +377,12 @@ export class ResNet {
   }
 
   /** Forward, mean cross-entropy, backward and one optimizer step, in one native call. */
-  trainStep(input: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
+  trainStep(input: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
     return this.step(input, target, optimizer, false);
   }
 
   /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
-  trainHeadStep(features: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
+  trainHeadStep(features: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
     return this.step(features, target, optimizer, true);
   }
 
@@ -433,19 +442,15 @@ export class ResNet {
     return this.queue.run(label, op);
   }
 
-  private async step(input: HostTensor, target: Target, optimizer: SGD, headOnly: boolean): Promise<StepResult> {
+  private async step(input: HostTensor, target: Target, optimizer: StepOptimizer, headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'trainHeadStep' : 'trainStep';
     this.checkInput(input, what, headOnly);
     const labels = this.checkTarget(target, input.shape[0], what);
-    const native = optimizer.nativeFor(this);
+    const runStep = optimizer.stepFor(this);
     const training = this.mode;
-    let stepNumber = 0; // known when the step leaves the queue
-    return this.run(() => `step ${stepNumber}`, async () => {
-      stepNumber = optimizer.stepCount + 1;
-      const result = await this.handle.trainStep({ input, target: labels, headOnly, training, optimizer: native, groups: optimizer.groupOptions() });
-      optimizer.stepCount = stepNumber;
-      return plain(result);
-    });
+    // A failed step is not counted: its number is the count after the steps before it, plus one.
+    return this.run(() => `step ${optimizer.stepCount + 1}`, async () =>
+      plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, training, ...o }))));
   }
 
   private async evaluate(input: HostTensor, target: Target, options: { logits?: boolean }, headOnly: boolean): Promise<StepResult> {

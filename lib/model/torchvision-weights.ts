@@ -2,15 +2,13 @@
 // and weight names (torchvision 0.14's ResNet*_Weights enums), kept in torch.hub's cache
 // ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy. A file already in the
 // cache is used without any network access, as torch.hub.load_state_dict_from_url does.
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { ARCH_NAMES, Arch } from './resnet-architectures';
 import { bool, checkArg, checkOptions, describe, oneOf, str } from '../base/check';
-import { copyFileAtomic } from '../base/atomic';
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from '../hub/download';
-import { FinetorchError, hasCode, withCode } from '../base/errors';
+import { fileIntoCache, hubDir } from '../hub/torch-hub';
+import { hasCode, withCode } from '../base/errors';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
@@ -70,15 +68,6 @@ const TABLE: Record<Arch, ArchWeights> = {
 
 /** The environment variable that replaces TORCHVISION_BASE_URL (a mirror; the tests' local server). */
 export const BASE_URL_ENV = 'FINETORCH_WEIGHTS_BASE_URL';
-
-/**
- * torch.hub.get_dir(): `$TORCH_HOME/hub`, where TORCH_HOME defaults to `$XDG_CACHE_HOME/torch` and
- * XDG_CACHE_HOME to `~/.cache`.
- */
-export function hubDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const expandUser = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
-  return path.join(expandUser(env.TORCH_HOME ?? path.join(env.XDG_CACHE_HOME ?? '~/.cache', 'torch')), 'hub');
-}
 
 /**
  * The weights published for `arch`: `weights` is 'DEFAULT' (torchvision's best set for the arch:
@@ -193,24 +182,6 @@ export async function importWeights(file: string, options: { modelDir?: string }
   const o = checkOptions('importWeights', options, { modelDir: str().orUndefined() });
   checkArg('importWeights', 'file', file, str());
   return fileIntoCache(file, listWeights(), o.modelDir ?? path.join(hubDir(), 'checkpoints'));
-}
-
-/** @internal importWeights against a given list of published files. */
-export async function fileIntoCache<W extends { fileName: string }>(file: string, published: readonly W[], modelDir: string):
-  Promise<W & { file: string; downloaded: false }> {
-  const digest = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
-    throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `cannot read ${file}: ${err.message}`, { cause: err });
-  });
-  const match = published.find((w) => digest.startsWith(hashPrefixOf(w.fileName) ?? '-'));
-  if (!match) {
-    throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: its SHA-256 (${digest.slice(0, 8)}...) starts with none of the ` +
-      "hash prefixes of torchvision's published weights: only the published file itself can go into the cache (a state dict " +
-      'saved again by torch.save is another file)', pathToFileURL(file).href);
-  }
-  const target = path.join(modelDir, match.fileName);
-  await fs.mkdir(modelDir, { recursive: true });
-  if (path.resolve(file) !== path.resolve(target)) await copyFileAtomic(file, target);
-  return { ...match, file: target, downloaded: false };
 }
 
 /** `arch` as a known architecture; a misspelt one gets a suggestion ('resnet-18' -> 'resnet18'). */

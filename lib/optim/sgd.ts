@@ -1,10 +1,10 @@
 // SGD with parameter groups, mirroring torch.optim.SGD: groups fill what they leave out from the
 // defaults, validation as PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
 // Every native call of an optimizer runs on its model's queue, in call order with the steps.
-import { native, NativeSgd, NativeSgdOptions } from '../base/binding';
-import { bool, checkArg, checkOptions, custom, num } from '../base/check';
+import { native, NativeOptimizerStep, NativeSgd, NativeSgdOptions } from '../base/binding';
+import { bool, checkArg, checkOptions, custom, int, num } from '../base/check';
 import { withCode } from '../base/errors';
-import { Parameter, ResNet } from '../model/resnet';
+import { Parameter, ResNet, StepOptimizer } from '../model/resnet';
 import type { HostTensor } from '../base/tensor';
 
 export interface SGDOptions {
@@ -42,12 +42,11 @@ const HYPER_PARAMETERS = {
 const iterableOfParameters = custom<Iterable<Parameter>>('an iterable of Parameters',
   (v) => typeof v === 'object' && v !== null && Symbol.iterator in v);
 
-export class SGD {
+export class SGD implements StepOptimizer {
   readonly paramGroups: ParamGroup[];
-  /** Steps taken so far (kept in checkpoints). */
-  stepCount = 0;
-  private readonly model: ResNet;
-  private readonly nativeSgd: NativeSgd;
+  readonly #model: ResNet;
+  readonly #nativeSgd: NativeSgd;
+  #stepCount = 0;
 
   constructor(params: Iterable<Parameter> | ParamGroupSpec[], defaults: SGDOptions) {
     const d = checkOptions('SGD defaults', defaults, {
@@ -81,26 +80,40 @@ export class SGD {
     if (new Set(all.map((p) => p.name)).size !== all.length) {
       throw withCode(new RangeError('SGD: some parameters appear in more than one parameter group'), 'ERR_FINETORCH_INVALID_ARG');
     }
-    this.model = all[0].owner;
-    if (all.some((p) => p.owner !== this.model)) {
+    this.#model = all[0].owner;
+    if (all.some((p) => p.owner !== this.#model)) {
       throw withCode(new RangeError('SGD: all parameters must belong to one model'), 'ERR_FINETORCH_INVALID_ARG');
     }
-    this.nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
+    this.#nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
     // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if fc is
     // replaced later.
-    this.model.queue.post('SGD', () => this.nativeSgd.attach(this.model.handle));
+    this.#model.queue.post('SGD', () => this.#nativeSgd.attach(this.#model.handle));
   }
 
-  /** @internal The native optimizer, checked against the model that steps it. */
-  nativeFor(model: ResNet): NativeSgd {
-    if (model !== this.model) {
+  /** Steps taken so far (kept in checkpoints). */
+  get stepCount(): number {
+    return this.#stepCount;
+  }
+
+  /** @internal See {@link StepOptimizer.stepFor}. */
+  stepFor(model: ResNet): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R> {
+    if (model !== this.#model) {
       throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
     }
-    return this.nativeSgd;
+    return async (update) => {
+      const result = await update({ optimizer: this.#nativeSgd, groups: this.#groupOptions() });
+      this.#stepCount++;
+      return result;
+    };
   }
 
-  /** @internal Current group hyper-parameters, validated as at construction. */
-  groupOptions(): NativeSgdOptions[] {
+  /** @internal The step count a checkpoint recorded, for the optimizer that resumes it. */
+  restoreStepCount(steps: number): void {
+    this.#stepCount = checkArg('SGD', 'stepCount', steps, int({ min: 0 }));
+  }
+
+  /** Current group hyper-parameters, validated as at construction. */
+  #groupOptions(): NativeSgdOptions[] {
     return this.paramGroups.map((g, i) => {
       const where = `SGD group ${i}`;
       const o = {
@@ -116,7 +129,7 @@ export class SGD {
   }
 
   async stateDict(): Promise<SGDStateDict> {
-    const buffers = await this.model.run('optimizer.stateDict', () => this.nativeSgd.momentumBuffers());
+    const buffers = await this.#model.run('optimizer.stateDict', () => this.#nativeSgd.momentumBuffers());
     const state = new Map<number, { momentum_buffer: HostTensor }>();
     buffers.forEach((b, i) => b && state.set(i, { momentum_buffer: b }));
     let index = 0;
@@ -131,7 +144,7 @@ export class SGD {
     }
     const count = this.paramGroups.reduce((n, g) => n + g.params.length, 0);
     const buffers = Array.from({ length: count }, (_, i) => stateDict.state.get(i)?.momentum_buffer ?? null);
-    await this.model.run('optimizer.loadStateDict', () => this.nativeSgd.loadMomentumBuffers({ buffers }));
+    await this.#model.run('optimizer.loadStateDict', () => this.#nativeSgd.loadMomentumBuffers({ buffers }));
     groups.forEach(({ params: _params, ...options }, i) => Object.assign(this.paramGroups[i], options));
   }
 }

@@ -1,12 +1,12 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
 import { checkArg, checkOptions, int, str } from '../base/check';
-import { HostTensor } from '../base/tensor';
+import { HostTensor, StoredTensor } from '../base/tensor';
 import { Budget } from './budget';
 import { withFile } from './error';
 import { OP } from './opcodes';
 import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';
-import { StoredTensor, TorchUnpickler } from './torch';
+import { TorchUnpickler } from './torch';
 import { TruncatedPickle, unpickle } from './unpickle';
 import { PthValue, StateDict, describeKind, isHostTensor } from './value';
 import { ZipReader } from './zip';

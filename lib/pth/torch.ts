@@ -1,7 +1,7 @@
 // What torch.save pickles, made safe: the allowlisted Python globals (as torch.load's
 // weights_only=True allows them), storages named by persistent ids, and tensors rebuilt from a
 // storage, an offset, a shape and strides into contiguous HostTensors.
-import { DType, HostTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../base/tensor';
+import { DType, HostTensor, StoredTensor, TypedArray, elementSize, numel, typedArrayFrom } from '../base/tensor';
 import { Budget } from './budget';
 import { PyGlobal, UnpickleHooks } from './unpickle';
 import { describeKind } from './value';
@@ -78,14 +78,6 @@ export class Storage {
       throw new Error(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${available} bytes for it`);
     }
   }
-}
-
-/** A tensor left in its file: the dtype, layout and file position of its first element. */
-export interface StoredTensor {
-  dtype: DType;
-  shape: number[];
-  stride: number[];
-  position: number;
 }
 
 interface PendingTensor {

@@ -11,25 +11,12 @@ import { FinetorchError } from '../base/errors';
 import { PthError, PthValue, readPth, savePth } from '../pth';
 import type { LRScheduler } from '../optim/schedule';
 import type { HostTensor } from '../base/tensor';
-import type { EpochRecord } from './fine-tune';
+import type { EpochRecord, EpochTotals } from './history';
 
 export interface TrainingState {
   net: ResNet;
   optimizer: SGD;
   scheduler?: LRScheduler;
-}
-
-/** An epoch's training steps so far: running sums, and the lrs it started at. */
-export interface EpochTotals {
-  /** Sum of batch loss x batch size. */
-  loss: number;
-  correct: number;
-  count: number;
-  /** Time spent on them. */
-  seconds: number;
-  /** The first group's and fc's lr at the epoch's first step. */
-  lr: number;
-  fcLr: number;
 }
 
 export interface CheckpointInfo {
@@ -145,7 +132,7 @@ export async function loadCheckpoint(file: string, state: TrainingState): Promis
   } catch (err) {
     throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: ${(err as Error).message}`, { cause: err });
   }
-  state.optimizer.stepCount = Number(field(root, 'step', file));
+  state.optimizer.restoreStepCount(Number(field(root, 'step', file)));
   const t = field(root, 'scheduler_t', file);
   if (state.scheduler && t !== null) state.scheduler.loadStateDict({ t: Number(t) });
   return infoFrom(root, file);

@@ -2,16 +2,133 @@
 // resume (at an epoch's end or in its middle), early stopping and a cooperative stop. A data
 // source replays an epoch identically when asked for it again (the DataLoader seeds its order
 // and augmentation by epoch), so resuming after k batches skips the first k and is exact.
-import { EpochTotals, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './rank-agreement';
-import { ErrorCode, FinetorchError, hasCode, withContext } from '../base/errors';
-import { stepwise } from '../data/loader';
-import { Scores, evaluate } from './metrics';
-import type { Batch, ResNet, StepResult } from '../model/resnet';
-import type { SGD } from '../optim/sgd';
+import { Parsed, Rule, bool, custom, func, int, num, str } from '../base/check';
+import { ErrorCode, FinetorchError, hasCode, withCode, withContext } from '../base/errors';
 import { cpuMemory } from '../base/runtime';
-import { LRScheduler } from '../optim/schedule';
-import type { BatchSource, EpochRecord, LoopOptions } from './fine-tune';
+import type { Batch, BatchSource } from '../data/batch';
+import { stepwise } from '../data/loader';
+import type { ResNet, StepResult } from '../model/resnet';
+import { LRScheduler, Schedule, checkSchedule } from '../optim/schedule';
+import type { SGD } from '../optim/sgd';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { evaluate } from './evaluate';
+import type { EpochRecord, EpochTotals, TrainingPosition } from './history';
+import type { Scores } from './metrics';
+import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsOverRanks, writesFiles } from './rank-agreement';
+import { StopSignal, stopSignal } from './stop-signal';
+
+export interface BatchEvent {
+  epoch: number;
+  batch: number;
+  batches?: number;
+  /** Optimizer steps so far, this one included. */
+  step: number;
+  loss: number;
+  /** The first group's lr this step ran at. */
+  lr: number;
+  /** fc's lr this step ran at. */
+  fcLr: number;
+  /** Running means over the epoch so far. */
+  meanLoss: number;
+  meanAcc: number;
+  imagesPerSec: number;
+}
+
+export interface ValidBatchEvent {
+  epoch: number;
+  batch: number;
+  batches?: number;
+}
+
+export interface LoopOptions {
+  train: BatchSource;
+  valid?: BatchSource;
+  /** Train until this epoch (a resumed run counts the checkpoint's epochs). */
+  epochs: number;
+  /** The pretrained layers' lr (linearProbe: fc's); default 0.01, the seed's. */
+  lr?: number;
+  /** Default 0, as the seed's optimizer. */
+  momentum?: number;
+  /** Default 1e-3. */
+  weightDecay?: number;
+  nesterov?: boolean;
+  schedule?: Schedule;
+  /** Written (atomically) after every epoch, every `checkpointEvery` steps, and when `signal` stops the loop. */
+  checkpoint?: string;
+  /** Also checkpoint every this many steps inside epochs (0: only at epochs' ends); needs `checkpoint`. */
+  checkpointEvery?: number;
+  /**
+   * Continue from a checkpoint: weights, momentum buffers, step count, schedule position, history,
+   * and the position inside an epoch come from it; lr, momentum, weight decay, the schedule and
+   * everything else from these options. A checkpoint taken mid-epoch replays the rest of that epoch
+   * exactly when `train` yields the same batches for the same epoch (a DataLoader with the same
+   * dataset, batch size and seed does).
+   */
+  resume?: string;
+  /** Stop with a TrainingDivergedError when a batch loss exceeds this (NaN/inf always stop). */
+  maxLoss?: number;
+  /** Early stopping: end after this many epochs without a better validation accuracy (needs `valid`). */
+  patience?: number;
+  /**
+   * Stops the loop after the step running when it is aborted; `checkpoint` then records that
+   * position, and the promise resolves with the epochs finished.
+   */
+  signal?: StopSignal;
+  /** Awaited once the model, optimizer and (with `resume`) the checkpoint are ready, before the first step. */
+  onStart?: (start: TrainingPosition & { history: EpochRecord[] }) => void | Promise<void>;
+  onBatch?: (event: BatchEvent) => void;
+  onValidBatch?: (event: ValidBatchEvent) => void;
+  /** Awaited: files written here (best weights, metrics) are done before the next epoch. */
+  onEpoch?: (record: EpochRecord, validation: Scores | null) => void | Promise<void>;
+  /** After each checkpoint written, with the position it holds. */
+  onCheckpoint?: (position: TrainingPosition & { step: number }) => void;
+}
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
+const source = custom<BatchSource>('an iterable of batches (an array, a generator or a DataLoader)',
+  (v) => isObject(v) && (Symbol.iterator in (v as object) || Symbol.asyncIterator in (v as object)));
+
+/** @internal LoopOptions' rules: fineTune and linearProbe add their own. */
+export const LOOP_SCHEMA = {
+  train: source,
+  valid: source.orUndefined(),
+  epochs: int({ min: 0 }),
+  lr: num({ min: 0 }).default(0.01),
+  momentum: num({ min: 0 }).default(0),
+  weightDecay: num({ min: 0 }).default(0.001),
+  nesterov: bool().default(false),
+  schedule: custom<Schedule>('a schedule object ({ kind: ... })', isObject).orUndefined(),
+  checkpoint: str().orUndefined(),
+  checkpointEvery: int({ min: 0 }).default(0),
+  resume: str().orUndefined(),
+  maxLoss: new Rule<number>('a number', (v) => (typeof v !== 'number' ? 'type' : Number.isNaN(v) ? 'range' : 'ok')).default(Infinity),
+  patience: int({ min: 1 }).orUndefined(),
+  signal: stopSignal,
+  onStart: func<NonNullable<LoopOptions['onStart']>>().orUndefined(),
+  onBatch: func<NonNullable<LoopOptions['onBatch']>>().orUndefined(),
+  onValidBatch: func<NonNullable<LoopOptions['onValidBatch']>>().orUndefined(),
+  onEpoch: func<NonNullable<LoopOptions['onEpoch']>>().orUndefined(),
+  onCheckpoint: func<NonNullable<LoopOptions['onCheckpoint']>>().orUndefined(),
+};
+
+/** @internal What one option cannot say alone. */
+export function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
+  if (o.schedule) checkSchedule(o.schedule);
+  if (o.patience !== undefined && !o.valid) throw new RangeError(`${where}: patience needs a valid source to watch`);
+  if (o.checkpointEvery > 0 && !o.checkpoint) throw new RangeError(`${where}: checkpointEvery needs a checkpoint file`);
+}
+
+/**
+ * @internal The training loops minimise cross-entropy over fc's outputs: with one output its loss
+ * is 0 whatever the image, and nothing would be learnt while accuracy shows 100%.
+ */
+export function checkClassifier(where: string, net: ResNet): void {
+  if (net.numClasses < 2) {
+    throw withCode(new RangeError(`${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
+      'cross-entropy over a single class is 0 for every image, so nothing would train; a classifier needs at least 2 classes ' +
+      '(net.replaceFc(numClasses))'), 'ERR_FINETORCH_INVALID_ARG');
+  }
+}
 
 /** A NaN/infinite loss (code ERR_FINETORCH_NONFINITE_LOSS) or one above maxLoss (ERR_FINETORCH_LOSS_ABOVE_MAX). */
 export class TrainingDivergedError extends FinetorchError {

@@ -4,13 +4,14 @@
 // (exponential average, beta 0.98, bias-corrected), stopping once it passes 4x its minimum; then
 // the model's weights and BatchNorm statistics are put back as they were.
 import { bool, checkOptions, func, int, num, oneOf } from '../base/check';
-import { stepwise } from '../data/loader';
 import { FinetorchError } from '../base/errors';
-import { isNonFiniteLoss } from './loop';
-import type { Batch, ResNet } from '../model/resnet';
-import { SGD } from '../optim/sgd';
 import { cpuMemory } from '../base/runtime';
-import { BatchSource, StopSignal, checkClassifier, stopSignal } from './fine-tune';
+import type { Batch, BatchSource } from '../data/batch';
+import { stepwise } from '../data/loader';
+import type { ResNet } from '../model/resnet';
+import { SGD } from '../optim/sgd';
+import { checkClassifier, isNonFiniteLoss } from './loop';
+import { StopSignal, stopSignal } from './stop-signal';
 
 export interface LrFindOptions {
   /** Default 1e-7. */

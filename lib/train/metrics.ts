@@ -1,10 +1,8 @@
 // A classifier's scores over a data set: mean loss, top-1 and top-5 accuracy and the confusion
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
-import { stepwise } from '../data/loader';
-import { mergeOverRanks } from './rank-agreement';
-import type { Batch, StepResult, Target } from '../model/resnet';
-import type { BatchSource } from './fine-tune';
+import type { Target } from '../data/batch';
+import type { StepResult } from '../model/resnet';
 
 export interface Scores {
   /** Images scored. */
@@ -83,26 +81,6 @@ export class ScoreAccumulator {
       if (above < k) this.correct5++;
     }
   }
-}
-
-/**
- * Scores a model over a data source in eval mode: `evalStep` is e.g.
- * `(b) => net.evalStep(b.input, b.target, { logits: true })` (with logits, top-5 and the confusion
- * matrix come too). `onBatch(batch, batches)` follows the progress.
- */
-export async function evaluate(
-  source: BatchSource, evalStep: (b: Batch) => Promise<StepResult>,
-  options: { onBatch?: (batch: number, batches: number | undefined) => void } = {},
-): Promise<Scores> {
-  const scores = new ScoreAccumulator();
-  let batch = 0;
-  for await (const b of stepwise(source)) {
-    scores.add(await evalStep(b), b.target);
-    options.onBatch?.(++batch, source.length);
-  }
-  // In a data-parallel job each rank scored its share: the scores are the whole job's.
-  await mergeOverRanks(scores);
-  return scores.scores();
 }
 
 /** Per-class accuracy from a confusion matrix: the share of each true class predicted right (null without images). */

@@ -2,12 +2,10 @@
 // and the validation's figures come from every rank, decisions to stop are taken together (no
 // rank may leave the others waiting in a collective), every rank evaluates rank 0's model, and
 // only rank 0 writes files. Outside a job each of these is what a single process does.
-import type { EpochTotals } from './checkpoint';
-import type { Sampler } from '../dist/distributed-sampler';
+import type { EpochTotals } from './history';
 import { dist } from '../dist/process-group';
-import type { ScoreAccumulator } from './metrics';
 import type { ResNet } from '../model/resnet';
-import type { StopSignal } from './fine-tune';
+import type { StopSignal } from './stop-signal';
 
 /** Whether this process writes the run's files: rank 0 of a job, or a process outside one. */
 export function writesFiles(): boolean {
@@ -44,29 +42,7 @@ export function resumedTotals(partial: EpochTotals): EpochTotals {
   return writesFiles() ? partial : { ...partial, loss: 0, correct: 0, count: 0, seconds: 0 };
 }
 
-/** Validation scores of every rank's share added up (each sample is on exactly one rank). */
-export async function mergeOverRanks(scores: ScoreAccumulator): Promise<void> {
-  if (!dist.isInitialized) return;
-  const { totals, matrix } = scores.sums();
-  // A rank without batches has no confusion matrix yet: agree on its size first.
-  const [classes] = await dist.allReduce([matrix?.length ?? 0], 'max');
-  const flat = new Float64Array(totals.length + classes * classes);
-  flat.set(totals);
-  matrix?.forEach((row, i) => flat.set(row, totals.length + i * classes));
-  await dist.allReduce(flat);
-  const merged = classes ? Array.from({ length: classes }, (_, i) => [...flat.subarray(totals.length + i * classes, totals.length + (i + 1) * classes)]) : null;
-  scores.setSums([...flat.subarray(0, totals.length)], merged);
-}
-
 /** Before evaluating: every rank takes rank 0's BatchNorm statistics, so all evaluate one model. */
 export async function syncForEvaluation(net: ResNet): Promise<void> {
   if (dist.isInitialized && net.isDistributed) await net.syncBuffers();
-}
-
-/** @internal Each sample exactly once over the ranks (rank, rank + W, ...): evaluation's shards. */
-export function evaluationShard(length: number): Sampler | undefined {
-  if (!dist.isInitialized || dist.worldSize === 1) return undefined;
-  const { rank, worldSize } = dist;
-  const indices = Int32Array.from({ length: Math.max(0, Math.ceil((length - rank) / worldSize)) }, (_, i) => rank + i * worldSize);
-  return { length: indices.length, indices: async () => indices };
 }

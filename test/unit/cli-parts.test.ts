@@ -12,7 +12,8 @@ import { isWithin, writeFileAtomic } from '../../lib/cli/files';
 import { cardFile, chooseRecipe, evalRecipe, modelCard, readCard, writeCard } from '../../lib/cli/model-card';
 import { confusionChart, lineChart, renderPng } from '../../lib/cli/plots';
 import { Progress, clock } from '../../lib/cli/progress';
-import type { BatchEvent, EpochRecord } from '../../lib/train/fine-tune';
+import type { EpochRecord } from '../../lib/train/history';
+import type { BatchEvent } from '../../lib/train/loop';
 import { tempDir } from '../helpers/python';
 
 const SPEC: CommandSpec = {

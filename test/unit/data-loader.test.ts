@@ -13,7 +13,7 @@ import {
 import { View } from '../../lib/data/geometry';
 import { imageInfo } from '../../lib/data/image';
 import { renderJobs } from '../../lib/data/render';
-import { evaluate } from '../../lib/train/metrics';
+import { evaluate } from '../../lib/train/evaluate';
 import { photo, write } from '../helpers/data-fixtures';
 import { tempDir } from '../helpers/python';
 

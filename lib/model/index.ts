@@ -1,0 +1,7 @@
+// The models: torchvision's ResNet family in LibTorch, its fine-tuning surgery, and the weights torchvision publishes for it.
+export { ResNet, ResNet18, Parameter, Linear } from './resnet';
+export type { Arch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult } from './resnet';
+export { ARCH_NAMES } from './resnet-architectures';
+export { IMAGENET_CLASSES } from './imagenet';
+export { pretrainedWeights, importWeights, weightsInfo, listWeights, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './torchvision-weights';
+export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './torchvision-weights';
