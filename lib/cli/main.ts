@@ -15,13 +15,13 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./train') },
-  'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./lr-find') },
-  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
-  predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
-  export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./export') },
-  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
-  weights: { summary: "torchvision's pretrained ResNet weights in torch.hub's cache: list, get (downloads).", load: () => import('./weights') },
+  train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./commands/train') },
+  'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./commands/lr-find') },
+  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./commands/eval') },
+  predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./commands/predict') },
+  export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./commands/export') },
+  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./commands/inspect') },
+  weights: { summary: "torchvision's pretrained ResNet weights in torch.hub's cache: list, get (downloads).", load: () => import('./commands/weights') },
 };
 
 function mainHelp(): string {

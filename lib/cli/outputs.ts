@@ -8,7 +8,7 @@ import type { ResNet } from '../model/resnet';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train/history';
 import { writeClasses } from './classes';
-import type { ScoreReport } from './confusion';
+import type { ScoreReport } from './score-report';
 import { writeFileAtomic, writeJson } from './files';
 import { ModelCard, writeCard } from './model-card';
 import { COLORS, confusionChart, lineChart, renderPng } from './plots';

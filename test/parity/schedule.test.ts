@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LRScheduler, ResNet18, Schedule, SGD } from '../../lib';
-import { cliSchedule } from '../../lib/cli/schedule';
+import { cliSchedule } from '../../lib/cli/lr-schedule';
 import { runPython } from '../helpers/python';
 
 describe('LRScheduler matches torch.optim.lr_scheduler', () => {

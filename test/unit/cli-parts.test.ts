@@ -276,7 +276,7 @@ describe('run folders', () => {
 
 describe('command modules', () => {
   it('load without LibTorch or libvips, so that --help and flag mistakes answer at once', async () => {
-    const modules = ['train', 'lr-find', 'eval', 'predict', 'inspect'].map((c) => path.resolve(__dirname, '..', '..', 'lib', 'cli', `${c}.js`));
+    const modules = ['train', 'lr-find', 'eval', 'predict', 'export', 'inspect', 'weights'].map((c) => path.resolve(__dirname, '..', '..', 'lib', 'cli', 'commands', `${c}.js`));
     const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}` +
       'console.log(JSON.stringify(Object.keys(require.cache).filter((k) => /binding|sharp/.test(k))))';
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', script]);

@@ -1,8 +1,8 @@
 // finetorch export, the work: the weights loaded with what the card (or classes.json) beside them
 // says, written as ONNX with that preprocessing and those class names in the file's metadata.
 import * as fs from 'node:fs';
-import type { ExportOptions } from './export';
-import { loadInferenceModel } from './model';
+import type { ExportOptions } from '../commands/export';
+import { loadInferenceModel } from '../inference-model';
 
 /** Exports and prints what was written; resolves to the exit code. */
 export async function exportModel(o: ExportOptions): Promise<number> {

@@ -1,14 +1,14 @@
 // finetorch predict, its interface: flags, their checks and help. The prediction (LibTorch) lives
 // in prediction.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../model/resnet-architectures';
-import type { Device } from '../model/resnet';
-import { IMG_EXTENSIONS } from '../data/extensions';
-import { CommandSpec, Parsed } from './args';
-import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
-import type { Command } from './main';
-import type { ResizeRule } from './model-card';
+import type { Arch } from '../../model/resnet-architectures';
+import type { Device } from '../../model/resnet';
+import { IMG_EXTENSIONS } from '../../data/extensions';
+import { CommandSpec, Parsed } from '../args';
+import { deviceFlag } from './device-flag';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-flags';
+import type { Command } from '../main';
+import type { ResizeRule } from '../model-card';
 
 export interface PredictOptions {
   weights: string;
@@ -47,7 +47,7 @@ const spec: CommandSpec = {
 };
 
 async function run({ flags, positionals }: Parsed): Promise<number> {
-  return (await import('./prediction')).predict({
+  return (await import('../run/predict')).predict({
     weights: path.resolve(flags.required('weights')),
     paths: positionals.map((p) => path.resolve(p)),
     topK: flags.int('top-k'),

@@ -2,14 +2,14 @@
 // count), read by the TypeScript codec alone, so it works without LibTorch.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { inferArch } from '../model/resnet-architectures';
-import { pthFormat, readPth, stateDictFrom } from '../pth';
-import { elementSize, numel } from '../base/tensor';
-import { CommandSpec, Parsed } from './args';
-import { requireFile } from './files';
-import { cardFile, readCard } from './model-card';
-import type { Command } from './main';
-import { table } from './table';
+import { inferArch } from '../../model/resnet-architectures';
+import { pthFormat, readPth, stateDictFrom } from '../../pth';
+import { elementSize, numel } from '../../base/tensor';
+import { CommandSpec, Parsed } from '../args';
+import { requireFile } from '../files';
+import { cardFile, readCard } from '../model-card';
+import type { Command } from '../main';
+import { table } from '../table';
 
 const spec: CommandSpec = {
   name: 'inspect',

@@ -1,11 +1,11 @@
 // finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
-import { ARCH_NAMES, Arch } from '../model/resnet-architectures';
-import { hubDir } from '../hub/torch-hub';
-import { BASE_URL_ENV, PretrainedWeights, checkArch, importWeights, listWeights, pretrainedWeights } from '../model/torchvision-weights';
-import { didYouMean } from '../base/check';
-import { CommandSpec, Parsed, UsageError } from './args';
-import type { Command } from './main';
-import { table } from './table';
+import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
+import { hubDir } from '../../hub/torch-hub';
+import { BASE_URL_ENV, PretrainedWeights, checkArch, importWeights, listWeights, pretrainedWeights } from '../../model/torchvision-weights';
+import { didYouMean } from '../../base/check';
+import { CommandSpec, Parsed, UsageError } from '../args';
+import type { Command } from '../main';
+import { table } from '../table';
 
 const SUBCOMMANDS = ['list', 'get', 'import'];
 

@@ -2,23 +2,23 @@
 // training (LibTorch) lives in training.ts, loaded once the flags are right, so that --help and
 // mistakes answer at once and a refused resume has written nothing.
 import * as path from 'node:path';
-import { readCheckpointInfo } from '../train/checkpoint';
-import type { CheckpointContents } from '../train/checkpoint';
-import type { Arch } from '../model/resnet-architectures';
-import type { Device } from '../model/resnet';
-import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from './args';
-import { DEVICE_OPTION, deviceFlag } from './device';
-import { isWithin, requireFile } from './files';
-import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from './launch';
-import type { Command } from './main';
-import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-options';
-import type { ResizeRule } from './model-card';
-import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
-import { SCHEDULES } from './schedule';
+import { readCheckpointInfo } from '../../train/checkpoint';
+import type { CheckpointContents } from '../../train/checkpoint';
+import type { Arch } from '../../model/resnet-architectures';
+import type { Device } from '../../model/resnet';
+import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
+import { DEVICE_OPTION, deviceFlag } from './device-flag';
+import { isWithin, requireFile } from '../files';
+import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
+import type { Command } from '../main';
+import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-flags';
+import type { ResizeRule } from '../model-card';
+import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
+import { SCHEDULES } from '../lr-schedule';
 import {
   AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS,
   augmentFlags, precisionFlags, runtimeFlags, validSplitFlag,
-} from './training-options';
+} from './training-flags';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -345,7 +345,7 @@ async function run({ flags: given }: Parsed): Promise<number> {
     checkWorldSize(saved, worldSize, settings);
   }
   if (layout) return launch(layout, process.argv.slice(1));
-  return (await import('./training')).train(settings);
+  return (await import('../run/train')).train(settings);
 }
 
 export const command: Command = { spec, run };

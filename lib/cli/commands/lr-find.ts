@@ -1,16 +1,16 @@
 // finetorch lr-find, its interface: flags, their checks and help. The range test (LibTorch) lives
 // in lr-finding.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../model/resnet-architectures';
-import type { Device } from '../model/resnet';
-import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
-import { DEVICE_OPTION, deviceFlag } from './device';
-import type { Command } from './main';
-import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
+import type { Arch } from '../../model/resnet-architectures';
+import type { Device } from '../../model/resnet';
+import { CommandSpec, OptionSpec, Parsed, UsageError } from '../args';
+import { DEVICE_OPTION, deviceFlag } from './device-flag';
+import type { Command } from '../main';
+import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-flags';
 import {
   AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags,
   precisionFlags, runtimeFlags, validSplitFlag,
-} from './training-options';
+} from './training-flags';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -104,7 +104,7 @@ async function run({ flags }: Parsed): Promise<number> {
     json: flags.flag('json'),
   };
   if (settings.endLr <= settings.startLr) throw new UsageError(`--end-lr (${settings.endLr}) must be above --start-lr (${settings.startLr})`);
-  return (await import('./lr-finding')).findLr(settings);
+  return (await import('../run/lr-find')).findLr(settings);
 }
 
 export const command: Command = { spec, run };

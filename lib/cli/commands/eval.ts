@@ -1,13 +1,13 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
 // evaluation.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../model/resnet-architectures';
-import type { Device } from '../model/resnet';
-import { CommandSpec, Parsed } from './args';
-import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
-import type { Command } from './main';
-import type { ResizeRule } from './model-card';
+import type { Arch } from '../../model/resnet-architectures';
+import type { Device } from '../../model/resnet';
+import { CommandSpec, Parsed } from '../args';
+import { deviceFlag } from './device-flag';
+import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-flags';
+import type { Command } from '../main';
+import type { ResizeRule } from '../model-card';
 
 export interface EvalOptions {
   weights: string;
@@ -45,7 +45,7 @@ const spec: CommandSpec = {
 };
 
 async function run({ flags }: Parsed): Promise<number> {
-  return (await import('./evaluation')).evaluate({
+  return (await import('../run/eval')).evaluate({
     weights: path.resolve(flags.required('weights')),
     data: path.resolve(flags.required('data')),
     batchSize: flags.int('batch-size'),

@@ -1,11 +1,11 @@
 // finetorch export, its interface: flags, their checks and help. The export (LibTorch) lives in
 // exporting.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../model/resnet-architectures';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../export/opset';
-import { CommandSpec, Parsed, UsageError } from './args';
-import { ARCH_OPTION, INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
-import type { Command } from './main';
+import type { Arch } from '../../model/resnet-architectures';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../../export/opset';
+import { CommandSpec, Parsed, UsageError } from '../args';
+import { ARCH_OPTION, INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-flags';
+import type { Command } from '../main';
 
 export interface ExportOptions {
   weights: string;
@@ -48,7 +48,7 @@ const spec: CommandSpec = {
 async function run({ flags }: Parsed): Promise<number> {
   const opset = flags.int('opset');
   if (opset < MIN_OPSET || opset > MAX_OPSET) throw new UsageError(`--opset must be between ${MIN_OPSET} and ${MAX_OPSET}, got '${opset}'`);
-  return (await import('./exporting')).exportModel({
+  return (await import('../run/export')).exportModel({
     weights: path.resolve(flags.required('weights')),
     out: path.resolve(flags.required('out')),
     arch: archFlag(flags),

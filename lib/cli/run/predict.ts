@@ -3,13 +3,13 @@
 // cannot be read is reported and the rest go on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
-import { IMAGENET_CLASSES } from '../model/imagenet';
-import { loadInferenceModel } from './model';
-import { cardFile } from './model-card';
-import type { PredictOptions } from './predict';
-import { percent } from './progress';
-import { table } from './table';
+import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../../data';
+import { IMAGENET_CLASSES } from '../../model/imagenet';
+import { loadInferenceModel } from '../inference-model';
+import { cardFile } from '../model-card';
+import type { PredictOptions } from '../commands/predict';
+import { percent } from '../progress';
+import { table } from '../table';
 
 const BATCH = 16;
 

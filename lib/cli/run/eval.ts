@@ -1,12 +1,12 @@
 // finetorch eval, the work: loss, top-1 and top-5 accuracy, per-class accuracy and the confusion
 // matrix of a .pth on a folder of class folders, classes matched by name to the model's own.
-import { DataLoader } from '../data';
-import { ScoreReport, scoreModel } from './confusion';
-import { BadImages, evalData } from './data';
-import type { EvalOptions } from './eval';
-import { loadInferenceModel } from './model';
-import { counted, percent } from './progress';
-import { table } from './table';
+import { DataLoader } from '../../data';
+import { ScoreReport, scoreModel } from '../score-report';
+import { BadImages, evalData } from '../image-folders';
+import type { EvalOptions } from '../commands/eval';
+import { loadInferenceModel } from '../inference-model';
+import { counted, percent } from '../progress';
+import { table } from '../table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
 export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, resizeRule, shrinkOnLoad, skipBadImages, device, json }: EvalOptions): Promise<number> {

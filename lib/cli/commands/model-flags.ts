@@ -1,9 +1,9 @@
 // The flags of the commands that read images: the weights to run, how images are sized and
 // decoded (also train's and lr-find's), where the model runs, and JSON output.
-import { ARCH_NAMES, Arch } from '../model/resnet-architectures';
-import { Flags, OptionSpec, UsageError } from './args';
-import { DEVICE_OPTION } from './device';
-import type { ResizeRule } from './model-card';
+import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
+import { Flags, OptionSpec, UsageError } from '../args';
+import { DEVICE_OPTION } from './device-flag';
+import type { ResizeRule } from '../model-card';
 
 export const ARCH_OPTION: OptionSpec = {
   type: 'string', value: 'NAME', help: `the architecture the weights must hold, one of ${ARCH_NAMES.join(', ')} (default: read off the weights)`,

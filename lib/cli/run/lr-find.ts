@@ -1,17 +1,17 @@
 // finetorch lr-find, the work: the range test on the training part of the data, the suggestions,
 // and the curve as SVG and PNG.
 import * as path from 'node:path';
-import { DataLoader } from '../data';
-import { LrFindResult, lrFind } from '../train/lr-find';
-import { setNumThreads } from '../base/runtime';
-import { BadImages, trainData } from './data';
-import { requireFile, writeFileAtomic } from './files';
-import { Interrupts } from './interrupt';
-import type { LrFindSettings } from './lr-find';
-import { checkDevice } from './model';
-import { COLORS, lineChart, renderPng } from './plots';
-import { Progress } from './progress';
-import { startingModel } from './starting-model';
+import { DataLoader } from '../../data';
+import { LrFindResult, lrFind } from '../../train/lr-find';
+import { setNumThreads } from '../../base/runtime';
+import { BadImages, trainData } from '../image-folders';
+import { requireFile, writeFileAtomic } from '../files';
+import { Interrupts } from '../interrupt';
+import type { LrFindSettings } from '../commands/lr-find';
+import { checkDevice } from '../inference-model';
+import { COLORS, lineChart, renderPng } from '../plots';
+import { Progress } from '../progress';
+import { startingModel } from '../starting-model';
 
 /** fastai's plot leaves out the last five points, where the loss shoots up. */
 const SKIP_END = 5;

@@ -1,9 +1,9 @@
 // Flags that train and lr-find share: the starting weights, SGD's settings, batches, precision on
 // CUDA, CPU threads and loader concurrency, and the log interval.
 import * as os from 'node:os';
-import { Flags, OptionSpec, UsageError } from './args';
-import { deviceFlag } from './device';
-import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION } from './model-options';
+import { Flags, OptionSpec, UsageError } from '../args';
+import { deviceFlag } from './device-flag';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION } from './model-flags';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },

@@ -1,27 +1,27 @@
 // finetorch train, the work: data, model, the fineTune/linearProbe loop, and the files of --out
 // after every epoch; Ctrl-C stops the loop after its current step with the position saved.
-import { DataLoader, Dataset } from '../data';
-import type { Scores } from '../train/metrics';
-import type { CheckpointContents } from '../train/checkpoint';
-import { ResNet } from '../model/resnet';
-import { setNumThreads } from '../base/runtime';
-import { writesFiles } from '../train/rank-agreement';
-import { fineTune, linearProbe } from '../train/fine-tune';
-import type { EpochRecord, TrainingPosition } from '../train/history';
-import type { LoopOptions } from '../train/loop';
-import { ScoreReport, scoreReport } from './confusion';
-import { BadImages, trainData } from './data';
-import { requireFile } from './files';
-import { Interrupts } from './interrupt';
-import { checkDevice } from './model';
-import { modelCard } from './model-card';
-import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
-import { Progress, counted, percent } from './progress';
-import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from './ranks';
-import { cliSchedule } from './schedule';
-import { scheduledLr } from '../optim/schedule';
-import { classesOf, sameList, startingModel } from './starting-model';
-import type { TrainSettings } from './train';
+import { DataLoader, Dataset } from '../../data';
+import type { Scores } from '../../train/metrics';
+import type { CheckpointContents } from '../../train/checkpoint';
+import { ResNet } from '../../model/resnet';
+import { setNumThreads } from '../../base/runtime';
+import { writesFiles } from '../../train/rank-agreement';
+import { fineTune, linearProbe } from '../../train/fine-tune';
+import type { EpochRecord, TrainingPosition } from '../../train/history';
+import type { LoopOptions } from '../../train/loop';
+import { ScoreReport, scoreReport } from '../score-report';
+import { BadImages, trainData } from '../image-folders';
+import { requireFile } from '../files';
+import { Interrupts } from '../interrupt';
+import { checkDevice } from '../inference-model';
+import { modelCard } from '../model-card';
+import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from '../outputs';
+import { Progress, counted, percent } from '../progress';
+import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from '../ranks';
+import { cliSchedule } from '../lr-schedule';
+import { scheduledLr } from '../../optim/schedule';
+import { classesOf, sameList, startingModel } from '../starting-model';
+import type { TrainSettings } from '../commands/train';
 
 export async function train(s: TrainSettings): Promise<number> {
   const { resume } = s;
