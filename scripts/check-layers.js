@@ -2,15 +2,14 @@
 'use strict';
 // The house check of `npm run lint`: lib/'s import graph read from the sources (type-only imports
 // included), against the table in lib/rooms.json: no circle between files, no import into a room
-// the importing room may not use, no static path from the modules that must run without LibTorch
-// to the native addon, and every room opening with a statement of its trade (its index.ts's first
+// the importing room may not use, no static path from the modules that must run without native
+// code (LibTorch, libvips) to the addon or to sharp, and every room opening with a statement of its trade (its index.ts's first
 // line). `node scripts/check-layers.js` prints each breach and exits 1 if there is one.
 const fs = require('node:fs');
 const path = require('node:path');
 const ts = require('typescript');
 
 const LIB = path.resolve(__dirname, '..', 'lib');
-const ADDON = 'base/binding.ts';
 
 /** Every .ts file under `dir`, as paths relative to it with '/' separators. */
 function sourceFiles(dir) {
@@ -37,11 +36,11 @@ function resolve(libDir, from, specifier) {
  * The imports of one source: { to, kind } with kind 'type' (erased by tsc), 'static' or 'dynamic'
  * (import() and require(), which load when they run).
  */
-function importsOf(libDir, file, text) {
+function importsOf(libDir, file, text, packages = []) {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   const found = [];
   const add = (specifier, kind) => {
-    const to = resolve(libDir, file, specifier);
+    const to = packages.includes(specifier) ? specifier : resolve(libDir, file, specifier);
     if (to) found.push({ to, kind });
   };
   const visit = (node) => {
@@ -146,7 +145,9 @@ function staticPath(graph, from, to) {
  */
 function checkLayers(libDir = LIB, rules = JSON.parse(fs.readFileSync(path.join(libDir, 'rooms.json'), 'utf8'))) {
   const files = sourceFiles(libDir);
-  const graph = new Map(files.map((f) => [f, importsOf(libDir, f, fs.readFileSync(path.join(libDir, f), 'utf8'))]));
+  const { modules, native } = rules.withoutNative;
+  const packages = native.filter((n) => !n.endsWith('.ts'));
+  const graph = new Map(files.map((f) => [f, importsOf(libDir, f, fs.readFileSync(path.join(libDir, f), 'utf8'), packages)]));
   const problems = [];
   const rooms = rules.rooms;
   for (const file of files) {
@@ -163,6 +164,7 @@ function checkLayers(libDir = LIB, rules = JSON.parse(fs.readFileSync(path.join(
     const room = roomOf(file);
     if (room === '' || !(room in rooms)) continue;
     for (const { to, kind } of edges) {
+      if (packages.includes(to)) continue;
       const target = roomOf(to);
       if (target === room) continue;
       if (target === '' || !rooms[room].includes(target)) {
@@ -171,9 +173,11 @@ function checkLayers(libDir = LIB, rules = JSON.parse(fs.readFileSync(path.join(
     }
   }
   for (const circle of circles(graph)) problems.push(`import circle: ${circle.join(' -> ')}`);
-  for (const file of files.filter((f) => rules.withoutAddon.some((p) => matches(p, f)))) {
-    const way = staticPath(graph, file, ADDON);
-    if (way) problems.push(`${file} must run without LibTorch, but loads the addon: ${way.join(' -> ')}`);
+  for (const file of files.filter((f) => modules.some((p) => matches(p, f)))) {
+    for (const target of native) {
+      const way = staticPath(graph, file, target);
+      if (way) problems.push(`${file} must run without native code, but loads ${target}: ${way.join(' -> ')}`);
+    }
   }
   return problems;
 }

@@ -24,6 +24,13 @@ export interface CommandSpec {
   notes?: string[];
 }
 
+/** A command: its flags and help, and how it runs once they are read (cli/commands/ holds one per command). */
+export interface Command {
+  spec: CommandSpec;
+  /** Resolves to the exit code. */
+  run(args: Parsed): Promise<number>;
+}
+
 /** A mistake in how the command was called: reported with the usage, exit code 2. */
 export class UsageError extends Error {
   readonly code: ErrorCode = 'ERR_FINETORCH_INVALID_ARG';

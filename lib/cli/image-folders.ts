@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Dataset, DatasetError, ImageDecodeError, ImageFolder, OnError, Subset, Transform, randomSplit, trainTransform } from '../data';
 import { ResizeRule, evalRecipe, recipeTransform } from './model-card';
 import { counted } from './progress';
-import type { Augmentation } from './commands/training-flags';
+import type { Augmentation } from './settings';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 

@@ -3,22 +3,11 @@
 // followed (SequentialLR) by StepLR, CosineAnnealingLR down to --min-lr over the rest, or a
 // constant lr; or OneCycleLR over every step (its own warm-up, and momentum cycled).
 import type { Schedule } from '../optim/schedule';
-
-export const SCHEDULES = ['constant', 'step', 'cosine', 'onecycle'] as const;
-
-export interface ScheduleFlags {
-  sched: (typeof SCHEDULES)[number];
-  epochs: number;
-  warmupEpochs: number;
-  minLr: number;
-  decayEpochs: number;
-  decayRate: number;
-  pctStart: number;
-}
+import type { ScheduleSettings } from './settings';
 
 export const WARMUP_START_FACTOR = 0.01;
 
-export function cliSchedule(s: ScheduleFlags, stepsPerEpoch: number): Schedule {
+export function cliSchedule(s: ScheduleSettings, stepsPerEpoch: number): Schedule {
   if (s.sched === 'onecycle') return { kind: 'onecycle', total: Math.max(1, s.epochs * stepsPerEpoch), pctStart: s.pctStart, per: 'step' };
   const warmup = Math.round(s.warmupEpochs * stepsPerEpoch);
   const rest = Math.max(1, s.epochs * stepsPerEpoch - warmup);

@@ -6,13 +6,7 @@
 import * as os from 'node:os';
 import { didYouMean } from '../base/check';
 import { packageVersion } from '../base/version';
-import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
-
-export interface Command {
-  spec: CommandSpec;
-  /** Resolves to the exit code. */
-  run(args: Parsed): Promise<number>;
-}
+import { Command, UsageError, helpText, parseCommand, usageText } from './args';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./commands/train') },

@@ -11,6 +11,7 @@ import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rul
 import { dist } from '../dist/process-group';
 import { FinetorchError, withCode } from '../base/errors';
 import { OnnxExportOptions, exportOnnx } from '../export';
+import { AMP_DTYPES, Amp } from './precision';
 import { resnetSource } from './resnet-onnx';
 import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './torchvision-weights';
 import { loadPth, PthError, StoredTensor, locatePth } from '../pth';
@@ -311,8 +312,8 @@ export class ResNet {
    * or bf16 (CUDA, or the CPU as torch.autocast('cpu') does); `channelsLast` stores the
    * convolution weights and inputs in NHWC.
    */
-  setPrecision(options: { amp?: 'none' | 'fp16' | 'bf16'; channelsLast?: boolean }): this {
-    const o = checkOptions('setPrecision', options, { amp: oneOf(['none', 'fp16', 'bf16']).default('none'), channelsLast: bool().default(false) });
+  setPrecision(options: { amp?: Amp; channelsLast?: boolean }): this {
+    const o = checkOptions('setPrecision', options, { amp: oneOf(AMP_DTYPES).default('none'), channelsLast: bool().default(false) });
     this.checkUsable('setPrecision');
     if (o.amp === 'fp16' && !this.where.startsWith('cuda')) {
       throw new FinetorchError('ERR_FINETORCH_DEVICE', `setPrecision: amp 'fp16' needs the model on a CUDA device ` +

@@ -1,5 +1,5 @@
 // The --device flag of the LibTorch commands. Only its form is checked here (no LibTorch loaded);
-// whether the machine has that device, checkDevice in model.ts says.
+// whether the machine has that device, checkDevice in cli/inference-model.ts says.
 import type { Device } from '../../model/resnet';
 import { Flags, OptionSpec, UsageError } from '../args';
 

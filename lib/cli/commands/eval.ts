@@ -1,30 +1,8 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
-// evaluation.ts, loaded once the flags are right.
+// run/eval.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../../model/resnet-architectures';
-import type { Device } from '../../model/resnet';
-import { CommandSpec, Parsed } from '../args';
-import { deviceFlag } from './device-flag';
-import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-flags';
-import type { Command } from '../main';
-import type { ResizeRule } from '../model-card';
-
-export interface EvalOptions {
-  weights: string;
-  data: string;
-  batchSize: number;
-  /** Undefined: read off the weights. */
-  arch: Arch | undefined;
-  /** Undefined: the card's. */
-  imageSize: number | undefined;
-  /** --crop-mode and --crop-pct; undefined: the card's. */
-  resizeRule: ResizeRule;
-  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
-  shrinkOnLoad: boolean;
-  skipBadImages: boolean;
-  device: Device;
-  json: boolean;
-}
+import { Command, CommandSpec, Parsed } from '../args';
+import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, inferenceFlags } from './model-flags';
 
 const spec: CommandSpec = {
   name: 'eval',
@@ -46,16 +24,10 @@ const spec: CommandSpec = {
 
 async function run({ flags }: Parsed): Promise<number> {
   return (await import('../run/eval')).evaluate({
-    weights: path.resolve(flags.required('weights')),
+    ...inferenceFlags(flags),
     data: path.resolve(flags.required('data')),
     batchSize: flags.int('batch-size'),
-    arch: archFlag(flags),
-    imageSize: imageSizeFlag(flags),
-    resizeRule: resizeRuleFlags(flags),
-    shrinkOnLoad: flags.flag('shrink-on-load'),
     skipBadImages: flags.flag('skip-bad-images'),
-    device: deviceFlag(flags),
-    json: flags.flag('json'),
   });
 }
 

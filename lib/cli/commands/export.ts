@@ -1,26 +1,9 @@
 // finetorch export, its interface: flags, their checks and help. The export (LibTorch) lives in
-// exporting.ts, loaded once the flags are right.
+// run/export.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../../model/resnet-architectures';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../../export/opset';
-import { CommandSpec, Parsed, UsageError } from '../args';
+import { Command, CommandSpec, Parsed, UsageError } from '../args';
 import { ARCH_OPTION, INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-flags';
-import type { Command } from '../main';
-
-export interface ExportOptions {
-  weights: string;
-  out: string;
-  /** Undefined: read off the weights. */
-  arch: Arch | undefined;
-  /** Undefined: the card's. */
-  imageSize: number | undefined;
-  opset: number;
-  foldBatchNorm: boolean;
-  /** Undefined: a dynamic batch dimension. */
-  batchSize: number | undefined;
-  inputName: string;
-  outputName: string;
-}
 
 const spec: CommandSpec = {
   name: 'export',

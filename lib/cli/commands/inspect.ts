@@ -1,15 +1,7 @@
-// finetorch inspect: what a .pth holds (container format, keys, dtypes, shapes, sizes, parameter
-// count), read by the TypeScript codec alone, so it works without LibTorch.
-import * as fs from 'node:fs/promises';
+// finetorch inspect, its interface: the file and --json, and help. The reading lives in
+// run/inspect.ts (the TypeScript codec alone: inspect works without LibTorch).
 import * as path from 'node:path';
-import { inferArch } from '../../model/resnet-architectures';
-import { pthFormat, readPth, stateDictFrom } from '../../pth';
-import { elementSize, numel } from '../../base/tensor';
-import { CommandSpec, Parsed } from '../args';
-import { requireFile } from '../files';
-import { cardFile, readCard } from '../model-card';
-import type { Command } from '../main';
-import { table } from '../table';
+import { Command, CommandSpec, Parsed } from '../args';
 
 const spec: CommandSpec = {
   name: 'inspect',
@@ -28,64 +20,8 @@ const spec: CommandSpec = {
   ],
 };
 
-const BUFFER = /(^|\.)(running_mean|running_var|num_batches_tracked)$/;
-
 async function run({ flags, positionals }: Parsed): Promise<number> {
-  const file = path.resolve(positionals[0]);
-  const json = flags.flag('json');
-  await requireFile(file, '.pth file');
-  const { format } = await pthFormat(file);
-  const stateDict = stateDictFrom(await readPth(file));
-  const tensors = [...stateDict].map(([key, t]) => ({
-    key, dtype: t.dtype, shape: t.shape, numel: numel(t.shape), bytes: numel(t.shape) * elementSize(t.dtype),
-  }));
-  const dtypes: Record<string, number> = {};
-  for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
-  const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
-  const card = await readCard(file);
-  const model = resnetOf(stateDict, file);
-  const result = {
-    file, format, fileBytes: (await fs.stat(file)).size, ...model, tensors, dtypes,
-    parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
-    buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
-    tensorBytes: sum(tensors, 'bytes'),
-    card: card ?? null,
-  };
-  if (json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
-  }
-  process.stdout.write([
-    `${file}: ${format === 'zip' ? 'zip (torch.save since 1.6)' : 'legacy (torch.save before 1.6)'} format, ${bytes(result.fileBytes)}`,
-    `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
-      `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
-    model.arch ? `torchvision ${model.arch}, ${model.numClasses} classes` : 'not a torchvision ResNet state dict',
-    ...(card ? [`${cardFile(file)}: ${card.arch}, ${card.numClasses} classes (${card.classes.join(', ')}), trained at ${card.imageSize} px`] : []),
-    '',
-    table([['key', 'dtype', 'shape', 'size'], ...tensors.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.bytes)])],
-      [false, false, false, true]),
-    '',
-  ].join('\n'));
-  return 0;
-}
-
-/** The ResNet a state dict was saved from, or nulls when its keys and shapes are no torchvision ResNet's. */
-function resnetOf(stateDict: Map<string, { shape: number[] }>, file: string): { arch: string | null; numClasses: number | null } {
-  try {
-    return inferArch(new Map([...stateDict].map(([k, t]) => [k, t.shape])), file);
-  } catch {
-    return { arch: null, numClasses: null };
-  }
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${n.toFixed(1)} ${units[i]}`;
+  return (await import('../run/inspect')).inspect({ file: path.resolve(positionals[0]), json: flags.flag('json') });
 }
 
 export const command: Command = { spec, run };

@@ -1,18 +1,14 @@
 // finetorch lr-find, its interface: flags, their checks and help. The range test (LibTorch) lives
-// in lr-finding.ts, loaded once the flags are right.
+// in run/lr-find.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../../model/resnet-architectures';
-import type { Device } from '../../model/resnet';
-import { CommandSpec, OptionSpec, Parsed, UsageError } from '../args';
-import { DEVICE_OPTION, deviceFlag } from './device-flag';
-import type { Command } from '../main';
-import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-flags';
+import { Command, CommandSpec, OptionSpec, Parsed, UsageError } from '../args';
+import type { LrFindSettings } from '../settings';
+import { DEVICE_OPTION } from './device-flag';
+import { SKIP_BAD_IMAGES_OPTION } from './model-flags';
 import {
-  AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags,
-  precisionFlags, runtimeFlags, validSplitFlag,
+  AUGMENT_OPTIONS, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, computeFlags, optimizerFlags,
+  startingModelFlags, trainingImageFlags,
 } from './training-flags';
-
-const MODES = ['finetune', 'linear-probe'] as const;
 
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'the class folders train would use (their training part)' },
@@ -48,59 +44,18 @@ const spec: CommandSpec = {
   ],
 };
 
-export interface LrFindSettings {
-  data: string;
-  weights: string;
-  arch: Arch | undefined;
-  keepFc: boolean;
-  mode: (typeof MODES)[number];
-  fcLrMult: number;
-  weightDecay: number;
-  momentum: number;
-  startLr: number;
-  endLr: number;
-  numIt: number;
-  batchSize: number;
-  imageSize: number;
-  augmentation: Augmentation;
-  validSplit: number;
-  seed: number;
-  shrinkOnLoad: boolean;
-  skipBadImages: boolean;
-  plot: string | undefined;
-  device: Device;
-  amp: 'none' | 'fp16' | 'bf16';
-  channelsLast: boolean;
-  threads: number | undefined;
-  workers: number;
-  json: boolean;
-}
-
 async function run({ flags }: Parsed): Promise<number> {
   const plot = flags.string('plot');
   const settings: LrFindSettings = {
-    data: path.resolve(flags.required('data')),
+    ...trainingImageFlags(flags),
     weights: path.resolve(flags.required('weights')),
-    arch: archFlag(flags),
-    keepFc: flags.flag('keep-fc'),
-    mode: flags.choice('mode', MODES),
-    fcLrMult: flags.number('fc-lr-mult', { min: 0 }),
-    weightDecay: flags.number('weight-decay', { min: 0 }),
-    momentum: flags.number('momentum', { min: 0, max: 1 }),
+    ...startingModelFlags(flags),
+    ...optimizerFlags(flags),
     startLr: flags.number('start-lr', { min: 0, open: true }),
     endLr: flags.number('end-lr', { min: 0, open: true }),
     numIt: flags.int('num-it', 6),
-    batchSize: flags.int('batch-size'),
-    imageSize: flags.int('image-size', 8),
-    augmentation: augmentFlags(flags),
-    validSplit: validSplitFlag(flags),
-    seed: flags.int('seed', 0),
-    shrinkOnLoad: flags.flag('shrink-on-load'),
-    skipBadImages: flags.flag('skip-bad-images'),
     plot: plot && path.resolve(plot),
-    device: deviceFlag(flags),
-    ...precisionFlags(flags),
-    ...runtimeFlags(flags),
+    ...computeFlags(flags),
     json: flags.flag('json'),
   };
   if (settings.endLr <= settings.startLr) throw new UsageError(`--end-lr (${settings.endLr}) must be above --start-lr (${settings.startLr})`);

@@ -1,8 +1,10 @@
 // The flags of the commands that read images: the weights to run, how images are sized and
 // decoded (also train's and lr-find's), where the model runs, and JSON output.
+import * as path from 'node:path';
 import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
 import { Flags, OptionSpec, UsageError } from '../args';
-import { DEVICE_OPTION } from './device-flag';
+import type { InferenceSettings } from '../settings';
+import { DEVICE_OPTION, deviceFlag } from './device-flag';
 import type { ResizeRule } from '../model-card';
 
 export const ARCH_OPTION: OptionSpec = {
@@ -61,4 +63,17 @@ export const INFERENCE_OPTIONS: Record<string, OptionSpec> = {
 
 export function imageSizeFlag(flags: Flags): number | undefined {
   return flags.string('image-size') === undefined ? undefined : flags.int('image-size', 8);
+}
+
+/** The flags of INFERENCE_OPTIONS and --weights (absolute), as eval and predict read them. */
+export function inferenceFlags(flags: Flags): InferenceSettings {
+  return {
+    weights: path.resolve(flags.required('weights')),
+    arch: archFlag(flags),
+    imageSize: imageSizeFlag(flags),
+    resizeRule: resizeRuleFlags(flags),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
+    device: deviceFlag(flags),
+    json: flags.flag('json'),
+  };
 }

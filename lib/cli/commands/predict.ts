@@ -1,31 +1,9 @@
 // finetorch predict, its interface: flags, their checks and help. The prediction (LibTorch) lives
-// in prediction.ts, loaded once the flags are right.
+// in run/predict.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../../model/resnet-architectures';
-import type { Device } from '../../model/resnet';
 import { IMG_EXTENSIONS } from '../../data/extensions';
-import { CommandSpec, Parsed } from '../args';
-import { deviceFlag } from './device-flag';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-flags';
-import type { Command } from '../main';
-import type { ResizeRule } from '../model-card';
-
-export interface PredictOptions {
-  weights: string;
-  /** Image files and folders of them. */
-  paths: string[];
-  topK: number;
-  /** Undefined: read off the weights. */
-  arch: Arch | undefined;
-  /** Undefined: the card's. */
-  imageSize: number | undefined;
-  /** --crop-mode and --crop-pct; undefined: the card's. */
-  resizeRule: ResizeRule;
-  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
-  shrinkOnLoad: boolean;
-  device: Device;
-  json: boolean;
-}
+import { Command, CommandSpec, Parsed } from '../args';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, inferenceFlags } from './model-flags';
 
 const spec: CommandSpec = {
   name: 'predict',
@@ -48,15 +26,9 @@ const spec: CommandSpec = {
 
 async function run({ flags, positionals }: Parsed): Promise<number> {
   return (await import('../run/predict')).predict({
-    weights: path.resolve(flags.required('weights')),
+    ...inferenceFlags(flags),
     paths: positionals.map((p) => path.resolve(p)),
     topK: flags.int('top-k'),
-    arch: archFlag(flags),
-    imageSize: imageSizeFlag(flags),
-    resizeRule: resizeRuleFlags(flags),
-    shrinkOnLoad: flags.flag('shrink-on-load'),
-    device: deviceFlag(flags),
-    json: flags.flag('json'),
   });
 }
 

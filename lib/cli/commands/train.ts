@@ -1,26 +1,20 @@
 // finetorch train, its interface: flags, their checks and help, and what a resume may change. The
-// training (LibTorch) lives in training.ts, loaded once the flags are right, so that --help and
+// training (LibTorch) lives in run/train.ts, loaded once the flags are right, so that --help and
 // mistakes answer at once and a refused resume has written nothing.
 import * as path from 'node:path';
-import { readCheckpointInfo } from '../../train/checkpoint';
 import type { CheckpointContents } from '../../train/checkpoint';
-import type { Arch } from '../../model/resnet-architectures';
-import type { Device } from '../../model/resnet';
-import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
-import { DEVICE_OPTION, deviceFlag } from './device-flag';
+import { readCheckpointInfo } from '../../train/checkpoint';
+import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
 import { isWithin, requireFile } from '../files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
-import type { Command } from '../main';
-import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-flags';
-import type { ResizeRule } from '../model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
-import { SCHEDULES } from '../lr-schedule';
+import { SCHEDULES, TrainSettings } from '../settings';
+import { DEVICE_OPTION } from './device-flag';
+import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, resizeRuleFlags } from './model-flags';
 import {
-  AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS,
-  augmentFlags, precisionFlags, runtimeFlags, validSplitFlag,
+  AUGMENT_OPTIONS, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, computeFlags,
+  optimizerFlags, startingModelFlags, trainingImageFlags,
 } from './training-flags';
-
-const MODES = ['finetune', 'linear-probe'] as const;
 
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'train/ and valid/ (or val/, test/) class folders, or one folder of class folders' },
@@ -122,54 +116,6 @@ const FIXED_ON_RESUME: Record<string, string> = {
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
 const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'shrink-on-load'];
 
-export interface TrainSettings {
-  data: string;
-  /** Undefined when resuming: the checkpoint holds every weight. */
-  weights: string | undefined;
-  /** Undefined: read off the weights (a resume: the checkpoint's). */
-  arch: Arch | undefined;
-  keepFc: boolean;
-  out: string;
-  force: boolean;
-  /** The run resumed: its folder, checkpoint, and the settings run.json kept (the flags it ran with). */
-  resume: { dir: string; checkpoint: string; info: CheckpointContents; saved: Record<string, string> } | undefined;
-  mode: (typeof MODES)[number];
-  epochs: number;
-  freezeEpochs: number;
-  lr: number;
-  fcLrMult: number;
-  weightDecay: number;
-  momentum: number;
-  sched: (typeof SCHEDULES)[number];
-  warmupEpochs: number;
-  minLr: number;
-  pctStart: number;
-  decayEpochs: number;
-  decayRate: number;
-  batchSize: number;
-  dropLast: boolean;
-  skipBadImages: boolean;
-  valBatchSize: number;
-  imageSize: number;
-  augmentation: Augmentation;
-  /** How validation (and the card, for eval and predict) resizes before the centre crop. */
-  resizeRule: ResizeRule;
-  validSplit: number;
-  seed: number;
-  shrinkOnLoad: boolean;
-  patience: number | undefined;
-  checkpointEvery: number;
-  device: Device;
-  amp: 'none' | 'fp16' | 'bf16';
-  channelsLast: boolean;
-  threads: number | undefined;
-  workers: number;
-  logEvery: number;
-  json: boolean;
-  /** What run.json keeps: the flags as resolved, paths absolute, so a resume may start anywhere. */
-  saved: Record<string, string>;
-}
-
 function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSettings {
   const out = flags.string('out') ?? resume?.dir;
   if (out === undefined) throw new UsageError('--out is required');
@@ -177,7 +123,7 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
   const weights = weightsFlag && path.resolve(weightsFlag);
   const data = path.resolve(flags.required('data'));
   const sched = flags.choice('sched', SCHEDULES);
-  const mode = flags.choice('mode', MODES);
+  const { mode } = optimizerFlags(flags);
   for (const [flag, applies] of [['min-lr', 'cosine'], ['decay-epochs', 'step'], ['decay-rate', 'step'], ['pct-start', 'onecycle']] as const) {
     if (flags.has(flag) && sched !== applies) throw new UsageError(`--${flag} applies to --sched ${applies}, not ${sched}`);
   }
@@ -188,43 +134,30 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     }
   }
   if (flags.has('freeze-epochs') && mode !== 'finetune') throw new UsageError('--freeze-epochs applies to --mode finetune');
-  const batchSize = flags.int('batch-size');
+  const images = trainingImageFlags(flags);
   const settings: TrainSettings = {
-    data,
+    ...images,
     weights,
-    arch: archFlag(flags),
-    keepFc: flags.flag('keep-fc'),
+    ...startingModelFlags(flags),
     out: path.resolve(out),
     force: flags.flag('force'),
     resume,
-    mode,
     epochs: flags.int('epochs'),
     freezeEpochs: flags.int('freeze-epochs', 0),
     lr: flags.number('lr', { min: 0, open: true }),
-    fcLrMult: flags.number('fc-lr-mult', { min: 0 }),
-    weightDecay: flags.number('weight-decay', { min: 0 }),
-    momentum: flags.number('momentum', { min: 0, max: 1 }),
+    ...optimizerFlags(flags),
     sched,
     warmupEpochs: flags.number('warmup-epochs', { min: 0 }),
     minLr: flags.number('min-lr', { min: 0 }),
     decayEpochs: flags.number('decay-epochs', { min: 0, open: true }),
     decayRate: flags.number('decay-rate', { min: 0, open: true }),
     pctStart: flags.number('pct-start', { min: 0, max: 1, open: true }),
-    batchSize,
     dropLast: flags.flag('drop-last'),
-    skipBadImages: flags.flag('skip-bad-images'),
-    valBatchSize: flags.string('val-batch-size') === undefined ? batchSize : flags.int('val-batch-size'),
-    imageSize: flags.int('image-size', 8),
-    augmentation: augmentFlags(flags),
+    valBatchSize: flags.string('val-batch-size') === undefined ? images.batchSize : flags.int('val-batch-size'),
     resizeRule: resizeRuleFlags(flags),
-    validSplit: validSplitFlag(flags),
-    seed: flags.int('seed', 0),
-    shrinkOnLoad: flags.flag('shrink-on-load'),
     patience: flags.string('patience') === undefined ? undefined : flags.int('patience'),
     checkpointEvery: flags.int('checkpoint-every', 0),
-    device: deviceFlag(flags),
-    ...precisionFlags(flags),
-    ...runtimeFlags(flags),
+    ...computeFlags(flags),
     logEvery: flags.int('log-every', 0),
     json: flags.flag('json'),
     saved: savedFlags(flags, data, weights),

@@ -1,9 +1,15 @@
-// Flags that train and lr-find share: the starting weights, SGD's settings, batches, precision on
-// CUDA, CPU threads and loader concurrency, and the log interval.
+// Flags that train and lr-find share, and how each group of them is read into its settings: the
+// starting weights, what trains and SGD's settings, the training images, precision on CUDA, CPU
+// threads and loader concurrency, and the log interval.
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { AMP_DTYPES } from '../../model/precision';
 import { Flags, OptionSpec, UsageError } from '../args';
+import {
+  Augmentation, ComputeSettings, MODES, OptimizerSettings, StartingModelSettings, TrainingImageSettings,
+} from '../settings';
 import { deviceFlag } from './device-flag';
-import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION } from './model-flags';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, archFlag } from './model-flags';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
@@ -32,12 +38,6 @@ export const AUGMENT_OPTIONS: Record<string, OptionSpec> = {
   ratio: { type: 'string', value: 'MIN,MAX', help: "RandomResizedCrop's range of the crop's aspect ratio (width / height)", default: '3/4,4/3' },
   hflip: { type: 'string', value: 'P', help: 'the probability of a left-right flip', default: '0.5' },
 };
-
-export interface Augmentation {
-  scale: [number, number];
-  ratio: [number, number];
-  hflip: number;
-}
 
 export function augmentFlags(flags: Flags): Augmentation {
   return { scale: rangeFlag(flags, 'scale', 1), ratio: rangeFlag(flags, 'ratio', Infinity), hflip: flags.number('hflip', { min: 0, max: 1 }) };
@@ -70,8 +70,8 @@ export const LOG_EVERY_OPTION: OptionSpec = {
   type: 'string', value: 'N', help: 'when stderr is not a terminal, a progress line every N steps (0: epochs only)', default: '50',
 };
 
-export function precisionFlags(flags: Flags): { amp: 'none' | 'fp16' | 'bf16'; channelsLast: boolean } {
-  const amp = flags.choice('amp', ['none', 'fp16', 'bf16'] as const);
+export function precisionFlags(flags: Flags): Pick<ComputeSettings, 'amp' | 'channelsLast'> {
+  const amp = flags.choice('amp', AMP_DTYPES);
   const channelsLast = flags.flag('channels-last');
   const device = deviceFlag(flags);
   if (device === 'cpu' && amp === 'fp16') throw new UsageError('--amp fp16 needs a CUDA device (--device cuda); on the CPU, --amp bf16 autocasts as torch.autocast(\'cpu\') does');
@@ -79,7 +79,7 @@ export function precisionFlags(flags: Flags): { amp: 'none' | 'fp16' | 'bf16'; c
   return { amp, channelsLast };
 }
 
-export function runtimeFlags(flags: Flags): { threads: number | undefined; workers: number } {
+export function runtimeFlags(flags: Flags): Pick<ComputeSettings, 'threads' | 'workers'> {
   const threads = flags.string('threads') === undefined ? undefined : flags.int('threads');
   return { threads, workers: flags.int('workers') };
 }
@@ -89,4 +89,35 @@ export function validSplitFlag(flags: Flags): number {
   const split = flags.number('valid-split', { min: 0, max: 1 });
   if (split === 1) throw new UsageError("--valid-split must be below 1: nothing would be left to train on, got '1'");
   return split;
+}
+
+export function startingModelFlags(flags: Flags): StartingModelSettings {
+  return { arch: archFlag(flags), keepFc: flags.flag('keep-fc') };
+}
+
+export function optimizerFlags(flags: Flags): OptimizerSettings {
+  return {
+    mode: flags.choice('mode', MODES),
+    fcLrMult: flags.number('fc-lr-mult', { min: 0 }),
+    weightDecay: flags.number('weight-decay', { min: 0 }),
+    momentum: flags.number('momentum', { min: 0, max: 1 }),
+  };
+}
+
+/** --data (absolute), the batches, the image size, the augmentation, the split and the decoding. */
+export function trainingImageFlags(flags: Flags): TrainingImageSettings {
+  return {
+    data: path.resolve(flags.required('data')),
+    batchSize: flags.int('batch-size'),
+    imageSize: flags.int('image-size', 8),
+    augmentation: augmentFlags(flags),
+    validSplit: validSplitFlag(flags),
+    seed: flags.int('seed', 0),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
+    skipBadImages: flags.flag('skip-bad-images'),
+  };
+}
+
+export function computeFlags(flags: Flags): ComputeSettings {
+  return { device: deviceFlag(flags), ...precisionFlags(flags), ...runtimeFlags(flags) };
 }

@@ -1,11 +1,9 @@
-// finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
-import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
-import { hubDir } from '../../hub/torch-hub';
-import { BASE_URL_ENV, PretrainedWeights, checkArch, importWeights, listWeights, pretrainedWeights } from '../../model/torchvision-weights';
+// finetorch weights, its interface: the subcommand (list, get, import), its arguments and flags,
+// their checks and help. The listing, download and import live in run/weights.ts.
 import { didYouMean } from '../../base/check';
-import { CommandSpec, Parsed, UsageError } from '../args';
-import type { Command } from '../main';
-import { table } from '../table';
+import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
+import { BASE_URL_ENV, checkArch } from '../../model/torchvision-weights';
+import { Command, CommandSpec, Parsed, UsageError } from '../args';
 
 const SUBCOMMANDS = ['list', 'get', 'import'];
 
@@ -42,14 +40,14 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     for (const name of ['weights', 'model-dir', 'base-url', 'verify']) {
       if (flags.string(name) !== spec.options[name].default || flags.flag(name)) throw new UsageError(`--${name} applies to 'weights get' only`);
     }
-    return list(flags.flag('json'));
+    return (await import('../run/weights')).weights({ sub: 'list', json: flags.flag('json') });
   }
   if (sub === 'import') {
     if (arch === undefined) throw new UsageError("missing file: 'weights import FILE'");
     for (const name of ['weights', 'base-url', 'verify']) {
       if (flags.string(name) !== spec.options[name].default || flags.flag(name)) throw new UsageError(`--${name} applies to 'weights get' only`);
     }
-    return report(await importWeights(arch, { modelDir: flags.string('model-dir') }), `filed in the cache from ${arch}`, flags.flag('json'));
+    return (await import('../run/weights')).weights({ sub: 'import', file: arch, modelDir: flags.string('model-dir'), json: flags.flag('json') });
   }
   if (arch === undefined) throw new UsageError("missing architecture: 'weights get ARCH'");
   let checked: Arch;
@@ -58,36 +56,10 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^weights get: arch/, 'ARCH'));
   }
-  const got = await pretrainedWeights(checked, {
-    weights: flags.string('weights'), modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'), verifyCached: flags.flag('verify'),
+  return (await import('../run/weights')).weights({
+    sub: 'get', arch: checked, weights: flags.string('weights'), modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'),
+    verify: flags.flag('verify'), json: flags.flag('json'),
   });
-  return report(got, got.downloaded ? `downloaded from ${got.url}` : 'already in the cache', flags.flag('json'));
-}
-
-/** The file in the cache on stdout (what `W="$(finetorch weights get resnet18)"` takes), or all of it as JSON. */
-function report(got: PretrainedWeights, how: string, json: boolean): number {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(got, null, 2)}\n`);
-  } else {
-    process.stderr.write(`${got.enumName}: ${how}\n`);
-    process.stdout.write(`${got.file}\n`);
-  }
-  return 0;
-}
-
-function list(json: boolean): number {
-  const dir = hubDir();
-  const all = listWeights();
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ cache: dir, weights: all }, null, 2)}\n`);
-    return 0;
-  }
-  process.stdout.write(`${table([
-    ['arch', 'weights', 'default', 'ImageNet acc@1', 'acc@5', 'params', 'file'],
-    ...all.map((w) => [w.arch, w.name, w.isDefault ? 'yes' : '', w.imagenet.acc1.toFixed(3), w.imagenet.acc5.toFixed(3),
-      w.numParams.toLocaleString('en-US'), w.fileName]),
-  ], [false, false, false, true, true, true, false])}\n\ncache: ${dir}/checkpoints\n`);
-  return 0;
 }
 
 export const command: Command = { spec, run };

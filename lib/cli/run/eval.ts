@@ -3,13 +3,13 @@
 import { DataLoader } from '../../data';
 import { ScoreReport, scoreModel } from '../score-report';
 import { BadImages, evalData } from '../image-folders';
-import type { EvalOptions } from '../commands/eval';
+import type { EvalSettings } from '../settings';
 import { loadInferenceModel } from '../inference-model';
 import { counted, percent } from '../progress';
 import { table } from '../table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, resizeRule, shrinkOnLoad, skipBadImages, device, json }: EvalOptions): Promise<number> {
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, resizeRule, shrinkOnLoad, skipBadImages, device, json }: EvalSettings): Promise<number> {
   const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, (m) => process.stderr.write(`${m}\n`));
   const { net } = model;
   try {

@@ -1,11 +1,11 @@
 // finetorch export, the work: the weights loaded with what the card (or classes.json) beside them
 // says, written as ONNX with that preprocessing and those class names in the file's metadata.
 import * as fs from 'node:fs';
-import type { ExportOptions } from '../commands/export';
+import type { ExportSettings } from '../settings';
 import { loadInferenceModel } from '../inference-model';
 
 /** Exports and prints what was written; resolves to the exit code. */
-export async function exportModel(o: ExportOptions): Promise<number> {
+export async function exportModel(o: ExportSettings): Promise<number> {
   const warn = (message: string) => process.stderr.write(`${message}\n`);
   const model = await loadInferenceModel(o.weights, { device: 'cpu', arch: o.arch, imageSize: o.imageSize }, warn);
   const { net } = model;

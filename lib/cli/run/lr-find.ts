@@ -7,7 +7,7 @@ import { setNumThreads } from '../../base/runtime';
 import { BadImages, trainData } from '../image-folders';
 import { requireFile, writeFileAtomic } from '../files';
 import { Interrupts } from '../interrupt';
-import type { LrFindSettings } from '../commands/lr-find';
+import type { LrFindSettings } from '../settings';
 import { checkDevice } from '../inference-model';
 import { COLORS, lineChart, renderPng } from '../plots';
 import { Progress } from '../progress';

@@ -7,7 +7,7 @@ import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from
 import { IMAGENET_CLASSES } from '../../model/imagenet';
 import { loadInferenceModel } from '../inference-model';
 import { cardFile } from '../model-card';
-import type { PredictOptions } from '../commands/predict';
+import type { PredictSettings } from '../settings';
 import { percent } from '../progress';
 import { table } from '../table';
 
@@ -62,7 +62,7 @@ function expand(paths: readonly string[]): { files: string[]; errors: { image: s
 }
 
 /** Predicts and prints; resolves to the exit code (1 when some image could not be read). */
-export async function predict({ weights, paths, topK, arch, imageSize, resizeRule, shrinkOnLoad, device, json }: PredictOptions): Promise<number> {
+export async function predict({ weights, paths, topK, arch, imageSize, resizeRule, shrinkOnLoad, device, json }: PredictSettings): Promise<number> {
   const { files, errors } = expand(paths);
   const warn = (message: string) => process.stderr.write(`${message}\n`);
   const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, warn);

@@ -21,7 +21,7 @@ import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler
 import { cliSchedule } from '../lr-schedule';
 import { scheduledLr } from '../../optim/schedule';
 import { classesOf, sameList, startingModel } from '../starting-model';
-import type { TrainSettings } from '../commands/train';
+import type { TrainSettings } from '../settings';
 
 export async function train(s: TrainSettings): Promise<number> {
   const { resume } = s;
