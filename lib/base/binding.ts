@@ -3,6 +3,7 @@
 // validated them (lib/base/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
 import type { HostTensor, StoredTensor } from './tensor';
+import { FinetorchError } from './errors';
 
 /** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
 export interface NativeSgdOptions {
@@ -187,7 +188,7 @@ function load(): NativeAddon {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as NativeAddon;
   } catch (err) {
-    throw new Error(`finetorch: cannot load the native addon ${file} (${(err as Error).message}). ` +
+    throw new FinetorchError('ERR_FINETORCH_NATIVE', `finetorch: cannot load the native addon ${file} (${(err as Error).message}). ` +
       'Build it with `npm run build` (it needs LibTorch: see README.md).', { cause: err });
   }
 }

@@ -2,7 +2,7 @@
 // are refused with the name the user probably meant, and every mistake reads
 // "<where>: <name> must be <expected>, got <value>" (TypeError for a wrong type, RangeError for a
 // value out of range, both with a `code`). The native side trusts what passes here.
-import { withCode } from './errors';
+import { rangeError, typeError } from './errors';
 
 type Verdict = 'ok' | 'type' | 'range';
 
@@ -129,7 +129,7 @@ export function checkArg<T>(where: string, name: string, value: unknown, rule: R
   if (verdict === 'ok') return value as T;
   const meant = verdict === 'range' && rule.choices && typeof value === 'string' ? didYouMean(value, rule.choices) : undefined;
   const message = `${where}: ${name} must be ${rule.expected}, got ${describe(value)}${meant ? ` (did you mean '${meant}'?)` : ''}`;
-  throw withCode(verdict === 'type' ? new TypeError(message) : new RangeError(message), 'ERR_FINETORCH_INVALID_ARG');
+  throw (verdict === 'type' ? typeError : rangeError)('ERR_FINETORCH_INVALID_ARG', message);
 }
 
 export type Schema = Record<string, Rule<unknown>>;
@@ -144,17 +144,17 @@ export type Parsed<S extends Schema> = { [K in keyof S]: S[K] extends Rule<infer
 export function checkOptions<S extends Schema>(where: string, options: unknown, schema: S, misplaced: Record<string, string> = {}): Parsed<S> {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw withCode(new TypeError(`${where}: options must be an object, got ${describe(options)}`), 'ERR_FINETORCH_INVALID_ARG');
+    throw typeError('ERR_FINETORCH_INVALID_ARG', `${where}: options must be an object, got ${describe(options)}`);
   }
   const given = options as Record<string, unknown>;
   const known = Object.keys(schema);
   for (const key of Object.keys(given)) {
     if (Object.prototype.hasOwnProperty.call(schema, key)) continue;
     const why = Object.entries(misplaced).find(([name]) => squash(name) === squash(key))?.[1];
-    if (why) throw withCode(new TypeError(`${where}: '${key}' is not an option: ${why}`), 'ERR_FINETORCH_UNKNOWN_OPTION');
+    if (why) throw typeError('ERR_FINETORCH_UNKNOWN_OPTION', `${where}: '${key}' is not an option: ${why}`);
     const meant = didYouMean(key, known);
-    throw withCode(new TypeError(`${where}: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
-      `known options: ${known.join(', ')}`), 'ERR_FINETORCH_UNKNOWN_OPTION');
+    throw typeError('ERR_FINETORCH_UNKNOWN_OPTION', `${where}: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
+      `known options: ${known.join(', ')}`);
   }
   const out: Record<string, unknown> = {};
   for (const key of known) out[key] = checkArg(where, key, given[key], schema[key]);

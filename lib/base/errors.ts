@@ -1,6 +1,8 @@
 // Every error finetorch throws carries a stable `code` (as Node's own errors do), so programs test
 // `err.code` rather than message text. Argument mistakes are TypeError/RangeError (lib/base/check.ts);
-// everything else is a FinetorchError or one of its subclasses.
+// everything else is a FinetorchError or one of its subclasses. This module is the one place that
+// constructs an Error, TypeError or RangeError (the lint forbids it elsewhere in lib/): everything
+// else throws a FinetorchError or asks typeError/rangeError/nodeError here.
 
 export const ERROR_CODES = [
   /** A bad argument value or type, caught by finetorch's own validation (lib/base/check.ts). */
@@ -25,7 +27,7 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_DATASET',
   /** An image that cannot be decoded. */
   'ERR_FINETORCH_IMAGE_DECODE',
-  /** A device that does not exist or a feature this device cannot run (AMP on the CPU). */
+  /** A device that does not exist or a feature this device cannot run (fp16 AMP on the CPU). */
   'ERR_FINETORCH_DEVICE',
   /** A feature this build of the addon lacks (no CUDA, no c10d backend, no libjpeg-turbo). */
   'ERR_FINETORCH_UNSUPPORTED',
@@ -33,7 +35,7 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_OUT_OF_MEMORY',
   /** Distributed training: a peer missing, gone, or disagreeing. */
   'ERR_FINETORCH_DIST',
-  /** Any other failure inside LibTorch. */
+  /** Any other failure of the native side: inside LibTorch, or an addon that cannot be loaded. */
   'ERR_FINETORCH_NATIVE',
   /** A download whose server could not be reached (no network, DNS, refused, timed out). */
   'ERR_FINETORCH_NETWORK',
@@ -45,6 +47,8 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_HASH_MISMATCH',
   /** An ONNX file that cannot be written (a graph that does not hold together, over protobuf's 2 GiB) or read. */
   'ERR_FINETORCH_ONNX',
+  /** A broken invariant inside finetorch: a bug, to be reported with the message. */
+  'ERR_FINETORCH_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -65,9 +69,37 @@ export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof Error && (err as { code?: unknown }).code === code;
 }
 
-/** An Error thrown with a code: TypeError/RangeError for argument mistakes keep their class. */
-export function withCode<E extends Error>(err: E, code: ErrorCode): E & { code: ErrorCode } {
-  return Object.assign(err, { code });
+/**
+ * @internal The codes the C++ core raises (native/core/error.h): every other code is raised by the
+ * TypeScript side alone. test/pure/error-codes.test.ts holds the two lists to each other.
+ */
+export const NATIVE_CODES: readonly ErrorCode[] = [
+  'ERR_FINETORCH_BAD_INPUT', 'ERR_FINETORCH_NONFINITE_LOSS', 'ERR_FINETORCH_BUSY', 'ERR_FINETORCH_DISPOSED', 'ERR_FINETORCH_STATE_DICT',
+  'ERR_FINETORCH_PTH', 'ERR_FINETORCH_IMAGE_DECODE', 'ERR_FINETORCH_DEVICE', 'ERR_FINETORCH_UNSUPPORTED', 'ERR_FINETORCH_OUT_OF_MEMORY',
+  'ERR_FINETORCH_DIST', 'ERR_FINETORCH_NATIVE',
+];
+
+/** @internal A TypeError with a code: an argument of the wrong type. */
+export function typeError(code: ErrorCode, message: string, options?: ErrorOptions): TypeError & { code: ErrorCode } {
+  return Object.assign(new TypeError(message, options), { code });
+}
+
+/** @internal A RangeError with a code: an argument of the right type but outside what it may be. */
+export function rangeError(code: ErrorCode, message: string, options?: ErrorOptions): RangeError & { code: ErrorCode } {
+  return Object.assign(new RangeError(message, options), { code });
+}
+
+/**
+ * @internal An error shaped as Node's own system errors (code 'ETIMEDOUT', 'EACCES'), for the places
+ * that hand one to a Node API or pass one through under its system code.
+ */
+export function nodeError(code: string, message: string, options?: ErrorOptions): NodeJS.ErrnoException {
+  return Object.assign(new Error(message, options), { code });
+}
+
+/** @internal A broken invariant: a bug in finetorch, never the user's input. */
+export function internalError(message: string): FinetorchError {
+  return new FinetorchError('ERR_FINETORCH_INTERNAL', message);
 }
 
 /**

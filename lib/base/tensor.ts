@@ -1,7 +1,7 @@
 // HostTensor: a tensor that lives in JavaScript memory, the currency between .pth files, data
 // loaders and the native model. Elements are laid out contiguously in row-major (C) order.
 import { describe } from './check';
-import { withCode } from './errors';
+import { rangeError, typeError } from './errors';
 
 export type DType =
   | 'float32' | 'float64' | 'float16' | 'bfloat16'
@@ -93,17 +93,17 @@ export function typedArrayFrom<D extends DType>(
 
 /** Throws a TypeError/RangeError (code ERR_FINETORCH_INVALID_ARG) unless dtype, shape and data agree. */
 export function checkHostTensor(t: HostTensor, what = 'tensor'): void {
-  const fail = (Kind: typeof TypeError, message: string) => withCode(new Kind(`${what}: ${message}`), 'ERR_FINETORCH_INVALID_ARG');
-  if (typeof t !== 'object' || t === null) throw fail(TypeError, `expected a HostTensor { dtype, shape, data }, got ${describe(t)}`);
-  if (!isDType(t.dtype)) throw fail(TypeError, `unknown dtype ${describe(t.dtype)}`);
+  const fail = (make: typeof typeError, message: string) => make('ERR_FINETORCH_INVALID_ARG', `${what}: ${message}`);
+  if (typeof t !== 'object' || t === null) throw fail(typeError, `expected a HostTensor { dtype, shape, data }, got ${describe(t)}`);
+  if (!isDType(t.dtype)) throw fail(typeError, `unknown dtype ${describe(t.dtype)}`);
   if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw fail(TypeError, `shape must be an array of non-negative integers, got ${describe(t.shape)}`);
+    throw fail(typeError, `shape must be an array of non-negative integers, got ${describe(t.shape)}`);
   }
   const Ctor = ARRAY_TYPES[t.dtype];
   if (!(t.data instanceof (Ctor as unknown as new () => TypedArray))) {
-    throw fail(TypeError, `data for dtype ${t.dtype} must be a ${Ctor.name}, got ${describe(t.data)}`);
+    throw fail(typeError, `data for dtype ${t.dtype} must be a ${Ctor.name}, got ${describe(t.data)}`);
   }
   if (t.data.length !== numel(t.shape)) {
-    throw fail(RangeError, `shape [${t.shape.join(', ')}] holds ${numel(t.shape)} elements but data has ${t.data.length}`);
+    throw fail(rangeError, `shape [${t.shape.join(', ')}] holds ${numel(t.shape)} elements but data has ${t.data.length}`);
   }
 }

@@ -2,7 +2,7 @@
 // checks and generated help, so that every usage mistake becomes a UsageError (exit 2) alike.
 import { parseArgs } from 'node:util';
 import { didYouMean } from '../base/check';
-import type { ErrorCode } from '../base/errors';
+import { FinetorchError, internalError } from '../base/errors';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -32,11 +32,9 @@ export interface Command {
 }
 
 /** A mistake in how the command was called: reported with the usage, exit code 2. */
-export class UsageError extends Error {
-  readonly code: ErrorCode = 'ERR_FINETORCH_INVALID_ARG';
-
+export class UsageError extends FinetorchError {
   constructor(message: string) {
-    super(message);
+    super('ERR_FINETORCH_INVALID_ARG', message);
     this.name = 'UsageError';
   }
 }
@@ -177,7 +175,7 @@ export class Flags {
 
   private option(name: string): OptionSpec {
     const option = this.spec.options[name];
-    if (!option) throw new Error(`finetorch ${this.spec.name} reads an undeclared flag --${name}`);
+    if (!option) throw internalError(`finetorch ${this.spec.name} reads an undeclared flag --${name}`);
     return option;
   }
 }

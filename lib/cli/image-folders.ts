@@ -63,8 +63,8 @@ export function trainData(
 }
 
 function checked(classes: string[], train: Dataset, valid: Dataset | undefined, description: string): TrainData {
-  if (train.length === 0) throw new Error(`no training images left: ${description}`);
-  if (valid?.length === 0) throw new Error(`no validation images: ${description}; raise --valid-split or add images`);
+  if (train.length === 0) throw new DatasetError(`no training images left: ${description}`);
+  if (valid?.length === 0) throw new DatasetError(`no validation images: ${description}; raise --valid-split or add images`);
   return { classes, train, valid, description };
 }
 
@@ -73,7 +73,7 @@ function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {
   const extra = valid.classes.filter((c) => !train.classes.includes(c));
   if (missing.length || extra.length) {
     const parts = [missing.length && `missing ${missing.join(', ')}`, extra.length && `extra ${extra.join(', ')}`].filter(Boolean);
-    throw new Error(`the class folders of ${valid.root} differ from those of ${train.root}: ${parts.join('; ')}`);
+    throw new DatasetError(`the class folders of ${valid.root} differ from those of ${train.root}: ${parts.join('; ')}`);
   }
 }
 

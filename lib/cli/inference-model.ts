@@ -2,6 +2,7 @@
 // with what it needs to be used (eval, predict): class names and the eval transform, from the card
 // beside it (classes.json as a fallback for class names).
 import * as path from 'node:path';
+import { FinetorchError } from '../base/errors';
 import type { Arch } from '../model/resnet-architectures';
 import { Device, ResNet } from '../model/resnet';
 import { Transform } from '../data';
@@ -14,8 +15,8 @@ import { requireFile } from './files';
 export function checkDevice(device: Device): void {
   if (device === 'cpu') return;
   const index = Number(device.split(':')[1] ?? 0);
-  if (!cuda.isAvailable()) throw new Error(`--device ${device}: CUDA is not available (no GPU, or a CPU-only LibTorch)`);
-  if (index >= cuda.deviceCount()) throw new Error(`--device ${device}: there are only ${cuda.deviceCount()} CUDA devices`);
+  if (!cuda.isAvailable()) throw new FinetorchError('ERR_FINETORCH_DEVICE', `--device ${device}: CUDA is not available (no GPU, or a CPU-only LibTorch)`);
+  if (index >= cuda.deviceCount()) throw new FinetorchError('ERR_FINETORCH_DEVICE', `--device ${device}: there are only ${cuda.deviceCount()} CUDA devices`);
 }
 
 export interface InferenceModel {

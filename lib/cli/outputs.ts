@@ -4,12 +4,13 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { removeStaleTemps } from '../base/atomic';
+import { nodeError } from '../base/errors';
 import type { ResNet } from '../model/resnet';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train/history';
 import { writeClasses } from './classes';
 import type { ScoreReport } from './score-report';
-import { writeFileAtomic, writeJson } from './files';
+import { readJson, writeFileAtomic, writeJson } from './files';
 import { ModelCard, writeCard } from './model-card';
 import { COLORS, confusionChart, lineChart, renderPng } from './plots';
 
@@ -48,24 +49,15 @@ export function outFile(dir: string, name: OutFile): string {
   return path.join(dir, OUT_FILES[name]);
 }
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
 
 /** The settings an earlier run saved in `dir`, or undefined when it saved none. */
 export function savedSettings(dir: string): Promise<Record<string, string> | undefined> {
-  return readJson(outFile(dir, 'settings'));
+  return readJson(outFile(dir, 'settings')) as Promise<Record<string, string> | undefined>;
 }
 
 /** The best epoch's validation an earlier run saved in `dir`. */
 export function savedValidation(dir: string): Promise<BestValidation | undefined> {
-  return readJson(outFile(dir, 'validation'));
+  return readJson(outFile(dir, 'validation')) as Promise<BestValidation | undefined>;
 }
 
 /**
@@ -102,7 +94,7 @@ async function makeDir(dir: string): Promise<void> {
     while (path.dirname(levels[0]) !== levels[0]) levels.unshift(path.dirname(levels[0]));
     for (const level of levels) {
       await fs.mkdir(level).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`, { cause: e }), { code: e.code });
+        if (e.code !== 'EEXIST') throw nodeError(e.code ?? 'EIO', `cannot create the output folder ${dir}: ${e.message}`, { cause: e });
       });
     }
   }

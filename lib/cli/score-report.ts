@@ -1,7 +1,7 @@
 // A model's scores on a data set as the CLI shows them: loss, top-1 and top-5 accuracy, per-class
 // accuracy and the confusion matrix, classes by name. What `finetorch eval` prints and what train
 // keeps of its best epoch's validation.
-import type { LoaderBatch } from '../data';
+import { DatasetError, LoaderBatch } from '../data';
 import { evaluate } from '../train/evaluate';
 import { Scores, perClassAccuracy } from '../train/metrics';
 import type { ResNet } from '../model/resnet';
@@ -27,7 +27,7 @@ export interface ScoreReport {
 
 /** The report of scores computed with logits (so top-5 and the matrix are there). */
 export function scoreReport(scores: Scores, classes: string[]): ScoreReport {
-  if (scores.count === 0) throw new Error('no images to evaluate');
+  if (scores.count === 0) throw new DatasetError('no images to evaluate');
   const matrix = scores.matrix!;
   const perClass = perClassAccuracy(matrix).map((c, i) => ({ class: classes[i], ...c }));
   return { count: scores.count, loss: scores.loss, accuracy: scores.accuracy, top5: scores.top5!, classes, perClass, matrix };

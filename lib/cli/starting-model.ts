@@ -1,6 +1,7 @@
 // The model a run starts from (train, lr-find): a .pth whose fc is kept when it already answers
 // for the class folders (the card or classes.json beside it lists them, or --keep-fc says so), and
 // replaced by a fresh Linear(512, classes) otherwise. What happened is said either way.
+import { FinetorchError } from '../base/errors';
 import type { Arch } from '../model/resnet-architectures';
 import { ResNet } from '../model/resnet';
 import { classesNextTo } from './classes';
@@ -27,9 +28,9 @@ export async function startingModel(
       return { net, about: `model: ${weights} (${net.arch}), fc kept (the classes listed beside it are these class folders)` };
     }
     if (options.keepFc) {
-      if (!fits) throw new Error(`--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
+      if (!fits) throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
       if (own !== undefined) {
-        throw new Error(`--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
+        throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
       }
       return { net, about: `model: ${weights} (${net.arch}), fc kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})` };
     }

@@ -3,6 +3,7 @@
 // optionally shrunk image for a train transform, whose random crop and flip then run from the raw
 // pixels). It fills until full and then keeps what it has: epochs visit every sample once, and
 // evicting would only trade one miss for another.
+import { internalError } from '../base/errors';
 import { checkOptions, int, num } from '../base/check';
 import { RgbImage } from './image';
 
@@ -61,7 +62,7 @@ export class PixelCache {
   /** Stores a reserved entry. */
   set(key: number, entry: CachedImage): void {
     const bytes = this.reserved.get(key);
-    if (bytes === undefined) throw new Error(`PixelCache: no room reserved for ${key}`);
+    if (bytes === undefined) throw internalError(`PixelCache: no room reserved for ${key}`);
     this.reserved.delete(key);
     this.used += entry.image.data.byteLength - bytes;
     this.entries.set(key, entry);

@@ -1,6 +1,7 @@
 // Datasets: indexed samples (image + class index) that load through a transform pipeline. A data
 // set plans each sample (where its pixels come from, the view its transform takes of them); the
 // images are made in one native call per batch (render.ts).
+import { internalError, rangeError } from '../base/errors';
 import { bool, custom, int } from '../base/check';
 import { HostTensor, zeros } from '../base/tensor';
 import { PixelCache } from './cache';
@@ -74,7 +75,7 @@ export abstract class BaseDataset implements Dataset {
 
   protected checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
-      throw new RangeError(`index ${index} out of range for a dataset of ${this.length} samples`);
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `index ${index} out of range for a dataset of ${this.length} samples`);
     }
   }
 }
@@ -175,7 +176,7 @@ export abstract class ImageDataset extends BaseDataset {
 
 const NO_RANDOMNESS: Rng = {
   next() {
-    throw new Error('a deterministic transform drew a random number');
+    throw internalError('a deterministic transform drew a random number');
   },
 };
 
@@ -194,7 +195,7 @@ export class Subset extends BaseDataset {
     super();
     for (const i of indices) {
       if (!Number.isInteger(i) || i < 0 || i >= dataset.length) {
-        throw new RangeError(`Subset: index ${i} out of range for a dataset of ${dataset.length} samples`);
+        throw rangeError('ERR_FINETORCH_INVALID_ARG', `Subset: index ${i} out of range for a dataset of ${dataset.length} samples`);
       }
     }
     this.dataset = dataset;

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { rangeError } from '../base/errors';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
 import { arrayOf, bool, checkOptions, int, str } from '../base/check';
@@ -73,7 +74,7 @@ export class IdxDataset extends ImageDataset {
     const numClasses = o.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
     const kept = o.classes ?? Array.from({ length: numClasses }, (_, i) => i);
     const relabel = new Map(kept.map((label, i) => [label, i]));
-    if (relabel.size !== kept.length) throw new RangeError(`classes ${JSON.stringify(kept)} has duplicates`);
+    if (relabel.size !== kept.length) throw rangeError('ERR_FINETORCH_INVALID_ARG', `classes ${JSON.stringify(kept)} has duplicates`);
     const indices: number[] = [];
     labels.data.forEach((label, i) => {
       if (relabel.has(label)) indices.push(i);

@@ -5,7 +5,7 @@
 // idle; one the consumer waits for, at normal priority.
 import * as os from 'node:os';
 import { bool, checkOptions, custom, int } from '../base/check';
-import { withCode } from '../base/errors';
+import { rangeError } from '../base/errors';
 import type { HostTensor } from '../base/tensor';
 import type { Batch, BatchSource } from './batch';
 import { CacheOptions, PixelCache } from './cache';
@@ -106,8 +106,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     this.seed = o.seed;
     this.dropLast = o.dropLast;
     if (o.sampler && o.shuffle) {
-      throw withCode(new RangeError('DataLoader: sampler and shuffle exclude each other (the sampler decides the order)'),
-        'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'DataLoader: sampler and shuffle exclude each other (the sampler decides the order)');
     }
     this.sampler = o.sampler;
     this.concurrency = o.concurrency;
@@ -131,7 +130,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /** The epoch the next iteration runs (it then advances by one, so each pass reshuffles). */
   setEpoch(epoch: number): void {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0) throw rangeError('ERR_FINETORCH_INVALID_ARG', `epoch must be a non-negative integer, got ${epoch}`);
     this.epoch = epoch;
   }
 

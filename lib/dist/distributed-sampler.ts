@@ -4,7 +4,7 @@
 // of the number of ranks (dropLast), and dealt out rank::numReplicas.
 import { native } from '../base/binding';
 import { bool, checkOptions, int } from '../base/check';
-import { withCode } from '../base/errors';
+import { rangeError, typeError } from '../base/errors';
 import type { Sampler } from '../data/sampler';
 import { dist } from './process-group';
 
@@ -42,13 +42,12 @@ export class DistributedSampler implements Sampler {
   constructor(dataset: { readonly length: number }, options: DistributedSamplerOptions = {}) {
     const o = checkOptions('DistributedSampler', options, SCHEMA);
     if (!Number.isSafeInteger(dataset?.length) || dataset.length < 0) {
-      throw withCode(new TypeError('DistributedSampler: dataset must have a length'), 'ERR_FINETORCH_INVALID_ARG');
+      throw typeError('ERR_FINETORCH_INVALID_ARG', 'DistributedSampler: dataset must have a length');
     }
     this.numReplicas = o.numReplicas ?? dist.worldSize;
     this.rank = o.rank ?? dist.rank;
     if (this.rank >= this.numReplicas) {
-      throw withCode(new RangeError(`DistributedSampler: rank must be below numReplicas (${this.numReplicas}), got ${this.rank}`),
-        'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `DistributedSampler: rank must be below numReplicas (${this.numReplicas}), got ${this.rank}`);
     }
     this.shuffle = o.shuffle;
     this.seed = o.seed;

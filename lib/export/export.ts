@@ -6,7 +6,7 @@
 import { writeFileAtomic } from '../base/atomic';
 import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../base/check';
 import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
-import { FinetorchError, withCode } from '../base/errors';
+import { FinetorchError, rangeError } from '../base/errors';
 import { packageVersion } from '../base/version';
 import { Dim, GraphBuilder } from './graph';
 import { exportMetadata } from './metadata';
@@ -113,7 +113,7 @@ function checkRecipe(value: EvalRecipe): EvalRecipe {
 }
 
 function invalid(message: string): RangeError {
-  return withCode(new RangeError(`${WHERE}: ${message}`), 'ERR_FINETORCH_INVALID_ARG');
+  return rangeError('ERR_FINETORCH_INVALID_ARG', `${WHERE}: ${message}`);
 }
 
 /** Writes `source` to `file` as an ONNX model (see {@link OnnxExportOptions}). */

@@ -4,6 +4,7 @@
 // length is known when it is added. Large byte fields (tensor data) stay views of the caller's
 // memory: a message is a list of chunks, written to a file one after another, never joined into
 // one buffer.
+import { rangeError } from '../base/errors';
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
@@ -76,7 +77,7 @@ export class ProtoWriter {
   }
 
   private varint(value: number | bigint): void {
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`protobuf: ${value} is not an integer`);
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw rangeError('ERR_FINETORCH_ONNX', `protobuf: ${value} is not an integer`);
     // Negative int32/int64 values are sent as their 64-bit two's complement.
     let rest = BigInt.asUintN(64, BigInt(value));
     const bytes: number[] = [];

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { removeStaleTemps, tempPathFor } from '../base/atomic';
 import { bool, checkArg, checkOptions, int, str } from '../base/check';
-import { ErrorCode, FinetorchError } from '../base/errors';
+import { ErrorCode, FinetorchError, nodeError } from '../base/errors';
 
 /** A download that failed; `code` says how (network, HTTP status, cut connection, wrong hash). */
 export class DownloadError extends FinetorchError {
@@ -166,7 +166,7 @@ async function fetchInto(url: string, file: string, options: FetchOptions): Prom
       response.destroy();
     });
     response.on('error', (err) => resolve(err));
-    response.on('close', () => resolve(response.complete ? undefined : new Error('the connection closed early')));
+    response.on('close', () => resolve(response.complete ? undefined : nodeError('ECONNRESET', 'the connection closed early')));
   });
   bar?.end();
   await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err || diskError ? reject(diskError ?? err) : resolve())));
@@ -185,7 +185,7 @@ function get(url: string, headers: Record<string, string>, timeout: number, redi
     let target: URL;
     try {
       target = new URL(url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw nodeError('ERR_INVALID_PROTOCOL', `unsupported protocol ${target.protocol}`);
     } catch (err) {
       reject(new DownloadError('ERR_FINETORCH_NETWORK', `cannot download '${url}': ${(err as Error).message}`, url, undefined, { cause: err }));
       return;
@@ -206,7 +206,7 @@ function get(url: string, headers: Record<string, string>, timeout: number, redi
     });
     // No byte for `timeout` ms, before or during the body: the socket is closed, which the body's
     // reader sees as a cut connection.
-    request.setTimeout(timeout, () => request.destroy(Object.assign(new Error(`no data for ${timeout} ms`), { code: 'ETIMEDOUT' })));
+    request.setTimeout(timeout, () => request.destroy(nodeError('ETIMEDOUT', `no data for ${timeout} ms`)));
     request.on('error', (err: NodeJS.ErrnoException) => {
       const code = NETWORK_CODES.has(err.code ?? '') ? 'ERR_FINETORCH_NETWORK' : 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED';
       reject(new DownloadError(code, `cannot download ${url}: ${err.message}`, url, undefined, { cause: err }));

@@ -9,7 +9,7 @@ import {
 import { native, NativeModel, NativeOptimizerStep, NativeStepResult } from '../base/binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from '../base/check';
 import { dist } from '../dist/process-group';
-import { FinetorchError, withCode } from '../base/errors';
+import { FinetorchError, rangeError, typeError } from '../base/errors';
 import { OnnxExportOptions, exportOnnx } from '../export';
 import { AMP_DTYPES, Amp } from './precision';
 import { resnetSource } from './resnet-onnx';
@@ -252,7 +252,7 @@ export class ResNet {
   async loadStateDict(stateDict: StateDictInput, options: { strict?: boolean } = {}): Promise<LoadResult> {
     const { strict } = checkOptions('loadStateDict', options, { strict: bool().default(true) });
     if (!(stateDict instanceof Map) && (typeof stateDict !== 'object' || stateDict === null)) {
-      throw withCode(new TypeError('loadStateDict: stateDict must be a Map or an object of HostTensors'), 'ERR_FINETORCH_INVALID_ARG');
+      throw typeError('ERR_FINETORCH_INVALID_ARG', 'loadStateDict: stateDict must be a Map or an object of HostTensors');
     }
     return this.loadEntries('loadStateDict', stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict)), strict);
   }
@@ -480,8 +480,7 @@ export class ResNet {
     if (names.some((n) => matches(n, [prefix]))) return;
     const modules = [...new Set(names.flatMap((n) => n.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))))];
     const meant = didYouMean(prefix, modules);
-    throw withCode(new RangeError(`${what}: the model has no module or parameter '${prefix}'${meant ? ` (did you mean '${meant}'?)` : ''}`),
-      'ERR_FINETORCH_INVALID_ARG');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${what}: the model has no module or parameter '${prefix}'${meant ? ` (did you mean '${meant}'?)` : ''}`);
   }
 
   private checkInput(input: HostTensor, what: string, headOnly: boolean): void {
@@ -490,24 +489,24 @@ export class ResNet {
     const ok = input.dtype === 'float32' && (headOnly ? input.shape.length === 2 && input.shape[1] === features
       : input.shape.length === 4 && input.shape[1] === 3);
     if (!ok) {
-      throw withCode(new RangeError(`${what}: input must be float32 of shape ${headOnly ? `[N, ${features}]` : '[N, 3, H, W]'}, ` +
-        `got ${input.dtype} [${input.shape.join(', ')}]`), 'ERR_FINETORCH_BAD_INPUT');
+      throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: input must be float32 of shape ${headOnly ? `[N, ${features}]` : '[N, 3, H, W]'}, ` +
+        `got ${input.dtype} [${input.shape.join(', ')}]`);
     }
-    if (input.shape[0] === 0) throw withCode(new RangeError(`${what}: the batch is empty (N = 0)`), 'ERR_FINETORCH_BAD_INPUT');
+    if (input.shape[0] === 0) throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: the batch is empty (N = 0)`);
   }
 
   /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
   private checkTarget(target: Target, batch: number, what: string): HostTensor {
     if (!(target instanceof Int32Array) && !(target instanceof BigInt64Array)) {
-      throw withCode(new TypeError(`${what}: target must be an Int32Array or a BigInt64Array of class indices`), 'ERR_FINETORCH_INVALID_ARG');
+      throw typeError('ERR_FINETORCH_INVALID_ARG', `${what}: target must be an Int32Array or a BigInt64Array of class indices`);
     }
     if (target.length !== batch) {
-      throw withCode(new RangeError(`${what}: target holds ${target.length} labels for a batch of ${batch}`), 'ERR_FINETORCH_BAD_INPUT');
+      throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: target holds ${target.length} labels for a batch of ${batch}`);
     }
     for (let i = 0; i < target.length; i++) {
       const label = Number(target[i]);
       if (!(label >= 0 && label < this.classes)) {
-        throw withCode(new RangeError(`${what}: label ${label} at index ${i} is out of range for ${this.classes} classes`), 'ERR_FINETORCH_BAD_INPUT');
+        throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: label ${label} at index ${i} is out of range for ${this.classes} classes`);
       }
     }
     return target instanceof Int32Array ? { dtype: 'int32', shape: [batch], data: target } : { dtype: 'int64', shape: [batch], data: target };

@@ -8,7 +8,7 @@ import { ARCH_NAMES, Arch } from './resnet-architectures';
 import { bool, checkArg, checkOptions, describe, oneOf, str } from '../base/check';
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from '../hub/download';
 import { fileIntoCache, hubDir } from '../hub/torch-hub';
-import { hasCode, withCode } from '../base/errors';
+import { hasCode, rangeError } from '../base/errors';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
@@ -85,8 +85,8 @@ export function weightsInfo(arch: Arch, weights = 'DEFAULT'): WeightsInfo {
   const row = entry.weights[name];
   if (enumClass !== entry.enumClass || !row) {
     const known = ['DEFAULT', ...Object.keys(entry.weights)].map((k) => `'${k}'`);
-    throw withCode(new RangeError(`${where}: weights must be one of ${known.join(', ')} (${entry.enumClass}) for ${arch}, ` +
-      `got ${describe(weights)}`), 'ERR_FINETORCH_INVALID_ARG');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: weights must be one of ${known.join(', ')} (${entry.enumClass}) for ${arch}, ` +
+      `got ${describe(weights)}`);
   }
   const [fileName, numParams, acc1, acc5, resizeSize] = row;
   return {

@@ -1,6 +1,7 @@
 // Learning-rate schedules, as torch.optim.lr_scheduler computes them, applied to every group's
 // initial lr. The training loop steps them per batch or per epoch (`per`). The one-cycle schedule
 // also cycles every group's momentum, as OneCycleLR does by default.
+import { internalError, rangeError } from '../base/errors';
 import type { SGD } from './sgd';
 
 export type Schedule = (
@@ -43,41 +44,41 @@ export interface OneCycle {
 }
 
 function checkPositive(value: number | undefined, what: string): void {
-  if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new RangeError(`schedule: ${what} must be positive, got ${value}`);
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: ${what} must be positive, got ${value}`);
 }
 
 export function checkSchedule(s: Schedule): void {
-  if (s.per !== undefined && s.per !== 'step' && s.per !== 'epoch') throw new RangeError(`schedule: per must be 'step' or 'epoch', got ${String(s.per)}`);
+  if (s.per !== undefined && s.per !== 'step' && s.per !== 'epoch') throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: per must be 'step' or 'epoch', got ${String(s.per)}`);
   switch (s.kind) {
     case 'constant': return;
     case 'step': checkPositive(s.stepSize, 'stepSize'); checkPositive(s.gamma, 'gamma'); return;
     case 'cosine': checkPositive(s.total, 'total'); return;
     case 'warmup':
       checkPositive(s.warmup, 'warmup');
-      if (s.startFactor !== undefined && !(s.startFactor > 0 && s.startFactor <= 1)) throw new RangeError('schedule: startFactor must be in (0, 1]');
+      if (s.startFactor !== undefined && !(s.startFactor > 0 && s.startFactor <= 1)) throw rangeError('ERR_FINETORCH_INVALID_ARG', 'schedule: startFactor must be in (0, 1]');
       if (s.then) checkSchedule(s.then);
       return;
     case 'onecycle':
-      if (!(Number.isSafeInteger(s.total) && s.total > 0)) throw new RangeError(`schedule: total must be a positive integer, got ${s.total}`);
-      if (s.pctStart !== undefined && !(s.pctStart >= 0 && s.pctStart <= 1)) throw new RangeError(`schedule: pctStart must be in [0, 1], got ${s.pctStart}`);
+      if (!(Number.isSafeInteger(s.total) && s.total > 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: total must be a positive integer, got ${s.total}`);
+      if (s.pctStart !== undefined && !(s.pctStart >= 0 && s.pctStart <= 1)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: pctStart must be in [0, 1], got ${s.pctStart}`);
       if (s.annealStrategy !== undefined && s.annealStrategy !== 'cos' && s.annealStrategy !== 'linear') {
-        throw new RangeError(`schedule: annealStrategy must be 'cos' or 'linear', got ${String(s.annealStrategy)}`);
+        throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: annealStrategy must be 'cos' or 'linear', got ${String(s.annealStrategy)}`);
       }
       checkPositive(s.divFactor, 'divFactor');
       checkPositive(s.finalDivFactor, 'finalDivFactor');
       for (const m of [s.baseMomentum, s.maxMomentum]) {
-        if (m !== undefined && !(m >= 0 && m <= 1)) throw new RangeError(`schedule: momentum must be in [0, 1], got ${m}`);
+        if (m !== undefined && !(m >= 0 && m <= 1)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: momentum must be in [0, 1], got ${m}`);
       }
       // Each phase must hold a step: PyTorch divides by its length (and fails on an empty one).
       oneCyclePhases(s, 1).reduce((start, phase) => {
         if (!(phase.end > start)) {
-          throw new RangeError(`schedule: a one-cycle of ${s.total} steps with pctStart ${s.pctStart ?? 0.3}${s.threePhase ? ' (three phases)' : ''} ` +
+          throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: a one-cycle of ${s.total} steps with pctStart ${s.pctStart ?? 0.3}${s.threePhase ? ' (three phases)' : ''} ` +
             'leaves a phase without steps');
         }
         return phase.end;
       }, 0);
       return;
-    default: throw new RangeError(`schedule: unknown kind ${String((s as { kind: unknown }).kind)}`);
+    default: throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: unknown kind ${String((s as { kind: unknown }).kind)}`);
   }
 }
 
@@ -142,7 +143,7 @@ function oneCycleAt(s: OneCycle, t: number, maxLr: number, pick: (phase: Phase) 
     }
     start = phase.end;
   }
-  throw new Error('unreachable: the last phase takes every step');
+  throw internalError('unreachable: the last phase takes every step');
 }
 
 export class LRScheduler {

@@ -3,7 +3,7 @@
 // Every native call of an optimizer runs on its model's queue, in call order with the steps.
 import { native, NativeOptimizerStep, NativeSgd, NativeSgdOptions } from '../base/binding';
 import { bool, checkArg, checkOptions, custom, int, num } from '../base/check';
-import { withCode } from '../base/errors';
+import { rangeError, typeError } from '../base/errors';
 import { Parameter, ResNet, StepOptimizer } from '../model/resnet';
 import type { HostTensor } from '../base/tensor';
 
@@ -70,19 +70,19 @@ export class SGD implements StepOptimizer {
       });
       const group: ParamGroup = { ...g, params: [...g.params], initialLr: g.lr };
       if (group.params.some((p) => !(p instanceof Parameter))) {
-        throw withCode(new TypeError(`SGD group ${i}: params must hold Parameters (net.parameters())`), 'ERR_FINETORCH_INVALID_ARG');
+        throw typeError('ERR_FINETORCH_INVALID_ARG', `SGD group ${i}: params must hold Parameters (net.parameters())`);
       }
       checkNesterov(group, i);
       return group;
     });
     const all = this.paramGroups.flatMap((g) => g.params);
-    if (all.length === 0) throw withCode(new RangeError('SGD: optimizer got an empty parameter list'), 'ERR_FINETORCH_INVALID_ARG');
+    if (all.length === 0) throw rangeError('ERR_FINETORCH_INVALID_ARG', 'SGD: optimizer got an empty parameter list');
     if (new Set(all.map((p) => p.name)).size !== all.length) {
-      throw withCode(new RangeError('SGD: some parameters appear in more than one parameter group'), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'SGD: some parameters appear in more than one parameter group');
     }
     this.#model = all[0].owner;
     if (all.some((p) => p.owner !== this.#model)) {
-      throw withCode(new RangeError('SGD: all parameters must belong to one model'), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'SGD: all parameters must belong to one model');
     }
     this.#nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
     // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if fc is
@@ -98,7 +98,7 @@ export class SGD implements StepOptimizer {
   /** @internal See {@link StepOptimizer.stepFor}. */
   stepFor(model: ResNet): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R> {
     if (model !== this.#model) {
-      throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'this optimizer was made for the parameters of another model');
     }
     return async (update) => {
       const result = await update({ optimizer: this.#nativeSgd, groups: this.#groupOptions() });
@@ -140,7 +140,7 @@ export class SGD implements StepOptimizer {
   async loadStateDict(stateDict: SGDStateDict): Promise<void> {
     const groups = stateDict.param_groups;
     if (groups.length !== this.paramGroups.length || groups.some((g, i) => g.params.length !== this.paramGroups[i].params.length)) {
-      throw withCode(new RangeError('loaded optimizer state does not match this optimizer\'s parameter groups'), 'ERR_FINETORCH_STATE_DICT');
+      throw rangeError('ERR_FINETORCH_STATE_DICT', 'loaded optimizer state does not match this optimizer\'s parameter groups');
     }
     const count = this.paramGroups.reduce((n, g) => n + g.params.length, 0);
     const buffers = Array.from({ length: count }, (_, i) => stateDict.state.get(i)?.momentum_buffer ?? null);
@@ -151,6 +151,6 @@ export class SGD implements StepOptimizer {
 
 function checkNesterov(group: { nesterov: boolean; momentum: number; dampening: number }, i: number): void {
   if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
-    throw withCode(new RangeError(`SGD group ${i}: Nesterov momentum requires a momentum and zero dampening`), 'ERR_FINETORCH_INVALID_ARG');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `SGD group ${i}: Nesterov momentum requires a momentum and zero dampening`);
   }
 }

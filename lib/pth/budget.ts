@@ -2,6 +2,7 @@
 // their compressed bytes, and tensors copied because they cannot be views of the file (strided,
 // expanded, misaligned). Each cost is charged before the allocation, so a small forged file cannot
 // take the machine, as safetensors bounds its header by the file. Views of the file cost nothing.
+import { codecError } from './error';
 
 /** The default budget is the file's size plus this: what reading allocates stays within a few times the file. */
 export const BUDGET_MARGIN_BYTES = 2 ** 20;
@@ -31,7 +32,7 @@ export class Budget {
       ? `by default the file's size, ${this.fileSize} bytes, plus ${BUDGET_MARGIN_BYTES / 2 ** 20} MiB`
       : 'maxBytes';
     const before = this.spent ? ` after ${this.spent} bytes spent on earlier ones` : '';
-    throw new Error(`${what} would add ${bytes} bytes${before}, over the budget of ${this.limit} bytes for what the file ` +
+    throw codecError(`${what} would add ${bytes} bytes${before}, over the budget of ${this.limit} bytes for what the file ` +
       `may expand to (${source}); pass a larger maxBytes if the file is trusted`);
   }
 }

@@ -8,6 +8,11 @@ export class PthError extends FinetorchError {
   }
 }
 
+/** Why the codec cannot read or write what it was given (withFile then names the file). */
+export function codecError(detail: string, options?: ErrorOptions): FinetorchError {
+  return new FinetorchError('ERR_FINETORCH_PTH', detail, options);
+}
+
 /** Runs `work`, turning any failure into a PthError that names `file` (PthErrors pass through). */
 export async function withFile<T>(file: string, work: () => T | Promise<T>): Promise<T> {
   try {

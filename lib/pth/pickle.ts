@@ -1,6 +1,7 @@
 // A pickle writer for the opcodes torch.save uses (protocol 2), so that every torch.load,
 // 1.13's weights_only unpickler included, reads what we write.
 import { OP } from './opcodes';
+import { codecError } from './error';
 
 export class Pickler {
   private buf = Buffer.alloc(4096);
@@ -39,7 +40,7 @@ export class Pickler {
     } else {
       const bytes = twosComplement(n);
       // LONG4 would carry more, but torch 1.13's weights_only unpickler only knows LONG1.
-      if (bytes.length > 0xff) throw new Error(`integer ${n} is too large to save`);
+      if (bytes.length > 0xff) throw codecError(`integer ${n} is too large to save`);
       this.op(OP.LONG1);
       this.byte(bytes.length);
       this.raw(bytes);

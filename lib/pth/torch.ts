@@ -5,6 +5,7 @@ import { DType, HostTensor, StoredTensor, TypedArray, elementSize, numel, typedA
 import { Budget } from './budget';
 import { PyGlobal, UnpickleHooks } from './unpickle';
 import { describeKind } from './value';
+import { codecError } from './error';
 
 /** Storage classes (module torch, or torch.cuda for tensors saved from a GPU) and their dtypes. */
 export const STORAGE_DTYPES: Readonly<Record<string, DType>> = {
@@ -66,16 +67,16 @@ export class Storage {
   }
 
   private startInRoot(): number {
-    if (!this.view) throw new Error(`storage '${this.key}' is used by a tensor but has no data in the file`);
+    if (!this.view) throw codecError(`storage '${this.key}' is used by a tensor but has no data in the file`);
     const { root, offset } = this.view;
     const start = offset * elementSize(this.dtype);
-    if (start + this.byteLength > root.byteLength) throw new Error(`storage view '${this.key}' runs past the end of storage '${root.key}'`);
+    if (start + this.byteLength > root.byteLength) throw codecError(`storage view '${this.key}' runs past the end of storage '${root.key}'`);
     return start;
   }
 
   private checkSize(available: number): void {
     if (available < this.byteLength) {
-      throw new Error(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${available} bytes for it`);
+      throw codecError(`storage '${this.key}' declares ${this.numel} ${this.dtype} elements (${this.byteLength} bytes) but the file holds ${available} bytes for it`);
     }
   }
 }
@@ -109,7 +110,7 @@ export class TorchUnpickler implements UnpickleHooks {
       const least = most - optional;
       return [qualname, new PyGlobal(qualname, (args) => {
         if (args.length < least || args.length > most) {
-          throw new Error(`${signature} takes ${least === most ? least : `${least} to ${most}`} arguments, got ${args.length}`);
+          throw codecError(`${signature} takes ${least === most ? least : `${least} to ${most}`} arguments, got ${args.length}`);
         }
         return call(args);
       })];
@@ -134,7 +135,7 @@ export class TorchUnpickler implements UnpickleHooks {
   findGlobal(module: string, name: string): PyGlobal {
     const found = this.globals.get(`${module}.${name}`);
     if (!found) {
-      throw new Error(`refusing to load Python global '${module}.${name}': only tensors, storages and dicts can be loaded from a .pth file`);
+      throw codecError(`refusing to load Python global '${module}.${name}': only tensors, storages and dicts can be loaded from a .pth file`);
     }
     return found;
   }
@@ -143,17 +144,17 @@ export class TorchUnpickler implements UnpickleHooks {
   persistentLoad(pid: unknown): HostTensor {
     if (!Array.isArray(pid) || pid[0] !== 'storage') {
       const what = Array.isArray(pid) && typeof pid[0] === 'string' ? `'${pid[0]}'` : describeKind(pid);
-      throw new Error(`unsupported persistent id ${what}: only storages can be loaded (a pickled nn.Module? save its state_dict() instead)`);
+      throw codecError(`unsupported persistent id ${what}: only storages can be loaded (a pickled nn.Module? save its state_dict() instead)`);
     }
     const [, type, key, location, count, viewMetadata] = pid as unknown[];
     if (pid.length < 5 || pid.length > 6 || !(type instanceof StorageType) || typeof key !== 'string' || typeof location !== 'string') {
-      throw new Error('malformed storage persistent id');
+      throw codecError('malformed storage persistent id');
     }
     const root = this.storage(this.storages, key, type.dtype, index(count, 'storage size'));
     if (viewMetadata === undefined || viewMetadata === null) return this.storageTensor(root);
     // Storage views only exist in files from PyTorch before 0.4: (view_key, offset, size).
     if (!Array.isArray(viewMetadata) || viewMetadata.length !== 3 || typeof viewMetadata[0] !== 'string') {
-      throw new Error(`malformed storage view of '${key}'`);
+      throw codecError(`malformed storage view of '${key}'`);
     }
     const view = this.storage(this.views, viewMetadata[0], type.dtype, index(viewMetadata[2], 'storage view size'),
       { root, offset: index(viewMetadata[1], 'storage view offset') });
@@ -183,7 +184,7 @@ export class TorchUnpickler implements UnpickleHooks {
   private storage(registry: Map<string, Storage>, key: string, dtype: DType, count: number, view?: { root: Storage; offset: number }): Storage {
     const known = registry.get(key);
     if (known) {
-      if (known.dtype !== dtype) throw new Error(`storage '${key}' is named as both ${known.dtype} and ${dtype}`);
+      if (known.dtype !== dtype) throw codecError(`storage '${key}' is named as both ${known.dtype} and ${dtype}`);
       return known;
     }
     const created = new Storage(key, dtype, count, view);
@@ -200,16 +201,16 @@ export class TorchUnpickler implements UnpickleHooks {
   /** _rebuild_tensor(storage, offset, size, stride) and _rebuild_tensor_v2(…, requires_grad, hooks[, metadata]). */
   private rebuildTensor(args: readonly unknown[]): HostTensor {
     const storage = this.storageOf.get(this.tensorArg(args[0], 'storage'));
-    if (!storage) throw new Error('tensor is not built on a storage');
+    if (!storage) throw codecError('tensor is not built on a storage');
     const shape = indexTuple(args[2], 'tensor size');
     const stride = indexTuple(args[3], 'tensor stride');
-    if (shape.length !== stride.length) throw new Error(`tensor size [${shape}] and stride [${stride}] differ in length`);
+    if (shape.length !== stride.length) throw codecError(`tensor size [${shape}] and stride [${stride}] differ in length`);
     const offset = index(args[1], 'storage offset');
     const count = numel(shape);
     if (count > 0) {
       const last = shape.reduce((sum, size, i) => sum + (size - 1) * stride[i], offset);
       if (last >= storage.numel) {
-        throw new Error(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage '${storage.key}', which holds ${storage.numel}`);
+        throw codecError(`tensor of size [${shape}], stride [${stride}] at offset ${offset} reaches element ${last} of storage '${storage.key}', which holds ${storage.numel}`);
       }
       // A view of the file costs nothing; any other layout is copied into a tensor of its own.
       if (!isContiguous(shape, stride)) {
@@ -228,7 +229,7 @@ export class TorchUnpickler implements UnpickleHooks {
 
   private tensorArg(value: unknown, what: string): HostTensor {
     if (!this.pending.has(value as HostTensor)) {
-      throw new Error(`${what} argument is ${describeKind(value)}, not a tensor`);
+      throw codecError(`${what} argument is ${describeKind(value)}, not a tensor`);
     }
     return value as HostTensor;
   }
@@ -241,18 +242,18 @@ function newOrderedDict(args: readonly unknown[]): Map<unknown, unknown> {
   if (Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2)) {
     return new Map(pairs as [unknown, unknown][]);
   }
-  throw new Error(`collections.OrderedDict(items) needs a list of (key, value) pairs, got ${describeKind(pairs)}`);
+  throw codecError(`collections.OrderedDict(items) needs a list of (key, value) pairs, got ${describeKind(pairs)}`);
 }
 
 function index(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${what} must be a non-negative integer, got ${typeof value === 'bigint' ? value : describeKind(value)}`);
+    throw codecError(`${what} must be a non-negative integer, got ${typeof value === 'bigint' ? value : describeKind(value)}`);
   }
   return value;
 }
 
 function indexTuple(value: unknown, what: string): number[] {
-  if (!Array.isArray(value)) throw new Error(`${what} must be a tuple, got ${describeKind(value)}`);
+  if (!Array.isArray(value)) throw codecError(`${what} must be a tuple, got ${describeKind(value)}`);
   return value.map((v) => index(v, what));
 }
 

@@ -2,7 +2,7 @@
 // writes it, written to a temporary file and renamed into place so no reader sees half a file.
 import { writeFileAtomic } from '../base/atomic';
 import { DType, HostTensor, checkHostTensor } from '../base/tensor';
-import { withFile } from './error';
+import { codecError, withFile } from './error';
 import { OP } from './opcodes';
 import { Pickler } from './pickle';
 import { STORAGE_DTYPES } from './torch';
@@ -57,15 +57,15 @@ class TreeWriter {
       case 'bigint': return p.int(value);
       case 'string': return p.str(value);
       case 'object': break;
-      default: throw new Error(`${where}: cannot save ${typeof value}`);
+      default: throw codecError(`${where}: cannot save ${typeof value}`);
     }
-    if (this.ancestors.has(value)) throw new Error(`${where}: the value contains itself`);
+    if (this.ancestors.has(value)) throw codecError(`${where}: the value contains itself`);
     this.ancestors.add(value);
     if (isHostTensor(value)) this.tensor(value, where);
     else if (Array.isArray(value)) this.array(value, where);
     else if (value instanceof Map) this.dict([...value], where, true);
     else if (isPlainObject(value)) this.dict(Object.entries(value), where, false);
-    else throw new Error(`${where}: cannot save ${describeKind(value)}`);
+    else throw codecError(`${where}: cannot save ${describeKind(value)}`);
     this.ancestors.delete(value);
   }
 
@@ -82,7 +82,7 @@ class TreeWriter {
     this.p.extend(OP.SETITEMS, entries.length, () => {
       for (const [key, item] of entries) {
         if (key !== null && !['string', 'number', 'bigint', 'boolean'].includes(typeof key)) {
-          throw new Error(`${where}: dict keys must be strings, numbers, booleans or null, not ${describeKind(key)}`);
+          throw codecError(`${where}: dict keys must be strings, numbers, booleans or null, not ${describeKind(key)}`);
         }
         this.value(key, where);
         this.value(item, `${where}[${JSON.stringify(String(key))}]`);

@@ -9,6 +9,7 @@ import type { ResNet } from '../model/resnet';
 import { SGD } from '../optim/sgd';
 import type { EpochRecord } from './history';
 import { LOOP_SCHEMA, LoopOptions, LoopPlan, checkClassifier, checkLoop, runLoop } from './loop';
+import { rangeError } from '../base/errors';
 
 export interface FineTuneOptions extends LoopOptions {
   /** fc's lr = fcLrMult * lr (the chapter's 10x). */
@@ -61,7 +62,7 @@ export async function linearProbe(net: ResNet, options: LinearProbeOptions): Pro
   checkLoop('linearProbe', o);
   checkClassifier('linearProbe', net);
   if (o.featureCache && o.bn === 'train') {
-    throw new RangeError('linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', 'linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
   }
   net.freeze({ except: ['fc'], bn: o.bn });
   const optimizer = new SGD(net.fc.parameters(), sgdDefaults(o));

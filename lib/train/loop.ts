@@ -3,7 +3,7 @@
 // source replays an epoch identically when asked for it again (the DataLoader seeds its order
 // and augmentation by epoch), so resuming after k batches skips the first k and is exact.
 import { Parsed, Rule, bool, custom, func, int, num, str } from '../base/check';
-import { ErrorCode, FinetorchError, hasCode, withCode, withContext } from '../base/errors';
+import { ErrorCode, FinetorchError, hasCode, rangeError, withContext } from '../base/errors';
 import { cpuMemory } from '../base/runtime';
 import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';
@@ -114,8 +114,8 @@ export const LOOP_SCHEMA = {
 /** @internal What one option cannot say alone. */
 export function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
   if (o.schedule) checkSchedule(o.schedule);
-  if (o.patience !== undefined && !o.valid) throw new RangeError(`${where}: patience needs a valid source to watch`);
-  if (o.checkpointEvery > 0 && !o.checkpoint) throw new RangeError(`${where}: checkpointEvery needs a checkpoint file`);
+  if (o.patience !== undefined && !o.valid) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: patience needs a valid source to watch`);
+  if (o.checkpointEvery > 0 && !o.checkpoint) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: checkpointEvery needs a checkpoint file`);
 }
 
 /**
@@ -124,9 +124,9 @@ export function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
  */
 export function checkClassifier(where: string, net: ResNet): void {
   if (net.numClasses < 2) {
-    throw withCode(new RangeError(`${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
       'cross-entropy over a single class is 0 for every image, so nothing would train; a classifier needs at least 2 classes ' +
-      '(net.replaceFc(numClasses))'), 'ERR_FINETORCH_INVALID_ARG');
+      '(net.replaceFc(numClasses))');
   }
 }
 

@@ -3,6 +3,7 @@
 // validation, `finetorch eval` and the CLI's plots all read.
 import type { Target } from '../data/batch';
 import type { StepResult } from '../model/resnet';
+import { rangeError } from '../base/errors';
 
 export interface Scores {
   /** Images scored. */
@@ -33,7 +34,7 @@ export class ScoreAccumulator {
   add(result: StepResult, target: Target): void {
     const n = target.length;
     if (this.withLogits !== undefined && this.withLogits !== (result.logits !== undefined)) {
-      throw new Error('ScoreAccumulator: some batches came with logits and some without');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'ScoreAccumulator: some batches came with logits and some without');
     }
     this.withLogits = result.logits !== undefined;
     this.loss += result.loss * n;

@@ -2,6 +2,7 @@
 // training (LibTorch) lives in run/train.ts, loaded once the flags are right, so that --help and
 // mistakes answer at once and a refused resume has written nothing.
 import * as path from 'node:path';
+import { FinetorchError } from '../../base/errors';
 import type { CheckpointContents } from '../../train/checkpoint';
 import { readCheckpointInfo } from '../../train/checkpoint';
 import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
@@ -254,7 +255,7 @@ async function run({ flags: given }: Parsed): Promise<number> {
     // Before the flags: without a checkpoint there is nothing to resume, whatever else is missing.
     const checkpoint = outFile(resumeDir, 'checkpoint');
     if (await folderState(resumeDir) === 'unsaved') {
-      throw new Error(`${resumeDir} holds a run that stopped before its first checkpoint, so there is nothing to resume: ` +
+      throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `${resumeDir} holds a run that stopped before its first checkpoint, so there is nothing to resume: ` +
         'run its train command again, without --resume (it starts over in that folder)');
     }
     await requireFile(checkpoint, 'checkpoint');

@@ -1,6 +1,6 @@
 // finetorch eval, the work: loss, top-1 and top-5 accuracy, per-class accuracy and the confusion
 // matrix of a .pth on a folder of class folders, classes matched by name to the model's own.
-import { DataLoader } from '../../data';
+import { DataLoader, DatasetError } from '../../data';
 import { ScoreReport, scoreModel } from '../score-report';
 import { BadImages, evalData } from '../image-folders';
 import type { EvalSettings } from '../settings';
@@ -16,11 +16,11 @@ export async function evaluate({ weights, data: dir, batchSize, arch, imageSize,
     const folder = evalData(dir, model.transform, shrinkOnLoad);
     const classes = model.classes ?? folder.classes;
     if (!model.classes && folder.classes.length !== net.numClasses) {
-      throw new Error(`the model has ${counted(net.numClasses, 'output')} but ${folder.root} holds ${counted(folder.classes.length, 'class folder')}`);
+      throw new DatasetError(`the model has ${counted(net.numClasses, 'output')} but ${folder.root} holds ${counted(folder.classes.length, 'class folder')}`);
     }
     const toModelClass = folder.classes.map((name) => {
       const index = classes.indexOf(name);
-      if (index < 0) throw new Error(`class folder '${name}' in ${folder.root} is not one of the model's classes (${classes.join(', ')})`);
+      if (index < 0) throw new DatasetError(`class folder '${name}' in ${folder.root} is not one of the model's classes (${classes.join(', ')})`);
       return index;
     });
     const identity = toModelClass.every((m, i) => m === i);

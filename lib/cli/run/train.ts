@@ -1,6 +1,6 @@
 // finetorch train, the work: data, model, the fineTune/linearProbe loop, and the files of --out
 // after every epoch; Ctrl-C stops the loop after its current step with the position saved.
-import { DataLoader, Dataset } from '../../data';
+import { DataLoader, Dataset, DatasetError } from '../../data';
 import type { Scores } from '../../train/metrics';
 import type { CheckpointContents } from '../../train/checkpoint';
 import { ResNet } from '../../model/resnet';
@@ -206,10 +206,10 @@ function epochPlan(train: DataLoader, s: TrainSettings): string {
 async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents): Promise<{ net: ResNet; about: string }> {
   const own = await classesOf(checkpoint);
   if (own && !sameList(own, classes)) {
-    throw new Error(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
+    throw new DatasetError(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
   }
   if (info.numClasses !== classes.length) {
-    throw new Error(`${checkpoint} holds a model of ${counted(info.numClasses, 'class', 'classes')}, but the data has ` +
+    throw new DatasetError(`${checkpoint} holds a model of ${counted(info.numClasses, 'class', 'classes')}, but the data has ` +
       `${counted(classes.length, 'class folder')}`);
   }
   const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
