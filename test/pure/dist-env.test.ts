@@ -1,8 +1,7 @@
-// dist's side that needs no job: torchrun's variables read and checked, and the calls refused
-// before dist.init().
+// dist's side that needs neither a job nor the addon: torchrun's variables read and checked.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dist, jobFromEnv } from '../../lib';
+import { jobFromEnv } from '../../lib/dist/environment';
 
 const BASE = { RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: '10.0.0.1', MASTER_PORT: '29500' };
 
@@ -20,14 +19,5 @@ describe('dist without a job', () => {
     assert.throws(() => jobFromEnv({ ...BASE, RANK: '2' }), /RANK must be an integer below WORLD_SIZE \(2\), got '2'/);
     assert.throws(() => jobFromEnv({ ...BASE, MASTER_PORT: 'http' }), /MASTER_PORT must be a port number, got 'http'/);
     assert.throws(() => jobFromEnv({ ...BASE, MASTER_ADDR: '' }), /MASTER_ADDR is not set/);
-  });
-
-  it('refuses bad options and every collective before init; this build has gloo', async () => {
-    await assert.rejects(dist.init({ backend: 'mpi' } as never), { code: 'ERR_FINETORCH_INVALID_ARG', message: /backend must be one of 'gloo', 'nccl'/ });
-    await assert.rejects(dist.init({ timeout: 5 } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION', message: /did you mean 'timeoutMs'/ });
-    await assert.rejects(dist.allReduce([1]), { code: 'ERR_FINETORCH_DIST', message: 'dist.allReduce: call dist.init() first' });
-    assert.throws(() => dist.rank, /dist\.rank: call dist\.init\(\) first/);
-    assert.equal(dist.isInitialized, false);
-    assert.ok(dist.backends.includes('gloo'), `backends: ${dist.backends}`);
   });
 });

@@ -2,10 +2,8 @@
 // in the file name is checked, redirects are followed, a cut connection keeps its bytes under a
 // name that is not the final one and the next call resumes them with a Range request, the cache
 // folder is torch.hub's, and a cached file is used without the network. (test/parity/hub.test.ts
-// checks the same against PyTorch itself.)
+// checks the same against PyTorch itself, test/e2e/weights-cli.test.ts the finetorch weights command.)
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,12 +11,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/hub/download';
 import { fileIntoCache, hubDir } from '../../lib/hub/torch-hub';
 import { BASE_URL_ENV, checkArch, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/model/torchvision-weights';
-import { savePth } from '../../lib/pth';
-import { zeros } from '../../lib/base/tensor';
 import { tempDir } from '../helpers/python';
-import { WeightsServer } from '../helpers/weights-server';
+import { WeightsServer, publishTinyWeights } from '../helpers/weights-server';
 
-const MAIN = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
 const tmp = tempDir('finetorch-hub-');
 const server = new WeightsServer();
 let content: Buffer;
@@ -38,28 +33,8 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
   return caught;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 before(async () => {
-  // A real .pth of a few hundred KiB, named as torchvision names its files: <name>-<sha256 prefix>.pth.
-  const weight = zeros('float32', [256, 256]);
-  weight.data.forEach((_, i) => { (weight.data as Float32Array)[i] = Math.sin(i); });
-  const made = path.join(tmp.dir, 'made.pth');
-  await savePth(made, new Map([['fc.weight', weight], ['fc.bias', zeros('float32', [256])]]));
-  content = fs.readFileSync(made);
-  name = `tiny-${createHash('sha256').update(content).digest('hex').slice(0, 8)}.pth`;
-  server.files.set(name, content);
-  server.files.set('resnet18-f37072fd.pth', content); // not the real file: its hash cannot match
+  ({ content, name } = await publishTinyWeights(tmp.dir, server));
   await server.start();
 });
 after(async () => {
@@ -315,47 +290,3 @@ describe('importWeights', () => {
   });
 });
 
-describe('finetorch weights', () => {
-  it('get prints the cached file; list shows the table; mistakes exit 2', async () => {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'resnet34-b627a593.pth'), content);
-    const got = await cli(['weights', 'get', 'resnet34', '--model-dir', dir]);
-    assert.equal(got.code, 0, got.stderr);
-    assert.equal(got.stdout, `${path.join(dir, 'resnet34-b627a593.pth')}\n`);
-    assert.match(got.stderr, /ResNet34_Weights.IMAGENET1K_V1: already in the cache/);
-
-    const listed = await cli(['weights', 'list'], { TORCH_HOME: dir });
-    assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /resnet50\s+IMAGENET1K_V2\s+yes\s+80\.858/);
-    assert.match(listed.stdout, new RegExp(`cache: ${dir}/hub/checkpoints`));
-
-    const misspelt = await cli(['weights', 'get', 'resnet-18']);
-    assert.equal(misspelt.code, 2);
-    assert.match(misspelt.stderr, /did you mean 'resnet18'/);
-    assert.equal((await cli(['weights', 'fetch', 'resnet18'])).code, 2);
-    assert.equal((await cli(['weights', 'list', '--weights', 'IMAGENET1K_V2'])).code, 2);
-    const help = await cli(['weights', '--help']);
-    assert.equal(help.code, 0);
-    assert.match(help.stdout, /^usage: finetorch weights list .*\n {7}finetorch weights get ARCH/);
-  });
-
-  it('get offline and import of a file that is not published fail with one line that says what to do', async () => {
-    const offline = await cli(['weights', 'get', 'resnet18', '--model-dir', dir, '--base-url', 'http://127.0.0.1:9/models/']);
-    assert.equal(offline.code, 1);
-    assert.match(offline.stderr, /^finetorch weights: error: cannot download .*Without network, bring resnet18-f37072fd\.pth .*'finetorch weights import FILE'.*--base-url/);
-    assert.equal(offline.stderr.trim().split('\n').length, 1);
-    const source = path.join(tmp.dir, 'resaved.pth');
-    fs.writeFileSync(source, content);
-    const imported = await cli(['weights', 'import', source, '--model-dir', dir]);
-    assert.equal(imported.code, 1);
-    assert.match(imported.stderr, /^finetorch weights: error: .*resaved\.pth: its SHA-256 .* starts with none of the hash prefixes/);
-    assert.equal((await cli(['weights', 'import'])).code, 2);
-  });
-
-  it('get fails with one line when the download is wrong', async () => {
-    const got = await cli(['weights', 'get', 'resnet18', '--model-dir', dir], { [BASE_URL_ENV]: server.baseUrl });
-    assert.equal(got.code, 1);
-    assert.match(got.stderr, /^finetorch weights: error: invalid hash value/m);
-    assert.deepEqual(others(dir), []);
-  });
-});

@@ -2,11 +2,13 @@
 // cases): maxBytes and its checks, deflated records over the budget, overlapping records, and
 // the pickle opcodes that build objects (INST, OBJ, NEWOBJ_EX, EXT*).
 import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import * as zlib from 'node:zlib';
 import { loadPth, locatePth, readPth, savePth } from '../../lib/pth';
-import { zipChunks } from '../../lib/pth/zip';
+import { softwareCrc32, zipChunks } from '../../lib/pth/zip';
 import { buildZip, readRecords } from '../../scripts/fuzz-zip';
 import { pthRefusal } from '../helpers/pth-refusal';
 import { tempDir } from '../helpers/python';
@@ -87,5 +89,12 @@ describe('opcodes that build objects', () => {
   it('a tensor rebuild with too few arguments names the function and its parameters', async () => {
     const file = pickleFile('few.pth', '\x80\x02ctorch._utils\n_rebuild_tensor\nN\x85R.');
     await assert.rejects(readPth(file), refused(file, /torch\._utils\._rebuild_tensor\(storage, storage_offset, size, stride\) takes 4 arguments, got 1/));
+  });
+});
+
+describe('zip CRC-32', () => {
+  it('the table fallback for Node < 20.15 matches zlib', () => {
+    const data = randomBytes(100_003);
+    assert.equal(softwareCrc32(data), zlib.crc32(data));
   });
 });

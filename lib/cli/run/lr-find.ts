@@ -2,7 +2,8 @@
 // and the curve as SVG and PNG.
 import * as path from 'node:path';
 import { DataLoader } from '../../data';
-import { LrFindResult, lrFind } from '../../train/lr-find';
+import { lrFind } from '../../train/lr-find';
+import type { LrFindResult } from '../../train/lr-range-test';
 import { setNumThreads } from '../../base/runtime';
 import { BadImages, trainData } from '../image-folders';
 import { requireFile, writeFileAtomic } from '../files';
