@@ -139,15 +139,24 @@ function staticPath(graph, from, to) {
   return undefined;
 }
 
+function readRules(libDir = LIB) {
+  return JSON.parse(fs.readFileSync(path.join(libDir, 'rooms.json'), 'utf8'));
+}
+
+/** Every source file under `libDir` -> its imports ({ to, kind }); `packages` are followed by name. */
+function importGraph(libDir = LIB, packages = []) {
+  return new Map(sourceFiles(libDir).map((f) => [f, importsOf(libDir, f, fs.readFileSync(path.join(libDir, f), 'utf8'), packages)]));
+}
+
 /**
  * Checks the sources under `libDir` (default: lib/) against `rules` (default: lib/rooms.json);
  * returns the breaches as sentences, none when the house stands as drawn.
  */
-function checkLayers(libDir = LIB, rules = JSON.parse(fs.readFileSync(path.join(libDir, 'rooms.json'), 'utf8'))) {
+function checkLayers(libDir = LIB, rules = readRules(libDir)) {
   const files = sourceFiles(libDir);
   const { modules, native } = rules.withoutNative;
   const packages = native.filter((n) => !n.endsWith('.ts'));
-  const graph = new Map(files.map((f) => [f, importsOf(libDir, f, fs.readFileSync(path.join(libDir, f), 'utf8'), packages)]));
+  const graph = importGraph(libDir, packages);
   const problems = [];
   const rooms = rules.rooms;
   for (const file of files) {
@@ -182,7 +191,7 @@ function checkLayers(libDir = LIB, rules = JSON.parse(fs.readFileSync(path.join(
   return problems;
 }
 
-module.exports = { checkLayers, importsOf, circles };
+module.exports = { checkLayers, readRules, importGraph, staticPath, LIB };
 
 if (require.main === module) {
   const started = Date.now();
