@@ -6,29 +6,23 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
-  Batch, DataLoader, EpochRecord, fineTune, getNumThreads, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint,
-  setNumThreads, SGD, trainTransform,
+  Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD, trainTransform,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
-import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';
+import { assertStateClose, chapterSgd, pinComputeThreads, readBatches } from '../helpers/training';
 
 describe('training parity with torch.optim.SGD', () => {
   const tmp = tempDir();
   let batches: Batch[];
   const start = () => path.join(tmp.dir, 'start.pth');
-  // The reference runs on one thread: so does finetorch here (another count sums in another order).
-  const threads = getNumThreads();
+  pinComputeThreads();
   before(async () => {
-    setNumThreads(1);
     await runPython('train_reference.py', ['make', tmp.dir]);
     batches = readBatches(tmp.dir);
   });
-  after(() => {
-    setNumThreads(threads);
-    tmp.cleanup();
-  });
+  after(() => tmp.cleanup());
 
   for (const mode of ['finetune', 'nesterov'] as const) {
     it(`${mode}: 10 steps, every loss within 1e-4 and every tensor after within 1e-4`, async () => {
