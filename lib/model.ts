@@ -11,10 +11,11 @@ import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rul
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
 import { PretrainedOptions, pretrainedWeights } from './hub';
-import { loadPth, PthError, StoredTensor, locatePth } from './pth';
+import type { StoredTensor } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
 import type { SGD } from './optim';
+import { loadWeights, locateWeights } from './weights-file';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Target = Int32Array | BigInt64Array;
@@ -148,8 +149,9 @@ export class ResNet {
   }
 
   /**
-   * Loads a torchvision ResNet .pth (either torch.save format); the architecture and the number
-   * of classes are read off its keys and shapes, and checked before the model is built.
+   * Loads a torchvision ResNet state dict from a .pth (either torch.save format) or a .safetensors
+   * file (timm's and Hugging Face's), told apart by content; the architecture and the number of
+   * classes are read off its keys and shapes, and checked before the model is built.
    */
   static async load(file: string, options: LoadOptions = {}): Promise<ResNet> {
     checkArg('ResNet.load', 'file', file, str());
@@ -159,8 +161,8 @@ export class ResNet {
       device: deviceRule.orUndefined(),
       maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
     });
-    const stored = await locatePth(file);
-    const stateDict = stored ? undefined : await loadPth(file);
+    const { places: stored, readError } = await locateWeights(file);
+    const stateDict = stored ? undefined : await loadWeights(file);
     const shapes = new Map([...(stored ?? stateDict!)].map(([k, t]) => [k, t.shape]));
     const { arch, numClasses } = inferArch(shapes, file);
     if (o.arch && o.arch !== arch) {
@@ -176,7 +178,7 @@ export class ResNet {
     }
     const net = await ResNet.create({ arch, numClasses });
     try {
-      await (stored ? net.loadStored(file, stored, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
+      await (stored ? net.loadStored(file, stored, readError, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
       if (o.device) await net.to(o.device);
     } catch (err) {
       net.dispose();
@@ -244,24 +246,24 @@ export class ResNet {
   }
 
   /**
-   * `loadStateDict(await loadPth(file))` in one step: each tensor is read from the file straight
-   * into the model, skipping the copy in between. (Like torch.load, this path does not check the
-   * zip records' CRCs; loadPth does.)
+   * `loadStateDict(await loadPth(file))` in one step, for a .pth or a .safetensors file (told apart
+   * by content): each tensor is read from the file straight into the model, skipping the copy in
+   * between. (Like torch.load, this path does not check the zip records' CRCs; loadPth does.)
    */
   async loadPth(file: string, options: { strict?: boolean } = {}): Promise<LoadResult> {
     checkArg('loadPth', 'file', file, str());
     const { strict } = checkOptions('loadPth', options, { strict: bool().default(true) });
-    const stored = await locatePth(file);
-    if (stored) return this.loadStored(file, stored, strict);
-    return this.loadEntries(`loading ${file}`, await loadPth(file), strict);
+    const { places, readError } = await locateWeights(file);
+    if (places) return this.loadStored(file, places, readError, strict);
+    return this.loadEntries(`loading ${file}`, await loadWeights(file), strict);
   }
 
-  private loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
+  private loadStored(file: string, stored: Map<string, StoredTensor>, readError: (err: Error) => Error, strict: boolean): Promise<LoadResult> {
     return this.run(`loading ${file}`, () =>
       this.handle.loadStateDictFromFile({ file, names: [...stored.keys()], places: [...stored.values()], strict })
         .catch((err: Error & { code?: string }) => {
-          // A read that failed part-way is the file's fault; a key mismatch is the model's.
-          throw err.code === 'ERR_FINETORCH_PTH' ? new PthError(file, err.message, { cause: err }) : err;
+          // A read that failed part-way is the file's fault (the addon reports it as a .pth error); a key mismatch is the model's.
+          throw err.code === 'ERR_FINETORCH_PTH' ? readError(err) : err;
         }));
   }
 
