@@ -32,6 +32,11 @@ export function bitsOf(dtype: SafetensorsDType): number {
   return BITS[dtype];
 }
 
+/** finetorch's dtype for a safetensors one, if it holds that one. */
+export function hostDTypeOf(dtype: SafetensorsDType): DType | undefined {
+  return TO_DTYPE[dtype];
+}
+
 /** finetorch's dtype for a safetensors one; a clear error for the format's others (F8, U16, C64, ...). */
 export function hostDType(dtype: SafetensorsDType, name: string): DType {
   const found = TO_DTYPE[dtype];

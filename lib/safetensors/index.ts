@@ -1,5 +1,5 @@
 // The safetensors codec: reads and writes the format of huggingface/safetensors. Pure TypeScript.
-export { SAFETENSORS_DTYPES } from './dtypes';
+export { SAFETENSORS_DTYPES, hostDTypeOf } from './dtypes';
 export type { SafetensorsDType } from './dtypes';
 export { SafetensorsError } from './error';
 export { looksLikeSafetensors } from './header';
