@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResNet, hasCode, setNumThreads } from '../../lib';
+import { SEEDS_DIR } from '../../scripts/fuzz';
 import { SafetensorsError, loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../../lib/safetensors';
 import type { StateDict } from '../../lib/pth';
 import { assertClose } from '../helpers/compare';
@@ -72,6 +73,25 @@ describe('safetensors against Python', () => {
     });
     // The header itself reads: inspect can show what the file holds.
     assert.deepEqual((await readSafetensorsHeader(file)).tensors.map((t) => t.dtype), ['U16', 'F8_E4M3']);
+  });
+
+  it("the fuzzer's seeds read as Python's safetensors reads them (unsupported.safetensors: its header)", async () => {
+    const expected: Record<string, { metadata: Record<string, string> | null; tensors: Record<string, [string, number[], string]> }> =
+      JSON.parse(await runPython('safetensors_fuzz_seeds.py', ['check', SEEDS_DIR], ecosystem));
+    const names = fs.readdirSync(SEEDS_DIR).filter((f) => f.endsWith('.safetensors')).sort();
+    assert.deepEqual(Object.keys(expected).sort(), names);
+    for (const name of names) {
+      const file = path.join(SEEDS_DIR, name);
+      const header = await readSafetensorsHeader(file);
+      assert.deepEqual(header.metadata.size ? Object.fromEntries(header.metadata) : null, expected[name].metadata, name);
+      assert.deepEqual(header.tensors.map((t) => [t.name, t.shape]).sort(), Object.entries(expected[name].tensors).map(([k, [, shape]]) => [k, shape]).sort(), name);
+      if (name === 'unsupported.safetensors') continue;
+      const { tensors } = describeState(await loadSafetensors(file), undefined);
+      assert.deepEqual(sorted({ metadata: null, tensors }), sorted({
+        metadata: null,
+        tensors: Object.fromEntries(Object.entries(expected[name].tensors).map(([k, [dtype, shape, sha256]]) => [k, { dtype, shape, sha256 }])),
+      }), name);
+    }
   });
 
   it("ResNet.load takes timm's resnet18 from a .safetensors: logits within 1e-4 of timm's", async () => {
