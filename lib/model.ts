@@ -11,6 +11,8 @@ import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rul
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
 import { PretrainedOptions, pretrainedWeights } from './hub';
+import type { HubDownloadOptions } from './hub/timm-weights';
+import { isHubId } from './hub/timm-ids';
 import type { StoredTensor } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
@@ -93,6 +95,11 @@ export interface PretrainedModelOptions extends PretrainedOptions {
   device?: Device;
 }
 
+/** {@link ResNet.pretrained}'s options for an 'hf-hub:' id: the download (revision, cache, token, ...) and the device. */
+export interface HubModelOptions extends HubDownloadOptions {
+  device?: Device;
+}
+
 interface ParameterMeta {
   shape: number[];
   requiresGrad: boolean;
@@ -137,13 +144,26 @@ export class ResNet {
   }
 
   /**
-   * torchvision's ImageNet weights for `arch` (default resnet18), as
-   * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
-   * first when missing (see {@link pretrainedWeights}). `ResNet.pretrained('resnet50')` is short
-   * for `ResNet.pretrained({ arch: 'resnet50' })`.
+   * Pretrained ImageNet weights, taken from the cache their source shares with Python and
+   * downloaded into it first when missing (see {@link pretrainedWeights}):
+   * - torchvision's for `arch` (default resnet18), as `torchvision.models.<arch>(weights='DEFAULT')`.
+   *   `ResNet.pretrained('resnet50', { weights: 'IMAGENET1K_V1' })` is short for
+   *   `ResNet.pretrained({ arch: 'resnet50', weights: 'IMAGENET1K_V1' })`;
+   * - timm's from the Hugging Face Hub, as `timm.create_model('hf-hub:timm/resnet50.a1_in1k',
+   *   pretrained=True)`: `ResNet.pretrained('hf-hub:timm/resnet50.a1_in1k', { revision, device })`.
    */
-  static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
-    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
+  static async pretrained(source: PretrainedModelOptions | Arch | `hf-hub:${string}` = {}, options: PretrainedModelOptions | HubModelOptions = {}): Promise<ResNet> {
+    if (isHubId(source)) {
+      const { device, ...download } = options as HubModelOptions;
+      const { file, arch, config, repoId } = await pretrainedWeights(source, download);
+      const net = await ResNet.load(file, { arch, device });
+      if (net.numClasses !== config.numClasses) {
+        net.dispose();
+        throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: config.json says ${config.numClasses} classes, the weights' fc has ${net.numClasses}`);
+      }
+      return net;
+    }
+    const { arch = 'resnet18', device, ...weights } = typeof source === 'string' ? { ...options as PretrainedModelOptions, arch: source } : source;
     checkArg('ResNet.pretrained', 'arch', arch, archRule);
     return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
   }

@@ -12,8 +12,11 @@ import { writeJson } from './files';
 const FORMAT = 'finetorch-model';
 
 export interface EvalRecipe {
-  /** The square resize before the centre crop: [height, width]. */
-  resize: [number, number];
+  /**
+   * The resize before the centre crop: [height, width], or one number for the shorter side with
+   * the aspect ratio kept (torchvision's Resize(int), and timm's 'center' crop mode).
+   */
+  resize: number | [number, number];
   interpolation: Interpolation;
   /** The side of the centre crop the network sees. */
   centerCrop: number;
@@ -32,6 +35,18 @@ export interface ModelCard {
   imageSize: number;
   /** How to prepare an image for it: torchvision's Resize + CenterCrop + Normalize. */
   eval: EvalRecipe;
+}
+
+/**
+ * The preprocessing (and class names) weights come with, and where that was read: a ModelCard
+ * beside the file, timm's config.json on the Hub, or torchvision's published transform.
+ */
+export interface WeightsCard {
+  imageSize: number;
+  eval: EvalRecipe;
+  classes?: string[];
+  /** 'best.json', 'timm/resnet50.a1_in1k/config.json', "torchvision's ResNet50_Weights.IMAGENET1K_V2". */
+  from: string;
 }
 
 /** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
@@ -76,7 +91,7 @@ export async function readCard(weights: string): Promise<ModelCard | undefined> 
   const c = card as ModelCard;
   const ok = c.version === 1 && typeof c.arch === 'string' && Number.isInteger(c.numClasses) && Array.isArray(c.classes) &&
     c.classes.length === c.numClasses && c.classes.every((x) => typeof x === 'string') && Number.isInteger(c.imageSize) &&
-    c.eval && Array.isArray(c.eval.resize) && c.eval.resize.length === 2 && Number.isInteger(c.eval.centerCrop) &&
+    c.eval && (Number.isInteger(c.eval.resize) || (Array.isArray(c.eval.resize) && c.eval.resize.length === 2)) && Number.isInteger(c.eval.centerCrop) &&
     Array.isArray(c.eval.mean) && Array.isArray(c.eval.std);
   if (!ok) throw new Error(`${file}: a ${FORMAT} card with missing or malformed fields`);
   return c;
@@ -86,10 +101,10 @@ export async function readCard(weights: string): Promise<ModelCard | undefined> 
  * The eval transform for `weights`: the card's, or torchvision's recipe at `imageSize` when the flag
  * is given (warning when it contradicts the card) or there is no card (224 when neither).
  */
-export function chooseRecipe(card: ModelCard | undefined, imageSize: number | undefined, weights: string, warn: (message: string) => void): EvalRecipe {
+export function chooseRecipe(card: WeightsCard | undefined, imageSize: number | undefined, weights: string, warn: (message: string) => void): EvalRecipe {
   if (card && imageSize !== undefined && imageSize !== card.imageSize) {
     warn(`warning: --image-size ${imageSize} differs from the ${card.imageSize} that ${weights} was trained at ` +
-      `(${cardFile(weights)}); using ${imageSize}`);
+      `(${card.from}); using ${imageSize}`);
   }
   if (imageSize === undefined && card) return card.eval;
   return evalRecipe(imageSize ?? 224);

@@ -12,7 +12,11 @@ export function archFlag(flags: Flags): Arch | undefined {
   return flags.string('arch') === undefined ? undefined : flags.choice('arch', ARCH_NAMES);
 }
 
-export const WEIGHTS_OPTION: OptionSpec = { type: 'string', value: 'FILE.pth', help: 'the model (a torchvision ResNet state dict, or a finetorch checkpoint)' };
+export const WEIGHTS_OPTION: OptionSpec = {
+  type: 'string', value: 'WEIGHTS',
+  help: 'a .pth or .safetensors file (a ResNet state dict, or a finetorch checkpoint), a torchvision name (resnet50, ' +
+    'ResNet50_Weights.IMAGENET1K_V2) or a Hub id (hf-hub:timm/resnet50.a1_in1k)',
+};
 
 /** arch, image-size, device and json, in the order help lists them. */
 export const INFERENCE_OPTIONS: Record<string, OptionSpec> = {
