@@ -95,10 +95,10 @@ async function getFromHub(id: `hf-hub:${string}`, flags: Flags): Promise<{ resul
   };
 }
 
-/** Flags of the other source are mistakes, not options to ignore. */
-function refuseFlags(flags: Flags, names: string[], appliesTo: string): void {
+/** Flags of the other source (or of 'get', given to 'list') are mistakes, not options to ignore. */
+function refuseFlags(flags: Flags, names: string[], onlyFor: string): void {
   for (const name of names) {
-    if (flags.string(name) !== spec.options[name].default || flags.flag(name)) throw new UsageError(`--${name} does not apply to ${appliesTo}`);
+    if (flags.string(name) !== spec.options[name].default || flags.flag(name)) throw new UsageError(`--${name} applies to ${onlyFor} only`);
   }
 }
 
