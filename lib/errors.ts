@@ -65,6 +65,13 @@ export class FinetorchError extends Error {
   }
 }
 
+/** An error about one file: its message starts with the file, which `file` holds too. */
+export class FileError extends FinetorchError {
+  constructor(code: ErrorCode, readonly file: string, detail: string, options?: ErrorOptions) {
+    super(code, `${file}: ${detail}`, options);
+  }
+}
+
 /** Whether `err` is an error carrying `code` (finetorch's, or a native one passed through). */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof Error && (err as { code?: unknown }).code === code;

@@ -1,9 +1,9 @@
 // The one error type the .pth codec throws: every message starts with the file it concerns.
-import { FinetorchError, rethrowAs } from '../errors';
+import { FileError, rethrowAs } from '../errors';
 
-export class PthError extends FinetorchError {
-  constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
-    super('ERR_FINETORCH_PTH', `${file}: ${detail}`, options);
+export class PthError extends FileError {
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_FINETORCH_PTH', file, detail, options);
     this.name = 'PthError';
   }
 }

@@ -1,9 +1,9 @@
 // The one error type the safetensors codec throws: every message starts with the file it concerns.
-import { FinetorchError, rethrowAs } from '../errors';
+import { FileError, rethrowAs } from '../errors';
 
-export class SafetensorsError extends FinetorchError {
-  constructor(readonly file: string, detail: string, options?: { cause?: unknown }) {
-    super('ERR_FINETORCH_SAFETENSORS', `${file}: ${detail}`, options);
+export class SafetensorsError extends FileError {
+  constructor(file: string, detail: string, options?: { cause?: unknown }) {
+    super('ERR_FINETORCH_SAFETENSORS', file, detail, options);
     this.name = 'SafetensorsError';
   }
 }

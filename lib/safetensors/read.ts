@@ -1,8 +1,7 @@
 // Reading safetensors files: the whole state dict (safetensors.torch.load_file), the header alone
 // (safe_open(...).metadata() and the tensors' dtypes and shapes), or where each tensor lies, for
 // loading them straight into a model.
-import { checkArg, checkOptions, int, str } from '../check';
-import { Budget } from '../pth/budget';
+import { Budget, checkReadArgs } from '../pth/budget';
 import { bufferSource, ByteSource, readWholeFile, withFileSource } from '../pth/source';
 import type { StoredTensor } from '../pth/torch';
 import type { StateDict } from '../pth/value';
@@ -30,13 +29,6 @@ export interface SafetensorsHeader {
   metadata: Map<string, string>;
   /** In the order of their bytes in the file; `dtype` is the format's name (F32, BF16, ...). */
   tensors: { name: string; dtype: SafetensorsDType; shape: number[]; dataOffsets: [number, number] }[];
-}
-
-const READ_OPTIONS = { maxBytes: int({ min: 0 }).orUndefined() };
-
-function checkReadArgs(where: string, file: unknown, options: unknown): { maxBytes?: number } {
-  checkArg(where, 'file', file, str());
-  return checkOptions(where, options, READ_OPTIONS);
 }
 
 /**

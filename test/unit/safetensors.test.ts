@@ -10,10 +10,11 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ResNet } from '../../lib/model';
 import { savePth } from '../../lib/pth';
-import { SafetensorsError, loadSafetensors, locateSafetensors, looksLikeSafetensors, readSafetensorsHeader, saveSafetensors } from '../../lib/safetensors';
+import { loadSafetensors, locateSafetensors, looksLikeSafetensors, readSafetensorsHeader, saveSafetensors } from '../../lib/safetensors';
 import { HostTensor } from '../../lib/tensor';
 import { weightsFormat } from '../../lib/weights-file';
 import { peakRssGrowth } from '../../scripts/fuzz-memory';
+import { safetensorsRefusal as refusal } from '../helpers/pth-refusal';
 import { tempDir } from '../helpers/python';
 
 const tmp = tempDir('finetorch-safetensors-unit-');
@@ -32,16 +33,6 @@ function stFile(header: string | Buffer | object, data: Uint8Array = new Uint8Ar
 
 function f32(...values: number[]): Uint8Array {
   return new Uint8Array(new Float32Array(values).buffer);
-}
-
-function refusal(file: string, pattern: RegExp): (err: Error) => true {
-  return (err) => {
-    assert.ok(err instanceof SafetensorsError, `${err.name}: ${err.message}`);
-    assert.equal(err.code, 'ERR_FINETORCH_SAFETENSORS');
-    assert.ok(err.message.startsWith(`${file}: `), err.message);
-    assert.match(err.message, pattern);
-    return true;
-  };
 }
 
 /** Every reader refuses `file` with a message matching `pattern`. */
