@@ -163,6 +163,10 @@ export class ResNet {
       }
       return net;
     }
+    if (typeof source !== 'string' && Object.keys(options).length) {
+      throw withCode(new TypeError('ResNet.pretrained: with an options object first, there is no second argument ' +
+        "(ResNet.pretrained({ arch, weights, device }), or ResNet.pretrained('resnet50', { weights, device }))"), 'ERR_FINETORCH_INVALID_ARG');
+    }
     const { arch = 'resnet18', device, ...weights } = typeof source === 'string' ? { ...options as PretrainedModelOptions, arch: source } : source;
     checkArg('ResNet.pretrained', 'arch', arch, archRule);
     return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });

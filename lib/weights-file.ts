@@ -13,7 +13,7 @@ const SNIFF_BYTES = 64;
 /** The format of `file`, by content; 'pth' for anything that is not safetensors (the .pth reader names what it is not). */
 export async function weightsFormat(file: string): Promise<WeightsFormat> {
   const handle = await fs.open(file, 'r').catch((err: Error) => {
-    throw new PthError(file, err.message, { cause: err });
+    throw file.endsWith('.safetensors') ? new SafetensorsError(file, err.message, { cause: err }) : new PthError(file, err.message, { cause: err });
   });
   try {
     const { size } = await handle.stat();

@@ -73,7 +73,10 @@ export async function hubFile(r: HubFileRequest): Promise<HubFile> {
     }
     await cache.link(meta.commit, r.filename, meta.etag);
   }
-  await cache.setRef(r.revision, meta.commit);
+  // As huggingface_hub: a cache that was complete may be read-only; the ref is then left as it was.
+  await cache.setRef(r.revision, meta.commit).catch((err) => {
+    if (downloaded) throw err;
+  });
   return { file: pointer, commit: meta.commit, downloaded };
 }
 

@@ -299,6 +299,9 @@ describe('ResNet.pretrained from the Hub', () => {
     const wrong = 'timm/resnet18.wrong_classes';
     server.push(wrong, { 'config.json': timmConfig(1000), 'model.safetensors': fs.readFileSync(file) });
     await assert.rejects(ResNet.pretrained(`hf-hub:${wrong}`, opts()), { code: 'ERR_FINETORCH_HUB', message: `${wrong}: config.json says 1000 classes, the weights' fc has 3` });
+    // Options go with the id; an options object takes no second one to ignore.
+    await assert.rejects(ResNet.pretrained(`hf-hub:${repo}`, { ...opts(), weights: 'IMAGENET1K_V1' } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION' });
+    await assert.rejects(ResNet.pretrained({ arch: 'resnet18' }, { device: 'cpu' }), { name: 'TypeError', code: 'ERR_FINETORCH_INVALID_ARG', message: /no second argument/ });
   });
 });
 

@@ -219,6 +219,8 @@ describe('telling the formats apart by content', () => {
     await savePth(pth, new Map([['a', { dtype: 'float32', shape: [1], data: new Float32Array([1]) }]]));
     assert.equal(await weightsFormat(st), 'safetensors');
     assert.equal(await weightsFormat(pth), 'pth');
+    const missing = path.join(tmp.dir, 'missing.safetensors');
+    await assert.rejects(ResNet.load(missing), refusal(missing, /ENOENT/));
   });
 
   it('a legacy pickle whose first bytes read as a small length is still no safetensors file', () => {
