@@ -119,7 +119,8 @@ export class HubServer {
     const match = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(record.path);
     const repo = match && this.repos.get(match[1]);
     if (!match || !repo) return error(401, 'RepoNotFound');
-    if (repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) return error(401, 'GatedRepo');
+    // Gated: no token is a 401, a token without access a 403.
+    if (repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) return error(req.headers.authorization ? 403 : 401, 'GatedRepo');
     const revision = decodeURIComponent(match[2]);
     const commit = repo.commits.has(revision) ? revision : repo.refs.get(revision);
     if (!commit) return error(404, 'RevisionNotFound');

@@ -166,6 +166,9 @@ describe('tokens, failures and hostile answers', () => {
       message: `${repo} is gated or private (HTTP 401 GatedRepo): accept its conditions on the Hub if it has any, and set HF_TOKEN ` +
         '(or log in with `hf auth login`) to a token that may read it',
     });
+    await assert.rejects(pretrainedWeights(`hf-hub:${repo}`, opts({ token: 'hf_other' })), {
+      code: 'ERR_FINETORCH_HTTP', status: 403, message: new RegExp(`^${repo} is gated or private \\(HTTP 403 GatedRepo\\): .*set HF_TOKEN`),
+    });
     assert.deepEqual(tree(repoFolder(repo)), []);
     const previous = process.env.HF_TOKEN;
     process.env.HF_TOKEN = 'hf_secret';
