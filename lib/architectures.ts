@@ -39,35 +39,65 @@ export interface ModuleNode {
   repr?: string;
   /** Container class name (`ResNet`, `Sequential`, `BasicBlock`, `Bottleneck`). */
   kind?: string;
+  /** What a leaf computes, with the numbers its repr shows as text (an exporter's forward reads these). */
+  layer?: Layer;
   children: ModuleNode[];
   state: [string, number[]][];
 }
 
-const leaf = (name: string, repr: string, state: [string, number[]][] = []): ModuleNode => ({ name, repr, children: [], state });
+/** A leaf module's operation: its torch.nn class and the arguments it was built with. */
+export type Layer =
+  | { type: 'Conv2d'; kernel: number; stride: number; padding: number; groups: number }
+  | { type: 'BatchNorm2d'; eps: number }
+  | { type: 'ReLU' }
+  | { type: 'MaxPool2d'; kernel: number; stride: number; padding: number }
+  | { type: 'AdaptiveAvgPool2d'; outputSize: 1 }
+  | { type: 'Linear' };
+
+const leaf = (name: string, repr: string, layer: Layer, state: [string, number[]][] = []): ModuleNode =>
+  ({ name, repr, layer, children: [], state });
 
 function conv(name: string, cin: number, cout: number, kernel: number, stride: number, padding: number, groups = 1): ModuleNode {
   const text = `Conv2d(${cin}, ${cout}, kernel_size=(${kernel}, ${kernel}), stride=(${stride}, ${stride})` +
     `${padding ? `, padding=(${padding}, ${padding})` : ''}${groups > 1 ? `, groups=${groups}` : ''}, bias=False)`;
-  return leaf(name, text, [['weight', [cout, cin / groups, kernel, kernel]]]);
+  return leaf(name, text, { type: 'Conv2d', kernel, stride, padding, groups }, [['weight', [cout, cin / groups, kernel, kernel]]]);
 }
 
-function bn(name: string, channels: number): ModuleNode {
-  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)`, [
+/**
+ * What print(model) writes differs between PyTorch releases; finetorch writes what the PyTorch of
+ * its LibTorch writes. PyTorch 2.12 added `bias=` to the repr of the batch norms (pytorch#176573).
+ */
+export interface ReprStyle {
+  batchNormBias: boolean;
+}
+
+/** The repr style of PyTorch `torchVersion` ('1.13.0', '2.14.1+cu130'). */
+export function reprStyle(torchVersion: string): ReprStyle {
+  const [major, minor] = torchVersion.split('.').map((n) => parseInt(n, 10));
+  return { batchNormBias: major > 2 || (major === 2 && minor >= 12) };
+}
+
+function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
+  const bias = style.batchNormBias ? ', bias=True' : '';
+  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, { type: 'BatchNorm2d', eps: 1e-5 }, [
     ['weight', [channels]], ['bias', [channels]], ['running_mean', [channels]], ['running_var', [channels]], ['num_batches_tracked', []],
   ]);
 }
 
-const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)');
+const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)', { type: 'ReLU' });
 const container = (name: string, kind: string, children: ModuleNode[]): ModuleNode => ({ name, kind, children, state: [] });
 
 export function linear(name: string, inFeatures: number, outFeatures: number): ModuleNode {
-  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, [
+  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, { type: 'Linear' }, [
     ['weight', [outFeatures, inFeatures]], ['bias', [outFeatures]],
   ]);
 }
 
-/** The module tree torchvision builds for `config` with `numClasses` outputs. */
-export function resnetTree(config: ResNetConfig, numClasses: number): ModuleNode {
+/**
+ * The module tree torchvision builds for `config` with `numClasses` outputs; `style` only changes
+ * the repr text (by default, current PyTorch's).
+ */
+export function resnetTree(config: ResNetConfig, numClasses: number, style: ReprStyle = reprStyle('2.14')): ModuleNode {
   const expansion = config.block === 'basic' ? 1 : 4;
   let inplanes = 64;
   const layer = (index: number, planes: number, blocks: number, stride: number): ModuleNode => {
@@ -75,16 +105,16 @@ export function resnetTree(config: ResNetConfig, numClasses: number): ModuleNode
     for (let i = 0; i < blocks; i++) {
       const s = i === 0 ? stride : 1;
       const downsample = i === 0 && (stride !== 1 || inplanes !== planes * expansion)
-        ? container('downsample', 'Sequential', [conv('0', inplanes, planes * expansion, 1, stride, 0), bn('1', planes * expansion)])
+        ? container('downsample', 'Sequential', [conv('0', inplanes, planes * expansion, 1, stride, 0), bn('1', planes * expansion, style)])
         : undefined;
       let parts: ModuleNode[];
       if (config.block === 'basic') {
-        parts = [conv('conv1', inplanes, planes, 3, s, 1), bn('bn1', planes), relu(), conv('conv2', planes, planes, 3, 1, 1), bn('bn2', planes)];
+        parts = [conv('conv1', inplanes, planes, 3, s, 1), bn('bn1', planes, style), relu(), conv('conv2', planes, planes, 3, 1, 1), bn('bn2', planes, style)];
       } else {
         const width = Math.trunc(planes * (config.widthPerGroup / 64)) * config.groups;
         parts = [
-          conv('conv1', inplanes, width, 1, 1, 0), bn('bn1', width), conv('conv2', width, width, 3, s, 1, config.groups), bn('bn2', width),
-          conv('conv3', width, planes * 4, 1, 1, 0), bn('bn3', planes * 4), relu(),
+          conv('conv1', inplanes, width, 1, 1, 0), bn('bn1', width, style), conv('conv2', width, width, 3, s, 1, config.groups), bn('bn2', width, style),
+          conv('conv3', width, planes * 4, 1, 1, 0), bn('bn3', planes * 4, style), relu(),
         ];
       }
       children.push(container(String(i), config.block === 'basic' ? 'BasicBlock' : 'Bottleneck', downsample ? [...parts, downsample] : parts));
@@ -93,11 +123,11 @@ export function resnetTree(config: ResNetConfig, numClasses: number): ModuleNode
     return container(`layer${index}`, 'Sequential', children);
   };
   return container('', 'ResNet', [
-    conv('conv1', 3, 64, 7, 2, 3), bn('bn1', 64), relu(),
-    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)'),
+    conv('conv1', 3, 64, 7, 2, 3), bn('bn1', 64, style), relu(),
+    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)', { type: 'MaxPool2d', kernel: 3, stride: 2, padding: 1 }),
     layer(1, 64, config.layers[0], 1), layer(2, 128, config.layers[1], 2),
     layer(3, 256, config.layers[2], 2), layer(4, 512, config.layers[3], 2),
-    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))'),
+    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))', { type: 'AdaptiveAvgPool2d', outputSize: 1 }),
     linear('fc', featuresOf(config), numClasses),
   ]);
 }

@@ -139,12 +139,15 @@ export interface NativeAddon {
   /** The addon's own image decoders: jpeg is 'libjpeg-turbo 2.1.5' where it was built with it. */
   imageBackends: { jpeg?: string };
   cudaIsAvailable(): boolean;
+  /** Why a CUDA request fails here: a CPU-only build, or LibTorch's own reason (no driver, no device). */
+  cudaWhyUnavailable(): string;
   cudaDeviceCount(): number;
   getNumThreads(): number;
   setNumThreads(threads: number): void;
   /** TF32 for cuBLAS and cuDNN (torch.backends.{cuda.matmul,cudnn}.allow_tf32). */
   setAllowTF32(allow: boolean): void;
-  runtime: { torchVersion: string };
+  /** The LibTorch the addon was compiled against; cudaVersion null for a CPU build. */
+  runtime: { torchVersion: string; cudaVersion: string | null; cudnnVersion: string | null };
   /** Bytes of LibTorch CPU blocks the addon's cache holds idle. */
   cpuCacheBytes(): number;
   emptyCpuCache(): void;
@@ -162,8 +165,11 @@ export interface NativeAddon {
   distBuckets(o: { model: NativeModel }): Promise<number[][]>;
 }
 
+/** build/Release/finetorch.node, or FINETORCH_ADDON: one built against another LibTorch (scripts/test.js runs the suite on each). */
 function load(): NativeAddon {
-  const file = path.resolve(__dirname, '..', '..', 'build', 'Release', 'finetorch.node');
+  const file = process.env.FINETORCH_ADDON
+    ? path.resolve(process.env.FINETORCH_ADDON)
+    : path.resolve(__dirname, '..', '..', 'build', 'Release', 'finetorch.node');
   try {
     // A .node file can only be loaded by require().
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -50,6 +50,8 @@ export const ERROR_CODES = [
    * headers, a config.json that is not timm's, or an architecture finetorch lacks.
    */
   'ERR_FINETORCH_HUB',
+  /** An ONNX file that cannot be written (a graph that does not hold together, over protobuf's 2 GiB) or read. */
+  'ERR_FINETORCH_ONNX',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

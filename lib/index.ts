@@ -11,6 +11,8 @@ export type {
   Arch, Batch, CreateOptions, Device, HubModelOptions, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target,
 } from './model';
 export { ARCH_NAMES } from './architectures';
+export { readOnnxMetadata } from './export';
+export type { OnnxExportOptions } from './export';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';
 export { cpuMemory, cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';

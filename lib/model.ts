@@ -4,12 +4,13 @@
 // change it, so getters never wait for the native side; every native call runs through the
 // model's queue, in call order.
 import {
-  ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, resnetTree,
+  ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, reprStyle, resnetTree,
 } from './architectures';
 import { native, NativeModel, NativeStepResult } from './binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
+import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
 import { PretrainedOptions, pretrainedWeights } from './hub';
 import type { HubDownloadOptions } from './hub/timm-weights';
 import { isHubId } from './hub/timm-ids';
@@ -231,7 +232,7 @@ export class ResNet {
 
   /** The module tree as PyTorch's print(model) shows it. */
   toString(): string {
-    return moduleRepr(resnetTree(this.config, this.classes));
+    return moduleRepr(resnetTree(this.config, this.classes, reprStyle(native.runtime.torchVersion)));
   }
 
   train(mode = true): this {
@@ -297,6 +298,16 @@ export class ResNet {
     return new Map(names.map((n, i) => [n, tensors[i]]));
   }
 
+  /**
+   * Writes the model to `file` as ONNX (as torch.onnx.export does): the eval-mode forward, whatever
+   * `training` says, input [batch, 3, S, S] float32 named 'input', output [batch, numClasses]
+   * named 'logits', and metadata_props recording the architecture, the class names when given and
+   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
+   */
+  exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
+    return exportOnnx(file, resnetSource(this.arch, this.classes, () => this.stateDict()), options);
+  }
+
   async to(device: Device): Promise<this> {
     checkArg('to', 'device', device, deviceRule);
     this.where = await this.run(`to('${device}')`, () => this.handle.to({ device }));
@@ -304,16 +315,17 @@ export class ResNet {
   }
 
   /**
-   * Speed settings for CUDA: `amp` autocasts forward and loss to fp16 (with dynamic loss
-   * scaling, as torch.cuda.amp.GradScaler) or bf16; `channelsLast` stores the convolution
-   * weights and inputs in NHWC. AMP needs the model on a CUDA device.
+   * Precision and memory layout, as torch.autocast and channels_last: `amp` autocasts the forward
+   * pass and the loss to fp16 (CUDA only, with dynamic loss scaling as torch.cuda.amp.GradScaler)
+   * or bf16 (CUDA, or the CPU as torch.autocast('cpu') does); `channelsLast` stores the
+   * convolution weights and inputs in NHWC.
    */
   setPrecision(options: { amp?: 'none' | 'fp16' | 'bf16'; channelsLast?: boolean }): this {
     const o = checkOptions('setPrecision', options, { amp: oneOf(['none', 'fp16', 'bf16']).default('none'), channelsLast: bool().default(false) });
     this.checkUsable('setPrecision');
-    if (o.amp !== 'none' && !this.where.startsWith('cuda')) {
-      throw new FinetorchError('ERR_FINETORCH_DEVICE', `setPrecision: amp '${o.amp}' needs the model on a CUDA device ` +
-        `(it is on ${this.where}; await net.to('cuda') first)`);
+    if (o.amp === 'fp16' && !this.where.startsWith('cuda')) {
+      throw new FinetorchError('ERR_FINETORCH_DEVICE', `setPrecision: amp 'fp16' needs the model on a CUDA device ` +
+        `(it is on ${this.where}; await net.to('cuda') first, or use 'bf16', which autocast also runs on the CPU)`);
     }
     this.queue.post('setPrecision', () => this.handle.setPrecision(o));
     return this;

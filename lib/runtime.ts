@@ -2,9 +2,19 @@
 import { native } from './binding';
 import { checkArg, int } from './check';
 
+/** CUDA as this build of the addon sees it (torch.cuda / torch.backends.cuda). */
 export const cuda = {
+  /** A CUDA device can be used now. */
   isAvailable: (): boolean => native.cudaIsAvailable(),
   deviceCount: (): number => native.cudaDeviceCount(),
+  /** The addon was compiled against a CUDA build of LibTorch (torch.backends.cuda.is_built()). */
+  isBuilt: (): boolean => native.runtime.cudaVersion !== null,
+  /** The CUDA version LibTorch was built with (torch.version.cuda), null for a CPU build. */
+  version: native.runtime.cudaVersion,
+  /** cuDNN's version as LibTorch reports it, e.g. '9.24.0'; null without cuDNN. */
+  cudnnVersion: native.runtime.cudnnVersion,
+  /** Why a CUDA device cannot be used here, or null when one can. */
+  unavailableReason: (): string | null => (native.cudaIsAvailable() ? null : native.cudaWhyUnavailable()),
 };
 
 /**

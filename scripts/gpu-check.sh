@@ -3,7 +3,9 @@
 # CMake and Python with torch 2.x + torchvision, but no Node and no network:
 #   1. here first: bash scripts/gpu-prepare.sh      (packs Node, node_modules and dist/ into .carry/)
 #   2. there:      bash scripts/gpu-check.sh        (the repository with .carry/ beside it)
-# It unpacks Node, builds the addon against Python's CUDA torch, checks that LibTorch sees the GPU,
+# It unpacks Node, builds the addon against Python's CUDA torch with scripts/build.js (the build
+# that CI runs against pip's torch 2.14.1 CUDA build, which finds CUDA's toolkit and the NVIDIA
+# wheels beside torch itself), checks that LibTorch sees the GPU,
 # runs the test suite with the CUDA tests on (forward and 10-step SGD parity with PyTorch on the
 # GPU, TF32 off; AMP fp16/bf16), and runs the GPU benchmark (scripts/bench-gpu.ts). Logs go to
 # $OUT (or ./gpu-check-out).
@@ -49,8 +51,8 @@ if [ "$dry" = 0 ]; then
 fi
 
 step "tests (CUDA tests $([ "$dry" = 0 ] && echo on || echo off))"
-FINETORCH_TEST_CUDA=$((1 - dry)) node --test --test-concurrency=1 dist/test/*.test.js > "$out/test.log" 2>&1 || tests_failed=1
-grep -E "^# (tests|pass|fail|skipped|duration)" "$out/test.log"
+FINETORCH_TEST_CUDA=$((1 - dry)) node scripts/test.js --toolchain build > "$out/test.log" 2>&1 || tests_failed=1
+grep -E "^# (tests|pass|fail|skipped|duration)|^== |^(pass|FAIL) " "$out/test.log"
 [ -z "${tests_failed:-}" ] || { grep -E "^not ok|^    not ok" "$out/test.log" | head -20; fail "tests failed: see $out/test.log"; }
 
 step "benchmark"

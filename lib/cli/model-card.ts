@@ -4,25 +4,13 @@
 // 224. A flag that contradicts the card wins, with a warning.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-// From the transform module alone: train's flag checks read cards and must not load LibTorch or libvips.
-import type { Interpolation } from '../data/geometry';
-import { IMAGENET_MEAN, IMAGENET_STD, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data/transforms';
+// From the recipe module alone: train's flag checks read cards and must not load LibTorch or libvips.
+import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
 import { writeJson } from './files';
 
-const FORMAT = 'finetorch-model';
+export { EvalRecipe, evalRecipe, recipeTransform } from '../data/eval-recipe';
 
-export interface EvalRecipe {
-  /**
-   * The resize before the centre crop: [height, width], or one number for the shorter side with
-   * the aspect ratio kept (torchvision's Resize(int), and timm's 'center' crop mode).
-   */
-  resize: number | [number, number];
-  interpolation: Interpolation;
-  /** The side of the centre crop the network sees. */
-  centerCrop: number;
-  mean: number[];
-  std: number[];
-}
+const FORMAT = 'finetorch-model';
 
 export interface ModelCard {
   format: typeof FORMAT;
@@ -47,16 +35,6 @@ export interface WeightsCard {
   classes?: string[];
   /** 'best.json', 'timm/resnet50.a1_in1k/config.json', "torchvision's ResNet50_Weights.IMAGENET1K_V2". */
   from: string;
-}
-
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalRecipe(imageSize: number): EvalRecipe {
-  const resized = Math.round((imageSize * 256) / 224);
-  return { resize: [resized, resized], interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
-}
-
-export function recipeTransform(r: EvalRecipe): Transform {
-  return compose(resize(r.resize, { interpolation: r.interpolation }), centerCrop(r.centerCrop), toTensor(), normalize(r.mean, r.std));
 }
 
 export function modelCard(arch: string, classes: readonly string[], imageSize: number): ModelCard {

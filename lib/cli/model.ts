@@ -7,7 +7,7 @@ import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
-import { WeightsCard, chooseRecipe, recipeTransform } from './model-card';
+import { EvalRecipe, WeightsCard, chooseRecipe, recipeTransform } from './model-card';
 import { resolveWeights } from './weights-source';
 
 export function checkDevice(device: Device): void {
@@ -23,6 +23,8 @@ export interface InferenceModel {
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
   classesFrom: string | undefined;
+  /** The eval transform as data (the card's, or torchvision's at the image size). */
+  recipe: EvalRecipe;
   transform: Transform;
   imageSize: number;
 }
@@ -40,8 +42,9 @@ export async function loadInferenceModel(
     const listed = card?.classes ? undefined : await classesNextTo(file);
     const classes = card?.classes ?? listed;
     const classesFrom = card?.classes ? card.from : listed ? 'classes.json' : undefined;
-    if (classes) checkClassCount(classes, net.numClasses, `the ${classesFrom} beside ${weights}`);
-    return { net, card, classes, classesFrom, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
+    // A file's card or classes.json lies beside it; a Hub id's classes come from its config.json.
+    if (classes) checkClassCount(classes, net.numClasses, card?.classes && file !== weights ? card.from : `the ${classesFrom} beside ${weights}`);
+    return { net, card, classes, classesFrom, recipe, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
   } catch (err) {
     net.dispose();
     throw err;

@@ -26,7 +26,7 @@ export const BATCH_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
-  amp: { type: 'string', value: 'TYPE', help: 'CUDA: autocast to fp16 (with loss scaling) or bf16', default: 'none' },
+  amp: { type: 'string', value: 'TYPE', help: 'autocast to fp16 (CUDA, with loss scaling) or bf16 (CUDA or CPU)', default: 'none' },
   'channels-last': { type: 'boolean', help: 'CUDA: NHWC memory format for convolutions' },
 };
 
@@ -43,7 +43,7 @@ export function precisionFlags(flags: Flags): { amp: 'none' | 'fp16' | 'bf16'; c
   const amp = flags.choice('amp', ['none', 'fp16', 'bf16'] as const);
   const channelsLast = flags.flag('channels-last');
   const device = deviceFlag(flags);
-  if (device === 'cpu' && amp !== 'none') throw new UsageError(`--amp ${amp} needs a CUDA device (--device cuda); on the CPU, train in fp32`);
+  if (device === 'cpu' && amp === 'fp16') throw new UsageError('--amp fp16 needs a CUDA device (--device cuda); on the CPU, --amp bf16 autocasts as torch.autocast(\'cpu\') does');
   if (device === 'cpu' && channelsLast) throw new UsageError('--channels-last needs a CUDA device (--device cuda)');
   return { amp, channelsLast };
 }

@@ -21,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));
+  exports.Set("cudaWhyUnavailable", Napi::Function::New<CudaWhyUnavailable>(env, "cudaWhyUnavailable"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));

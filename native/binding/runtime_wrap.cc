@@ -1,7 +1,6 @@
 #include "binding/runtime_wrap.h"
 
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include "binding/errors.h"
 #include "core/cpu_allocator.h"
@@ -10,9 +9,16 @@
 namespace finetorch {
 
 Napi::Object RuntimeInfo(Napi::Env env) {
+  BuildInfo build = GetBuildInfo();
   Napi::Object info = Napi::Object::New(env);
-  info.Set("torchVersion", TORCH_VERSION);
+  info.Set("torchVersion", build.torchVersion);
+  info.Set("cudaVersion", build.cudaVersion.empty() ? env.Null() : Napi::String::New(env, build.cudaVersion));
+  info.Set("cudnnVersion", build.cudnnVersion.empty() ? env.Null() : Napi::String::New(env, build.cudnnVersion));
   return info;
+}
+
+Napi::Value CudaWhyUnavailable(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::String::New(info.Env(), CudaUnavailableReason()); });
 }
 
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {

@@ -5,8 +5,9 @@
 
 namespace finetorch {
 
-Napi::Object RuntimeInfo(Napi::Env env);  // { torchVersion }
+Napi::Object RuntimeInfo(Napi::Env env);  // { torchVersion, cudaVersion, cudnnVersion }
 Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info);
+Napi::Value CudaWhyUnavailable(const Napi::CallbackInfo& info);  // why a CUDA request fails
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dist.h"
@@ -78,7 +79,9 @@ class DataParallel : public TrainStepHooks {
   std::vector<std::string> names_;
   std::vector<at::Tensor> params_;
   std::string signature_;  // a change (freeze, new fc, other device or layout) wraps anew
-  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;
+  // A shared_ptr in LibTorch 1.x, an intrusive_ptr in 2.x: whatever grad_accumulator returns.
+  using Accumulator = decltype(torch::autograd::impl::grad_accumulator(std::declval<const at::Tensor&>()));
+  std::vector<Accumulator> accumulators_;
   std::vector<uintptr_t> hookKeys_;
 
   mutable std::mutex mutex_;  // the autograd hooks run on the backward pass's thread

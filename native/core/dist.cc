@@ -1,11 +1,7 @@
 #include "core/dist.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <torch/version.h>
-#include <unistd.h>
 
 #include <mutex>
 #include <sstream>
@@ -14,21 +10,15 @@
 #include "core/error.h"
 
 // What this LibTorch can do is read from its headers and its own build flags (find_package(Torch)
-// passes USE_DISTRIBUTED, USE_C10D_GLOO, USE_C10D_NCCL), never from version numbers.
+// passes USE_DISTRIBUTED), never from version numbers; each backend is compiled in by CMake after
+// its own check (FINETORCH_GLOO, FINETORCH_NCCL; FINETORCH_GLOO_MISSING / FINETORCH_NCCL_MISSING
+// say why one is not).
 #if defined(USE_DISTRIBUTED) && __has_include(<torch/csrc/distributed/c10d/TCPStore.hpp>)
 #define FINETORCH_C10D 1
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#endif
-#if defined(FINETORCH_C10D) && defined(USE_C10D_GLOO) && \
-    __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>) && __has_include(<gloo/rendezvous/store.h>)
-#define FINETORCH_GLOO 1
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#endif
-#if defined(FINETORCH_C10D) && defined(USE_C10D_NCCL) && \
-    __has_include(<torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>) && __has_include(<nccl.h>)
-#define FINETORCH_NCCL 1
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+
+#include "core/dist/backend.h"
 #endif
 
 namespace finetorch {
@@ -74,23 +64,17 @@ std::string CurrentMessage() {
 // Why `backend` cannot run in this build, for Init's error.
 std::string MissingBackend(const std::string& backend) {
   std::string built = "this finetorch addon was built against LibTorch " TORCH_VERSION;
-  if (backend == "gloo") {
 #if !defined(USE_DISTRIBUTED)
+  if (backend == "gloo" || backend == "nccl") {
     return built + " without torch.distributed (USE_DISTRIBUTED); use a LibTorch that has it";
-#elif !defined(USE_C10D_GLOO)
-    return built + ", whose c10d has no Gloo backend (USE_C10D_GLOO)";
-#else
-    return built + " but without gloo's headers, needed to compile c10d's ProcessGroupGloo: install them " +
-           "(Debian/Ubuntu: apt-get install libgloo-dev) and rebuild with `npm run build`";
-#endif
   }
-  if (backend == "nccl") {
-#if !defined(USE_C10D_NCCL)
-    return built + ", which has no NCCL (USE_C10D_NCCL): NCCL needs a CUDA build of LibTorch";
-#else
-    return built + " but without nccl.h: install NCCL's headers (pip: nvidia-nccl-cu12) and rebuild";
 #endif
-  }
+#ifdef FINETORCH_GLOO_MISSING
+  if (backend == "gloo") return built + " without the Gloo backend: " FINETORCH_GLOO_MISSING;
+#endif
+#ifdef FINETORCH_NCCL_MISSING
+  if (backend == "nccl") return built + " without the NCCL backend: " FINETORCH_NCCL_MISSING;
+#endif
   return "unknown backend '" + backend + "' (expected gloo or nccl)";
 }
 
@@ -99,68 +83,10 @@ std::string MissingBackend(const std::string& backend) {
 #ifdef FINETORCH_C10D
 namespace {
 
-// The operations of one c10d backend, whatever its base class in this LibTorch (ProcessGroup in
-// 1.x, Backend from 2.0): only its own allreduce/broadcast/barrier are used.
-struct Collectives {
-  virtual ~Collectives() = default;
-  virtual c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors, c10d::ReduceOp op) = 0;
-  virtual c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors, int root) = 0;
-  virtual c10::intrusive_ptr<c10d::Work> barrier(std::chrono::milliseconds timeout) = 0;
-};
-
-template <typename Backend>
-struct BackendCollectives : Collectives {
-  explicit BackendCollectives(c10::intrusive_ptr<Backend> backend) : backend(std::move(backend)) {}
-  c10::intrusive_ptr<c10d::Work> allreduce(std::vector<at::Tensor>& tensors, c10d::ReduceOp op) override {
-    c10d::AllreduceOptions options;
-    options.reduceOp = op;
-    return backend->allreduce(tensors, options);
-  }
-  c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors, int root) override {
-    c10d::BroadcastOptions options;
-    options.rootRank = root;
-    return backend->broadcast(tensors, options);
-  }
-  c10::intrusive_ptr<c10d::Work> barrier(std::chrono::milliseconds timeout) override {
-    c10d::BarrierOptions options;
-    options.timeout = timeout;
-    return backend->barrier(options);
-  }
-  c10::intrusive_ptr<Backend> backend;
-};
-
 std::string Seconds(std::chrono::milliseconds ms) {
   std::ostringstream out;
   out << static_cast<double>(ms.count()) / 1000 << " s";
   return out.str();
-}
-
-// The local address from which `host` is reached: the interface Gloo should listen on, also when
-// the job spans machines (a connected UDP socket sends nothing).
-std::string LocalAddressToward(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return "";
-  std::string local;
-  for (addrinfo* a = found; a && local.empty(); a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype, 0);
-    if (fd < 0) continue;
-    sockaddr_storage self{};
-    socklen_t length = sizeof(self);
-    char text[INET6_ADDRSTRLEN] = {0};
-    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&self), &length) == 0) {
-      const void* address = self.ss_family == AF_INET6
-                                ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&self)->sin6_addr)
-                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&self)->sin_addr);
-      if (inet_ntop(self.ss_family, address, text, sizeof(text))) local = text;
-    }
-    close(fd);
-  }
-  freeaddrinfo(found);
-  return local;
 }
 
 }  // namespace
@@ -277,33 +203,13 @@ void Rendezvous(const Group::Impl& g, c10d::Store& store, Clock::time_point dead
 }
 
 std::unique_ptr<Collectives> OpenBackend(const Group::Impl& g, c10::intrusive_ptr<c10d::Store> store) {
-  const GroupOptions& o = g.options;
 #ifdef FINETORCH_GLOO
-  if (o.backend == "gloo") {
-    auto options = c10d::ProcessGroupGloo::Options::create(o.timeout);
-    for (const auto& name : o.interfaces) {
-      options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
-    }
-    if (options->devices.empty()) {
-      std::string local = LocalAddressToward(o.masterAddr, o.masterPort);
-      options->devices.push_back(local.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
-                                               : c10d::ProcessGroupGloo::createDeviceForHostname(local));
-    }
-    options->threads = static_cast<int>(options->devices.size() * 2);  // as Python's ProcessGroupGloo
-    return std::make_unique<BackendCollectives<c10d::ProcessGroupGloo>>(
-        c10::make_intrusive<c10d::ProcessGroupGloo>(store, o.rank, o.worldSize, options));
-  }
+  if (g.options.backend == "gloo") return OpenGloo(std::move(store), g.options);
 #endif
 #ifdef FINETORCH_NCCL
-  if (o.backend == "nccl") {
-    auto options = c10d::ProcessGroupNCCL::Options::create();
-    options->timeout = o.timeout;
-    return std::make_unique<BackendCollectives<c10d::ProcessGroupNCCL>>(
-        c10::make_intrusive<c10d::ProcessGroupNCCL>(store, o.rank, o.worldSize, options));
-  }
+  if (g.options.backend == "nccl") return OpenNccl(std::move(store), g.options);
 #endif
-  (void)store;
-  throw Error(ErrorCode::kUnsupported, MissingBackend(o.backend));
+  throw Error(ErrorCode::kUnsupported, MissingBackend(g.options.backend));
 }
 
 }  // namespace

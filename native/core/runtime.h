@@ -15,4 +15,15 @@ void ApplyThreadSetting();
 // "cpu", "cuda", "cuda:1": a clear error when CUDA is asked for and not available.
 torch::Device ParseDevice(const std::string& name);
 
+// What this build of the addon can use: the LibTorch it was compiled against, its CUDA version
+// (empty for a CPU build) and cuDNN's version as LibTorch reports it (empty where there is none).
+struct BuildInfo {
+  std::string torchVersion;
+  std::string cudaVersion;
+  std::string cudnnVersion;
+};
+BuildInfo GetBuildInfo();
+// Why no CUDA device can be used, in LibTorch's own words where it has them.
+std::string CudaUnavailableReason();
+
 }  // namespace finetorch

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResNet, ResNet18, loadPth, savePth, cuda } from '../../lib';
+import { ResNet, ResNet18, loadPth, savePth, cuda, hasCode } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
@@ -129,9 +129,16 @@ describe('ResNet18 on bad input and devices', () => {
       assert.match(net.device, /^cuda/);
     } else {
       assert.equal(cuda.deviceCount(), 0);
-      await assert.rejects(net.to('cuda'), /CUDA is not available/);
+      // The cause, named: a CPU-only LibTorch, or a CUDA one and what LibTorch says of the machine.
+      const cause = cuda.isBuilt()
+        ? new RegExp(`built against LibTorch [^ ]+ with CUDA ${cuda.version!.replace('.', '\\.')} and CUDA cannot be used here \\(LibTorch says: .+\\)`)
+        : /built against LibTorch [^ ]+, a CPU-only build: for a GPU, install a CUDA build/;
+      assert.match(cuda.unavailableReason()!, cause);
+      await assert.rejects(net.to('cuda'), (err: Error) => hasCode(err, 'ERR_FINETORCH_DEVICE') && cause.test(err.message));
+      await assert.rejects(net.to('cuda:1'), (err: Error) => hasCode(err, 'ERR_FINETORCH_DEVICE') && cause.test(err.message));
       assert.equal(net.device, 'cpu');
     }
+    assert.equal(cuda.isBuilt(), cuda.version !== null);
     await assert.rejects(net.to('tpu' as 'cpu'), /to: /);
     net.dispose();
     t.diagnostic(`cuda.isAvailable() = ${cuda.isAvailable()}`);

@@ -5,7 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD, trainTransform } from '../../lib';
+import {
+  Batch, DataLoader, EpochRecord, fineTune, getNumThreads, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint,
+  setNumThreads, SGD, trainTransform,
+} from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
@@ -15,11 +18,17 @@ describe('training parity with torch.optim.SGD', () => {
   const tmp = tempDir();
   let batches: Batch[];
   const start = () => path.join(tmp.dir, 'start.pth');
+  // The reference runs on one thread: so does finetorch here (another count sums in another order).
+  const threads = getNumThreads();
   before(async () => {
+    setNumThreads(1);
     await runPython('train_reference.py', ['make', tmp.dir]);
     batches = readBatches(tmp.dir);
   });
-  after(() => tmp.cleanup());
+  after(() => {
+    setNumThreads(threads);
+    tmp.cleanup();
+  });
 
   for (const mode of ['finetune', 'nesterov'] as const) {
     it(`${mode}: 10 steps, every loss within 1e-4 and every tensor after within 1e-4`, async () => {
@@ -35,6 +44,19 @@ describe('training parity with torch.optim.SGD', () => {
       net.dispose();
     });
   }
+
+  it('bf16 autocast on the CPU: 5 steps as torch.autocast(\'cpu\', torch.bfloat16) around forward and loss', async () => {
+    await runPython('train_reference.py', ['run', tmp.dir, 'bf16', '5']);
+    const net = await ResNet18.load(start());
+    net.setPrecision({ amp: 'bf16' });
+    const opt = chapterSgd(net, { momentum: 0.9 });
+    const losses: number[] = [];
+    for (let i = 0; i < 5; i++) losses.push((await net.trainStep(batches[i].input, batches[i].target, opt)).loss);
+    const expected = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'bf16-cpu-losses.json'), 'utf8')) as number[];
+    assertClose(losses, expected, 1e-4, 'losses');
+    assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, 'bf16-cpu-final.pth')), 1e-4);
+    net.dispose();
+  });
 
   it('linear probe: backbone bit-identical to its start, fc as PyTorch\'s frozen eval-mode run', async () => {
     await runPython('train_reference.py', ['run', tmp.dir, 'probe', '6']);

@@ -8,6 +8,7 @@ hub_reference.py make FILE
 hub_reference.py load URL [--check-hash]
     torch.hub.load_state_dict_from_url(URL) into $TORCH_HOME; prints the digest of its tensors.
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -63,7 +64,9 @@ def main():
         with open(sys.argv[2], "rb") as f:
             print(json.dumps({"sha256": hashlib.sha256(f.read()).hexdigest(), "tensors": tensors_digest(state_dict)}))
     elif command == "load":
-        state_dict = torch.hub.load_state_dict_from_url(sys.argv[2], progress=False, check_hash="--check-hash" in sys.argv)
+        # torch.hub announces a download on stdout from torch 2.x on; stdout carries only the JSON.
+        with contextlib.redirect_stdout(sys.stderr):
+            state_dict = torch.hub.load_state_dict_from_url(sys.argv[2], progress=False, check_hash="--check-hash" in sys.argv)
         print(json.dumps({"tensors": tensors_digest(state_dict), "dir": torch.hub.get_dir()}))
     else:
         sys.exit(__doc__)

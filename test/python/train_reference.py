@@ -4,8 +4,10 @@ make DIR            a torchvision resnet18 with fc replaced by Linear(512, 5) (s
                     fixed batches of 8 images (32 px) with labels (input.f32, target.i32).
 run DIR MODE STEPS [DEVICE]
                     the chapter's SGD (two groups: lr 0.01, fc 0.1; momentum 0.9, weight decay
-                    1e-3) for STEPS steps; MODE is finetune, nesterov or probe (backbone frozen with
-                    requires_grad=False, model.eval()). Writes MODE-losses.json and MODE-final.pth.
+                    1e-3) for STEPS steps; MODE is finetune, nesterov, probe (backbone frozen with
+                    requires_grad=False, model.eval()) or bf16 (finetune with the forward pass and
+                    the loss under torch.autocast(DEVICE, torch.bfloat16)). Writes
+                    MODE-DEVICE-losses.json and MODE-DEVICE-final.pth.
                     On DEVICE cuda, TF32 is off so that fp32 means fp32.
 """
 import json
@@ -50,7 +52,8 @@ def run(out, mode, steps, device='cpu'):
     for i in range(steps):
         model.eval() if mode == 'probe' else model.train()
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x[i % BATCHES]), y[i % BATCHES])
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=(mode == 'bf16')):
+            loss = torch.nn.functional.cross_entropy(model(x[i % BATCHES]), y[i % BATCHES])
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
