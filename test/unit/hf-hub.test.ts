@@ -16,6 +16,7 @@ import { ResNet } from '../../lib/model';
 import { savePth } from '../../lib/pth';
 import { saveSafetensors } from '../../lib/safetensors';
 import { loadInferenceModel } from '../../lib/cli/model';
+import { readOnnxMetadata } from '../../lib/export';
 import { resolveWeights, timmCard, trainingNormalizationWarning } from '../../lib/cli/weights-source';
 import { cli } from '../helpers/cli';
 import { HubServer, gitBlobSha1, sha256, timmConfig } from '../helpers/hub-server';
@@ -335,7 +336,7 @@ describe('the CLI', () => {
     assert.match((await cli(['weights', 'list'], undefined, env())).stdout, /resnet50\s+hf-hub:timm\/resnet50\.a1_in1k/);
   });
 
-  it("eval and predict take an hf-hub: id with timm's eval transform and label names from config.json", async () => {
+  it("eval, predict and export take an hf-hub: id with timm's eval transform and label names from config.json", async () => {
     const net = await ResNet.create({ arch: 'resnet18', numClasses: 3, seed: 4 });
     const file = path.join(tmp.dir, 'labelled.safetensors');
     await saveSafetensors(file, await net.stateDict());
@@ -355,6 +356,12 @@ describe('the CLI', () => {
       const sized = await loadInferenceModel(`hf-hub:${repo}`, { device: 'cpu', arch: undefined, imageSize: 160 }, (m) => warnings.push(m));
       sized.net.dispose();
       assert.deepEqual(warnings, [`warning: --image-size 160 differs from the 224 that hf-hub:${repo} was trained at (${repo}/config.json); using 160`]);
+      const onnx = path.join(tmp.dir, 'labelled.onnx');
+      const exported = await cli(['export', '--weights', `hf-hub:${repo}`, '--out', onnx], undefined, env());
+      assert.equal(exported.code, 0, exported.stderr);
+      const metadata = await readOnnxMetadata(onnx);
+      assert.deepEqual(JSON.parse(metadata.preprocessing), { resize: 235, interpolation: 'bicubic', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      assert.deepEqual(JSON.parse(metadata.classes!), ['ant', 'bee', 'cat']);
     } finally {
       for (const [key, value] of [['HF_ENDPOINT', saved.endpoint], ['HF_HUB_CACHE', saved.cache]] as const) {
         if (value === undefined) delete process.env[key];
