@@ -40,7 +40,7 @@ const spec: CommandSpec = {
       'config.json and model.safetensors go to the cache huggingface_hub shares (HF_ENDPOINT, HF_TOKEN for gated repos and ' +
       "HF_HUB_OFFLINE are read as it reads them); the architecture comes from config.json, and so does the eval transform " +
       "that finetorch eval and predict then apply (timm's input size, crop_pct, interpolation, mean and std).",
-    'Any --weights of train, eval, predict and lr-find takes a file, a torchvision name (an architecture for its DEFAULT ' +
+    'Any --weights of train, eval, predict, export and lr-find takes a file, a torchvision name (an architecture for its DEFAULT ' +
       'weights, or ResNet50_Weights.IMAGENET1K_V2) or an hf-hub: id.',
   ],
 };
