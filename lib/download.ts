@@ -243,7 +243,7 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 }
 
 /**
- * One HTTP(S) request, no redirect followed: resolves with the response once its headers are in.
+ * @internal One HTTP(S) request, no redirect followed: resolves with the response once its headers are in.
  * Errors are DownloadErrors: ERR_FINETORCH_NETWORK when the server cannot be reached,
  * ERR_FINETORCH_DOWNLOAD_INTERRUPTED when the connection breaks.
  */
