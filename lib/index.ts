@@ -4,8 +4,12 @@ export { FinetorchError, hasCode, ERROR_CODES } from './errors';
 export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export type { PthReadOptions, PthSavable, PthValue, StateDict } from './pth';
+export { loadSafetensors, readSafetensorsHeader, saveSafetensors, SafetensorsError, SAFETENSORS_DTYPES } from './safetensors';
+export type { SafetensorsDType, SafetensorsHeader, SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensors';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
-export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target } from './model';
+export type {
+  Arch, Batch, CreateOptions, Device, HubModelOptions, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target,
+} from './model';
 export { ARCH_NAMES } from './architectures';
 export { readOnnxMetadata } from './export';
 export type { OnnxExportOptions } from './export';
@@ -28,6 +32,11 @@ export { dist, jobFromEnv } from './dist';
 export type { Backend, Distributed, Environment, InitOptions, JobEnv, ReduceOp } from './dist';
 export { pretrainedWeights, importWeights, weightsInfo, listWeights, hubDir, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './hub';
 export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './hub';
+export { listHubWeights } from './hub/timm-ids';
+export type { HubWeightsEntry } from './hub/timm-ids';
+export { hfHubCache } from './hub/hf-env';
+export type { HubDownloadOptions, HubWeights } from './hub/timm-weights';
+export type { TimmConfig } from './hub/timm-config';
 export { downloadUrlToFile, DownloadError } from './download';
 export type { DownloadOptions } from './download';
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint';

@@ -6,6 +6,7 @@ import type { Device } from '../model';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
+import { weightsFlag } from './weights-source';
 import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
 import {
   AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags,
@@ -35,7 +36,7 @@ const options: Record<string, OptionSpec> = {
 
 const spec: CommandSpec = {
   name: 'lr-find',
-  usage: ['lr-find --data DIR --weights FILE.pth [--plot FILE.svg] [options]'],
+  usage: ['lr-find --data DIR --weights WEIGHTS [--plot FILE.svg] [options]'],
   options,
   notes: [
     "fastai's Learner.lr_find: one SGD step per batch at an lr growing exponentially from --start-lr towards --end-lr over " +
@@ -80,7 +81,7 @@ async function run({ flags }: Parsed): Promise<number> {
   const plot = flags.string('plot');
   const settings: LrFindSettings = {
     data: path.resolve(flags.required('data')),
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     arch: archFlag(flags),
     keepFc: flags.flag('keep-fc'),
     mode: flags.choice('mode', MODES),

@@ -5,7 +5,7 @@ import { DataLoader } from '../data';
 import { LrFindResult, lrFind } from '../lr-find';
 import { setNumThreads } from '../runtime';
 import { BadImages, trainData } from './data';
-import { requireFile, writeFileAtomic } from './files';
+import { writeFileAtomic } from './files';
 import { Interrupts } from './interrupt';
 import type { LrFindSettings } from './lr-find';
 import { checkDevice } from './model';
@@ -18,10 +18,9 @@ const SKIP_END = 5;
 
 export async function findLr(s: LrFindSettings): Promise<number> {
   checkDevice(s.device);
-  await requireFile(s.weights, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
   const data = trainData(s.data, s);
-  const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+  const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   const progress = new Progress(process.stderr, 1, s.batchSize);
   const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const controller = new AbortController();
@@ -35,6 +34,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
     progress.note(`data: ${data.description}`);
     progress.note(`${about}; ${s.mode} on ${s.device}`);
+    if (warning) progress.note(warning);
     const loader = new DataLoader(data.train, {
       batchSize: s.batchSize, shuffle: true, seed: s.seed, reuseBuffers: true, concurrency: s.workers, dropLast: data.train.length > s.batchSize,
       onError: badImages.onError,

@@ -26,7 +26,11 @@ export const SKIP_BAD_IMAGES_OPTION: OptionSpec = {
   help: 'leave out images that cannot be decoded (each named once on stderr, the count in the result) instead of stopping',
 };
 
-export const WEIGHTS_OPTION: OptionSpec = { type: 'string', value: 'FILE.pth', help: 'the model (a torchvision ResNet state dict, or a finetorch checkpoint)' };
+export const WEIGHTS_OPTION: OptionSpec = {
+  type: 'string', value: 'WEIGHTS',
+  help: 'a .pth or .safetensors file (a ResNet state dict, or a finetorch checkpoint), a torchvision name (resnet50, ' +
+    'ResNet50_Weights.IMAGENET1K_V2) or a Hub id (hf-hub:timm/resnet50.a1_in1k)',
+};
 
 /** How the eval transform resizes before its centre crop of --image-size S (timm's crop_mode and crop_pct). */
 export const RESIZE_OPTIONS: Record<string, OptionSpec> = {

@@ -11,6 +11,7 @@ import { DEVICE_OPTION, deviceFlag } from './device';
 import { isWithin, requireFile } from './files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from './launch';
 import type { Command } from './main';
+import { weightsFlag } from './weights-source';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, archFlag, resizeRuleFlags } from './model-options';
 import type { ResizeRule } from './model-card';
 import { OUT_FILES, folderState, outFile, savedSettings } from './outputs';
@@ -67,7 +68,7 @@ const options: Record<string, OptionSpec> = {
 const spec: CommandSpec = {
   name: 'train',
   usage: [
-    'train --data DIR --weights FILE.pth --out DIR [options]',
+    'train --data DIR --weights WEIGHTS --out DIR [options]',
     'train --resume DIR [--epochs N] [options]',
   ],
   options,
@@ -173,8 +174,7 @@ export interface TrainSettings {
 function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSettings {
   const out = flags.string('out') ?? resume?.dir;
   if (out === undefined) throw new UsageError('--out is required');
-  const weightsFlag = resume ? undefined : flags.required('weights');
-  const weights = weightsFlag && path.resolve(weightsFlag);
+  const weights = resume ? undefined : weightsFlag(flags);
   const data = path.resolve(flags.required('data'));
   const sched = flags.choice('sched', SCHEDULES);
   const mode = flags.choice('mode', MODES);

@@ -3,10 +3,10 @@
 import * as os from 'node:os';
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
-import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION } from './model-options';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, WEIGHTS_OPTION } from './model-options';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
-  weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
+  weights: { ...WEIGHTS_OPTION, help: `the starting weights: ${WEIGHTS_OPTION.help}` },
   arch: ARCH_OPTION,
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
 };

@@ -84,7 +84,7 @@ describe('finetorch export', () => {
     }
     const help = await cli(['export', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^usage: finetorch export --weights FILE\.pth --out FILE\.onnx/);
+    assert.match(help.stdout, /^usage: finetorch export --weights WEIGHTS --out FILE\.onnx/);
     assert.match((await cli(['--help'])).stdout, /^ {2}export /m);
     const named = await cli(['export', '--weights', bare, '--out', out, '--input-name', 'x', '--output-name', 'x']);
     assert.equal(named.code, 1);
