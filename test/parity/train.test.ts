@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
-  Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD, trainTransform,
+  Batch, DataLoader, EpochRecord, fineTune, getNumThreads, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD,
+  trainTransform,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
@@ -90,7 +91,7 @@ describe('training parity with torch.optim.SGD', () => {
 
     const resumed = path.join(tmp.dir, 'resumed.pth');
     const script = path.resolve(__dirname, '..', 'helpers', 'resume-two-steps.js');
-    await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed]);
+    await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed, String(getNumThreads())]);
     const other = await loadPth(resumed);
     for (const [name, t] of straight) assert.deepEqual(other.get(name)!.data, t.data, `${name} differs after resume`);
   });

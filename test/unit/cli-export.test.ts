@@ -61,7 +61,7 @@ describe('finetorch export', () => {
 
     const warned = await cli(['export', '--weights', carded, '--out', path.join(tmp.dir, 'resized.onnx'), '--image-size', '48']);
     assert.equal(warned.code, 0, warned.stderr);
-    assert.match(warned.stderr, /warning: --image-size 48 differs from the 40 that .* was trained at/);
+    assert.match(warned.stderr, /warning: --image-size 48 differs from the 40 that .* was trained with/);
     assert.equal(JSON.parse((await readOnnxMetadata(path.join(tmp.dir, 'resized.onnx'))).preprocessing).centerCrop, 48);
   });
 

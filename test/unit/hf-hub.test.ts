@@ -350,17 +350,18 @@ describe('the CLI', () => {
     const warnings: string[] = [];
     try {
       const model = await loadInferenceModel(`hf-hub:${repo}`, { device: 'cpu', arch: undefined, imageSize: undefined }, (m) => warnings.push(m));
-      assert.deepEqual(model.card?.eval, { resize: 235, interpolation: 'bicubic', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      const timmEval = { resize: 235, cropMode: 'center', cropPct: 0.95, interpolation: 'bicubic', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+      assert.deepEqual(model.card?.eval, timmEval);
       assert.deepEqual([model.imageSize, model.classes, model.classesFrom], [224, ['ant', 'bee', 'cat'], `${repo}/config.json`]);
       model.net.dispose();
       const sized = await loadInferenceModel(`hf-hub:${repo}`, { device: 'cpu', arch: undefined, imageSize: 160 }, (m) => warnings.push(m));
       sized.net.dispose();
-      assert.deepEqual(warnings, [`warning: --image-size 160 differs from the 224 that hf-hub:${repo} was trained at (${repo}/config.json); using 160`]);
+      assert.deepEqual(warnings, [`warning: --image-size 160 differs from the 224 that hf-hub:${repo} was trained with (${repo}/config.json); using 160`]);
       const onnx = path.join(tmp.dir, 'labelled.onnx');
       const exported = await cli(['export', '--weights', `hf-hub:${repo}`, '--out', onnx], undefined, env());
       assert.equal(exported.code, 0, exported.stderr);
       const metadata = await readOnnxMetadata(onnx);
-      assert.deepEqual(JSON.parse(metadata.preprocessing), { resize: 235, interpolation: 'bicubic', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      assert.deepEqual(JSON.parse(metadata.preprocessing), timmEval);
       assert.deepEqual(JSON.parse(metadata.classes!), ['ant', 'bee', 'cat']);
     } finally {
       for (const [key, value] of [['HF_ENDPOINT', saved.endpoint], ['HF_HUB_CACHE', saved.cache]] as const) {
@@ -381,7 +382,7 @@ describe('the CLI', () => {
       assert.equal(v1.file, path.join(checkpoints, 'resnet18-f37072fd.pth'));
       assert.deepEqual(v1.card, {
         imageSize: 224, from: "torchvision's ResNet18_Weights.IMAGENET1K_V1",
-        eval: { resize: 256, interpolation: 'bilinear', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+        eval: { resize: 256, cropMode: 'center', interpolation: 'bilinear', centerCrop: 224, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
       });
       assert.equal((await resolveWeights('ResNet50_Weights.IMAGENET1K_V2')).card?.eval.resize, 232);
     } finally {

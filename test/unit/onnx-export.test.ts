@@ -60,10 +60,13 @@ describe('exportOnnx options', () => {
     await net.exportOnnx(file, { imageSize: 32 });
     assert.deepEqual(await readOnnxMetadata(file), {
       arch: 'resnet18',
-      preprocessing: JSON.stringify({ resize: [37, 37], interpolation: 'bilinear', centerCrop: 32, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }),
+      preprocessing: JSON.stringify({ resize: [37, 37], cropMode: 'squash', interpolation: 'bilinear', centerCrop: 32, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }),
     });
     // timm's and torchvision's published transforms resize the shorter side: one number.
-    await net.exportOnnx(file, { preprocessing: { ...JSON.parse((await readOnnxMetadata(file)).preprocessing), resize: 235, centerCrop: 224 } });
+    const squashed = JSON.parse((await readOnnxMetadata(file)).preprocessing);
+    await assert.rejects(net.exportOnnx(file, { preprocessing: { ...squashed, resize: 235, centerCrop: 224 } }),
+      { code: 'ERR_FINETORCH_INVALID_ARG', message: /cropMode 'squash' resizes to \[height, width\], not one side \(235\)/ });
+    await net.exportOnnx(file, { preprocessing: { ...squashed, resize: 235, cropMode: 'center', centerCrop: 224 } });
     assert.equal(JSON.parse((await readOnnxMetadata(file)).preprocessing).resize, 235);
     const gone = await ResNet.create({ numClasses: 2 });
     gone.dispose();
