@@ -12,7 +12,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { findPythonWithTorch } = require('./python-with-torch');
+const { findPythonForBuild } = require('./python-with-torch');
 
 const root = path.resolve(__dirname, '..');
 
@@ -30,7 +30,7 @@ function torchLocation() {
     const torchRoot = path.resolve(process.env.Torch_DIR, '..', '..', '..');
     return { how: 'Torch_DIR', defines: [`Torch_DIR=${process.env.Torch_DIR}`, `CMAKE_PREFIX_PATH=${torchRoot}`], torchRoot };
   }
-  const py = findPythonWithTorch();
+  const py = findPythonForBuild();
   // Debian's python3-torch reports a cmake path that it does not ship; use it only if it exists.
   if (py && fs.existsSync(path.join(py.cmake, 'Torch', 'TorchConfig.cmake'))) {
     // The torch folder itself too, so that LibTorch's config finds its own libraries (libc10 ...)

@@ -25,6 +25,18 @@ export interface ModelCard {
   eval: EvalRecipe;
 }
 
+/**
+ * The preprocessing (and class names) weights come with, and where that was read: a ModelCard
+ * beside the file, timm's config.json on the Hub, or torchvision's published transform.
+ */
+export interface WeightsCard {
+  imageSize: number;
+  eval: EvalRecipe;
+  classes?: string[];
+  /** 'best.json', 'timm/resnet50.a1_in1k/config.json', "torchvision's ResNet50_Weights.IMAGENET1K_V2". */
+  from: string;
+}
+
 export function modelCard(arch: string, classes: readonly string[], imageSize: number, rule: ResizeRule = {}): ModelCard {
   return { format: FORMAT, version: 1, arch, numClasses: classes.length, classes: [...classes], imageSize, eval: evalRecipe(imageSize, rule) };
 }
@@ -65,14 +77,14 @@ export interface RecipeFlags extends ResizeRule {
  * The eval transform for `weights`: the card's, with what the flags change (a warning for each
  * that contradicts the card). Without a card, torchvision's recipe at --image-size, else 224.
  */
-export function chooseRecipe(card: ModelCard | undefined, flags: RecipeFlags, weights: string, warn: (message: string) => void): EvalRecipe {
+export function chooseRecipe(card: WeightsCard | undefined, flags: RecipeFlags, weights: string, warn: (message: string) => void): EvalRecipe {
   const cardValues = card && { 'image-size': card.imageSize, 'crop-mode': card.eval.cropMode ?? 'squash', 'crop-pct': card.eval.cropPct };
   const given = { 'image-size': flags.imageSize, 'crop-mode': flags.cropMode, 'crop-pct': flags.cropPct };
   for (const [flag, value] of Object.entries(given)) {
     const trained = cardValues?.[flag as keyof typeof given];
     if (cardValues && value !== undefined && value !== trained) {
       warn(`warning: --${flag} ${value} differs from the ${trained ?? '224/256'} that ${weights} was trained with ` +
-        `(${cardFile(weights)}); using ${value}`);
+        `(${card.from}); using ${value}`);
     }
   }
   if (card && Object.values(given).every((v) => v === undefined)) return card.eval;

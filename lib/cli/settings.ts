@@ -146,8 +146,9 @@ export interface InspectSettings {
   json: boolean;
 }
 
-/** What `finetorch weights` does: list the published weights, get one into the cache, or import a copy into it. */
+/** What `finetorch weights` does: list the published weights, get some into a cache (torchvision's or the Hub's), or import a copy. */
 export type WeightsSettings =
   | { sub: 'list'; json: boolean }
   | { sub: 'get'; arch: Arch; weights: string | undefined; modelDir: string | undefined; baseUrl: string | undefined; verify: boolean; json: boolean }
+  | { sub: 'get-hub'; id: `hf-hub:${string}`; revision: string | undefined; cacheDir: string | undefined; offline: boolean; json: boolean }
   | { sub: 'import'; file: string; modelDir: string | undefined; json: boolean };

@@ -94,7 +94,7 @@ function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
 
 const positive = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
 // torchvision's Resize argument: one number (the shorter side) or [height, width].
-const RESIZE = custom<number | number[]>('a positive integer or [height, width] of them',
+const RESIZE = custom<number | number[]>('an integer >= 1 (the shorter side) or [height, width]',
   (v) => positive(v) || (Array.isArray(v) && v.length === 2 && v.every(positive)));
 
 function checkRecipe(value: EvalRecipe): EvalRecipe {
@@ -107,6 +107,11 @@ function checkRecipe(value: EvalRecipe): EvalRecipe {
     mean: arrayOf(num(), 3),
     std: arrayOf(num({ above: 0 }), 3),
   });
+  const oneSide = typeof r.resize === 'number';
+  if (r.cropMode !== undefined && (r.cropMode === 'center') !== oneSide) {
+    throw invalid(r.cropMode === 'center' ? `preprocessing: cropMode 'center' resizes one side, not [${String(r.resize)}]`
+      : `preprocessing: cropMode 'squash' resizes to [height, width], not one side (${String(r.resize)})`);
+  }
   const shorter = typeof r.resize === 'number' ? r.resize : Math.min(...r.resize);
   checkArg(`${WHERE}: preprocessing`, 'centerCrop', r.centerCrop, int({ max: shorter }));
   return { ...r, resize: typeof r.resize === 'number' ? r.resize : [r.resize[0], r.resize[1]] };

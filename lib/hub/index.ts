@@ -1,4 +1,5 @@
-// Files from the network, as torch.hub fetches them: resumable, verified downloads, and torch.hub's cache (knows nothing of models or training).
+// Files from the network: resumable, verified downloads, torch.hub's cache and the Hugging Face Hub's (knows nothing of models or training).
 export { downloadUrlToFile, DownloadError } from './download';
 export type { DownloadOptions } from './download';
 export { hubDir } from './torch-hub';
+export { hfHubCache } from './hf-env';

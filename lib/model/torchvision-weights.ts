@@ -1,7 +1,9 @@
-// torchvision's pretrained ResNet weights, fetched the way torchvision fetches them: the same URLs
-// and weight names (torchvision 0.14's ResNet*_Weights enums), kept in torch.hub's cache
-// ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy. A file already in the
-// cache is used without any network access, as torch.hub.load_state_dict_from_url does.
+// Pretrained ResNet weights from their two sources. torchvision's, fetched the way torchvision
+// fetches them: the same URLs and weight names (torchvision 0.14's ResNet*_Weights enums), kept in
+// torch.hub's cache ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy; a
+// file already in the cache is used without any network access, as
+// torch.hub.load_state_dict_from_url does. timm's, from the Hugging Face Hub ('hf-hub:' ids, see
+// timm-weights.ts), kept in the Hub cache that Python's huggingface_hub shares.
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import { ARCH_NAMES, Arch } from './resnet-architectures';
@@ -9,6 +11,8 @@ import { bool, checkArg, checkOptions, describe, oneOf, str } from '../base/chec
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from '../hub/download';
 import { fileIntoCache, hubDir } from '../hub/torch-hub';
 import { hasCode, rangeError } from '../base/errors';
+import { HubDownloadOptions, HubWeights, hubPretrainedWeights } from './timm-weights';
+import { isHubId } from './timm-ids';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
@@ -136,17 +140,31 @@ export interface PretrainedWeights extends WeightsInfo {
 }
 
 /**
- * torchvision's pretrained weights for `arch` as a .pth file in torch.hub's cache, downloaded
- * (verified against the hash prefix in its name, resumable) when not there yet:
+ * Pretrained weights as a file in the cache their source shares with Python, downloaded
+ * (verified, resumable) when not there yet. For an architecture, torchvision's .pth in torch.hub's
+ * cache, checked against the hash prefix in its name:
  *
  *     const { file } = await pretrainedWeights('resnet18');   // ~/.cache/torch/hub/checkpoints/resnet18-f37072fd.pth
  *     const net = await ResNet18.load(file);
  *
+ * For an 'hf-hub:' id, timm's weights from the Hugging Face Hub and their config.json (see
+ * {@link HubWeights}: the eval transform timm applies), in the Hub cache:
+ *
+ *     const { file, config } = await pretrainedWeights('hf-hub:timm/resnet50.a1_in1k');
+ *     // ~/.cache/huggingface/hub/models--timm--resnet50.a1_in1k/snapshots/<commit>/model.safetensors
+ *
  * Errors carry a code: ERR_FINETORCH_NETWORK (offline and not cached), ERR_FINETORCH_HTTP,
  * ERR_FINETORCH_DOWNLOAD_INTERRUPTED (the bytes are kept; the next call resumes),
- * ERR_FINETORCH_HASH_MISMATCH.
+ * ERR_FINETORCH_HASH_MISMATCH; for the Hub also ERR_FINETORCH_HUB.
  */
-export async function pretrainedWeights(arch: Arch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
+export async function pretrainedWeights(arch: Arch, options?: PretrainedOptions): Promise<PretrainedWeights>;
+export async function pretrainedWeights(id: `hf-hub:${string}`, options?: HubDownloadOptions): Promise<HubWeights>;
+export async function pretrainedWeights(source: Arch | `hf-hub:${string}`, options: PretrainedOptions | HubDownloadOptions = {}): Promise<PretrainedWeights | HubWeights> {
+  if (isHubId(source)) return hubPretrainedWeights(source, options as HubDownloadOptions);
+  return torchvisionWeights(source, options as PretrainedOptions);
+}
+
+async function torchvisionWeights(arch: Arch, options: PretrainedOptions): Promise<PretrainedWeights> {
   const o = checkOptions('pretrainedWeights', options, PRETRAINED_RULES);
   checkArch('pretrainedWeights', arch);
   const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;

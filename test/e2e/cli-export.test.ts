@@ -61,7 +61,7 @@ describe('finetorch export', () => {
 
     const warned = await cli(['export', '--weights', carded, '--out', path.join(tmp.dir, 'resized.onnx'), '--image-size', '48']);
     assert.equal(warned.code, 0, warned.stderr);
-    assert.match(warned.stderr, /warning: --image-size 48 differs from the 40 that .* was trained at/);
+    assert.match(warned.stderr, /warning: --image-size 48 differs from the 40 that .* was trained with/);
     assert.equal(JSON.parse((await readOnnxMetadata(path.join(tmp.dir, 'resized.onnx'))).preprocessing).centerCrop, 48);
   });
 
@@ -84,7 +84,7 @@ describe('finetorch export', () => {
     }
     const help = await cli(['export', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^usage: finetorch export --weights FILE\.pth --out FILE\.onnx/);
+    assert.match(help.stdout, /^usage: finetorch export --weights WEIGHTS --out FILE\.onnx/);
     assert.match((await cli(['--help'])).stdout, /^ {2}export /m);
     const named = await cli(['export', '--weights', bare, '--out', out, '--input-name', 'x', '--output-name', 'x']);
     assert.equal(named.code, 1);

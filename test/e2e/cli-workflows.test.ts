@@ -36,13 +36,11 @@ async function assertSameWeights(a: string, b: string): Promise<void> {
 /** Runs train, and sends `signal` once stderr shows `when`. */
 function trainUntil(args: string[], when: RegExp, signal: NodeJS.Signals) {
   let sent = false;
-  return cli(['train', ...args], {
-    onStderr: (stderr, kill) => {
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        kill(signal);
-      }
-    },
+  return cli(['train', ...args], (stderr, kill) => {
+    if (!sent && when.test(stderr)) {
+      sent = true;
+      kill(signal);
+    }
   });
 }
 

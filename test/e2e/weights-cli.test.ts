@@ -37,7 +37,7 @@ describe('finetorch weights', () => {
     assert.equal(got.stdout, `${path.join(dir, 'resnet34-b627a593.pth')}\n`);
     assert.match(got.stderr, /ResNet34_Weights.IMAGENET1K_V1: already in the cache/);
 
-    const listed = await cli(['weights', 'list'], { env: { TORCH_HOME: dir } });
+    const listed = await cli(['weights', 'list'], undefined, { TORCH_HOME: dir });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /resnet50\s+IMAGENET1K_V2\s+yes\s+80\.858/);
     assert.match(listed.stdout, new RegExp(`cache: ${dir}/hub/checkpoints`));
@@ -66,7 +66,7 @@ describe('finetorch weights', () => {
   });
 
   it('get fails with one line when the download is wrong', async () => {
-    const got = await cli(['weights', 'get', 'resnet18', '--model-dir', dir], { env: { [BASE_URL_ENV]: server.baseUrl } });
+    const got = await cli(['weights', 'get', 'resnet18', '--model-dir', dir], undefined, { [BASE_URL_ENV]: server.baseUrl });
     assert.equal(got.code, 1);
     assert.match(got.stderr, /^finetorch weights: error: invalid hash value/m);
     assert.deepEqual(fs.existsSync(dir) ? fs.readdirSync(dir) : [], []);

@@ -38,6 +38,8 @@ describe('exportOnnx options', () => {
       [{ preprocessing: { ...recipe, std: [0.2, 0, 0.2] } }, 'ERR_FINETORCH_INVALID_ARG', /preprocessing: std must be an array of 3 of finite number > 0s, got \[0.2,0,0.2\]/],
       [{ preprocessing: { ...recipe, crop: 224 } }, 'ERR_FINETORCH_UNKNOWN_OPTION', /preprocessing: unknown option 'crop'/],
       [{ preprocessing: { ...recipe, centerCrop: 300 } }, 'ERR_FINETORCH_INVALID_ARG', /preprocessing: centerCrop must be an integer <= 256, got 300/],
+      [{ preprocessing: { ...recipe, resize: 200 } }, 'ERR_FINETORCH_INVALID_ARG', /preprocessing: centerCrop must be an integer <= 200, got 224/],
+      [{ preprocessing: { ...recipe, resize: [256] } }, 'ERR_FINETORCH_INVALID_ARG', /preprocessing: resize must be an integer >= 1 \(the shorter side\) or \[height, width\]/],
       [{ preprocessing: { ...recipe, interpolation: 'bilnear' } }, 'ERR_FINETORCH_INVALID_ARG', /did you mean 'bilinear'/],
       [{ preprocessing: 'imagenet' }, 'ERR_FINETORCH_INVALID_ARG', /preprocessing must be an object/],
     ];
@@ -58,8 +60,14 @@ describe('exportOnnx options', () => {
     await net.exportOnnx(file, { imageSize: 32 });
     assert.deepEqual(await readOnnxMetadata(file), {
       arch: 'resnet18',
-      preprocessing: JSON.stringify({ resize: [37, 37], interpolation: 'bilinear', centerCrop: 32, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }),
+      preprocessing: JSON.stringify({ resize: [37, 37], cropMode: 'squash', interpolation: 'bilinear', centerCrop: 32, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }),
     });
+    // timm's and torchvision's published transforms resize the shorter side: one number.
+    const squashed = JSON.parse((await readOnnxMetadata(file)).preprocessing);
+    await assert.rejects(net.exportOnnx(file, { preprocessing: { ...squashed, resize: 235, centerCrop: 224 } }),
+      { code: 'ERR_FINETORCH_INVALID_ARG', message: /cropMode 'squash' resizes to \[height, width\], not one side \(235\)/ });
+    await net.exportOnnx(file, { preprocessing: { ...squashed, resize: 235, cropMode: 'center', centerCrop: 224 } });
+    assert.equal(JSON.parse((await readOnnxMetadata(file)).preprocessing).resize, 235);
     const gone = await ResNet.create({ numClasses: 2 });
     gone.dispose();
     await assert.rejects(gone.exportOnnx(file), { code: 'ERR_FINETORCH_DISPOSED' });

@@ -9,7 +9,7 @@ import { resnetTree, stateShapes } from '../../lib/model/resnet-architectures';
 import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
-import { assertStateClose } from '../helpers/training';
+import { assertStateClose, pinComputeThreads } from '../helpers/training';
 
 /** family_reference.py's set_batchnorm: per-channel values exact in float32. */
 function setBatchNorm(state: Map<string, HostTensor>): void {
@@ -34,6 +34,7 @@ function sum(t: HostTensor): number {
 }
 
 describe('the ResNet family against torchvision', () => {
+  pinComputeThreads();
   const tmp = tempDir();
   let input: HostTensor;
   before(async () => {

@@ -6,27 +6,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Batch, fineTune, getNumThreads, linearProbe, loadPth, ResNet18, saveCheckpoint, setNumThreads } from '../../lib';
+import { Batch, fineTune, getNumThreads, linearProbe, loadPth, ResNet18, saveCheckpoint } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
-import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';
+import { assertStateClose, chapterSgd, pinComputeThreads, readBatches } from '../helpers/training';
 
 describe('training parity with torch.optim.SGD', () => {
   const tmp = tempDir();
   let batches: Batch[];
   const start = () => path.join(tmp.dir, 'start.pth');
-  // The reference runs on one thread: so does finetorch here (another count sums in another order).
-  const threads = getNumThreads();
+  pinComputeThreads();
   before(async () => {
-    setNumThreads(1);
     await runPython('train_reference.py', ['make', tmp.dir]);
     batches = readBatches(tmp.dir);
   });
-  after(() => {
-    setNumThreads(threads);
-    tmp.cleanup();
-  });
+  after(() => tmp.cleanup());
 
   for (const mode of ['finetune', 'nesterov'] as const) {
     it(`${mode}: 10 steps, every loss within 1e-4 and every tensor after within 1e-4`, async () => {
@@ -94,7 +89,7 @@ describe('training parity with torch.optim.SGD', () => {
 
     const resumed = path.join(tmp.dir, 'resumed.pth');
     const script = path.resolve(__dirname, '..', 'helpers', 'resume-two-steps.js');
-    await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed]);
+    await promisify(execFile)(process.execPath, [script, tmp.dir, ckpt, resumed, String(getNumThreads())]);
     const other = await loadPth(resumed);
     for (const [name, t] of straight) assert.deepEqual(other.get(name)!.data, t.data, `${name} differs after resume`);
   });

@@ -248,7 +248,7 @@ describe('model card', () => {
   });
 
   it('sets the eval transform; a contradicting flag wins with a warning', () => {
-    const card = modelCard('resnet18', ['a', 'b'], 64);
+    const card = { ...modelCard('resnet18', ['a', 'b'], 64), from: 'w.json' };
     const warnings: string[] = [];
     const warn = (m: string) => warnings.push(m);
     assert.deepEqual(chooseRecipe(card, {}, 'w.pth', warn), card.eval);

@@ -95,6 +95,20 @@ describe('downloadUrlToFile', () => {
     assert.equal(resumed.bytes, content.length - kept.length);
   });
 
+  it('hears a connection cut while its partial file opens: a tiny file cut 30 times, each call ends with the bytes kept', async () => {
+    const tiny = Buffer.from('tiny file, cut in half by the server'.repeat(2));
+    server.files.set('tiny.bin', tiny);
+    const dst = path.join(dir, 'tiny.bin');
+    for (let i = 0; i < 30; i++) {
+      server.plan.push('cut');
+      const call = downloadUrlToFile(server.baseUrl + 'tiny.bin', dst, { retries: 0, timeout: 5000 });
+      const hung = new Promise((resolve) => setTimeout(resolve, 10_000, 'hung')).then((v) => { throw new Error(`call ${i} ${v}`); });
+      await assert.rejects(Promise.race([call, hung]), { code: 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED' }, `call ${i}`);
+      assert.ok(fs.readFileSync(partialPathFor(dst)).equals(tiny.subarray(0, tiny.length / 2)), `call ${i}`);
+      fs.rmSync(partialPathFor(dst));
+    }
+  });
+
   it('keeps the bytes of a cut connection through a later server error', async () => {
     const dst = path.join(dir, name);
     server.plan.push('cut', 'not-found');

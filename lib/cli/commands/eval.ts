@@ -6,7 +6,7 @@ import { INFERENCE_OPTIONS, SKIP_BAD_IMAGES_OPTION, WEIGHTS_OPTION, inferenceFla
 
 const spec: CommandSpec = {
   name: 'eval',
-  usage: ['eval --weights FILE.pth --data DIR [options]'],
+  usage: ['eval --weights WEIGHTS --data DIR [options]'],
   options: {
     weights: WEIGHTS_OPTION,
     data: { type: 'string', value: 'DIR', help: 'a folder of class folders; for a train/ + valid/ (val/, test/) layout, its valid folder' },
@@ -15,8 +15,10 @@ const spec: CommandSpec = {
     ...INFERENCE_OPTIONS,
   },
   notes: [
-    'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
-      'without it, class names come from a classes.json there, else from the folder names, and images are sized by --image-size.',
+    'Class names and the eval transform come from the .json beside a weights file (finetorch train writes one beside every .pth), ' +
+      "from config.json for an hf-hub: id (timm's input size, crop_pct, interpolation, mean, std; its label_names), " +
+      "or from torchvision's published transform for a torchvision name; " +
+      'without any, class names come from a classes.json there, else from the folder names, and images are sized by --image-size.',
     '--json prints {weights, arch, data, classesFrom, imageSize, count, loss, accuracy, top5, classes, perClass: [{class, count, accuracy}], ' +
       'matrix, skippedImages: [{image, error}]} with matrix[true][predicted] image counts.',
   ],

@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../../export/opset';
 import { Command, CommandSpec, Parsed, UsageError } from '../args';
 import { ARCH_OPTION, INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-flags';
+import { weightsFlag } from '../weights-source';
 
 const spec: CommandSpec = {
   name: 'export',
-  usage: ['export --weights FILE.pth --out FILE.onnx [options]'],
+  usage: ['export --weights WEIGHTS --out FILE.onnx [options]'],
   options: {
     weights: WEIGHTS_OPTION,
     out: { type: 'string', value: 'FILE.onnx', help: 'the ONNX file to write (replaced whole, or left as it was if the export fails)' },
@@ -21,9 +22,10 @@ const spec: CommandSpec = {
   },
   notes: [
     'The model runs in eval mode: input [batch, 3, S, S] float32, output [batch, classes] logits. Class names and the eval ' +
-      'transform come from the .json beside the weights (finetorch train writes one beside every .pth); without it, class names ' +
-      'come from a classes.json there, else none are recorded, and the transform is torchvision\'s at --image-size.',
-    "The file's metadata_props record arch, classes (JSON) and preprocessing (JSON: resize [h, w], interpolation, centerCrop, " +
+      'transform come from the .json beside a weights file (finetorch train writes one beside every .pth), from config.json for ' +
+      "an hf-hub: id (timm's transform and label names), or torchvision's transform for a torchvision name; without any, class " +
+      'names come from a classes.json there, else none are recorded, and the transform is torchvision\'s at --image-size.',
+    "The file's metadata_props record arch, classes (JSON) and preprocessing (JSON: resize [h, w] or the shorter side, interpolation, centerCrop, " +
       'mean, std); readOnnxMetadata(file) reads them in Node, onnx.load(file).metadata_props in Python.',
   ],
 };
@@ -32,7 +34,7 @@ async function run({ flags }: Parsed): Promise<number> {
   const opset = flags.int('opset');
   if (opset < MIN_OPSET || opset > MAX_OPSET) throw new UsageError(`--opset must be between ${MIN_OPSET} and ${MAX_OPSET}, got '${opset}'`);
   return (await import('../run/export')).exportModel({
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     out: path.resolve(flags.required('out')),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),

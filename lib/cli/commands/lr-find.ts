@@ -5,6 +5,7 @@ import { Command, CommandSpec, OptionSpec, Parsed, UsageError } from '../args';
 import type { LrFindSettings } from '../settings';
 import { DEVICE_OPTION } from './device-flag';
 import { SKIP_BAD_IMAGES_OPTION } from './model-flags';
+import { weightsFlag } from '../weights-source';
 import {
   AUGMENT_OPTIONS, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, computeFlags, optimizerFlags,
   startingModelFlags, trainingImageFlags,
@@ -31,7 +32,7 @@ const options: Record<string, OptionSpec> = {
 
 const spec: CommandSpec = {
   name: 'lr-find',
-  usage: ['lr-find --data DIR --weights FILE.pth [--plot FILE.svg] [options]'],
+  usage: ['lr-find --data DIR --weights WEIGHTS [--plot FILE.svg] [options]'],
   options,
   notes: [
     "fastai's Learner.lr_find: one SGD step per batch at an lr growing exponentially from --start-lr towards --end-lr over " +
@@ -48,7 +49,7 @@ async function run({ flags }: Parsed): Promise<number> {
   const plot = flags.string('plot');
   const settings: LrFindSettings = {
     ...trainingImageFlags(flags),
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     ...startingModelFlags(flags),
     ...optimizerFlags(flags),
     startLr: flags.number('start-lr', { min: 0, open: true }),

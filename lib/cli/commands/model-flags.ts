@@ -1,9 +1,9 @@
 // The flags of the commands that read images: the weights to run, how images are sized and
 // decoded (also train's and lr-find's), where the model runs, and JSON output.
-import * as path from 'node:path';
 import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
 import { Flags, OptionSpec, UsageError } from '../args';
 import type { InferenceSettings } from '../settings';
+import { weightsFlag } from '../weights-source';
 import { DEVICE_OPTION, deviceFlag } from './device-flag';
 import type { ResizeRule } from '../model-card';
 
@@ -28,7 +28,11 @@ export const SKIP_BAD_IMAGES_OPTION: OptionSpec = {
   help: 'leave out images that cannot be decoded (each named once on stderr, the count in the result) instead of stopping',
 };
 
-export const WEIGHTS_OPTION: OptionSpec = { type: 'string', value: 'FILE.pth', help: 'the model (a torchvision ResNet state dict, or a finetorch checkpoint)' };
+export const WEIGHTS_OPTION: OptionSpec = {
+  type: 'string', value: 'WEIGHTS',
+  help: 'a .pth or .safetensors file (a ResNet state dict, or a finetorch checkpoint), a torchvision name (resnet50, ' +
+    'ResNet50_Weights.IMAGENET1K_V2) or a Hub id (hf-hub:timm/resnet50.a1_in1k)',
+};
 
 /** How the eval transform resizes before its centre crop of --image-size S (timm's crop_mode and crop_pct). */
 export const RESIZE_OPTIONS: Record<string, OptionSpec> = {
@@ -68,7 +72,7 @@ export function imageSizeFlag(flags: Flags): number | undefined {
 /** The flags of INFERENCE_OPTIONS and --weights (absolute), as eval and predict read them. */
 export function inferenceFlags(flags: Flags): InferenceSettings {
   return {
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
     resizeRule: resizeRuleFlags(flags),

@@ -7,7 +7,7 @@ import { INFERENCE_OPTIONS, WEIGHTS_OPTION, inferenceFlags } from './model-flags
 
 const spec: CommandSpec = {
   name: 'predict',
-  usage: ['predict --weights FILE.pth [options] IMAGE|FOLDER...'],
+  usage: ['predict --weights WEIGHTS [options] IMAGE|FOLDER...'],
   positionals: { min: 1, max: Infinity, what: 'the IMAGE files or FOLDERs of images to predict' },
   options: {
     weights: WEIGHTS_OPTION,
@@ -16,8 +16,10 @@ const spec: CommandSpec = {
   },
   notes: [
     `A FOLDER stands for the images in it and its subfolders (${IMG_EXTENSIONS.join(', ')}: torchvision's ImageFolder's), in sorted order.`,
-    'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
-      "without it, class names come from a classes.json there, else are ImageNet-1K's (torchvision's) for a model of 1000 outputs " +
+    'Class names and the eval transform come from the .json beside a weights file (finetorch train writes one beside every .pth), ' +
+      "from config.json for an hf-hub: id (timm's input size, crop_pct, interpolation, mean, std; its label_names), " +
+      "or from torchvision's published transform for a torchvision name; " +
+      "without any, class names come from a classes.json there, else are ImageNet-1K's (torchvision's) for a model of 1000 outputs " +
       'and show as their index otherwise, and images are sized by --image-size.',
     'An image that cannot be read is reported on stderr and skipped; the others are still predicted, and the exit code is 1.',
     '--json prints {weights, results: [{image, top: [{index, class, probability}]}], errors: [{image, error}]}, most probable first.',

@@ -12,6 +12,7 @@ import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
 import { SCHEDULES, TrainSettings } from '../settings';
 import { DEVICE_OPTION } from './device-flag';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, resizeRuleFlags } from './model-flags';
+import { weightsFlag } from '../weights-source';
 import {
   AUGMENT_OPTIONS, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, computeFlags,
   optimizerFlags, startingModelFlags, trainingImageFlags,
@@ -62,7 +63,7 @@ const options: Record<string, OptionSpec> = {
 const spec: CommandSpec = {
   name: 'train',
   usage: [
-    'train --data DIR --weights FILE.pth --out DIR [options]',
+    'train --data DIR --weights WEIGHTS --out DIR [options]',
     'train --resume DIR [--epochs N] [options]',
   ],
   options,
@@ -120,8 +121,7 @@ const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale
 function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSettings {
   const out = flags.string('out') ?? resume?.dir;
   if (out === undefined) throw new UsageError('--out is required');
-  const weightsFlag = resume ? undefined : flags.required('weights');
-  const weights = weightsFlag && path.resolve(weightsFlag);
+  const weights = resume ? undefined : weightsFlag(flags);
   const data = path.resolve(flags.required('data'));
   const sched = flags.choice('sched', SCHEDULES);
   const { mode } = optimizerFlags(flags);

@@ -9,10 +9,10 @@ import {
   Augmentation, ComputeSettings, MODES, OptimizerSettings, StartingModelSettings, TrainingImageSettings,
 } from '../settings';
 import { deviceFlag } from './device-flag';
-import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, archFlag } from './model-flags';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, WEIGHTS_OPTION, archFlag } from './model-flags';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
-  weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
+  weights: { ...WEIGHTS_OPTION, help: `the starting weights: ${WEIGHTS_OPTION.help}` },
   arch: ARCH_OPTION,
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
 };

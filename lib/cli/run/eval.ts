@@ -1,5 +1,5 @@
 // finetorch eval, the work: loss, top-1 and top-5 accuracy, per-class accuracy and the confusion
-// matrix of a .pth on a folder of class folders, classes matched by name to the model's own.
+// matrix of a model on a folder of class folders, classes matched by name to the model's own.
 import { DataLoader, DatasetError } from '../../data';
 import { ScoreReport, scoreModel } from '../score-report';
 import { BadImages, evalData } from '../image-folders';

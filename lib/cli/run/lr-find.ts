@@ -6,7 +6,7 @@ import { lrFind } from '../../train/lr-find';
 import type { LrFindResult } from '../../train/lr-range-test';
 import { setNumThreads } from '../../base/runtime';
 import { BadImages, trainData } from '../image-folders';
-import { requireFile, writeFileAtomic } from '../files';
+import { writeFileAtomic } from '../files';
 import { Interrupts } from '../interrupt';
 import type { LrFindSettings } from '../settings';
 import { checkDevice } from '../inference-model';
@@ -19,10 +19,9 @@ const SKIP_END = 5;
 
 export async function findLr(s: LrFindSettings): Promise<number> {
   checkDevice(s.device);
-  await requireFile(s.weights, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
   const data = trainData(s.data, s);
-  const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+  const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   const progress = new Progress(process.stderr, 1, s.batchSize);
   const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const controller = new AbortController();
@@ -36,6 +35,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
     progress.note(`data: ${data.description}`);
     progress.note(`${about}; ${s.mode} on ${s.device}`);
+    if (warning) progress.note(warning);
     const loader = new DataLoader(data.train, {
       batchSize: s.batchSize, shuffle: true, seed: s.seed, reuseBuffers: true, concurrency: s.workers, dropLast: data.train.length > s.batchSize,
       onError: badImages.onError,

@@ -11,7 +11,6 @@ import type { EpochRecord, TrainingPosition } from '../../train/history';
 import type { LoopOptions } from '../../train/loop';
 import { ScoreReport, scoreReport } from '../score-report';
 import { BadImages, trainData } from '../image-folders';
-import { requireFile } from '../files';
 import { Interrupts } from '../interrupt';
 import { checkDevice } from '../inference-model';
 import { modelCard } from '../model-card';
@@ -28,13 +27,12 @@ export async function train(s: TrainSettings): Promise<number> {
   checkDevice(s.device);
   // One rank of a data-parallel job: every rank trains, rank 0 reports and writes --out.
   const device = await joinJobIfRank(s.device);
-  if (!resume) await requireFile(s.weights!, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
 
   const data = trainData(s.data, s);
   const previous = resume?.info.history ?? [];
-  const { net, about } = resume
-    ? await resumedModel(resume.checkpoint, data.classes, resume.info)
+  const { net, about, warning } = resume
+    ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info), warning: undefined }
     : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   if (device !== 'cpu') await net.to(device);
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
@@ -49,6 +47,7 @@ export async function train(s: TrainSettings): Promise<number> {
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5, freezeEpochs });
   progress.note(`data: ${data.description}`);
   progress.note(`${about}; ${s.mode} on ${device}`);
+  if (warning) progress.note(warning);
 
   const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const trainLoader = loader(data.train, s, true, badImages);
