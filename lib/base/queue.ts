@@ -45,6 +45,21 @@ export class OperationQueue {
     });
   }
 
+  /**
+   * A turn on this queue, taken now: resolves, once everything queued before it has settled, to
+   * the function that ends the turn (later operations wait for it). For work that needs this
+   * queue and another at once, both taken in call order (a data-parallel step: its model's queue
+   * and the process group's).
+   */
+  turn(): Promise<() => void> {
+    this.running++;
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const start = this.tail;
+    this.tail = start.then(() => ended).finally(() => this.running--);
+    return start.then(() => end);
+  }
+
   /** Resolves once everything queued so far has settled. */
   drain(): Promise<void> {
     return this.tail.then(() => undefined);

@@ -1,10 +1,14 @@
 // Data-parallel training across processes and machines on torch.distributed's own engine (c10d):
 // dist.init() joins the job that torchrun (or `finetorch train --nproc-per-node`) started, from
 // the same environment variables torch.distributed reads; then net.distributed() trains as
-// DistributedDataParallel does, and dist.allReduce() combines metrics.
+// DistributedDataParallel does, and dist.allReduce() combines metrics. The process group has one
+// owner: every collective of this process (allReduce, barrier, and a data-parallel model's
+// broadcasts and gradient sums) takes its turn on one queue in the order the program called it,
+// so that the k-th collective of every rank meets the k-th of the others.
 import { NativeDistGroup, native } from '../base/binding';
 import { checkArg, checkOptions, custom, int, oneOf } from '../base/check';
 import { FinetorchError } from '../base/errors';
+import { OperationQueue } from '../base/queue';
 import { JobEnv, jobFromEnv } from './environment';
 
 export type Backend = 'gloo' | 'nccl';
@@ -31,9 +35,11 @@ const INIT_SCHEMA = {
 
 /** The process's place in a data-parallel job: use the one instance, `dist` (torch.distributed's functions). */
 export class Distributed {
-  private group: NativeDistGroup | undefined;
-  private job: JobEnv | undefined;
-  private joining = false;
+  #group: NativeDistGroup | undefined;
+  #job: JobEnv | undefined;
+  #joining = false;
+  /** The collectives of this process, one at a time, in call order. */
+  readonly #collectives = new OperationQueue();
 
   /** The backends this build of the addon can run. */
   get backends(): string[] {
@@ -41,21 +47,21 @@ export class Distributed {
   }
 
   get isInitialized(): boolean {
-    return this.group !== undefined;
+    return this.#group !== undefined;
   }
 
   /** This process's rank (0 .. worldSize - 1). */
   get rank(): number {
-    return this.joined('rank').job.rank;
+    return this.#joined('rank').job.rank;
   }
 
   get worldSize(): number {
-    return this.joined('worldSize').job.worldSize;
+    return this.#joined('worldSize').job.worldSize;
   }
 
   /** The rank within this machine (torchrun's LOCAL_RANK): the GPU index with NCCL. */
   get localRank(): number {
-    return this.joined('localRank').job.localRank;
+    return this.#joined('localRank').job.localRank;
   }
 
   /**
@@ -64,26 +70,27 @@ export class Distributed {
    */
   async init(options: InitOptions = {}): Promise<void> {
     const o = checkOptions('dist.init', options, INIT_SCHEMA);
-    if (this.group || this.joining) {
+    if (this.#group || this.#joining) {
       throw new FinetorchError('ERR_FINETORCH_DIST', 'dist.init: this process has joined a job already (dist.destroy() first)');
     }
     const job = jobFromEnv();
-    this.joining = true;
+    this.#joining = true;
     try {
-      this.group = await native.distInit({
+      this.#group = await native.distInit({
         backend: o.backend, rank: job.rank, worldSize: job.worldSize, masterAddr: job.masterAddr, masterPort: job.masterPort,
         agentStore: job.agentStorePrefix !== undefined, storePrefix: job.agentStorePrefix ?? '',
         startupTimeoutMs: o.startupTimeoutMs, timeoutMs: o.timeoutMs, interfaces: job.interfaces, deviceIndex: job.localRank,
       });
-      this.job = job;
+      this.#job = job;
     } finally {
-      this.joining = false;
+      this.#joining = false;
     }
   }
 
   /** Resolves once every rank has called it. */
   barrier(): Promise<void> {
-    return native.distBarrier({ group: this.joined('barrier').group });
+    const { group } = this.#joined('barrier');
+    return this.#collectives.run('dist.barrier', () => native.distBarrier({ group }));
   }
 
   /**
@@ -92,31 +99,39 @@ export class Distributed {
    * own precision; other numbers come back as a new Float64Array.
    */
   async allReduce<T extends Float32Array | Float64Array>(values: T | readonly number[], op: ReduceOp = 'sum'): Promise<T | Float64Array> {
-    const { group } = this.joined('allReduce');
+    const { group } = this.#joined('allReduce');
     checkArg('dist.allReduce', 'op', op, REDUCE_OP);
     const typed = values instanceof Float32Array || values instanceof Float64Array;
     if (!typed) checkArg('dist.allReduce', 'values', values, NUMBERS);
     const data = typed ? values : Float64Array.from(values);
-    await native.distAllReduce({ group, values: data, op });
+    await this.#collectives.run('dist.allReduce', () => native.distAllReduce({ group, values: data, op }));
     return data;
   }
 
-  /** Leaves the job; init() may join another. */
+  /** Leaves the job, after the collectives already called; init() may join another. */
   async destroy(): Promise<void> {
-    const group = this.group;
-    this.group = undefined;
-    this.job = undefined;
-    if (group) await native.distDestroy({ group });
+    const group = this.#group;
+    this.#group = undefined;
+    this.#job = undefined;
+    if (group) await this.#collectives.run('dist.destroy', () => native.distDestroy({ group }));
   }
 
   /** @internal The native group, for net.distributed(). */
   nativeGroup(what: string): NativeDistGroup {
-    return this.joined(what).group;
+    return this.#joined(what).group;
   }
 
-  private joined(what: string): { group: NativeDistGroup; job: JobEnv } {
-    if (!this.group || !this.job) throw new FinetorchError('ERR_FINETORCH_DIST', `dist.${what}: call dist.init() first`);
-    return { group: this.group, job: this.job };
+  /**
+   * @internal A turn among this process's collectives, taken now (in call order), for work that
+   * issues collectives elsewhere: a data-parallel model's wrapping, buffer syncs and steps.
+   */
+  collectiveTurn(): Promise<() => void> {
+    return this.#collectives.turn();
+  }
+
+  #joined(what: string): { group: NativeDistGroup; job: JobEnv } {
+    if (!this.#group || !this.#job) throw new FinetorchError('ERR_FINETORCH_DIST', `dist.${what}: call dist.init() first`);
+    return { group: this.#group, job: this.#job };
   }
 }
 

@@ -133,6 +133,8 @@ export class ResNet {
   private readonly params: Map<string, ParameterMeta>;
   private disposed = false;
   private dataParallel = false;
+  /** Whether the steps issue collectives (distributed() was called). */
+  private collectives = false;
 
   /** @internal */
   protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
@@ -431,7 +433,9 @@ export class ResNet {
   async distributed(options: { broadcastBuffers?: boolean; bucketCapMB?: number } = {}): Promise<this> {
     const o = checkOptions('distributed', options, { broadcastBuffers: bool().default(true), bucketCapMB: num({ above: 0 }).default(25) });
     const group = dist.nativeGroup('distributed');
-    await this.run('distributed', () => native.distWrapModel({ model: this.handle, group, ...o }));
+    // From this call on, the steps issue collectives: each takes its turn among the job's.
+    this.collectives = true;
+    await this.runCollective('distributed', () => native.distWrapModel({ model: this.handle, group, ...o }));
     this.dataParallel = true;
     return this;
   }
@@ -443,7 +447,7 @@ export class ResNet {
 
   /** @internal Rank 0's buffers on every rank (each rank's BatchNorm statistics drift between steps). */
   syncBuffers(): Promise<void> {
-    return this.run('syncBuffers', () => native.distSyncBuffers({ model: this.handle }));
+    return this.runCollective('syncBuffers', () => native.distSyncBuffers({ model: this.handle }));
   }
 
   /** @internal The gradient buckets of distributed(): parameter indices, in DDP's reduction order. */
@@ -467,15 +471,40 @@ export class ResNet {
     return this.queue.run(label, op);
   }
 
+  /**
+   * Runs `op` on this model's queue and, at once, in its turn among the collectives of the job
+   * (dist's queue): both taken now, in call order, so that the model's broadcasts and gradient
+   * sums meet the same collectives on every rank. The turn ends with `op`, or when the model's
+   * queue refuses to run it.
+   */
+  private runCollective<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
+    const turn = dist.collectiveTurn();
+    let ended = false;
+    const end = async (): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      (await turn)();
+    };
+    return this.run(label, async () => {
+      await turn;
+      try {
+        return await op();
+      } finally {
+        await end();
+      }
+    }).finally(end);
+  }
+
   private async step(input: HostTensor, target: Target, optimizer: StepOptimizer, headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'trainHeadStep' : 'trainStep';
     this.checkInput(input, what, headOnly);
     const labels = this.checkTarget(target, input.shape[0], what);
     const runStep = optimizer.stepFor(this);
     const training = this.mode;
+    const work = async () => plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, training, ...o })));
     // A failed step is not counted: its number is the count after the steps before it, plus one.
-    return this.run(() => `step ${optimizer.stepCount + 1}`, async () =>
-      plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, training, ...o }))));
+    const label = () => `step ${optimizer.stepCount + 1}`;
+    return this.collectives ? this.runCollective(label, work) : this.run(label, work);
   }
 
   private async evaluate(input: HostTensor, target: Target, options: { logits?: boolean }, headOnly: boolean): Promise<StepResult> {
