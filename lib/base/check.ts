@@ -8,35 +8,39 @@ type Verdict = 'ok' | 'type' | 'range';
 
 /** What one value must be. `expected` completes "must be ..." in messages. */
 export class Rule<T> {
+  readonly #verdict: (value: unknown) => Verdict;
+
   constructor(
     readonly expected: string,
-    private readonly verdict: (value: unknown) => Verdict,
+    verdict: (value: unknown) => Verdict,
     readonly fallback?: { value: T },
     readonly optional = false,
     /** The allowed strings of an enum, for a did-you-mean in the message. */
     readonly choices?: readonly string[],
-  ) {}
+  ) {
+    this.#verdict = verdict;
+  }
 
   /** The value used when the option is absent. */
   default(value: T): Rule<T> {
-    return new Rule<T>(this.expected, this.verdict, { value }, false, this.choices);
+    return new Rule<T>(this.expected, this.#verdict, { value }, false, this.choices);
   }
 
   /** The option may be absent (then undefined). */
   orUndefined(): Rule<T | undefined> {
-    return new Rule<T | undefined>(this.expected, this.verdict as (v: unknown) => Verdict, undefined, true, this.choices);
+    return new Rule<T | undefined>(this.expected, this.#verdict as (v: unknown) => Verdict, undefined, true, this.choices);
   }
 
   /** A further condition on an otherwise valid value (a RangeError when it fails). */
   where(expected: string, test: (value: T) => boolean): Rule<T> {
     return new Rule<T>(`${this.expected} ${expected}`, (v) => {
-      const first = this.verdict(v);
+      const first = this.#verdict(v);
       return first !== 'ok' ? first : test(v as T) ? 'ok' : 'range';
     }, this.fallback, this.optional, this.choices);
   }
 
   judge(value: unknown): Verdict {
-    return this.verdict(value);
+    return this.#verdict(value);
   }
 }
 

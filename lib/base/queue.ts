@@ -4,30 +4,30 @@
 import { ErrorCode, FinetorchError, withContext } from './errors';
 
 export class OperationQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private running = 0;
+  #tail: Promise<unknown> = Promise.resolve();
+  #running = 0;
   /** A failure of a posted operation, reported by the next operation that runs. */
-  private failure?: { label: string; error: unknown };
+  #failure?: { label: string; error: unknown };
 
   /** Operations queued and not yet settled. */
   get pending(): number {
-    return this.running;
+    return this.#running;
   }
 
   /** Runs `op` after every earlier operation; its errors name `label`. */
   run<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
     const name = typeof label === 'string' ? () => label : label;
-    this.running++;
-    const result = this.tail.then(() => {
-      const earlier = this.failure;
+    this.#running++;
+    const result = this.#tail.then(() => {
+      const earlier = this.#failure;
       if (earlier) {
-        this.failure = undefined;
+        this.#failure = undefined;
         throw new FinetorchError(codeOf(earlier.error), `${name()}: not run, because the earlier ${earlier.label} failed: ` +
           `${(earlier.error as Error).message}`, { cause: earlier.error });
       }
       return op();
-    }).finally(() => this.running--);
-    this.tail = result.catch(() => undefined);
+    }).finally(() => this.#running--);
+    this.#tail = result.catch(() => undefined);
     return result.catch((err: unknown) => {
       throw withContext(name(), err);
     });
@@ -38,10 +38,10 @@ export class OperationQueue {
    * any other, and if it fails, the next operation on the queue rejects with its error.
    */
   post(label: string, op: () => Promise<unknown>): void {
-    this.running++;
-    const result = this.tail.then(op).finally(() => this.running--);
-    this.tail = result.catch((error: unknown) => {
-      this.failure = { label, error };
+    this.#running++;
+    const result = this.#tail.then(op).finally(() => this.#running--);
+    this.#tail = result.catch((error: unknown) => {
+      this.#failure = { label, error };
     });
   }
 
@@ -52,17 +52,17 @@ export class OperationQueue {
    * and the process group's).
    */
   turn(): Promise<() => void> {
-    this.running++;
+    this.#running++;
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const start = this.tail;
-    this.tail = start.then(() => ended).finally(() => this.running--);
+    const start = this.#tail;
+    this.#tail = start.then(() => ended).finally(() => this.#running--);
     return start.then(() => end);
   }
 
   /** Resolves once everything queued so far has settled. */
   drain(): Promise<void> {
-    return this.tail.then(() => undefined);
+    return this.#tail.then(() => undefined);
   }
 }
 

@@ -94,8 +94,11 @@ export class BadImages {
   readonly files = new Map<string, string>();
   readonly onError: OnError;
 
-  constructor(skip: boolean, private readonly report: (message: string) => void) {
-    this.onError = skip ? (error: ImageDecodeError) => this.skip(error) : 'throw';
+  readonly #report: (message: string) => void;
+
+  constructor(skip: boolean, report: (message: string) => void) {
+    this.#report = report;
+    this.onError = skip ? (error: ImageDecodeError) => this.#skip(error) : 'throw';
   }
 
   /** The files left out, as the commands' JSON gives them. */
@@ -109,9 +112,9 @@ export class BadImages {
     return n === 0 ? '' : `${counted(n, 'image')} could not be decoded and ${n === 1 ? 'was' : 'were'} left out (--skip-bad-images)`;
   }
 
-  private skip(error: ImageDecodeError): void {
+  #skip(error: ImageDecodeError): void {
     if (this.files.has(error.file)) return;
     this.files.set(error.file, error.message);
-    this.report(`left out (--skip-bad-images): ${error.message}`);
+    this.#report(`left out (--skip-bad-images): ${error.message}`);
   }
 }

@@ -1,6 +1,6 @@
-// The geometric part of a transform pipeline (crops, resizes, flips), folded into the stages that
-// one pass runs in order (sharp's decode and crop, then the native resample), so each image is
-// decoded once and reshaped in a single pass.
+// The geometric part of a transform pipeline (crops, resizes, flips), folded into one View: a crop
+// of the source, a resize, a crop of the result and a mirror, which the native side runs in that
+// order, so each image is decoded once (only as far as the view needs) and reshaped in one pass.
 import { rangeError } from '../base/errors';
 
 export interface Rect {

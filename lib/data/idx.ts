@@ -58,7 +58,7 @@ export class IdxDataset extends ImageDataset {
   readonly indices: Int32Array;
   readonly imageHeight: number;
   readonly imageWidth: number;
-  private readonly gray: Uint8Array;
+  readonly #gray: Uint8Array;
 
   constructor(imagesFile: string, labelsFile: string, options: IdxDatasetOptions = {}) {
     const o = checkOptions('IdxDataset', options, IDX_OPTIONS);
@@ -70,7 +70,7 @@ export class IdxDataset extends ImageDataset {
       throw new DatasetError(`${labelsFile}: expected ${images.shape[0]} labels, got shape [${labels.shape.join(', ')}]`);
     }
     [, this.imageHeight, this.imageWidth] = images.shape;
-    this.gray = images.data;
+    this.#gray = images.data;
     const numClasses = o.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
     const kept = o.classes ?? Array.from({ length: numClasses }, (_, i) => i);
     const relabel = new Map(kept.map((label, i) => [label, i]));
@@ -95,7 +95,7 @@ export class IdxDataset extends ImageDataset {
   protected source(index: number): ImageSource {
     const { imageWidth: width, imageHeight: height } = this;
     const offset = this.indices[index] * width * height;
-    return { data: this.gray.subarray(offset, offset + width * height), width, height, channels: 1 };
+    return { data: this.#gray.subarray(offset, offset + width * height), width, height, channels: 1 };
   }
 }
 

@@ -1,7 +1,7 @@
 // Transforms as torchvision names them. They are descriptions, not functions over pixels: the
-// geometric ones plan crops, resizes and flips on a View that becomes, per image, a sharp decode
-// and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
-// float32 NCHW pass per batch.
+// geometric ones plan crops, resizes and flips on a View, which the batch's one native call
+// carries out per image (render.ts: decode only what the view needs, crop, resample as PIL does,
+// mirror), and toTensor/normalize become the same call's uint8 HWC -> float32 CHW pass.
 import { Interpolation, View, roundHalfEven } from './geometry';
 import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../base/check';
 import { rangeError, typeError } from '../base/errors';

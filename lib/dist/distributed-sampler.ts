@@ -37,7 +37,7 @@ export class DistributedSampler implements Sampler {
   readonly dropLast: boolean;
   /** Samples this rank visits per epoch (DistributedSampler.num_samples). */
   readonly length: number;
-  private readonly size: number;
+  readonly #size: number;
 
   constructor(dataset: { readonly length: number }, options: DistributedSamplerOptions = {}) {
     const o = checkOptions('DistributedSampler', options, SCHEMA);
@@ -52,8 +52,8 @@ export class DistributedSampler implements Sampler {
     this.shuffle = o.shuffle;
     this.seed = o.seed;
     this.dropLast = o.dropLast;
-    this.size = dataset.length;
-    const n = this.size;
+    this.#size = dataset.length;
+    const n = this.#size;
     this.length = this.dropLast && n % this.numReplicas !== 0
       ? Math.max(0, Math.ceil((n - this.numReplicas) / this.numReplicas))
       : Math.ceil(n / this.numReplicas);
@@ -62,11 +62,11 @@ export class DistributedSampler implements Sampler {
   /** This rank's samples in `epoch`, in the order it visits them. */
   async indices(epoch: number): Promise<Int32Array> {
     const order = this.shuffle
-      ? await native.samplerPermutation({ n: this.size, seed: this.seed + epoch })
-      : Int32Array.from({ length: this.size }, (_, i) => i);
+      ? await native.samplerPermutation({ n: this.#size, seed: this.seed + epoch })
+      : Int32Array.from({ length: this.#size }, (_, i) => i);
     const out = new Int32Array(this.length);
     // Position k of the padded (or cut) order is order[k % size]: padding repeats the head.
-    for (let i = 0; i < this.length; i++) out[i] = order[(this.rank + i * this.numReplicas) % this.size];
+    for (let i = 0; i < this.length; i++) out[i] = order[(this.rank + i * this.numReplicas) % this.#size];
     return out;
   }
 }

@@ -44,7 +44,7 @@ export class RepoCache {
   /** The commit that `revision` pointed to when it was last resolved (refs/<revision>), or the revision itself when it is a commit. */
   async commitOf(revision: string): Promise<string | undefined> {
     if (COMMIT_HASH.test(revision)) return revision;
-    const text = await fs.readFile(this.ref(revision), 'utf8').catch(() => undefined);
+    const text = await fs.readFile(this.#ref(revision), 'utf8').catch(() => undefined);
     return text !== undefined && COMMIT_HASH.test(text.trim()) ? text.trim() : undefined;
   }
 
@@ -59,7 +59,7 @@ export class RepoCache {
   /** Records that `revision` now points to `commit` (nothing to record when the revision is that commit). */
   async setRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
-    const ref = this.ref(revision);
+    const ref = this.#ref(revision);
     if ((await fs.readFile(ref, 'utf8').catch(() => undefined)) === commit) return;
     await fs.mkdir(path.dirname(ref), { recursive: true });
     await writeFileAtomic(ref, commit);
@@ -80,7 +80,7 @@ export class RepoCache {
     return pointer;
   }
 
-  private ref(revision: string): string {
+  #ref(revision: string): string {
     return path.join(this.folder, 'refs', ...checkedRevision(revision).split('/'));
   }
 }

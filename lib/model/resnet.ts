@@ -63,9 +63,13 @@ export class Parameter {
 
 /** What `net.fc` shows: the linear head, as torch prints it. */
 export class Linear {
-  constructor(private readonly net: ResNet, readonly inFeatures: number, readonly outFeatures: number) {}
+  readonly #net: ResNet;
+
+  constructor(net: ResNet, readonly inFeatures: number, readonly outFeatures: number) {
+    this.#net = net;
+  }
   parameters(): Parameter[] {
-    return this.net.parameters({ include: ['fc'] });
+    return this.#net.parameters({ include: ['fc'] });
   }
   toString(): string {
     return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
@@ -127,22 +131,22 @@ export class ResNet {
   readonly handle: NativeModel;
   /** @internal Every call on this model (and its optimizers) runs through this queue. */
   readonly queue = new OperationQueue();
-  private mode = true;
-  private classes: number;
-  private where = 'cpu';
-  private readonly params: Map<string, ParameterMeta>;
-  private disposed = false;
-  private dataParallel = false;
+  #mode = true;
+  #classes: number;
+  #where = 'cpu';
+  readonly #params: Map<string, ParameterMeta>;
+  #disposed = false;
+  #dataParallel = false;
   /** Whether the steps issue collectives (distributed() was called). */
-  private collectives = false;
+  #collectives = false;
 
   /** @internal */
   protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
     this.arch = arch;
     this.config = ARCHITECTURES[arch];
     this.handle = handle;
-    this.classes = numClasses;
-    this.params = new Map(parameters.map((p) => [p.name, { shape: p.shape, requiresGrad: true }]));
+    this.#classes = numClasses;
+    this.#params = new Map(parameters.map((p) => [p.name, { shape: p.shape, requiresGrad: true }]));
   }
 
   /** A randomly initialised ResNet, as torchvision.models.<arch>(num_classes=...). */
@@ -221,7 +225,7 @@ export class ResNet {
     }
     const net = await ResNet.create({ arch, numClasses });
     try {
-      await (stored ? net.loadStored(file, stored, readError, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
+      await (stored ? net.#loadStored(file, stored, readError, o.strict) : net.#loadEntries(`loading ${file}`, stateDict!, o.strict));
       if (o.device) await net.to(o.device);
     } catch (err) {
       net.dispose();
@@ -231,30 +235,30 @@ export class ResNet {
   }
 
   get fc(): Linear {
-    return new Linear(this, featuresOf(this.config), this.classes);
+    return new Linear(this, featuresOf(this.config), this.#classes);
   }
 
   get numClasses(): number {
-    return this.classes;
+    return this.#classes;
   }
 
   /** Where the model lives: 'cpu' or 'cuda:N'. */
   get device(): string {
-    return this.where;
+    return this.#where;
   }
 
   /** Whether forward() and trainStep() run in train mode (batch statistics) or eval mode, as nn.Module. */
   get training(): boolean {
-    return this.mode;
+    return this.#mode;
   }
 
   /** The module tree as PyTorch's print(model) shows it. */
   toString(): string {
-    return moduleRepr(resnetTree(this.config, this.classes, reprStyle(native.runtime.torchVersion)));
+    return moduleRepr(resnetTree(this.config, this.#classes, reprStyle(native.runtime.torchVersion)));
   }
 
   train(mode = true): this {
-    this.mode = checkArg('train', 'mode', mode, bool());
+    this.#mode = checkArg('train', 'mode', mode, bool());
     return this;
   }
 
@@ -264,14 +268,14 @@ export class ResNet {
 
   /** Logits [N, numClasses] for input [N, 3, H, W] float32, without autograd. */
   async forward(input: HostTensor): Promise<HostTensor<'float32'>> {
-    this.checkInput(input, 'forward', false);
-    const training = this.mode;
+    this.#checkInput(input, 'forward', false);
+    const training = this.#mode;
     return this.run('forward', () => this.handle.forward({ input, training }));
   }
 
   /** The backbone's pooled [N, fc.inFeatures] features (eval mode), what the linear head sees. */
   async features(input: HostTensor): Promise<HostTensor<'float32'>> {
-    this.checkInput(input, 'features', false);
+    this.#checkInput(input, 'features', false);
     return this.run('features', () => this.handle.features({ input }));
   }
 
@@ -280,10 +284,10 @@ export class ResNet {
     if (!(stateDict instanceof Map) && (typeof stateDict !== 'object' || stateDict === null)) {
       throw typeError('ERR_FINETORCH_INVALID_ARG', 'loadStateDict: stateDict must be a Map or an object of HostTensors');
     }
-    return this.loadEntries('loadStateDict', stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict)), strict);
+    return this.#loadEntries('loadStateDict', stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict)), strict);
   }
 
-  private loadEntries(label: string, stateDict: Map<string, HostTensor>, strict: boolean): Promise<LoadResult> {
+  #loadEntries(label: string, stateDict: Map<string, HostTensor>, strict: boolean): Promise<LoadResult> {
     stateDict.forEach((t, name) => checkHostTensor(t, `state_dict['${name}']`));
     return this.run(label, () => this.handle.loadStateDict({ names: [...stateDict.keys()], tensors: [...stateDict.values()], strict }));
   }
@@ -297,11 +301,11 @@ export class ResNet {
     checkArg('loadPth', 'file', file, str());
     const { strict } = checkOptions('loadPth', options, { strict: bool().default(true) });
     const { places, readError } = await locateWeights(file);
-    if (places) return this.loadStored(file, places, readError, strict);
-    return this.loadEntries(`loading ${file}`, await loadWeights(file), strict);
+    if (places) return this.#loadStored(file, places, readError, strict);
+    return this.#loadEntries(`loading ${file}`, await loadWeights(file), strict);
   }
 
-  private loadStored(file: string, stored: Map<string, StoredTensor>, readError: (err: Error) => Error, strict: boolean): Promise<LoadResult> {
+  #loadStored(file: string, stored: Map<string, StoredTensor>, readError: (err: Error) => Error, strict: boolean): Promise<LoadResult> {
     return this.run(`loading ${file}`, () =>
       this.handle.loadStateDictFromFile({ file, names: [...stored.keys()], places: [...stored.values()], strict })
         .catch((err: Error & { code?: string }) => {
@@ -323,12 +327,12 @@ export class ResNet {
    * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
    */
   exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
-    return exportOnnx(file, resnetSource(this.arch, this.classes, () => this.stateDict()), options);
+    return exportOnnx(file, resnetSource(this.arch, this.#classes, () => this.stateDict()), options);
   }
 
   async to(device: Device): Promise<this> {
     checkArg('to', 'device', device, deviceRule);
-    this.where = await this.run(`to('${device}')`, () => this.handle.to({ device }));
+    this.#where = await this.run(`to('${device}')`, () => this.handle.to({ device }));
     return this;
   }
 
@@ -340,10 +344,10 @@ export class ResNet {
    */
   setPrecision(options: { amp?: Amp; channelsLast?: boolean }): this {
     const o = checkOptions('setPrecision', options, { amp: oneOf(AMP_DTYPES).default('none'), channelsLast: bool().default(false) });
-    this.checkUsable('setPrecision');
-    if (o.amp === 'fp16' && !this.where.startsWith('cuda')) {
+    this.#checkUsable('setPrecision');
+    if (o.amp === 'fp16' && !this.#where.startsWith('cuda')) {
       throw new FinetorchError('ERR_FINETORCH_DEVICE', `setPrecision: amp 'fp16' needs the model on a CUDA device ` +
-        `(it is on ${this.where}; await net.to('cuda') first, or use 'bf16', which autocast also runs on the CPU)`);
+        `(it is on ${this.#where}; await net.to('cuda') first, or use 'bf16', which autocast also runs on the CPU)`);
     }
     this.queue.post('setPrecision', () => this.handle.setPrecision(o));
     return this;
@@ -358,18 +362,18 @@ export class ResNet {
   replaceFc(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
     checkArg('replaceFc', 'numClasses', numClasses, int({ min: 1, max: 2 ** 31 - 1 }));
     const o = checkOptions('replaceFc', options, { init: oneOf(['default', 'xavier']).default('default'), seed: seedRule.orUndefined() });
-    this.checkUsable('replaceFc');
+    this.#checkUsable('replaceFc');
     const features = featuresOf(this.config);
-    this.classes = numClasses;
-    this.params.set('fc.weight', { shape: [numClasses, features], requiresGrad: true });
-    this.params.set('fc.bias', { shape: [numClasses], requiresGrad: true });
+    this.#classes = numClasses;
+    this.#params.set('fc.weight', { shape: [numClasses, features], requiresGrad: true });
+    this.#params.set('fc.bias', { shape: [numClasses], requiresGrad: true });
     this.queue.post('replaceFc', () => this.handle.replaceFc({ numClasses, ...o }));
     return this.fc;
   }
 
   /**
-   * Parameters in registration order (as model.parameters()). `exclude: ['fc']` gives the seed's
-   * "all but the output layer"; `include` keeps only the named modules or parameters.
+   * Parameters in registration order (as model.parameters()). `exclude: ['fc']` gives the d2l
+   * fine-tuning chapter's "all but the output layer"; `include` keeps only the named modules or parameters.
    */
   parameters(options: { include?: string[]; exclude?: string[] } = {}): Parameter[] {
     return this.namedParameters(options).map(([, p]) => p);
@@ -377,16 +381,16 @@ export class ResNet {
 
   namedParameters(options: { include?: string[]; exclude?: string[] } = {}): [string, Parameter][] {
     const o = checkOptions('parameters', options, { include: arrayOf(str()).orUndefined(), exclude: arrayOf(str()).orUndefined() });
-    this.checkUsable('parameters');
-    for (const prefix of [...(o.include ?? []), ...(o.exclude ?? [])]) this.checkPrefix('parameters', prefix);
-    return [...this.params]
+    this.#checkUsable('parameters');
+    for (const prefix of [...(o.include ?? []), ...(o.exclude ?? [])]) this.#checkPrefix('parameters', prefix);
+    return [...this.#params]
       .filter(([name]) => (!o.include || matches(name, o.include)) && !(o.exclude && matches(name, o.exclude)))
       .map(([name, meta]) => [name, new Parameter(this, name, meta.shape)]);
   }
 
   /** @internal Whether the named parameter trains. */
   requiresGrad(name: string): boolean {
-    return this.params.get(name)?.requiresGrad ?? false;
+    return this.#params.get(name)?.requiresGrad ?? false;
   }
 
   /**
@@ -395,32 +399,32 @@ export class ResNet {
    */
   freeze(options: { except?: string[]; bn?: 'eval' | 'train' } = {}): this {
     const o = checkOptions('freeze', options, { except: arrayOf(str()).default([]), bn: oneOf(['eval', 'train']).default('eval') });
-    o.except.forEach((prefix) => this.checkPrefix('freeze', prefix));
-    return this.setTrainable((name) => matches(name, o.except), o.bn === 'train');
+    o.except.forEach((prefix) => this.#checkPrefix('freeze', prefix));
+    return this.#setTrainable((name) => matches(name, o.except), o.bn === 'train');
   }
 
   unfreeze(): this {
-    return this.setTrainable(() => true, false);
+    return this.#setTrainable(() => true, false);
   }
 
   /** Forward, mean cross-entropy, backward and one optimizer step, in one native call. */
   trainStep(input: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
-    return this.step(input, target, optimizer, false);
+    return this.#step(input, target, optimizer, false);
   }
 
   /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
   trainHeadStep(features: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
-    return this.step(features, target, optimizer, true);
+    return this.#step(features, target, optimizer, true);
   }
 
   /** Loss and correct count in eval mode under no-grad; logits too when asked. */
   evalStep(input: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
-    return this.evaluate(input, target, options, false);
+    return this.#evaluate(input, target, options, false);
   }
 
   /** evalStep on backbone features [N, fc.inFeatures]: only fc runs. */
   evalHeadStep(features: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
-    return this.evaluate(features, target, options, true);
+    return this.#evaluate(features, target, options, true);
   }
 
   /**
@@ -434,20 +438,20 @@ export class ResNet {
     const o = checkOptions('distributed', options, { broadcastBuffers: bool().default(true), bucketCapMB: num({ above: 0 }).default(25) });
     const group = dist.nativeGroup('distributed');
     // From this call on, the steps issue collectives: each takes its turn among the job's.
-    this.collectives = true;
-    await this.runCollective('distributed', () => native.distWrapModel({ model: this.handle, group, ...o }));
-    this.dataParallel = true;
+    this.#collectives = true;
+    await this.#runCollective('distributed', () => native.distWrapModel({ model: this.handle, group, ...o }));
+    this.#dataParallel = true;
     return this;
   }
 
   /** Whether distributed() made this model data-parallel. */
   get isDistributed(): boolean {
-    return this.dataParallel;
+    return this.#dataParallel;
   }
 
   /** @internal Rank 0's buffers on every rank (each rank's BatchNorm statistics drift between steps). */
   syncBuffers(): Promise<void> {
-    return this.runCollective('syncBuffers', () => native.distSyncBuffers({ model: this.handle }));
+    return this.#runCollective('syncBuffers', () => native.distSyncBuffers({ model: this.handle }));
   }
 
   /** @internal The gradient buckets of distributed(): parameter indices, in DDP's reduction order. */
@@ -457,14 +461,14 @@ export class ResNet {
 
   /** Frees the native model once the calls queued before it are done; later calls are errors. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.queue.post('dispose', () => this.handle.dispose());
   }
 
   /** @internal Runs a native operation on this model's queue; errors name `label`. */
   run<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
-    if (this.disposed) {
+    if (this.#disposed) {
       const name = typeof label === 'string' ? label : label();
       return Promise.reject(new FinetorchError('ERR_FINETORCH_DISPOSED', `${name}: this model has been disposed`));
     }
@@ -477,7 +481,7 @@ export class ResNet {
    * sums meet the same collectives on every rank. The turn ends with `op`, or when the model's
    * queue refuses to run it.
    */
-  private runCollective<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
+  #runCollective<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
     const turn = dist.collectiveTurn();
     let ended = false;
     const end = async (): Promise<void> => {
@@ -495,48 +499,48 @@ export class ResNet {
     }).finally(end);
   }
 
-  private async step(input: HostTensor, target: Target, optimizer: StepOptimizer, headOnly: boolean): Promise<StepResult> {
+  async #step(input: HostTensor, target: Target, optimizer: StepOptimizer, headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'trainHeadStep' : 'trainStep';
-    this.checkInput(input, what, headOnly);
-    const labels = this.checkTarget(target, input.shape[0], what);
+    this.#checkInput(input, what, headOnly);
+    const labels = this.#checkTarget(target, input.shape[0], what);
     const runStep = optimizer.stepFor(this);
-    const training = this.mode;
+    const training = this.#mode;
     const work = async () => plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, training, ...o })));
     // A failed step is not counted: its number is the count after the steps before it, plus one.
     const label = () => `step ${optimizer.stepCount + 1}`;
-    return this.collectives ? this.runCollective(label, work) : this.run(label, work);
+    return this.#collectives ? this.#runCollective(label, work) : this.run(label, work);
   }
 
-  private async evaluate(input: HostTensor, target: Target, options: { logits?: boolean }, headOnly: boolean): Promise<StepResult> {
+  async #evaluate(input: HostTensor, target: Target, options: { logits?: boolean }, headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'evalHeadStep' : 'evalStep';
     const { logits } = checkOptions(what, options, { logits: bool().default(false) });
-    this.checkInput(input, what, headOnly);
-    const labels = this.checkTarget(target, input.shape[0], what);
+    this.#checkInput(input, what, headOnly);
+    const labels = this.#checkTarget(target, input.shape[0], what);
     return this.run(what, async () => plain(await this.handle.evalStep({ input, target: labels, headOnly, logits })));
   }
 
-  private setTrainable(trainable: (name: string) => boolean, bnTrainWhenFrozen: boolean): this {
-    this.checkUsable('freeze');
-    for (const [name, meta] of this.params) meta.requiresGrad = trainable(name);
-    const flags = [...this.params].map(([name, meta]): [string, boolean] => [name, meta.requiresGrad]);
+  #setTrainable(trainable: (name: string) => boolean, bnTrainWhenFrozen: boolean): this {
+    this.#checkUsable('freeze');
+    for (const [name, meta] of this.#params) meta.requiresGrad = trainable(name);
+    const flags = [...this.#params].map(([name, meta]): [string, boolean] => [name, meta.requiresGrad]);
     this.queue.post('freeze', () => this.handle.setRequiresGrad({ flags, bnTrainWhenFrozen }));
     return this;
   }
 
-  private checkUsable(what: string): void {
-    if (this.disposed) throw new FinetorchError('ERR_FINETORCH_DISPOSED', `${what}: this model has been disposed`);
+  #checkUsable(what: string): void {
+    if (this.#disposed) throw new FinetorchError('ERR_FINETORCH_DISPOSED', `${what}: this model has been disposed`);
   }
 
   /** A module or parameter name of this model, or an error suggesting the one meant. */
-  private checkPrefix(what: string, prefix: string): void {
-    const names = [...this.params.keys()];
+  #checkPrefix(what: string, prefix: string): void {
+    const names = [...this.#params.keys()];
     if (names.some((n) => matches(n, [prefix]))) return;
     const modules = [...new Set(names.flatMap((n) => n.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))))];
     const meant = didYouMean(prefix, modules);
     throw rangeError('ERR_FINETORCH_INVALID_ARG', `${what}: the model has no module or parameter '${prefix}'${meant ? ` (did you mean '${meant}'?)` : ''}`);
   }
 
-  private checkInput(input: HostTensor, what: string, headOnly: boolean): void {
+  #checkInput(input: HostTensor, what: string, headOnly: boolean): void {
     checkHostTensor(input, `${what}: input`);
     const features = featuresOf(this.config);
     const ok = input.dtype === 'float32' && (headOnly ? input.shape.length === 2 && input.shape[1] === features
@@ -549,7 +553,7 @@ export class ResNet {
   }
 
   /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
-  private checkTarget(target: Target, batch: number, what: string): HostTensor {
+  #checkTarget(target: Target, batch: number, what: string): HostTensor {
     if (!(target instanceof Int32Array) && !(target instanceof BigInt64Array)) {
       throw typeError('ERR_FINETORCH_INVALID_ARG', `${what}: target must be an Int32Array or a BigInt64Array of class indices`);
     }
@@ -558,15 +562,15 @@ export class ResNet {
     }
     for (let i = 0; i < target.length; i++) {
       const label = Number(target[i]);
-      if (!(label >= 0 && label < this.classes)) {
-        throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: label ${label} at index ${i} is out of range for ${this.classes} classes`);
+      if (!(label >= 0 && label < this.#classes)) {
+        throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: label ${label} at index ${i} is out of range for ${this.#classes} classes`);
       }
     }
     return target instanceof Int32Array ? { dtype: 'int32', shape: [batch], data: target } : { dtype: 'int64', shape: [batch], data: target };
   }
 }
 
-/** The seed's model: torchvision's resnet18 (ResNet with arch 'resnet18'). */
+/** torchvision's resnet18 (ResNet with arch 'resnet18'), the model of the d2l fine-tuning chapter. */
 export class ResNet18 extends ResNet {
   static async create(options: Omit<CreateOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
     return ResNet.create({ ...options, arch: checkArg('ResNet18.create', 'arch', options.arch, oneOf(['resnet18']).default('resnet18')) });

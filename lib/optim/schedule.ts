@@ -152,7 +152,7 @@ export class LRScheduler {
 
   constructor(readonly optimizer: SGD, readonly schedule: Schedule) {
     checkSchedule(schedule);
-    this.apply();
+    this.#apply();
   }
 
   get per(): 'step' | 'epoch' {
@@ -161,7 +161,7 @@ export class LRScheduler {
 
   step(): void {
     this.t++;
-    this.apply();
+    this.#apply();
   }
 
   stateDict(): { t: number } {
@@ -170,10 +170,10 @@ export class LRScheduler {
 
   loadStateDict(state: { t: number }): void {
     this.t = state.t;
-    this.apply();
+    this.#apply();
   }
 
-  private apply(): void {
+  #apply(): void {
     const momentum = scheduledMomentum(this.schedule, this.t);
     for (const group of this.optimizer.paramGroups) {
       group.lr = scheduledLr(this.schedule, group.initialLr, this.t);

@@ -65,7 +65,14 @@ export class ZipReader {
   /** Record names in central-directory order. */
   readonly names: string[];
 
-  private constructor(private readonly source: ByteSource, private readonly entries: Map<string, Entry>, private readonly budget: Budget) {
+  readonly #source: ByteSource;
+  readonly #entries: Map<string, Entry>;
+  readonly #budget: Budget;
+
+  private constructor(source: ByteSource, entries: Map<string, Entry>, budget: Budget) {
+    this.#source = source;
+    this.#entries = entries;
+    this.#budget = budget;
     this.names = [...entries.keys()];
   }
 
@@ -102,24 +109,24 @@ export class ZipReader {
   }
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.#entries.has(name);
   }
 
   /** Byte size of a record once extracted. */
   size(name: string): number | undefined {
-    return this.entries.get(name)?.size;
+    return this.#entries.get(name)?.size;
   }
 
   /** The record's bytes (CRC checked), or undefined when there is no such record. */
   async read(name: string): Promise<Buffer | undefined> {
-    const entry = this.entries.get(name);
+    const entry = this.#entries.get(name);
     if (!entry) return undefined;
-    const raw = await this.source.read(entry.dataStart, entry.compressedSize);
+    const raw = await this.#source.read(entry.dataStart, entry.compressedSize);
     let data: Buffer;
     if (entry.method === STORED) {
       data = raw;
     } else if (entry.method === DEFLATED) {
-      data = await this.inflate(entry, raw);
+      data = await this.#inflate(entry, raw);
     } else {
       throw codecError(`record ${name} uses unsupported compression method ${entry.method}`);
     }
@@ -132,14 +139,14 @@ export class ZipReader {
    * CRC, as torch.load reads records); undefined for a compressed record.
    */
   locate(name: string): { start: number; size: number } | undefined {
-    const entry = this.entries.get(name);
+    const entry = this.#entries.get(name);
     if (!entry || entry.method !== STORED) return undefined;
     return { start: entry.dataStart, size: entry.size };
   }
 
   /** What the declared size adds is charged to the budget before inflating; the stream may not exceed it. */
-  private async inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
-    this.budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
+  async #inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
+    this.#budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
     if (entry.size > MAX_BUFFER_BYTES) throw codecError(`record ${entry.name} declares ${entry.size} bytes, more than one buffer can hold`);
     try {
       // maxOutputLength bounds the allocation by the declared size, whatever the stream says.

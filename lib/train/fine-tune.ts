@@ -1,7 +1,7 @@
 // The fine-tuning loops of the d2l chapter and MAE's two protocols: full fine-tuning (pretrained
 // layers at lr, the new fc at fcLrMult x lr, optionally after fastai's frozen warm-up of the head)
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
-// Defaults are the seed's recipe: SGD, lr 0.01, fc at 10x, weight decay 1e-3, momentum 0.
+// Defaults are the d2l fine-tuning chapter's: SGD, lr 0.01, fc at 10x, weight decay 0.001, no momentum.
 import { bool, checkOptions, int, num, oneOf } from '../base/check';
 import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';

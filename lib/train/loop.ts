@@ -45,9 +45,9 @@ export interface LoopOptions {
   valid?: BatchSource;
   /** Train until this epoch (a resumed run counts the checkpoint's epochs). */
   epochs: number;
-  /** The pretrained layers' lr (linearProbe: fc's); default 0.01, the seed's. */
+  /** The pretrained layers' lr (linearProbe: fc's); default 0.01, the d2l fine-tuning chapter's. */
   lr?: number;
-  /** Default 0, as the seed's optimizer. */
+  /** Default 0: the d2l fine-tuning chapter's SGD has no momentum. */
   momentum?: number;
   /** Default 1e-3. */
   weightDecay?: number;

@@ -23,50 +23,50 @@ export interface Scores {
 
 /** Sums one batch at a time; `scores()` gives the means. */
 export class ScoreAccumulator {
-  private loss = 0;
-  private correct = 0;
-  private correct5 = 0;
-  private count = 0;
-  private matrix: number[][] | null = null;
-  private withLogits: boolean | undefined;
+  #loss = 0;
+  #correct = 0;
+  #correct5 = 0;
+  #count = 0;
+  #matrix: number[][] | null = null;
+  #withLogits: boolean | undefined;
 
   /** `result` of an eval step on a batch whose labels are `target` (the model's class indices). */
   add(result: StepResult, target: Target): void {
     const n = target.length;
-    if (this.withLogits !== undefined && this.withLogits !== (result.logits !== undefined)) {
+    if (this.#withLogits !== undefined && this.#withLogits !== (result.logits !== undefined)) {
       throw rangeError('ERR_FINETORCH_INVALID_ARG', 'ScoreAccumulator: some batches came with logits and some without');
     }
-    this.withLogits = result.logits !== undefined;
-    this.loss += result.loss * n;
-    this.correct += result.correct;
-    this.count += n;
-    if (result.logits) this.addLogits(result.logits.data, result.logits.shape[1], target);
+    this.#withLogits = result.logits !== undefined;
+    this.#loss += result.loss * n;
+    this.#correct += result.correct;
+    this.#count += n;
+    if (result.logits) this.#addLogits(result.logits.data, result.logits.shape[1], target);
   }
 
   scores(): Scores {
-    const { count } = this;
+    const count = this.#count;
     return {
       count,
-      loss: count ? this.loss / count : NaN,
-      accuracy: count ? this.correct / count : NaN,
-      top5: this.matrix && count ? this.correct5 / count : null,
-      matrix: this.matrix,
+      loss: count ? this.#loss / count : NaN,
+      accuracy: count ? this.#correct / count : NaN,
+      top5: this.#matrix && count ? this.#correct5 / count : null,
+      matrix: this.#matrix,
     };
   }
 
   /** @internal The sums behind the scores: [loss x count, correct, correct in the top 5, count], and the matrix. */
   sums(): { totals: number[]; matrix: number[][] | null } {
-    return { totals: [this.loss, this.correct, this.correct5, this.count], matrix: this.matrix };
+    return { totals: [this.#loss, this.#correct, this.#correct5, this.#count], matrix: this.#matrix };
   }
 
   /** @internal Replaces the sums (with a data-parallel job's other ranks' added in). */
   setSums(totals: number[], matrix: number[][] | null): void {
-    [this.loss, this.correct, this.correct5, this.count] = totals;
-    this.matrix = matrix;
+    [this.#loss, this.#correct, this.#correct5, this.#count] = totals;
+    this.#matrix = matrix;
   }
 
-  private addLogits(logits: Float32Array, classes: number, target: Target): void {
-    this.matrix ??= Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  #addLogits(logits: Float32Array, classes: number, target: Target): void {
+    this.#matrix ??= Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
     const k = Math.min(5, classes);
     for (let i = 0; i < target.length; i++) {
       const truth = Number(target[i]);
@@ -78,8 +78,8 @@ export class ScoreAccumulator {
         if (row[j] > row[predicted]) predicted = j;
         if (row[j] > row[truth]) above++;
       }
-      this.matrix[truth][predicted]++;
-      if (above < k) this.correct5++;
+      this.#matrix[truth][predicted]++;
+      if (above < k) this.#correct5++;
     }
   }
 }

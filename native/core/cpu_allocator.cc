@@ -39,8 +39,8 @@ struct Block {
 // Idle blocks by exact size. The blocks in use and idle together never exceed twice the most that
 // were in use at once, and the idle ones never exceed `limit`; past that, the blocks idle longest
 // go back to the system first. A training step's blocks are not all in use at the same moment
-// (backward frees the forward's activations while it allocates gradients): its blocks came to 1.5x
-// its peak in use at 224 px, batch 64, and a step keeps all of them.
+// (backward frees the forward's activations while it allocates gradients), so a step keeps more
+// blocks than its peak in use.
 class BlockCache {
  public:
   explicit BlockCache(size_t limit) : limit_(limit) {}

@@ -211,7 +211,7 @@ describe('PyTorch semantics', () => {
     net.dispose();
   });
 
-  it("fineTune and linearProbe default to the seed's lr: 0.01, fc at 10x", async () => {
+  it("fineTune and linearProbe default to the d2l fine-tuning chapter's lr: 0.01, fc at 10x", async () => {
     const net = await ResNet.create({ numClasses: 3, seed: 1 });
     const lrs: [number, number | undefined][] = [];
     const onBatch = (e: BatchEvent) => lrs.push([e.lr, e.fcLr]);

@@ -17,7 +17,7 @@ export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
 };
 
-/** The SGD settings besides lr (the seed's recipe: fc at 10x, weight decay 1e-3, no momentum). */
+/** The SGD settings besides lr (the d2l fine-tuning chapter's: fc at 10x, weight decay 0.001, no momentum). */
 export const SGD_OPTIONS: Record<string, OptionSpec> = {
   'fc-lr-mult': { type: 'string', value: 'X', help: "fc's learning rate = X * lr (finetune)", default: '10' },
   'weight-decay': { type: 'string', value: 'X', help: 'L2 weight decay', default: '0.001' },
