@@ -8,8 +8,8 @@
 #include <memory>
 #include <mutex>
 
-#include "binding/memory.h"
-#include "binding/worker.h"
+#include "binding/async_call.h"
+#include "binding/external_memory.h"
 #include "core/error.h"
 #include "core/model.h"
 

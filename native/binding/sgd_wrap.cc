@@ -3,8 +3,8 @@
 #include <optional>
 #include <unordered_map>
 
-#include "binding/args.h"
-#include "binding/tensor.h"
+#include "binding/host_tensor.h"
+#include "binding/options.h"
 
 namespace finetorch {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "binding/worker.h"
+#include "binding/async_call.h"
 #include "core/file_tensor.h"
 
 namespace finetorch {

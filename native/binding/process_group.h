@@ -1,5 +1,6 @@
-// The distributed part of the addon (lib/dist/process-group.ts): joining a job, its collectives, the sampler's
-// permutation, and a model's data-parallel wrapper. A group reaches JS as an opaque handle.
+// The process group of a data-parallel job as JS holds it (lib/dist/process-group.ts): joining a
+// job, its collectives, the sampler's permutation, and a model's data-parallel wrapper. A group
+// reaches JS as an opaque handle.
 #pragma once
 #include <napi.h>
 

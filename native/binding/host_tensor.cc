@@ -1,9 +1,9 @@
-#include "binding/tensor.h"
+#include "binding/host_tensor.h"
 
 #include <cstring>
 #include <utility>
 
-#include "binding/args.h"
+#include "binding/options.h"
 
 namespace finetorch {
 namespace {

@@ -1,4 +1,4 @@
-#include "binding/runtime_wrap.h"
+#include "binding/runtime.h"
 
 #include <torch/torch.h>
 

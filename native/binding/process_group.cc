@@ -1,14 +1,14 @@
-#include "binding/dist_wrap.h"
+#include "binding/process_group.h"
 
 #include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "binding/args.h"
+#include "binding/async_call.h"
 #include "binding/errors.h"
 #include "binding/model_wrap.h"
-#include "binding/worker.h"
+#include "binding/options.h"
 #include "core/data_parallel.h"
 #include "core/dist.h"
 

@@ -1,4 +1,4 @@
-#include "binding/worker.h"
+#include "binding/async_call.h"
 
 #include "core/runtime.h"
 

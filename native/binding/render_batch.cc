@@ -1,11 +1,11 @@
-#include "binding/images_wrap.h"
+#include "binding/render_batch.h"
 
 #include <array>
 #include <memory>
 #include <vector>
 
-#include "binding/args.h"
-#include "binding/worker.h"
+#include "binding/async_call.h"
+#include "binding/options.h"
 #include "core/batch.h"
 
 namespace finetorch {

@@ -1,4 +1,4 @@
-#include "binding/args.h"
+#include "binding/options.h"
 
 #include <cmath>
 
