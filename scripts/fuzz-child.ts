@@ -60,10 +60,11 @@ async function run({ id, file, loaders }: ChildRequest): Promise<ChildReply> {
 }
 
 if (require.main === module) {
-  ResNet18.create({ numClasses: 2 }).then((created) => {
+  // A failure is an unhandled rejection: the child dies, which the harness reports as a crash.
+  void ResNet18.create({ numClasses: 2 }).then((created) => {
     net = created;
     process.on('message', (request: ChildRequest) => {
-      run(request).then((reply) => process.send!(reply));
+      void run(request).then((reply) => process.send!(reply));
     });
     process.send!('ready');
   });

@@ -28,7 +28,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
     const handle = await fs.promises.open(temp, 'wx');
     try {
       // Each writeFile continues where the previous one stopped.
-      for (const chunk of Array.isArray(data) ? data : [data]) await handle.writeFile(chunk);
+      for (const chunk of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) await handle.writeFile(chunk);
       await handle.sync();
     } finally {
       await handle.close();

@@ -142,7 +142,7 @@ export function withContext(context: string, err: unknown): unknown {
   if (err.constructor === Error && typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) {
     return new FinetorchError(code as ErrorCode, `${context}: ${err.message}`, { cause: err });
   }
-  const wrapped = Object.assign(Object.create(Object.getPrototypeOf(err)) as Error, err);
+  const wrapped = Object.assign(Object.create(Object.getPrototypeOf(err) as object | null) as Error, err);
   Object.defineProperty(wrapped, 'message', { value: `${context}: ${err.message}`, writable: true, configurable: true });
   Object.defineProperty(wrapped, 'cause', { value: err, writable: true, configurable: true });
   Error.captureStackTrace(wrapped, withContext);

@@ -20,10 +20,12 @@ export const cuda = {
 /**
  * LibTorch's CPU memory. Freed tensor blocks of 64 KiB and more are kept for reuse, because a
  * training step frees and again allocates the same sizes every time, and fresh pages from the
- * kernel cost each step about 7% of its time. Idle blocks stay under a quarter of the machine's
+ * kernel cost each step time (README, Benchmarks). A block idle for 10 s (jemalloc's default
+ * decay) goes back to the system by itself, so memory no longer used (models dropped, a smaller
+ * working set) returns without a call. Idle blocks also stay under a quarter of the machine's
  * memory and, with those in use, under twice the most ever in use at once (the longest idle go
- * back first). emptyCache() gives the idle blocks back, as torch.cuda.empty_cache() does for CUDA
- * memory; fineTune, linearProbe and lrFind do so when they end.
+ * back first). emptyCache() gives the idle blocks back at once, as torch.cuda.empty_cache() does
+ * for CUDA memory; fineTune, linearProbe and lrFind do so when they end.
  */
 export const cpuMemory = {
   cachedBytes: (): number => native.cpuCacheBytes(),

@@ -87,7 +87,7 @@ if (require.main === module) {
   });
   // Images decode on libuv's pool: as many threads as cores (at least libuv's 4), unless set.
   process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, os.availableParallelism()));
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -42,7 +42,7 @@ export class Channel<T> {
       return item;
     }
     if (this.#error !== undefined) {
-      const error = this.#error;
+      const error: unknown = this.#error;
       this.#error = undefined;
       throw error;
     }

@@ -124,7 +124,7 @@ export abstract class ImageDataset extends BaseDataset {
 
   /** The same samples under another transform (e.g. an eval transform for a validation split). */
   withTransform(transform: Transform): this {
-    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    const copy = Object.create(Object.getPrototypeOf(this) as object | null) as this;
     Object.assign(copy, this, { transform, pipeline: toPipeline(transform) });
     return copy;
   }

@@ -72,7 +72,7 @@ export async function resolveFills(plans: SamplePlan[], settings: RenderSettings
 
 /** Makes jobs[i] into destination i; returns, per job, the ImageDecodeError that stopped it or undefined. */
 export async function renderJobs(jobs: ImageJob[], destination: Destination, settings: RenderSettings): Promise<(ImageDecodeError | undefined)[]> {
-  const errors: (ImageDecodeError | undefined)[] = new Array(jobs.length).fill(undefined);
+  const errors: (ImageDecodeError | undefined)[] = new Array<ImageDecodeError | undefined>(jobs.length).fill(undefined);
   // One native call for `indices`, those in `decoded` as the pixels sharp made of them; returns
   // the files the addon declined.
   const call = async (indices: number[], decoded: Map<number, RawPixels>, held: number): Promise<number[]> => {

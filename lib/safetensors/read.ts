@@ -59,7 +59,7 @@ export async function readSafetensorsHeader(file: string, options: SafetensorsRe
   const { headerBytes, metadata, tensors } = await layoutOfFile(file, maxBytes);
   return {
     headerBytes,
-    metadata: metadata ?? new Map(),
+    metadata: metadata ?? new Map<string, string>(),
     tensors: tensors.map(({ name, dtype, shape, dataOffsets }) => ({ name, dtype, shape, dataOffsets })),
   };
 }
