@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DataLoader, fineTune, ImageFolder, ResNet18, SGD, Subset, trainTransform, torchVersion } from '../lib';
 import { HostTensor } from '../lib/base/tensor';
-import { runPython } from '../test/helpers/python';
+import { runPython } from './reference-python';
 import { makeCorpus } from './make-corpus';
 
 type Amp = 'none' | 'fp16';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ARCH_NAMES, Arch, ResNet, mulberry32, setNumThreads } from '../lib';
 import { HostTensor } from '../lib/base/tensor';
-import { tempDir } from '../test/helpers/python';
+import { tempDir } from './reference-python';
 
 const BATCHES = [1, 32];
 

@@ -188,6 +188,28 @@ function checkLayers(libDir = LIB, rules = readRules(libDir)) {
       if (way) problems.push(`${file} must run without native code, but loads ${target}: ${way.join(' -> ')}`);
     }
   }
+  problems.push(...scriptImports(path.dirname(libDir), rules.scripts ?? []));
+  return problems;
+}
+
+/** The imports of scripts/*.ts into folders of the repository other than `allowed` (and scripts/ itself). */
+function scriptImports(rootDir, allowed) {
+  const dir = path.join(rootDir, 'scripts');
+  if (!fs.existsSync(dir)) return [];
+  const problems = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const source = ts.createSourceFile(file, fs.readFileSync(path.join(dir, file), 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+    const visit = (node) => {
+      const specifier = (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)
+        ? node.moduleSpecifier.text : undefined;
+      if (specifier?.startsWith('.')) {
+        const target = path.relative(rootDir, path.resolve(dir, specifier)).split(path.sep)[0];
+        if (target !== 'scripts' && !allowed.includes(target)) problems.push(`scripts/${file} imports ${specifier}: scripts/ may use only ${['scripts', ...allowed].join(', ')}/`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
   return problems;
 }
 

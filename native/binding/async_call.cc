@@ -1,5 +1,7 @@
 #include "binding/async_call.h"
 
+#include <string>
+
 #include "core/runtime.h"
 
 namespace finetorch {

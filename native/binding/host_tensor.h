@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 #include "binding/async_call.h"
 #include "core/file_tensor.h"

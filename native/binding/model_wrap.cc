@@ -1,5 +1,9 @@
 #include "binding/model_wrap.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "binding/addon_data.h"
 #include "binding/host_tensor.h"
 #include "binding/options.h"

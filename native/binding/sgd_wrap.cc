@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include "binding/host_tensor.h"
 #include "binding/options.h"

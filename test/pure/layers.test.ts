@@ -12,6 +12,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 interface Rules {
   rooms: Record<string, string[]>;
   withoutNative: { modules: string[]; native: string[] };
+  scripts?: string[];
 }
 interface Layers {
   checkLayers(libDir?: string, rules?: Rules): string[];
@@ -88,6 +89,18 @@ describe('the house check', () => {
       'cli/commands/eval.ts must run without native code, but loads base/binding.ts: cli/commands/eval.ts -> model/net.ts -> base/binding.ts',
       'cli/commands/plot.ts must run without native code, but loads sharp: cli/commands/plot.ts -> sharp',
     ]);
+  });
+
+  it('finds a script that imports from test/', () => {
+    const lib = house({});
+    const scripts = path.join(path.dirname(lib), 'scripts');
+    fs.mkdirSync(scripts, { recursive: true });
+    fs.writeFileSync(path.join(scripts, 'bench.ts'), "import { runPython } from '../test/helpers/python';\nimport { native } from '../lib/base/binding';\n");
+    try {
+      assert.deepEqual(checkLayers(lib, { ...RULES, scripts: ['lib'] }), ["scripts/bench.ts imports ../test/helpers/python: scripts/ may use only scripts, lib/"]);
+    } finally {
+      fs.rmSync(scripts, { recursive: true });
+    }
   });
 
   it('finds a room that does not state its trade, and a folder that is no room', () => {
