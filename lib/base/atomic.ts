@@ -22,41 +22,44 @@ export function tempPathFor(file: string): string {
 }
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
-  await removeStaleTemps(path.dirname(file), path.basename(file));
-  const temp = tempPathFor(file);
-  try {
+  await throughTemp(file, async (temp) => {
     const handle = await fs.promises.open(temp, 'wx');
     try {
       // Each writeFile continues where the previous one stopped.
       for (const chunk of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) await handle.writeFile(chunk);
-      await handle.sync();
     } finally {
       await handle.close();
     }
-    await fs.promises.rename(temp, file);
+  });
+}
+
+/** Copies `source` to `file` as writeFileAtomic writes: through a temporary name, synced, renamed. */
+export async function copyFileAtomic(source: string, file: string): Promise<void> {
+  await throughTemp(file, (temp) => fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL));
+}
+
+/** `make` writes the temporary file; then it is committed to `file`, or removed if anything failed. */
+async function throughTemp(file: string, make: (temp: string) => Promise<void>): Promise<void> {
+  await removeStaleTemps(path.dirname(file), path.basename(file));
+  const temp = tempPathFor(file);
+  try {
+    await make(temp);
+    await commitTemp(temp, file);
   } catch (err) {
     await fs.promises.rm(temp, { force: true });
     throw err;
   }
 }
 
-/** Copies `source` to `file` as writeFileAtomic writes: through a temporary name, synced, renamed. */
-export async function copyFileAtomic(source: string, file: string): Promise<void> {
-  await removeStaleTemps(path.dirname(file), path.basename(file));
-  const temp = tempPathFor(file);
+/** A finished temporary file made `file`: its bytes synced to the disk first, then renamed into place. */
+export async function commitTemp(temp: string, file: string): Promise<void> {
+  const handle = await fs.promises.open(temp, 'r+');
   try {
-    await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
-    const handle = await fs.promises.open(temp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(temp, file);
-  } catch (err) {
-    await fs.promises.rm(temp, { force: true });
-    throw err;
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
+  await fs.promises.rename(temp, file);
 }
 
 /**

@@ -6,11 +6,24 @@ import { FinetorchError } from '../base/errors';
 import type { Arch } from '../model/resnet-architectures';
 import { Device, ResNet } from '../model/resnet';
 import { Transform } from '../data';
-import { cuda } from '../base/runtime';
+import { cuda, setNumThreads } from '../base/runtime';
+import type { ComputeSettings } from './settings';
 import { checkClassCount, classesNextTo } from './classes';
 import { RecipeFlags, WeightsCard, chooseRecipe, recipeTransform } from './model-card';
 import type { EvalRecipe } from '../data/eval-recipe';
 import { resolveWeights } from './weights-source';
+
+/** What train and lr-find run on: the device checked (before anything loads), LibTorch's CPU threads set when asked. */
+export function startCompute(s: Pick<ComputeSettings, 'device' | 'threads'>): void {
+  checkDevice(s.device);
+  if (s.threads !== undefined) setNumThreads(s.threads);
+}
+
+/** The model onto `device`, at the precision asked (autocast, channels-last). */
+export async function placeModel(net: ResNet, device: Device, s: Pick<ComputeSettings, 'amp' | 'channelsLast'>): Promise<void> {
+  if (device !== 'cpu') await net.to(device);
+  if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
+}
 
 export function checkDevice(device: Device): void {
   if (device === 'cpu') return;

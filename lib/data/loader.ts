@@ -243,6 +243,16 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 }
 
 /**
+ * What makes the batches of `source` differ from one epoch to the next: the random transforms of a
+ * DataLoader's pipeline, by name, and its shuffling; nothing that finetorch can see for another
+ * source.
+ */
+export function perEpochVariation(source: BatchSource): { randomTransforms: string[]; shuffle: boolean } {
+  if (!(source instanceof DataLoader)) return { randomTransforms: [], shuffle: false };
+  return { randomTransforms: source.dataset.pipeline.image.filter((t) => t.random).map((t) => t.name), shuffle: source.shuffle };
+}
+
+/**
  * The batches of `source` for a loop that is done with each batch before it asks for the next: a
  * DataLoader's are made in recycled buffers (see DataLoader.iterate).
  */

@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { removeStaleTemps, tempPathFor } from '../base/atomic';
+import { commitTemp, removeStaleTemps, tempPathFor } from '../base/atomic';
 import { bool, checkArg, checkOptions, custom, int, str } from '../base/check';
 import { ErrorCode, FinetorchError, nodeError } from '../base/errors';
 
@@ -94,13 +94,7 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
       if (resumed) return downloadUrlToFile(url, dst, options);
       throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `invalid hash value for ${url} (${mismatch}); nothing was kept`, url);
     }
-    const handle = await fs.open(temp, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, dst);
+    await commitTemp(temp, dst);
   } catch (err) {
     await keepOrRemove(temp, partial);
     throw err;

@@ -4,7 +4,7 @@
 // Defaults are the d2l fine-tuning chapter's: SGD, lr 0.01, fc at 10x, weight decay 0.001, no momentum.
 import { bool, checkOptions, int, num, oneOf } from '../base/check';
 import type { Batch, BatchSource } from '../data/batch';
-import { stepwise } from '../data/loader';
+import { perEpochVariation, stepwise } from '../data/loader';
 import type { ResNet } from '../model/resnet';
 import { SGD } from '../optim/sgd';
 import type { EpochRecord } from './history';
@@ -89,10 +89,9 @@ export async function linearProbe(net: ResNet, options: LinearProbeOptions): Pro
 
 /** The feature cache reads the train source once: say so when its batches would differ per epoch. */
 function warnIfVaried(train: BatchSource): void {
-  const loader = train as { dataset?: { pipeline?: { image: readonly { name: string; random: boolean }[] } }; shuffle?: boolean };
-  const random = loader.dataset?.pipeline?.image.filter((t) => t.random).map((t) => t.name) ?? [];
-  if (random.length === 0 && loader.shuffle !== true) return;
-  const parts = [random.length > 0 && `random transform${random.length > 1 ? 's' : ''} (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
+  const { randomTransforms: random, shuffle } = perEpochVariation(train);
+  if (random.length === 0 && !shuffle) return;
+  const parts = [random.length > 0 && `random transform${random.length > 1 ? 's' : ''} (${random.join(', ')})`, shuffle && 'shuffling']
     .filter(Boolean);
   const verb = parts.length > 1 || random.length > 1 ? 'are' : 'is';
   process.emitWarning(`linearProbe: featureCache computes the features once, so the train source's ${parts.join(' and ')} ` +

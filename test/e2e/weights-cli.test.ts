@@ -3,30 +3,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { BASE_URL_ENV } from '../../lib/model/torchvision-weights';
 import { cli } from '../helpers/cli';
-import { tempDir } from '../helpers/python';
-import { WeightsServer, publishTinyWeights } from '../helpers/weights-server';
+import { content, dir, server, tmp, useWeightsFixture } from '../helpers/weights-fixture';
 
-const tmp = tempDir('finetorch-weights-cli-');
-const server = new WeightsServer();
-let content: Buffer;
-
-before(async () => {
-  ({ content } = await publishTinyWeights(tmp.dir, server));
-  await server.start();
-});
-after(async () => {
-  await server.stop();
-  tmp.cleanup();
-});
-
-let dir: string;
-let n = 0;
-beforeEach(() => {
-  dir = path.join(tmp.dir, `cache-${n++}`);
-});
+useWeightsFixture();
 
 describe('finetorch weights', () => {
   it('get prints the cached file; list shows the table; mistakes exit 2', async () => {

@@ -1,13 +1,8 @@
 // A local HTTP server standing in for download.pytorch.org: serves files by name under /models/,
 // honours Range requests, and misbehaves on request (redirects, a cut connection, a stall, an
 // ignored Range, an error status). It records every request.
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-import { zeros } from '../../lib/base/tensor';
-import { savePth } from '../../lib/pth';
 
 export type Behaviour =
   | 'normal'
@@ -115,21 +110,4 @@ export function serveBytes(req: http.IncomingMessage, res: http.ServerResponse, 
     return;
   }
   reply(200, { 'Content-Length': file.length, 'Accept-Ranges': 'bytes' }, file);
-}
-
-/**
- * A real .pth of a few hundred KiB, named as torchvision names its files (<name>-<sha256 prefix>.pth),
- * served by `server` under that name and as resnet18-f37072fd.pth (not the real file: its hash
- * cannot match). Made in `dir`.
- */
-export async function publishTinyWeights(dir: string, server: WeightsServer): Promise<{ content: Buffer; name: string }> {
-  const weight = zeros('float32', [256, 256]);
-  weight.data.forEach((_, i) => { (weight.data as Float32Array)[i] = Math.sin(i); });
-  const made = path.join(dir, 'made.pth');
-  await savePth(made, new Map([['fc.weight', weight], ['fc.bias', zeros('float32', [256])]]));
-  const content = fs.readFileSync(made);
-  const name = `tiny-${createHash('sha256').update(content).digest('hex').slice(0, 8)}.pth`;
-  server.files.set(name, content);
-  server.files.set('resnet18-f37072fd.pth', content);
-  return { content, name };
 }

@@ -2,30 +2,10 @@
 // their own coordinates, checked exactly (test/pure/data-transforms.test.ts: torchvision's arithmetic).
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  ImageDataset, RawPixels, Transform, centerCrop, compose, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor,
-} from '../../lib/data';
+import { RawPixels, Transform, centerCrop, compose, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor } from '../../lib/data';
+import { ImageList } from '../../lib/data/image-list';
 import { mulberry32 } from '../../lib/data/random';
 import { coordinates } from '../helpers/data-fixtures';
-
-/** Images in memory; the target of sample i is i. */
-class Pictures extends ImageDataset {
-  constructor(private readonly images: RawPixels[], transform?: Transform) {
-    super({ transform });
-  }
-
-  get length(): number {
-    return this.images.length;
-  }
-
-  target(index: number): number {
-    return index;
-  }
-
-  protected source(index: number): RawPixels {
-    return this.images[index];
-  }
-}
 
 function grid(width: number, height: number): RawPixels {
   return { data: coordinates(width, height), width, height, channels: 3 };
@@ -33,7 +13,7 @@ function grid(width: number, height: number): RawPixels {
 
 /** Loads sample 0 as 8-bit pixels (the transform's geometry only). */
 async function pixels(image: RawPixels, transform: Transform, seed = 0) {
-  return (await new Pictures([image], transform).loadPixels(0, { rng: mulberry32(seed) })).image;
+  return (await new ImageList([image], { transform }).loadPixels(0, { rng: mulberry32(seed) })).image;
 }
 
 /** Pixel (x, y) of an RGB image. */
@@ -97,7 +77,7 @@ test('randomResizedCrop always yields size x size, and the same seed the same pi
 
 test('get() normalises: (x / 255 - mean) / std in CHW order', async () => {
   const image = grid(5, 4);
-  const set = new Pictures([image], compose(toTensor(), normalize([0.5, 0.25, 0], [0.5, 0.25, 1])));
+  const set = new ImageList([image], { transform: compose(toTensor(), normalize([0.5, 0.25, 0], [0.5, 0.25, 1])) });
   const { input, target } = await set.get(0);
   assert.deepEqual(input.shape, [3, 4, 5]);
   assert.equal(target, 0);

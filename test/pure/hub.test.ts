@@ -7,17 +7,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/hub/download';
 import { fileIntoCache, hubDir } from '../../lib/hub/torch-hub';
 import { BASE_URL_ENV, checkArch, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/model/torchvision-weights';
-import { tempDir } from '../helpers/python';
-import { WeightsServer, publishTinyWeights } from '../helpers/weights-server';
+import { content, dir, name, server, tmp, useWeightsFixture } from '../helpers/weights-fixture';
+import { WeightsServer } from '../helpers/weights-server';
 
-const tmp = tempDir('finetorch-hub-');
-const server = new WeightsServer();
-let content: Buffer;
-let name: string;
+useWeightsFixture();
 
 /** The files in `dir` other than `keep`: no temporary or partial file may be left behind. */
 function others(dir: string, ...keep: string[]): string[] {
@@ -33,22 +30,6 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
   return caught;
 }
 
-before(async () => {
-  ({ content, name } = await publishTinyWeights(tmp.dir, server));
-  await server.start();
-});
-after(async () => {
-  await server.stop();
-  tmp.cleanup();
-});
-
-let dir: string;
-let n = 0;
-beforeEach(() => {
-  dir = path.join(tmp.dir, `cache-${n++}`);
-  server.requests.length = 0;
-  server.plan.length = 0;
-});
 
 describe('downloadUrlToFile', () => {
   it('downloads, checks the hash prefix and leaves only the final file', async () => {

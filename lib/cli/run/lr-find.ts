@@ -4,12 +4,11 @@ import * as path from 'node:path';
 import { DataLoader } from '../../data';
 import { lrFind } from '../../train/lr-find';
 import type { LrFindResult } from '../../train/lr-range-test';
-import { setNumThreads } from '../../base/runtime';
 import { BadImages, trainData } from '../image-folders';
 import { writeFileAtomic } from '../files';
 import { Interrupts } from '../interrupt';
 import type { LrFindSettings } from '../settings';
-import { checkDevice } from '../inference-model';
+import { placeModel, startCompute } from '../inference-model';
 import { COLORS, lineChart, renderPng } from '../plots';
 import { Progress } from '../progress';
 import { startingModel } from '../starting-model';
@@ -18,8 +17,7 @@ import { startingModel } from '../starting-model';
 const SKIP_END = 5;
 
 export async function findLr(s: LrFindSettings): Promise<number> {
-  checkDevice(s.device);
-  if (s.threads !== undefined) setNumThreads(s.threads);
+  startCompute(s);
   const data = trainData(s.data, s);
   const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   const progress = new Progress(process.stderr, 1, s.batchSize);
@@ -31,8 +29,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
   }, (signal) => progress.note(`${signal}: stopped now`));
   let result: LrFindResult;
   try {
-    if (s.device !== 'cpu') await net.to(s.device);
-    if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
+    await placeModel(net, s.device, s);
     progress.note(`data: ${data.description}`);
     progress.note(`${about}; ${s.mode} on ${s.device}`);
     if (warning) progress.note(warning);

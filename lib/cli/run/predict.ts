@@ -3,7 +3,8 @@
 // cannot be read is reported and the rest go on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../../data';
+import { DataLoader, IMG_EXTENSIONS } from '../../data';
+import { ImageList } from '../../data/image-list';
 import { IMAGENET_CLASSES } from '../../model/imagenet';
 import { loadInferenceModel } from '../inference-model';
 import { cardFile } from '../model-card';
@@ -12,25 +13,6 @@ import { percent } from '../progress';
 import { table } from '../table';
 
 const BATCH = 16;
-
-/** The images named on the command line; a sample's target is its index, so results find their file. */
-class ImageFiles extends ImageDataset {
-  constructor(readonly files: readonly string[], transform: Transform, shrinkOnLoad: boolean) {
-    super({ transform, shrinkOnLoad });
-  }
-
-  get length(): number {
-    return this.files.length;
-  }
-
-  target(index: number): number {
-    return index;
-  }
-
-  protected source(index: number): ImageSource {
-    return this.files[index];
-  }
-}
 
 interface Prediction {
   index: number;
@@ -79,7 +61,7 @@ export async function predict({ weights, paths, topK, arch, imageSize, resizeRul
   const names = model.classes ?? (imagenet ? IMAGENET_CLASSES : Array.from({ length: net.numClasses }, (_, i) => String(i)));
   for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
-  const dataset = new ImageFiles(files, model.transform, shrinkOnLoad);
+  const dataset = new ImageList(files, { transform: model.transform, shrinkOnLoad });
   const results: { image: string; top: Prediction[] }[] = [];
   // An image that cannot be read is skipped by the loader and reported in its place, in order.
   const failures = new Map<number, string>();

@@ -4,7 +4,6 @@ import { DataLoader, Dataset, DatasetError } from '../../data';
 import type { Scores } from '../../train/metrics';
 import type { CheckpointContents } from '../../train/checkpoint';
 import { ResNet } from '../../model/resnet';
-import { setNumThreads } from '../../base/runtime';
 import { writesFiles } from '../../train/rank-agreement';
 import { fineTune, linearProbe } from '../../train/fine-tune';
 import type { EpochRecord, TrainingPosition } from '../../train/history';
@@ -12,7 +11,7 @@ import type { LoopOptions } from '../../train/loop';
 import { ScoreReport, scoreReport } from '../score-report';
 import { BadImages, trainData } from '../image-folders';
 import { Interrupts } from '../interrupt';
-import { checkDevice } from '../inference-model';
+import { placeModel, startCompute } from '../inference-model';
 import { modelCard } from '../model-card';
 import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from '../outputs';
 import { Progress, counted, percent } from '../progress';
@@ -24,18 +23,16 @@ import type { TrainSettings } from '../settings';
 
 export async function train(s: TrainSettings): Promise<number> {
   const { resume } = s;
-  checkDevice(s.device);
+  startCompute(s);
   // One rank of a data-parallel job: every rank trains, rank 0 reports and writes --out.
   const device = await joinJobIfRank(s.device);
-  if (s.threads !== undefined) setNumThreads(s.threads);
 
   const data = trainData(s.data, s);
   const previous = resume?.info.history ?? [];
   const { net, about, warning } = resume
     ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info), warning: undefined }
     : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
-  if (device !== 'cpu') await net.to(device);
-  if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
+  await placeModel(net, device, s);
   await distributeIfRank(net);
 
   // Asked now: once the job is left, every rank would look like a process of its own.
