@@ -16,3 +16,12 @@ it('without a Python that has torch, the PyTorch-backed tests fail and say how t
     return true;
   });
 });
+
+it('the ecosystem Python is looked for in the checkout\'s .toolchains/, from scripts/ as from the compiled dist/scripts/', () => {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  for (const copy of [path.join(root, 'scripts'), path.join(root, 'dist', 'scripts')]) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { TOOLCHAINS } = require(path.join(copy, 'python-with-torch.js')) as { TOOLCHAINS: string };
+    assert.equal(TOOLCHAINS, path.join(root, '.toolchains'), copy);
+  }
+});
