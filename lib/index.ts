@@ -5,7 +5,7 @@ export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export type { PthReadOptions, PthSavable, PthValue, StateDict } from './pth';
 export { loadSafetensors, readSafetensorsHeader, saveSafetensors, SafetensorsError, SAFETENSORS_DTYPES } from './safetensors';
-export type { SafetensorsDType, SafetensorsHeader, SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensors';
+export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensors, SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensors';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
 export type {
   Arch, Batch, CreateOptions, Device, HubModelOptions, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target,
@@ -35,6 +35,7 @@ export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } f
 export { listHubWeights } from './hub/timm-ids';
 export type { HubWeightsEntry } from './hub/timm-ids';
 export { hfHubCache } from './hub/hf-env';
+export type { HubEnv } from './hub/hf-env';
 export type { HubDownloadOptions, HubWeights } from './hub/timm-weights';
 export type { TimmConfig } from './hub/timm-config';
 export { downloadUrlToFile, DownloadError } from './download';
