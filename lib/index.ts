@@ -3,7 +3,7 @@ export * from './base';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export type { PthReadOptions, PthSavable, PthValue, StateDict } from './pth';
 export { loadSafetensors, readSafetensorsHeader, saveSafetensors, SafetensorsError, SAFETENSORS_DTYPES } from './safetensors';
-export type { SafetensorsDType, SafetensorsHeader, SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensors';
+export type { SafetensorsDType, SafetensorsHeader, SafetensorsTensors, SafetensorsReadOptions, SafetensorsWriteOptions } from './safetensors';
 export * from './data';
 export * from './model';
 export * from './optim';

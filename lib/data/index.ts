@@ -16,6 +16,7 @@ export {
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
+export { EvalRecipe, ResizeRule, evalRecipe } from './eval-recipe';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
 export { Sampler } from './sampler';

@@ -3,3 +3,4 @@ export { downloadUrlToFile, DownloadError } from './download';
 export type { DownloadOptions } from './download';
 export { hubDir } from './torch-hub';
 export { hfHubCache } from './hf-env';
+export type { HubEnv } from './hf-env';

@@ -15,7 +15,7 @@ export interface SafetensorsWriteOptions {
   metadata?: Map<string, string> | Record<string, string>;
 }
 
-type Tensors = StateDict | Record<string, HostTensor>;
+export type SafetensorsTensors = StateDict | Record<string, HostTensor>;
 
 const METADATA_KEY = '__metadata__';
 // With the u flag a surrogate pair is one code point: this matches only lone surrogates, which
@@ -32,7 +32,7 @@ function isText(value: unknown): value is string {
  *
  *     await saveSafetensors('model.safetensors', await net.stateDict());
  */
-export async function saveSafetensors(file: string, tensors: Tensors, options: SafetensorsWriteOptions = {}): Promise<void> {
+export async function saveSafetensors(file: string, tensors: SafetensorsTensors, options: SafetensorsWriteOptions = {}): Promise<void> {
   const where = 'saveSafetensors';
   checkArg(where, 'file', file, str());
   const { metadata } = checkOptions(where, options, { metadata: custom<SafetensorsWriteOptions['metadata']>('a Map or object of strings (without lone surrogates)', isStringMap).orUndefined() });

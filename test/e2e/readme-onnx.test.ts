@@ -36,7 +36,7 @@ for (const resize of ['square', 'shorter side'] as const) it(`README's onnxrunti
   const net = await ResNet.create({ numClasses: classes.length, seed: 8 });
   const model = path.join(tmp.dir, `hotdog-${resize.replace(' ', '-')}.onnx`);
   // A number resizes the shorter side (torchvision's and timm's published transforms).
-  await net.exportOnnx(model, { classes, imageSize: size, ...(resize === 'square' ? {} : { preprocessing: { ...evalRecipe(size), resize: 43 } }) });
+  await net.exportOnnx(model, { classes, imageSize: size, ...(resize === 'square' ? {} : { preprocessing: evalRecipe(size, { cropMode: 'center' }) }) });
 
   // The normalised one-colour image the example's preprocessing makes, through finetorch.
   const { mean, std } = evalRecipe(size);
