@@ -6,14 +6,14 @@ import type { ResNetConfig } from './architectures';
 import type { StoredTensor } from './pth';
 import type { HostTensor } from './tensor';
 
-/** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
-export interface NativeSgdOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-}
+/** @internal Which optimizer a native optimizer runs. */
+export type NativeOptimizerKind = 'sgd' | 'adamw' | 'lars';
+
+/** @internal Hyper-parameters of one parameter group, sent with every step, as its kind reads them. */
+export type NativeGroupOptions =
+  | { lr: number; weightDecay: number; momentum: number; dampening: number; nesterov: boolean }
+  | { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number }
+  | { lr: number; weightDecay: number; momentum: number; trustCoefficient: number };
 
 /** @internal */
 export interface NativeStepResult {
@@ -35,7 +35,10 @@ export type NativeFcInit = 'default' | 'xavier';
 /** @internal */
 export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
 
-/** @internal A batch as the steps take it; headOnly: input holds backbone features, only fc runs. */
+/**
+ * @internal A batch as the steps take it; headOnly: input holds backbone features, only fc runs.
+ * target: class indices [N], or (training only) probabilities [N, classes] float32.
+ */
 export interface NativeBatch {
   input: HostTensor;
   target: HostTensor;
@@ -49,7 +52,11 @@ export interface NativeModel {
   stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
   forward(o: { input: HostTensor; training: boolean }): Promise<HostTensor<'float32'>>;
   features(o: { input: HostTensor }): Promise<HostTensor<'float32'>>;
-  trainStep(o: NativeBatch & { training: boolean; optimizer: NativeSgd; groups: NativeSgdOptions[] }): Promise<NativeStepResult>;
+  trainStep(o: NativeBatch & {
+    training: boolean; optimizer: NativeOptimizer; groups: NativeGroupOptions[];
+    /** cross_entropy's label_smoothing (class-index targets only). */
+    labelSmoothing: number;
+  }): Promise<NativeStepResult>;
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
@@ -61,12 +68,13 @@ export interface NativeModel {
   dispose(): Promise<void>;
 }
 
-/** @internal Parameters (by name, per group) and momentum buffers of an SGD optimizer. */
-export interface NativeSgd {
+/** @internal Parameters (by name, per group) and per-parameter state of an optimizer. */
+export interface NativeOptimizer {
   /** Binds the named parameters of `model` (queued on the model like any call on it). */
   attach(model: NativeModel): Promise<void>;
-  momentumBuffers(): Promise<(HostTensor | null)[]>;
-  loadMomentumBuffers(o: { buffers: (HostTensor | null)[] }): Promise<void>;
+  /** Per parameter in group order: its state in slot order, or null before its first step. */
+  state(): Promise<(HostTensor[] | null)[]>;
+  loadState(o: { state: (HostTensor[] | null)[] }): Promise<void>;
 }
 
 /** @internal A box of pixels. */
@@ -129,7 +137,7 @@ export interface NativeAddon {
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;
-  SGD: new (o: { groups: string[][] }) => NativeSgd;
+  Optimizer: new (o: { kind: NativeOptimizerKind; groups: string[][] }) => NativeOptimizer;
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;

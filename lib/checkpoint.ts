@@ -1,10 +1,10 @@
-// Training checkpoints: model weights, optimizer state (momentum buffers, group lrs), schedule
+// Training checkpoints: model weights, optimizer state (torch.optim's state_dict), schedule
 // position, the position in training (epochs done, and batches done of the next one with their
 // running sums) and history in one .pth that Python's torch.load(weights_only=True) also reads.
 // savePth writes atomically (temp file + rename), so a crash never leaves half a file.
 import { Arch, inferArch } from './architectures';
 import type { ResNet } from './model';
-import type { SGD, SGDStateDict } from './optim';
+import type { Optimizer } from './optim/optimizer';
 import { FinetorchError } from './errors';
 import { PthError, PthValue, readPth, savePth } from './pth';
 import type { LRScheduler } from './schedule';
@@ -13,7 +13,7 @@ import type { EpochRecord } from './train';
 
 export interface TrainingState {
   net: ResNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   scheduler?: LRScheduler;
 }
 
@@ -46,21 +46,11 @@ export interface CheckpointContents extends CheckpointInfo {
   numClasses: number;
 }
 
-const GROUP_KEYS: [keyof SGDStateDict['param_groups'][number], string][] = [
-  ['lr', 'lr'], ['momentum', 'momentum'], ['dampening', 'dampening'], ['weightDecay', 'weight_decay'],
-  ['nesterov', 'nesterov'], ['initialLr', 'initial_lr'], ['params', 'params'],
-];
-
 export async function saveCheckpoint(file: string, state: TrainingState, info: CheckpointInfo = { epoch: 0, history: [] }): Promise<void> {
   const { net, optimizer, scheduler } = state;
-  const opt = await optimizer.stateDict();
-  const groups = opt.param_groups.map((g) => new Map<PthValue, PthValue>(GROUP_KEYS.map(([js, py]) => [py, g[js] as PthValue])));
   await savePth(file, {
     model: await net.stateDict(),
-    optimizer: new Map<PthValue, PthValue>([
-      ['state', new Map<PthValue, PthValue>([...opt.state].map(([i, s]) => [i, new Map([['momentum_buffer', s.momentum_buffer]])]))],
-      ['param_groups', groups],
-    ]),
+    optimizer: await optimizer.stateDict(),
     step: optimizer.stepCount,
     scheduler_t: scheduler ? scheduler.t : null,
     epoch: info.epoch,
@@ -99,16 +89,10 @@ export async function readCheckpointInfo(file: string): Promise<CheckpointConten
 export async function loadCheckpoint(file: string, state: TrainingState): Promise<CheckpointInfo> {
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
-  const optimizer = field(root, 'optimizer', file);
-  const groups = (field(optimizer, 'param_groups', file) as Map<string, PthValue>[]).map((g) =>
-    Object.fromEntries(GROUP_KEYS.map(([js, py]) => [js, field(g, py, file)])) as unknown as SGDStateDict['param_groups'][number]);
-  const buffers = field(optimizer, 'state', file) as Map<number, Map<string, HostTensor>>;
+  const optimizer = field(root, 'optimizer', file) as Map<PthValue, PthValue>;
   await state.net.loadStateDict(model);
   try {
-    await state.optimizer.loadStateDict({
-      state: new Map([...buffers].map(([i, s]) => [i, { momentum_buffer: s.get('momentum_buffer')! }])),
-      param_groups: groups,
-    });
+    await state.optimizer.loadStateDict(optimizer);
   } catch (err) {
     throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: ${(err as Error).message}`, { cause: err });
   }

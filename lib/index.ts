@@ -5,10 +5,22 @@ export type { ErrorCode } from './errors';
 export { loadPth, readPth, savePth, PthError } from './pth';
 export type { PthSavable, PthValue, StateDict } from './pth';
 export { ResNet, ResNet18, Parameter, Linear } from './model';
-export type { Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, Target } from './model';
+export type {
+  Arch, Batch, CreateOptions, Device, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, SoftTarget, StepResult, Target, TrainStepOptions,
+} from './model';
 export { ARCH_NAMES } from './architectures';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';
+export { Optimizer } from './optim/optimizer';
+export type { GroupExtras, GroupSpec, OptimizerStateDict } from './optim/optimizer';
+export { AdamW } from './optim/adamw';
+export type { AdamWOptions, AdamWParamGroup, AdamWGroupSpec, AdamWStateDict } from './optim/adamw';
+export { LARS } from './optim/lars';
+export type { LARSOptions, LARSParamGroup, LARSGroupSpec, LARSStateDict } from './optim/lars';
+export { paramGroupsLrd, layerIdForVit } from './optim/layer-decay';
+export type { LayerDecayGroup, LayerDecayOptions, NamedShape } from './optim/layer-decay';
+export { halfCycleCosineLr, absoluteLr } from './optim/lr-sched';
+export type { HalfCycleCosineOptions } from './optim/lr-sched';
 export { cpuMemory, cuda, setNumThreads, getNumThreads, setAllowTF32, torchVersion } from './runtime';
 export { LRScheduler, scheduledLr } from './schedule';
 export type { Schedule } from './schedule';

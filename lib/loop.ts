@@ -8,7 +8,7 @@ import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
 import { stepwise } from './data/loader';
 import { Scores, evaluate } from './metrics';
 import type { Batch, ResNet, StepResult } from './model';
-import type { SGD } from './optim';
+import type { Optimizer } from './optim/optimizer';
 import { cpuMemory } from './runtime';
 import { LRScheduler } from './schedule';
 import type { BatchSource, EpochRecord, LoopOptions } from './train';
@@ -25,7 +25,7 @@ export class TrainingDivergedError extends FinetorchError {
 /** What a loop trains and how: the model, its optimizer, one step each way. */
 export interface LoopPlan {
   net: ResNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   trainStep(b: Batch): Promise<StepResult>;
   /** Returns logits, for top-5 accuracy and the confusion matrix. */
   evalStep(b: Batch): Promise<StepResult>;

@@ -14,10 +14,18 @@ import { PretrainedOptions, pretrainedWeights } from './hub';
 import { loadPth, PthError, StoredTensor, locatePth } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
-import type { SGD } from './optim';
+import type { Optimizer } from './optim/optimizer';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Target = Int32Array | BigInt64Array;
+/** Class probabilities [N, numClasses] float32 per sample, as timm's Mixup makes them (training only). */
+export type SoftTarget = HostTensor<'float32'>;
+
+/** How trainStep computes its loss. */
+export interface TrainStepOptions {
+  /** cross_entropy's label_smoothing (timm's LabelSmoothingCrossEntropy) for class-index targets; default 0. */
+  labelSmoothing?: number;
+}
 
 /** One batch: input [N, 3, H, W] (or backbone features [N, F]) float32, one class index per sample. */
 export interface Batch<T extends Target = Target> {
@@ -348,14 +356,18 @@ export class ResNet {
     return this.setTrainable(() => true, false);
   }
 
-  /** Forward, mean cross-entropy, backward and one optimizer step, in one native call. */
-  trainStep(input: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
-    return this.step(input, target, optimizer, false);
+  /**
+   * Forward, mean cross-entropy, backward and one optimizer step, in one native call. With soft
+   * targets the loss is timm's SoftTargetCrossEntropy and `correct` counts the samples whose most
+   * probable target class is predicted.
+   */
+  trainStep(input: HostTensor, target: Target | SoftTarget, optimizer: Optimizer, options: TrainStepOptions = {}): Promise<StepResult> {
+    return this.step(input, target, optimizer, options, false);
   }
 
   /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
-  trainHeadStep(features: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
-    return this.step(features, target, optimizer, true);
+  trainHeadStep(features: HostTensor, target: Target | SoftTarget, optimizer: Optimizer, options: TrainStepOptions = {}): Promise<StepResult> {
+    return this.step(features, target, optimizer, options, true);
   }
 
   /** Loss and correct count in eval mode under no-grad; logits too when asked. */
@@ -414,16 +426,20 @@ export class ResNet {
     return this.queue.run(label, op);
   }
 
-  private async step(input: HostTensor, target: Target, optimizer: SGD, headOnly: boolean): Promise<StepResult> {
+  private async step(input: HostTensor, target: Target | SoftTarget, optimizer: Optimizer, options: TrainStepOptions,
+    headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'trainHeadStep' : 'trainStep';
+    const { labelSmoothing } = checkOptions(what, options, { labelSmoothing: num({ min: 0, max: 1 }).default(0) });
     this.checkInput(input, what, headOnly);
-    const labels = this.checkTarget(target, input.shape[0], what);
+    const labels = isSoftTarget(target) ? this.checkSoftTarget(target, input.shape[0], what) : this.checkTarget(target, input.shape[0], what);
     const native = optimizer.nativeFor(this);
     const training = this.mode;
     let stepNumber = 0; // known when the step leaves the queue
     return this.run(() => `step ${stepNumber}`, async () => {
       stepNumber = optimizer.stepCount + 1;
-      const result = await this.handle.trainStep({ input, target: labels, headOnly, training, optimizer: native, groups: optimizer.groupOptions() });
+      const result = await this.handle.trainStep({
+        input, target: labels, headOnly, labelSmoothing, training, optimizer: native, groups: optimizer.groupOptions(),
+      });
       optimizer.stepCount = stepNumber;
       return plain(result);
     });
@@ -471,6 +487,16 @@ export class ResNet {
     if (input.shape[0] === 0) throw withCode(new RangeError(`${what}: the batch is empty (N = 0)`), 'ERR_FINETORCH_BAD_INPUT');
   }
 
+  /** Soft targets checked for dtype and shape (their values are the loss's to judge: a NaN stops the step). */
+  private checkSoftTarget(target: SoftTarget, batch: number, what: string): HostTensor {
+    checkHostTensor(target, `${what}: target`);
+    if (target.dtype !== 'float32' || target.shape.length !== 2 || target.shape[0] !== batch || target.shape[1] !== this.classes) {
+      throw withCode(new RangeError(`${what}: soft targets must be float32 [${batch}, ${this.classes}], ` +
+        `got ${target.dtype} [${target.shape.join(', ')}]`), 'ERR_FINETORCH_BAD_INPUT');
+    }
+    return target;
+  }
+
   /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
   private checkTarget(target: Target, batch: number, what: string): HostTensor {
     if (!(target instanceof Int32Array) && !(target instanceof BigInt64Array)) {
@@ -507,6 +533,10 @@ export class ResNet18 extends ResNet {
 
 function matches(name: string, prefixes: readonly string[]): boolean {
   return prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+}
+
+function isSoftTarget(target: Target | SoftTarget): target is SoftTarget {
+  return !ArrayBuffer.isView(target) && typeof target === 'object' && target !== null && 'dtype' in target;
 }
 
 function plain(r: NativeStepResult): StepResult {

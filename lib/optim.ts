@@ -1,10 +1,10 @@
-// SGD with parameter groups, mirroring torch.optim.SGD: groups fill what they leave out from the
-// defaults, validation as PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
-// Every native call of an optimizer runs on its model's queue, in call order with the steps.
-import { native, NativeSgd, NativeSgdOptions } from './binding';
-import { bool, checkArg, checkOptions, custom, num } from './check';
+// SGD with parameter groups, mirroring torch.optim.SGD (the shared machinery is
+// lib/optim/optimizer.ts): groups fill what they leave out from the defaults, validation as
+// PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
+import { bool, num } from './check';
 import { withCode } from './errors';
-import { Parameter, ResNet } from './model';
+import type { Parameter } from './model';
+import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optim/optimizer';
 import type { HostTensor } from './tensor';
 
 export interface SGDOptions {
@@ -15,129 +15,52 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
-export interface ParamGroupSpec extends Partial<SGDOptions> {
-  params: Iterable<Parameter>;
-}
+export type ParamGroupSpec = GroupSpec<Required<SGDOptions>>;
 
-export interface ParamGroup extends Required<SGDOptions> {
-  params: Parameter[];
-  /** The lr the group started with; schedules scale it. */
-  initialLr: number;
-}
+export type ParamGroup = Required<SGDOptions> & GroupExtras;
 
 /** torch.optim.SGD's state_dict: momentum buffers indexed by position across the groups. */
-export interface SGDStateDict {
+export type SGDStateDict = OptimizerStateDict & {
   state: Map<number, { momentum_buffer: HostTensor }>;
-  param_groups: Array<Omit<ParamGroup, 'params'> & { params: number[] }>;
-}
-
-// torch.optim.SGD's checks: lr, momentum and weight_decay non-negative.
-const HYPER_PARAMETERS = {
-  lr: num({ min: 0 }),
-  momentum: num({ min: 0 }),
-  dampening: num(),
-  weightDecay: num({ min: 0 }),
-  nesterov: bool(),
 };
-const iterableOfParameters = custom<Iterable<Parameter>>('an iterable of Parameters',
-  (v) => typeof v === 'object' && v !== null && Symbol.iterator in v);
 
-export class SGD {
-  readonly paramGroups: ParamGroup[];
-  /** Steps taken so far (kept in checkpoints). */
-  stepCount = 0;
-  private readonly model: ResNet;
-  private readonly nativeSgd: NativeSgd;
+
+// torch.optim.SGD's checks: lr, momentum and weight_decay non-negative; lr required.
+const SGD_SPEC: OptimizerSpec<Required<SGDOptions>> = {
+  name: 'SGD',
+  kind: 'sgd',
+  slots: ['momentum_buffer'],
+  hyper: {
+    lr: { rule: num({ min: 0 }), torch: 'lr' },
+    momentum: { rule: num({ min: 0 }), torch: 'momentum', default: 0 },
+    dampening: { rule: num(), torch: 'dampening', default: 0 },
+    weightDecay: { rule: num({ min: 0 }), torch: 'weight_decay', default: 0 },
+    nesterov: { rule: bool(), torch: 'nesterov', default: false },
+  },
+  // foreach picks an implementation of the same arithmetic; maximize would change it.
+  flags: {
+    maximize: { write: false, honoured: (v) => v === false },
+    foreach: { write: null, honoured: () => true },
+    differentiable: { write: false, honoured: () => true },
+    fused: { honoured: (v) => v === null || v === false },
+  },
+  check(group, where) {
+    if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
+      throw withCode(new RangeError(`${where}: Nesterov momentum requires a momentum and zero dampening`), 'ERR_FINETORCH_INVALID_ARG');
+    }
+  },
+  toNative: (g) => ({ lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov }),
+};
+
+export class SGD extends Optimizer<Required<SGDOptions>> {
+  declare readonly paramGroups: ParamGroup[];
 
   constructor(params: Iterable<Parameter> | ParamGroupSpec[], defaults: SGDOptions) {
-    const d = checkOptions('SGD defaults', defaults, {
-      ...HYPER_PARAMETERS,
-      momentum: HYPER_PARAMETERS.momentum.default(0),
-      dampening: HYPER_PARAMETERS.dampening.default(0),
-      weightDecay: HYPER_PARAMETERS.weightDecay.default(0),
-      nesterov: HYPER_PARAMETERS.nesterov.default(false),
-    });
-    checkArg('SGD', 'params', params, iterableOfParameters);
-    const list = [...params] as (Parameter | ParamGroupSpec)[];
-    const specs: ParamGroupSpec[] = list.length > 0 && !(list[0] instanceof Parameter) ? (list as ParamGroupSpec[]) : [{ params: list as Parameter[] }];
-    this.paramGroups = specs.map((spec, i) => {
-      const g = checkOptions(`SGD group ${i}`, spec, {
-        params: iterableOfParameters,
-        lr: HYPER_PARAMETERS.lr.default(d.lr),
-        momentum: HYPER_PARAMETERS.momentum.default(d.momentum),
-        dampening: HYPER_PARAMETERS.dampening.default(d.dampening),
-        weightDecay: HYPER_PARAMETERS.weightDecay.default(d.weightDecay),
-        nesterov: HYPER_PARAMETERS.nesterov.default(d.nesterov),
-      });
-      const group: ParamGroup = { ...g, params: [...g.params], initialLr: g.lr };
-      if (group.params.some((p) => !(p instanceof Parameter))) {
-        throw withCode(new TypeError(`SGD group ${i}: params must hold Parameters (net.parameters())`), 'ERR_FINETORCH_INVALID_ARG');
-      }
-      checkNesterov(group, i);
-      return group;
-    });
-    const all = this.paramGroups.flatMap((g) => g.params);
-    if (all.length === 0) throw withCode(new RangeError('SGD: optimizer got an empty parameter list'), 'ERR_FINETORCH_INVALID_ARG');
-    if (new Set(all.map((p) => p.name)).size !== all.length) {
-      throw withCode(new RangeError('SGD: some parameters appear in more than one parameter group'), 'ERR_FINETORCH_INVALID_ARG');
-    }
-    this.model = all[0].owner;
-    if (all.some((p) => p.owner !== this.model)) {
-      throw withCode(new RangeError('SGD: all parameters must belong to one model'), 'ERR_FINETORCH_INVALID_ARG');
-    }
-    this.nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
-    // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if fc is
-    // replaced later.
-    this.model.queue.post('SGD', () => this.nativeSgd.attach(this.model.handle));
+    super(SGD_SPEC, params, defaults);
   }
 
-  /** @internal The native optimizer, checked against the model that steps it. */
-  nativeFor(model: ResNet): NativeSgd {
-    if (model !== this.model) {
-      throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
-    }
-    return this.nativeSgd;
-  }
-
-  /** @internal Current group hyper-parameters, validated as at construction. */
-  groupOptions(): NativeSgdOptions[] {
-    return this.paramGroups.map((g, i) => {
-      const where = `SGD group ${i}`;
-      const o = {
-        lr: checkArg(where, 'lr', g.lr, HYPER_PARAMETERS.lr),
-        momentum: checkArg(where, 'momentum', g.momentum, HYPER_PARAMETERS.momentum),
-        dampening: checkArg(where, 'dampening', g.dampening, HYPER_PARAMETERS.dampening),
-        weightDecay: checkArg(where, 'weightDecay', g.weightDecay, HYPER_PARAMETERS.weightDecay),
-        nesterov: checkArg(where, 'nesterov', g.nesterov, HYPER_PARAMETERS.nesterov),
-      };
-      checkNesterov(o, i);
-      return o;
-    });
-  }
-
-  async stateDict(): Promise<SGDStateDict> {
-    const buffers = await this.model.run('optimizer.stateDict', () => this.nativeSgd.momentumBuffers());
-    const state = new Map<number, { momentum_buffer: HostTensor }>();
-    buffers.forEach((b, i) => b && state.set(i, { momentum_buffer: b }));
-    let index = 0;
-    const param_groups = this.paramGroups.map(({ params, ...options }) => ({ ...options, params: params.map(() => index++) }));
-    return { state, param_groups };
-  }
-
-  async loadStateDict(stateDict: SGDStateDict): Promise<void> {
-    const groups = stateDict.param_groups;
-    if (groups.length !== this.paramGroups.length || groups.some((g, i) => g.params.length !== this.paramGroups[i].params.length)) {
-      throw withCode(new RangeError('loaded optimizer state does not match this optimizer\'s parameter groups'), 'ERR_FINETORCH_STATE_DICT');
-    }
-    const count = this.paramGroups.reduce((n, g) => n + g.params.length, 0);
-    const buffers = Array.from({ length: count }, (_, i) => stateDict.state.get(i)?.momentum_buffer ?? null);
-    await this.model.run('optimizer.loadStateDict', () => this.nativeSgd.loadMomentumBuffers({ buffers }));
-    groups.forEach(({ params: _params, ...options }, i) => Object.assign(this.paramGroups[i], options));
+  override stateDict(): Promise<SGDStateDict> {
+    return super.stateDict() as Promise<SGDStateDict>;
   }
 }
 
-function checkNesterov(group: { nesterov: boolean; momentum: number; dampening: number }, i: number): void {
-  if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
-    throw withCode(new RangeError(`SGD group ${i}: Nesterov momentum requires a momentum and zero dampening`), 'ERR_FINETORCH_INVALID_ARG');
-  }
-}

@@ -1,6 +1,8 @@
-// Learning-rate schedules, as torch.optim.lr_scheduler computes them, applied to every group's
-// initial lr. The training loop steps them per batch or per epoch (`per`).
-import type { SGD } from './optim';
+// Learning-rate schedules, as torch.optim.lr_scheduler computes them (and MAE's util/lr_sched.py),
+// applied to every group's initial lr, times the group's lrScale where it has one (MAE's lr_scale).
+// The training loop steps them per batch or per epoch (`per`).
+import { halfCycleCosineLr } from './optim/lr-sched';
+import type { GroupExtras } from './optim/optimizer';
 
 export type Schedule = (
   | { kind: 'constant' }
@@ -10,6 +12,12 @@ export type Schedule = (
   | { kind: 'cosine'; total: number; minLr?: number }
   /** LinearLR warm-up from startFactor * lr to lr over `warmup` steps, then `then` (shifted). */
   | { kind: 'warmup'; warmup: number; startFactor?: number; then?: Schedule }
+  /**
+   * MAE's util/lr_sched.py: linear warm-up from 0 over warmupEpochs, then a half-cycle cosine to
+   * minLr (default 0) at `epochs`, in fractional epochs: per 'step' it moves every step, at
+   * epoch t / stepsPerEpoch, as MAE adjusts the lr before every iteration.
+   */
+  | { kind: 'halfCycleCosine'; warmupEpochs: number; epochs: number; minLr?: number; stepsPerEpoch?: number }
 ) & { per?: 'step' | 'epoch' };
 
 function checkPositive(value: number | undefined, what: string): void {
@@ -26,6 +34,16 @@ export function checkSchedule(s: Schedule): void {
       checkPositive(s.warmup, 'warmup');
       if (s.startFactor !== undefined && !(s.startFactor > 0 && s.startFactor <= 1)) throw new RangeError('schedule: startFactor must be in (0, 1]');
       if (s.then) checkSchedule(s.then);
+      return;
+    case 'halfCycleCosine':
+      checkPositive(s.epochs, 'epochs');
+      if (!(Number.isFinite(s.warmupEpochs) && s.warmupEpochs >= 0 && s.warmupEpochs < s.epochs)) {
+        throw new RangeError(`schedule: warmupEpochs must be in [0, epochs), got ${s.warmupEpochs}`);
+      }
+      if (s.minLr !== undefined && !(Number.isFinite(s.minLr) && s.minLr >= 0)) throw new RangeError(`schedule: minLr must be >= 0, got ${s.minLr}`);
+      if ((s.per ?? 'epoch') === 'step' ? !Number.isInteger(s.stepsPerEpoch) || s.stepsPerEpoch! < 1 : s.stepsPerEpoch !== undefined) {
+        throw new RangeError(`schedule: stepsPerEpoch must be a positive integer with per 'step' (and only then), got ${s.stepsPerEpoch}`);
+      }
       return;
     default: throw new RangeError(`schedule: unknown kind ${String((s as { kind: unknown }).kind)}`);
   }
@@ -45,6 +63,10 @@ export function scheduledLr(s: Schedule, baseLr: number, t: number): number {
       if (t < s.warmup) return baseLr * (start + (1 - start) * t / s.warmup);
       return s.then ? scheduledLr(s.then, baseLr, t - s.warmup) : baseLr;
     }
+    case 'halfCycleCosine': {
+      const epoch = (s.per ?? 'epoch') === 'step' ? t / s.stepsPerEpoch! : t;
+      return halfCycleCosineLr(epoch, { lr: baseLr, minLr: s.minLr, warmupEpochs: s.warmupEpochs, epochs: s.epochs });
+    }
   }
 }
 
@@ -52,7 +74,7 @@ export class LRScheduler {
   /** Schedule position: steps or epochs taken. */
   t = 0;
 
-  constructor(readonly optimizer: SGD, readonly schedule: Schedule) {
+  constructor(readonly optimizer: { readonly paramGroups: readonly (GroupExtras & { lr: number })[] }, readonly schedule: Schedule) {
     checkSchedule(schedule);
     this.apply();
   }
@@ -76,6 +98,6 @@ export class LRScheduler {
   }
 
   private apply(): void {
-    for (const group of this.optimizer.paramGroups) group.lr = scheduledLr(this.schedule, group.initialLr, this.t);
+    for (const group of this.optimizer.paramGroups) group.lr = scheduledLr(this.schedule, group.initialLr, this.t) * (group.lrScale ?? 1);
   }
 }

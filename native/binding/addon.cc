@@ -6,8 +6,8 @@
 #include "binding/dist_wrap.h"
 #include "binding/images_wrap.h"
 #include "binding/model_wrap.h"
+#include "binding/optimizer_wrap.h"
 #include "binding/runtime_wrap.h"
-#include "binding/sgd_wrap.h"
 #include "core/cpu_allocator.h"
 
 namespace finetorch {
@@ -17,7 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
-  exports.Set("SGD", SgdWrap::Define(env));
+  exports.Set("Optimizer", OptimizerWrap::Define(env));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));

@@ -1,0 +1,145 @@
+// AdamW, LARS, layer-wise lr decay and MAE's schedule without PyTorch: validation with codes,
+// state dicts refused when they cannot be honoured, failed steps that change nothing.
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { absoluteLr, AdamW, halfCycleCosineLr, LARS, LRScheduler, paramGroupsLrd, ResNet, SGD, scheduledLr } from '../../lib';
+import { mulberry32 } from '../../lib/data/random';
+import { HostTensor } from '../../lib/tensor';
+
+const SIZE = 16;
+
+function batch(n: number, seed: number, fill?: number): { input: HostTensor<'float32'>; target: Int32Array } {
+  const rng = mulberry32(seed);
+  const data = Float32Array.from({ length: n * 3 * SIZE * SIZE }, () => fill ?? rng.next() * 2 - 1);
+  return { input: { dtype: 'float32', shape: [n, 3, SIZE, SIZE], data }, target: Int32Array.from({ length: n }, (_, i) => i % 3) };
+}
+
+function assertCode(code: string, Kind: ErrorConstructor | typeof TypeError = Error) {
+  return (err: unknown) => {
+    assert.ok(err instanceof Kind, `expected a ${Kind.name}, got ${String(err)}`);
+    assert.equal((err as { code?: string }).code, code, String(err));
+    return true;
+  };
+}
+
+describe('AdamW and LARS', () => {
+  it('validate their options as torch does, with did-you-mean and coded errors', async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 1 });
+    assert.throws(() => new AdamW(net.parameters(), { betas: [0.9, 1] }), /betas must be an array of 2 finite numbers in \[0, 1\), got \[0.9,1\]/);
+    assert.throws(() => new AdamW(net.parameters(), { lr: -1 }), assertCode('ERR_FINETORCH_INVALID_ARG', RangeError));
+    assert.throws(() => new AdamW(net.parameters(), { amsgrad: true }), assertCode('ERR_FINETORCH_UNSUPPORTED'));
+    assert.throws(() => new AdamW(net.parameters(), { weight_decay: 0.1 } as never), /unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/);
+    assert.throws(() => new LARS([{ params: net.parameters(), trustCoeficient: 0.1 } as never]), /did you mean 'trustCoefficient'/);
+    assert.throws(() => new LARS([{ params: net.fc.parameters() }, { params: net.fc.parameters() }]), /more than one parameter group/);
+    const opt = new AdamW(net.parameters());
+    assert.deepEqual({ ...opt.paramGroups[0], params: undefined }, {
+      params: undefined, lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, initialLr: 1e-3,
+    });
+    opt.paramGroups[0].eps = -1;
+    await assert.rejects(net.trainStep(batch(2, 1).input, batch(2, 1).target, opt), /AdamW group 0: eps must be a finite number >= 0, got -1/);
+    net.dispose();
+  });
+
+  it('a NaN loss leaves weights and AdamW state as they were; the next good step goes on from there', async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 2 });
+    const opt = new AdamW(net.parameters(), { lr: 0.01 });
+    const good = batch(2, 3);
+    await net.trainStep(good.input, good.target, opt);
+    const [weights, state] = [await net.stateDict(), await opt.stateDict()];
+    const bad = batch(2, 4, NaN);
+    await assert.rejects(net.trainStep(bad.input, bad.target, opt), assertCode('ERR_FINETORCH_NONFINITE_LOSS'));
+    for (const [name, t] of await net.stateDict()) assert.deepEqual(t.data, weights.get(name)!.data, name);
+    const after = await opt.stateDict();
+    for (const [i, entry] of state.state) {
+      for (const [slot, t] of Object.entries(entry)) assert.deepEqual(after.state.get(i)![slot].data, t.data, `state[${i}].${slot}`);
+    }
+    assert.equal(opt.stepCount, 1);
+    await net.trainStep(good.input, good.target, opt);
+    assert.equal((await opt.stateDict()).state.get(0)!.step.data[0], 2);
+    net.dispose();
+  });
+
+  it('loadStateDict refuses what it cannot honour, before changing anything', async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 5 });
+    const opt = new AdamW([{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: 0.1 }]);
+    const { input, target } = batch(2, 6);
+    await net.trainStep(input, target, opt);
+    const saved = await opt.stateDict();
+    const refuse = (change: (sd: typeof saved) => void, message: RegExp) => {
+      const copy = { state: new Map(saved.state), param_groups: saved.param_groups.map((g) => ({ ...g })) };
+      change(copy);
+      return assert.rejects(opt.loadStateDict(copy), (err: Error & { code?: string }) => err.code === 'ERR_FINETORCH_STATE_DICT' && message.test(err.message));
+    };
+    await refuse((sd) => (sd.param_groups[1].maximize = true), /maximize true, which finetorch's AdamW does not implement/);
+    await refuse((sd) => (sd.param_groups[0].amsgrad = true), /amsgrad is not implemented/);
+    await refuse((sd) => (sd.param_groups[0].nesterov = true), /keys finetorch's AdamW does not know: nesterov/);
+    await refuse((sd) => delete sd.param_groups[0].betas, /param_groups\[0\] has no 'betas'/);
+    await refuse((sd) => sd.param_groups.pop(), /it holds 1 parameter groups, this optimizer has 2/);
+    await refuse((sd) => sd.state.set(0, { ...sd.state.get(0)!, exp_avg: sd.state.get(1)!.exp_avg }), /'exp_avg' has shape/);
+    await refuse((sd) => sd.state.set(0, { ...sd.state.get(0)!, max_exp_avg_sq: sd.state.get(0)!.exp_avg }), /max_exp_avg_sq, which this optimizer does not keep/);
+    await refuse((sd) => sd.state.set(999, sd.state.get(0)!), /an entry 999 for no parameter/);
+    const sgd = new SGD(net.parameters(), { lr: 0.1 });
+    await assert.rejects(sgd.loadStateDict(saved), /SGD.loadStateDict: it holds 2 parameter groups, this optimizer has 1/);
+    // What was refused changed nothing: the saved state still loads and matches.
+    await opt.loadStateDict(saved);
+    assert.deepEqual((await opt.stateDict()).param_groups, saved.param_groups);
+    net.dispose();
+  });
+
+  it('a schedule sets lr = schedule(initialLr) x lrScale, as MAE\'s lr_sched.py', async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 1 });
+    const opt = new LARS([{ params: net.fc.parameters(), lrScale: 0.5 }, { params: net.parameters({ include: ['layer4'] }) }], { lr: 0.2 });
+    const scheduler = new LRScheduler(opt, { kind: 'halfCycleCosine', per: 'step', stepsPerEpoch: 3, warmupEpochs: 2, epochs: 5, minLr: 0.01 });
+    const lrs: number[][] = [];
+    for (let t = 0; t < 16; t++) {
+      lrs.push(opt.paramGroups.map((g) => g.lr));
+      scheduler.step();
+    }
+    lrs.forEach(([scaled, plain], t) => {
+      const lr = halfCycleCosineLr(t / 3, { lr: 0.2, minLr: 0.01, warmupEpochs: 2, epochs: 5 });
+      assert.equal(plain, lr);
+      assert.equal(scaled, lr * 0.5);
+    });
+    assert.equal(lrs[0][1], 0, 'the warm-up starts at 0');
+    assert.equal(lrs[6][1], 0.2, 'the peak after the warm-up');
+    assert.ok(Math.abs(lrs[15][1] - 0.01) < 1e-15, 'min lr at the end');
+    assert.throws(() => new LRScheduler(opt, { kind: 'halfCycleCosine', per: 'step', warmupEpochs: 1, epochs: 3 }), /stepsPerEpoch must be a positive integer/);
+    assert.throws(() => new LRScheduler(opt, { kind: 'halfCycleCosine', warmupEpochs: 3, epochs: 3 }), /warmupEpochs must be in \[0, epochs\)/);
+    assert.equal(scheduledLr({ kind: 'halfCycleCosine', warmupEpochs: 0, epochs: 4 }, 1, 2), 0.5);
+    assert.equal(absoluteLr({ blr: 1e-3, effectiveBatchSize: 1024 }), 4e-3);
+    net.dispose();
+  });
+});
+
+describe('paramGroupsLrd', () => {
+  const vit = (depth: number) => [
+    { name: 'cls_token', shape: [1, 1, 8] }, { name: 'pos_embed', shape: [1, 5, 8] },
+    { name: 'patch_embed.proj.weight', shape: [8, 3, 4, 4] }, { name: 'patch_embed.proj.bias', shape: [8] },
+    ...Array.from({ length: depth }, (_, i) => [
+      { name: `blocks.${i}.norm1.weight`, shape: [8] }, { name: `blocks.${i}.attn.qkv.weight`, shape: [24, 8] },
+    ]).flat(),
+    { name: 'fc_norm.weight', shape: [8] }, { name: 'head.weight', shape: [10, 8] }, { name: 'head.bias', shape: [10] },
+  ];
+
+  it('groups by layer and decay class in first-seen order, lr_scale = decay^(layers - layer)', () => {
+    const groups = paramGroupsLrd(vit(2), { layerDecay: 0.5, weightDecay: 0.1 });
+    assert.deepEqual(groups.map((g) => [g.params.map((p) => p.name), g.weightDecay, g.lrScale]), [
+      [['cls_token', 'pos_embed', 'patch_embed.proj.bias'], 0, 0.125],
+      [['patch_embed.proj.weight'], 0.1, 0.125],
+      [['blocks.0.norm1.weight'], 0, 0.25],
+      [['blocks.0.attn.qkv.weight'], 0.1, 0.25],
+      [['blocks.1.norm1.weight'], 0, 0.5],
+      [['blocks.1.attn.qkv.weight'], 0.1, 0.5],
+      [['fc_norm.weight', 'head.bias'], 0, 1],
+      [['head.weight'], 0.1, 1],
+    ]);
+  });
+
+  it('skips frozen parameters, takes a layer function, refuses layers out of range', () => {
+    const params = vit(1).map((p) => ({ ...p, requiresGrad: !p.name.startsWith('blocks') }));
+    assert.deepEqual(paramGroupsLrd(params).flatMap((g) => g.params.map((p) => p.name)).filter((n) => n.startsWith('blocks')), []);
+    const byStage = paramGroupsLrd([{ name: 'layer2.conv.weight', shape: [2, 2, 1, 1] }], { numLayers: 4, layerId: (n) => Number(n[5]), layerDecay: 0.5 });
+    assert.equal(byStage[0].lrScale, 0.25);
+    assert.throws(() => paramGroupsLrd([{ name: 'x', shape: [2, 2] }], { layerId: () => 7 }), /layer 7 of 'x' is outside 0..1/);
+  });
+});
