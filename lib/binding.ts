@@ -138,6 +138,16 @@ export interface NativeAddon {
     parameters: { name: string; shape: number[] }[];
   }>;
   Optimizer: new (o: { kind: NativeOptimizerKind; groups: string[][] }) => NativeOptimizer;
+  /** timm's Mixup/CutMix in batch mode: input mixed in place; resolves to the mixed targets. */
+  mixBatch(o: {
+    input: HostTensor; labels: HostTensor; numClasses: number; lam: number;
+    box: { top: number; bottom: number; left: number; right: number } | null; labelSmoothing: number;
+  }): Promise<HostTensor<'float32'>>;
+  /** timm's RandomErasing boxes, filled in place (normal values from a generator seeded per box). */
+  eraseBatch(o: {
+    input: HostTensor; fill: 'const' | 'rand' | 'pixel';
+    boxes: { image: number; top: number; left: number; height: number; width: number; seed: number }[];
+  }): Promise<void>;
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;

@@ -223,8 +223,10 @@ export async function linearProbe(net: ResNet, options: LinearProbeOptions): Pro
 
 /** The feature cache reads the train source once: say so when its batches would differ per epoch. */
 function warnIfVaried(train: BatchSource): void {
-  const loader = train as { dataset?: { pipeline?: { image: readonly { name: string; random: boolean }[] } }; shuffle?: boolean };
-  const random = loader.dataset?.pipeline?.image.filter((t) => t.random).map((t) => t.name) ?? [];
+  type Named = { name: string; random: boolean };
+  const loader = train as { dataset?: { pipeline?: { image: readonly Named[]; erasing?: Named } }; shuffle?: boolean };
+  const pipeline = loader.dataset?.pipeline;
+  const random = [...(pipeline?.image ?? []), ...(pipeline?.erasing ? [pipeline.erasing] : [])].filter((t) => t.random).map((t) => t.name);
   if (random.length === 0 && loader.shuffle !== true) return;
   const what = [random.length > 0 && `a random transform (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
     .filter(Boolean).join(' and ');

@@ -13,6 +13,8 @@ export {
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD,
 } from './transforms';
+export { RandomErasing, RandomErasingOptions, randomErasing } from './erasing';
+export { Mixup, MixupOptions, MixParams, MixedBatch } from './mixup';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
 export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';

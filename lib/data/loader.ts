@@ -13,6 +13,7 @@ import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, sampleRng } from './dataset';
 import type { Sampler } from './distributed-sampler';
+import { eraseSamples } from './erasing';
 import { DatasetError, ImageDecodeError } from './errors';
 import { mixSeed, mulberry32, randperm } from './random';
 import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';
@@ -179,10 +180,11 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const n = order?.length ?? this.dataset.length;
     const settings: RenderSettings = { threads: this.concurrency, decodeMemory: this.decodeMemory, waitedFor };
-    const { mean, std } = this.dataset.pipeline;
+    const { mean, std, erasing } = this.dataset.pipeline;
     let next = 0;
     while (next < n && !batches.closed) {
       const targets: number[] = [];
+      const samples: number[] = [];
       let size: { width: number; height: number } | undefined;
       let data: Float32Array | undefined;
       // A skipped sample is replaced by the next one, so batches stay full.
@@ -206,15 +208,17 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
         const slots = jobs.map((job, k) => ({ ...job, slot: targets.length + k }));
         const errors = await renderJobs(jobs.map((j) => j.result), { floats: data, offsets: slots.map((j) => j.slot * per), mean, std }, settings);
         // Made images move up over the slots of those that failed.
-        for (const { slot, target } of this.survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
+        for (const { slot, target, index } of this.survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
           if (slot !== targets.length) data.copyWithin(targets.length * per, slot * per, (slot + 1) * per);
           targets.push(target);
+          samples.push(index);
         }
       }
       if (targets.length === 0 || !size || !data || (targets.length < this.batchSize && this.dropLast)) return;
       const count = targets.length;
       const input = count === this.batchSize ? data : data.slice(0, count * 3 * size.width * size.height);
       const batch = { input: { dtype: 'float32' as const, shape: [count, 3, size.height, size.width], data: input }, target: Int32Array.from(targets) };
+      if (erasing) await eraseSamples(erasing, batch.input, samples, this.seed, epoch);
       if (!(await batches.push(batch))) return;
     }
   }

@@ -4,6 +4,7 @@
 // float32 NCHW pass per batch.
 import { Interpolation, View, roundHalfEven } from './geometry';
 import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
+import type { RandomErasing } from './erasing';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */
@@ -30,7 +31,7 @@ export interface Compose {
   readonly transforms: readonly Transform[];
 }
 
-export type Transform = ImageTransform | ToTensor | Normalize | Compose;
+export type Transform = ImageTransform | ToTensor | Normalize | Compose | RandomErasing;
 
 /** Size as torchvision takes it: one number, or [height, width]. */
 export type Size = number | readonly [number, number];
@@ -191,6 +192,8 @@ export interface Pipeline {
   readonly std: readonly number[];
   /** How many leading image transforms draw no random numbers: their output can be cached. */
   readonly deterministicPrefix: number;
+  /** timm's RandomErasing of the normalised image, when the transform ends with one. */
+  readonly erasing?: RandomErasing;
 }
 
 /** Flattens a transform; image transforms must come before toTensor, normalize after it. */
@@ -199,7 +202,10 @@ export function toPipeline(transform?: Transform): Pipeline {
   let mean = [0, 0, 0];
   let std = [1, 1, 1];
   let tensor = false;
+  let erasing: RandomErasing | undefined;
   const visit = (t: Transform): void => {
+    // It erases the finished tensor: nothing may follow it.
+    if (erasing) throw new TypeError(`${erasing.name} must be the last transform (it erases the normalised tensor)`);
     switch (t.kind) {
       case 'compose':
         t.transforms.forEach(visit);
@@ -218,13 +224,17 @@ export function toPipeline(transform?: Transform): Pipeline {
         mean = mean.map((m, c) => m + t.mean[c] * std[c]);
         std = std.map((s, c) => s * t.std[c]);
         break;
+      case 'erasing':
+        if (!tensor) throw new TypeError(`${t.name} needs toTensor() (and normalize()) before it`);
+        erasing = t;
+        break;
       default:
         throw new TypeError(`not a transform: ${JSON.stringify(t)}`);
     }
   };
   if (transform) visit(transform);
   const firstRandom = image.findIndex((t) => t.random);
-  return { image, mean, std, deterministicPrefix: firstRandom < 0 ? image.length : firstRandom };
+  return { image, mean, std, deterministicPrefix: firstRandom < 0 ? image.length : firstRandom, ...(erasing ? { erasing } : {}) };
 }
 
 function pair(size: Size, what: string): [number, number] {

@@ -3,6 +3,7 @@
 
 #include <napi.h>
 
+#include "binding/augment_wrap.h"
 #include "binding/dist_wrap.h"
 #include "binding/images_wrap.h"
 #include "binding/model_wrap.h"
@@ -18,6 +19,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
   exports.Set("Optimizer", OptimizerWrap::Define(env));
+  exports.Set("mixBatch", Napi::Function::New<MixBatch>(env, "mixBatch"));
+  exports.Set("eraseBatch", Napi::Function::New<EraseBatch>(env, "eraseBatch"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));

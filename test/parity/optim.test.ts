@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  AdamW, Batch, LARS, LRScheduler, Optimizer, PthValue, ResNet18, getNumThreads, loadCheckpoint, loadPth, paramGroupsLrd,
+  AdamW, Batch, LARS, LRScheduler, Mixup, Optimizer, PthValue, ResNet18, getNumThreads, loadCheckpoint, loadPth, paramGroupsLrd,
   readPth, saveCheckpoint, savePth, setNumThreads, SGD, SoftTarget, Target,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
@@ -127,6 +127,25 @@ describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, s
       net.dispose();
     });
   }
+
+  it('soft targets from Mixup/CutMix: 10 SGD steps of timm\'s SoftTargetCrossEntropy within 1e-4', async () => {
+    const mixup = new Mixup({ mixupAlpha: 0.8, cutmixAlpha: 1, numClasses: 5 });
+    const mixed: { input: HostTensor; target: SoftTarget; lam: number }[] = [];
+    for (let i = 0; i < batches.length; i++) {
+      const input = { ...batches[i].input, data: (batches[i].input.data as Float32Array).slice() };
+      mixed.push(await mixup.apply({ input, target: batches[i].target as Int32Array }, i));
+    }
+    const lams = mixed.map((b) => b.lam);
+    assert.ok(lams.some((l) => l !== 1) && new Set(lams).size > 1, `the draws mix: ${lams.join(', ')}`);
+    fs.writeFileSync(path.join(tmp.dir, 'soft-input.f32'), Buffer.concat(mixed.map((b) => Buffer.from((b.input.data as Float32Array).buffer))));
+    fs.writeFileSync(path.join(tmp.dir, 'soft-target.f32'), Buffer.concat(mixed.map((b) => Buffer.from(b.target.data.buffer))));
+    await runPython('optim_reference.py', ['run', tmp.dir, 'soft', '10']);
+    const net = await ResNet18.load(start());
+    const { losses } = await train(net, setup(net, 'soft'), mixed, Array.from({ length: 10 }, (_, i) => i));
+    assertClose(losses, readJson<number[]>(path.join(tmp.dir, 'soft-losses.json')), 1e-4, 'losses');
+    assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, 'soft-final.pth')), 1e-4);
+    net.dispose();
+  });
 
   for (const mode of ['adamw-lrd', 'lars'] as const) {
     it(`${mode}: 4 steps == 2 steps, checkpoint, a fresh model and optimizer resumed, 2 steps (identical weights, state and lrs)`, async () => {

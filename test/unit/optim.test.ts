@@ -1,9 +1,13 @@
-// AdamW, LARS, layer-wise lr decay and MAE's schedule without PyTorch: validation with codes,
-// state dicts refused when they cannot be honoured, failed steps that change nothing.
+// AdamW, LARS, layer-wise lr decay, MAE's schedule, Mixup and random erasing without PyTorch:
+// validation with codes, state dicts refused when they cannot be honoured, failed steps that change
+// nothing, the samplers' distributions, and erasing in the data loader.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { absoluteLr, AdamW, halfCycleCosineLr, LARS, LRScheduler, paramGroupsLrd, ResNet, SGD, scheduledLr } from '../../lib';
-import { mulberry32 } from '../../lib/data/random';
+import {
+  absoluteLr, AdamW, compose, DataLoader, halfCycleCosineLr, ImageDataset, LARS, LRScheduler, Mixup, normalize, paramGroupsLrd,
+  randomErasing, randomHorizontalFlip, ResNet, SGD, scheduledLr, toPipeline, toTensor,
+} from '../../lib';
+import { beta, mulberry32, normal } from '../../lib/data/random';
 import { HostTensor } from '../../lib/tensor';
 
 const SIZE = 16;
@@ -141,5 +145,104 @@ describe('paramGroupsLrd', () => {
     const byStage = paramGroupsLrd([{ name: 'layer2.conv.weight', shape: [2, 2, 1, 1] }], { numLayers: 4, layerId: (n) => Number(n[5]), layerDecay: 0.5 });
     assert.equal(byStage[0].lrScale, 0.25);
     assert.throws(() => paramGroupsLrd([{ name: 'x', shape: [2, 2] }], { layerId: () => 7 }), /layer 7 of 'x' is outside 0..1/);
+  });
+});
+
+describe('the samplers behind Mixup', () => {
+  it('normal and beta draws have the right moments', () => {
+    const rng = mulberry32(9);
+    const n = 20000;
+    const z = Array.from({ length: n }, () => normal(rng));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const variance = (xs: number[]) => mean(xs.map((x) => (x - mean(xs)) ** 2));
+    assert.ok(Math.abs(mean(z)) < 0.03 && Math.abs(variance(z) - 1) < 0.04, `normal: ${mean(z)}, ${variance(z)}`);
+    for (const a of [0.8, 1, 2.5]) {
+      const b = Array.from({ length: n }, () => beta(rng, a, a));
+      const expected = 1 / (4 * (2 * a + 1));
+      assert.ok(b.every((x) => x >= 0 && x <= 1));
+      assert.ok(Math.abs(mean(b) - 0.5) < 0.01 && Math.abs(variance(b) - expected) < 0.006, `Beta(${a}, ${a}): ${mean(b)}, ${variance(b)} vs ${expected}`);
+    }
+  });
+});
+
+describe('Mixup', () => {
+  it('validates options and batches', async () => {
+    assert.throws(() => new Mixup({ mode: 'elem' as never }), assertCode('ERR_FINETORCH_UNSUPPORTED'));
+    assert.throws(() => new Mixup({ mixupAlpha: 0 }), /one of mixupAlpha > 0, cutmixAlpha > 0, cutmixMinmax must be given/);
+    assert.throws(() => new Mixup({ mixup_alpha: 1 } as never), /did you mean 'mixupAlpha'/);
+    const { input, target } = batch(3, 1);
+    await assert.rejects(new Mixup().apply({ input, target }, 0), /batch size must be even/);
+    await assert.rejects(new Mixup({ numClasses: 2 }).apply(batch(4, 1), 0), assertCode('ERR_FINETORCH_BAD_INPUT'));
+  });
+
+  it('prob 0 leaves the images and gives label-smoothed one-hot targets; the same seed and step draw the same', async () => {
+    const b = batch(4, 2);
+    const copy = b.input.data.slice();
+    const { target, lam } = await new Mixup({ prob: 0, numClasses: 3, labelSmoothing: 0.3 }).apply(b, 5);
+    assert.equal(lam, 1);
+    assert.deepEqual(b.input.data, copy);
+    assert.deepEqual([...target.data].map((v) => Math.round(v * 1e6) / 1e6), [...b.target].flatMap((y) => [0, 1, 2].map((c) => (c === y ? 0.8 : 0.1))));
+    const mixup = new Mixup({ mixupAlpha: 0.8, cutmixAlpha: 1, numClasses: 3, seed: 4 });
+    const runs = await Promise.all([0, 1].map(() => mixup.apply(batch(4, 2), 7)));
+    assert.deepEqual(runs[0].input.data, runs[1].input.data);
+    assert.deepEqual(runs[0].target.data, runs[1].target.data);
+    const others = await Promise.all([8, 9, 10].map((step) => mixup.apply(batch(4, 2), step)));
+    assert.ok(others.some((o) => o.lam !== runs[0].lam), 'other steps draw other numbers');
+  });
+
+  it('soft targets train: trainStep takes them, counts correct by their top class, refuses wrong shapes', async () => {
+    const net = await ResNet.create({ numClasses: 3, seed: 1 });
+    const opt = new SGD(net.parameters(), { lr: 0.01 });
+    const mixed = await new Mixup({ numClasses: 3 }).apply(batch(4, 3), 0);
+    const r = await net.trainStep(mixed.input, mixed.target, opt);
+    assert.ok(Number.isFinite(r.loss) && r.correct >= 0 && r.correct <= 4);
+    const wrong: HostTensor<'float32'> = { dtype: 'float32', shape: [4, 2], data: new Float32Array(8) };
+    await assert.rejects(net.trainStep(mixed.input, wrong, opt), /soft targets must be float32 \[4, 3\], got float32 \[4, 2\]/);
+    await assert.rejects(net.trainStep(mixed.input, Int32Array.from([0, 1, 2, 0]), opt, { labelSmoothing: 2 }), assertCode('ERR_FINETORCH_INVALID_ARG', RangeError));
+    net.dispose();
+  });
+});
+
+/** Solid-colour images in memory. */
+class Colours extends ImageDataset {
+  readonly length = 6;
+  protected source(index: number) {
+    const data = new Uint8Array(SIZE * SIZE * 3).map((_, i) => (index * 40 + (i % 3) * 70 + (i >> 4)) % 256);
+    return { data, width: SIZE, height: SIZE, channels: 3 as const };
+  }
+  target(index: number): number {
+    return index % 2;
+  }
+}
+
+describe('randomErasing', () => {
+  it('must come last, after toTensor', () => {
+    assert.throws(() => toPipeline(compose(randomErasing(), toTensor())), /randomErasing\(.*\) needs toTensor\(\)/);
+    assert.throws(() => toPipeline(compose(toTensor(), randomErasing(), normalize([0.5], [0.5]))), /must be the last transform/);
+    assert.throws(() => randomErasing({ minArea: 0.5, maxArea: 0.1 }), /minArea 0.5 exceeds maxArea 0.1/);
+  });
+
+  it('in a DataLoader: the same batches but for boxes of normal noise, the same per seed and epoch', async () => {
+    const plain = compose(randomHorizontalFlip(), toTensor(), normalize([0.5], [0.25]));
+    const erased = compose(plain, randomErasing({ probability: 0.9, mode: 'pixel' }));
+    const load = async (t: typeof plain, epoch: number) => {
+      const loader = new DataLoader(new Colours({ transform: t }), { batchSize: 6, seed: 3 });
+      loader.setEpoch(epoch);
+      for await (const b of loader) return b.input.data;
+      throw new Error('no batch');
+    };
+    const [before, after, again, other] = await Promise.all([load(plain, 1), load(erased, 1), load(erased, 1), load(erased, 2)]);
+    assert.deepEqual(after, again);
+    assert.notDeepEqual(after, other);
+    const changed = after.map((v, i) => (v === before[i] ? 0 : 1));
+    const fraction = changed.reduce((a: number, b) => a + b, 0) / changed.length;
+    assert.ok(fraction > 0.01 && fraction < 0.4, `${fraction} of the values erased`);
+    const noise = Array.from(after).filter((v, i) => v !== before[i]);
+    const mean = noise.reduce((a, b) => a + b, 0) / noise.length;
+    const sd = Math.sqrt(noise.reduce((a, b) => a + (b - mean) ** 2, 0) / noise.length);
+    assert.ok(Math.abs(mean) < 0.15 && Math.abs(sd - 1) < 0.15, `noise mean ${mean}, sd ${sd}`);
+    const single = await new Colours({ transform: erased }).get(2, { seed: 3, epoch: 1 });
+    const per = 3 * SIZE * SIZE;
+    assert.deepEqual(single.input.data, after.slice(2 * per, 3 * per), 'get() erases as the loader does');
   });
 });
