@@ -52,15 +52,11 @@ const SGD_SPEC: OptimizerSpec<Required<SGDOptions>> = {
   toNative: (g) => ({ lr: g.lr, momentum: g.momentum, dampening: g.dampening, weightDecay: g.weightDecay, nesterov: g.nesterov }),
 };
 
-export class SGD extends Optimizer<Required<SGDOptions>> {
+export class SGD extends Optimizer<Required<SGDOptions>, SGDStateDict> {
   declare readonly paramGroups: ParamGroup[];
 
   constructor(params: Iterable<Parameter> | ParamGroupSpec[], defaults: SGDOptions) {
     super(SGD_SPEC, params, defaults);
-  }
-
-  override stateDict(): Promise<SGDStateDict> {
-    return super.stateDict() as Promise<SGDStateDict>;
   }
 }
 

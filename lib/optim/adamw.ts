@@ -56,14 +56,10 @@ const ADAMW_SPEC: OptimizerSpec<Hyper> = {
   toNative: (g) => ({ lr: g.lr, weightDecay: g.weightDecay, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps }),
 };
 
-export class AdamW extends Optimizer<Hyper> {
+export class AdamW extends Optimizer<Hyper, AdamWStateDict> {
   declare readonly paramGroups: AdamWParamGroup[];
 
   constructor(params: Iterable<Parameter> | AdamWGroupSpec[], defaults: AdamWOptions = {}) {
     super(ADAMW_SPEC, params, defaults);
-  }
-
-  override stateDict(): Promise<AdamWStateDict> {
-    return super.stateDict() as Promise<AdamWStateDict>;
   }
 }

@@ -39,14 +39,10 @@ const LARS_SPEC: OptimizerSpec<Hyper> = {
   toNative: (g) => ({ lr: g.lr, weightDecay: g.weightDecay, momentum: g.momentum, trustCoefficient: g.trustCoefficient }),
 };
 
-export class LARS extends Optimizer<Hyper> {
+export class LARS extends Optimizer<Hyper, LARSStateDict> {
   declare readonly paramGroups: LARSParamGroup[];
 
   constructor(params: Iterable<Parameter> | LARSGroupSpec[], defaults: LARSOptions = {}) {
     super(LARS_SPEC, params, defaults);
-  }
-
-  override stateDict(): Promise<LARSStateDict> {
-    return super.stateDict() as Promise<LARSStateDict>;
   }
 }

@@ -65,7 +65,7 @@ const iterableOfParameters = custom<Iterable<Parameter>>('an iterable of Paramet
   (v) => typeof v === 'object' && v !== null && Symbol.iterator in v);
 const lrScaleRule = num({ min: 0 }).orUndefined();
 
-export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
+export abstract class Optimizer<H extends { lr: number } = { lr: number }, S extends OptimizerStateDict = OptimizerStateDict> {
   readonly paramGroups: (H & GroupExtras)[];
   /** Steps taken so far (kept in checkpoints). */
   stepCount = 0;
@@ -132,7 +132,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
   }
 
   /** torch.optim's state_dict: what `torch.optim.<name>(...).load_state_dict` reads (savePth it). */
-  async stateDict(): Promise<OptimizerStateDict> {
+  async stateDict(): Promise<S> {
     const state = await this.model.run(`${this.spec.name}.stateDict`, () => this.nativeOptimizer.state());
     const { slots } = this.spec;
     const entries = new Map<number, Record<string, HostTensor>>();
@@ -148,7 +148,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }> {
       group.params = g.params.map(() => index++);
       return group;
     });
-    return { state: entries, param_groups };
+    return { state: entries, param_groups } as S;
   }
 
   /**

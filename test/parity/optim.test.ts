@@ -5,15 +5,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  AdamW, Batch, LARS, LRScheduler, Mixup, Optimizer, PthValue, ResNet18, getNumThreads, loadCheckpoint, loadPth, paramGroupsLrd,
-  readPth, saveCheckpoint, savePth, setNumThreads, SGD, SoftTarget, Target,
+  AdamW, LARS, LRScheduler, Mixup, Optimizer, PthValue, ResNet18, loadCheckpoint, loadPth, paramGroupsLrd, readPth, saveCheckpoint, savePth,
+  SGD, SoftTarget, Target,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
-import { runPython, tempDir } from '../helpers/python';
-import { assertStateClose, readBatches } from '../helpers/training';
+import { runPython } from '../helpers/python';
+import { assertStateClose, referenceRun } from '../helpers/training';
 
 type Mode = 'adamw-lrd' | 'lars' | 'lars-probe' | 'soft';
 
@@ -82,33 +82,21 @@ function assertGroupsMatch(ours: Record<string, PthValue>[], theirs: Map<string,
 }
 
 describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, soft targets', () => {
-  const tmp = tempDir();
-  let batches: Batch[];
-  const start = () => path.join(tmp.dir, 'start.pth');
-  const threads = getNumThreads();
-  before(async () => {
-    setNumThreads(1);
-    await runPython('train_reference.py', ['make', tmp.dir]);
-    batches = readBatches(tmp.dir);
-  });
-  after(() => {
-    setNumThreads(threads);
-    tmp.cleanup();
-  });
+  const run = referenceRun();
 
   for (const mode of ['adamw-lrd', 'lars', 'lars-probe'] as const) {
     it(`${mode}: 10 steps (losses, lrs, weights, optimizer state within 1e-4), and torch.optim continues from our state_dict`, async () => {
-      await runPython('optim_reference.py', ['run', tmp.dir, mode, '10']);
-      const net = await ResNet18.load(start());
+      await runPython('optim_reference.py', ['run', run.dir, mode, '10']);
+      const net = await ResNet18.load(run.start);
       const s = setup(net, mode);
-      const { losses, lrs } = await train(net, s, batches, Array.from({ length: 10 }, (_, i) => i));
-      const expectedLosses = readJson<number[]>(path.join(tmp.dir, `${mode}-losses.json`));
+      const { losses, lrs } = await train(net, s, run.batches, Array.from({ length: 10 }, (_, i) => i));
+      const expectedLosses = readJson<number[]>(path.join(run.dir, `${mode}-losses.json`));
       losses.forEach((l, i) => assert.ok(Math.abs(l - expectedLosses[i]) <= 1e-4 * Math.abs(expectedLosses[i]), `step ${i + 1}: loss ${l} vs ${expectedLosses[i]}`));
-      assertClose(lrs.flat(), readJson<number[][]>(path.join(tmp.dir, `${mode}-lrs.json`)).flat(), 1e-12, 'lrs');
-      assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, `${mode}-final.pth`)), 1e-4);
+      assertClose(lrs.flat(), readJson<number[][]>(path.join(run.dir, `${mode}-lrs.json`)).flat(), 1e-12, 'lrs');
+      assertStateClose(await net.stateDict(), await loadPth(path.join(run.dir, `${mode}-final.pth`)), 1e-4);
 
       const ours = await s.optimizer.stateDict();
-      const theirs = await readPth(path.join(tmp.dir, `${mode}-optim.pth`)) as Map<string, PthValue>;
+      const theirs = await readPth(path.join(run.dir, `${mode}-optim.pth`)) as Map<string, PthValue>;
       assertGroupsMatch(ours.param_groups, theirs.get('param_groups') as Map<string, PthValue>[], s.scheduler !== undefined);
       const theirState = theirs.get('state') as Map<number, Map<string, HostTensor>>;
       assert.deepEqual([...ours.state.keys()], [...theirState.keys()], 'parameters with state');
@@ -120,10 +108,10 @@ describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, s
         }
       }
 
-      await savePth(path.join(tmp.dir, `js-${mode}-optim.pth`), ours);
-      await runPython('optim_reference.py', ['resume', tmp.dir, mode, '10']);
-      await train(net, s, batches, [10]);
-      assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, `${mode}-resumed.pth`)), 1e-4);
+      await savePth(path.join(run.dir, `js-${mode}-optim.pth`), ours);
+      await runPython('optim_reference.py', ['resume', run.dir, mode, '10']);
+      await train(net, s, run.batches, [10]);
+      assertStateClose(await net.stateDict(), await loadPth(path.join(run.dir, `${mode}-resumed.pth`)), 1e-4);
       net.dispose();
     });
   }
@@ -131,38 +119,38 @@ describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, s
   it('soft targets from Mixup/CutMix: 10 SGD steps of timm\'s SoftTargetCrossEntropy within 1e-4', async () => {
     const mixup = new Mixup({ mixupAlpha: 0.8, cutmixAlpha: 1, numClasses: 5 });
     const mixed: { input: HostTensor; target: SoftTarget; lam: number }[] = [];
-    for (let i = 0; i < batches.length; i++) {
-      const input = { ...batches[i].input, data: (batches[i].input.data as Float32Array).slice() };
-      mixed.push(await mixup.apply({ input, target: batches[i].target as Int32Array }, i));
+    for (let i = 0; i < run.batches.length; i++) {
+      const input = { ...run.batches[i].input, data: (run.batches[i].input.data as Float32Array).slice() };
+      mixed.push(await mixup.apply({ input, target: run.batches[i].target as Int32Array }, i));
     }
     const lams = mixed.map((b) => b.lam);
     assert.ok(lams.some((l) => l !== 1) && new Set(lams).size > 1, `the draws mix: ${lams.join(', ')}`);
-    fs.writeFileSync(path.join(tmp.dir, 'soft-input.f32'), Buffer.concat(mixed.map((b) => Buffer.from((b.input.data as Float32Array).buffer))));
-    fs.writeFileSync(path.join(tmp.dir, 'soft-target.f32'), Buffer.concat(mixed.map((b) => Buffer.from(b.target.data.buffer))));
-    await runPython('optim_reference.py', ['run', tmp.dir, 'soft', '10']);
-    const net = await ResNet18.load(start());
+    fs.writeFileSync(path.join(run.dir, 'soft-input.f32'), Buffer.concat(mixed.map((b) => Buffer.from((b.input.data as Float32Array).buffer))));
+    fs.writeFileSync(path.join(run.dir, 'soft-target.f32'), Buffer.concat(mixed.map((b) => Buffer.from(b.target.data.buffer))));
+    await runPython('optim_reference.py', ['run', run.dir, 'soft', '10']);
+    const net = await ResNet18.load(run.start);
     const { losses } = await train(net, setup(net, 'soft'), mixed, Array.from({ length: 10 }, (_, i) => i));
-    assertClose(losses, readJson<number[]>(path.join(tmp.dir, 'soft-losses.json')), 1e-4, 'losses');
-    assertStateClose(await net.stateDict(), await loadPth(path.join(tmp.dir, 'soft-final.pth')), 1e-4);
+    assertClose(losses, readJson<number[]>(path.join(run.dir, 'soft-losses.json')), 1e-4, 'losses');
+    assertStateClose(await net.stateDict(), await loadPth(path.join(run.dir, 'soft-final.pth')), 1e-4);
     net.dispose();
   });
 
   for (const mode of ['adamw-lrd', 'lars'] as const) {
     it(`${mode}: 4 steps == 2 steps, checkpoint, a fresh model and optimizer resumed, 2 steps (identical weights, state and lrs)`, async () => {
-      const net = await ResNet18.load(start());
+      const net = await ResNet18.load(run.start);
       const s = setup(net, mode);
-      await train(net, s, batches, [0, 1]);
-      const ckpt = path.join(tmp.dir, `${mode}.ckpt`);
+      await train(net, s, run.batches, [0, 1]);
+      const ckpt = path.join(run.dir, `${mode}.ckpt`);
       await saveCheckpoint(ckpt, { net, optimizer: s.optimizer, scheduler: s.scheduler });
-      const straight = await train(net, s, batches, [2, 3]);
+      const straight = await train(net, s, run.batches, [2, 3]);
       const expected = { weights: await net.stateDict(), optimizer: await s.optimizer.stateDict() };
       net.dispose();
 
-      const fresh = await ResNet18.load(start());
+      const fresh = await ResNet18.load(run.start);
       const r = setup(fresh, mode);
       await loadCheckpoint(ckpt, { net: fresh, optimizer: r.optimizer, scheduler: r.scheduler });
       assert.equal(r.optimizer.stepCount, 2);
-      const resumed = await train(fresh, r, batches, [2, 3]);
+      const resumed = await train(fresh, r, run.batches, [2, 3]);
       assert.deepEqual(resumed, straight);
       for (const [name, t] of expected.weights) assert.deepEqual((await fresh.stateDict()).get(name)!.data, t.data, `${name} differs after resume`);
       const state = await r.optimizer.stateDict();

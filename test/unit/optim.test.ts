@@ -9,6 +9,7 @@ import {
 } from '../../lib';
 import { beta, mulberry32, normal } from '../../lib/data/random';
 import { HostTensor } from '../../lib/tensor';
+import { assertCode } from '../helpers/errors';
 
 const SIZE = 16;
 
@@ -16,14 +17,6 @@ function batch(n: number, seed: number, fill?: number): { input: HostTensor<'flo
   const rng = mulberry32(seed);
   const data = Float32Array.from({ length: n * 3 * SIZE * SIZE }, () => fill ?? rng.next() * 2 - 1);
   return { input: { dtype: 'float32', shape: [n, 3, SIZE, SIZE], data }, target: Int32Array.from({ length: n }, (_, i) => i % 3) };
-}
-
-function assertCode(code: string, Kind: ErrorConstructor | typeof TypeError = Error) {
-  return (err: unknown) => {
-    assert.ok(err instanceof Kind, `expected a ${Kind.name}, got ${String(err)}`);
-    assert.equal((err as { code?: string }).code, code, String(err));
-    return true;
-  };
 }
 
 describe('AdamW and LARS', () => {
