@@ -108,10 +108,14 @@ describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, s
         }
       }
 
+      // torch 1.13 and the ecosystem's torch 2.x (whose torch.load is weights_only) load it.
       await savePth(path.join(run.dir, `js-${mode}-optim.pth`), ours);
       await runPython('optim_reference.py', ['resume', run.dir, mode, '10']);
+      await runPython('optim_reference.py', ['resume', run.dir, mode, '10', '-ecosystem'], { ecosystem: true });
       await train(net, s, run.batches, [10]);
-      assertStateClose(await net.stateDict(), await loadPth(path.join(run.dir, `${mode}-resumed.pth`)), 1e-4);
+      for (const tag of ['', '-ecosystem']) {
+        assertStateClose(await net.stateDict(), await loadPth(path.join(run.dir, `${mode}-resumed${tag}.pth`)), 1e-4);
+      }
       net.dispose();
     });
   }

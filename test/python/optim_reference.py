@@ -14,9 +14,9 @@ run DIR MODE STEPS  MODE is
                 soft-target.f32 (N x 5 per batch), timm's SoftTargetCrossEntropy.
     Writes MODE-losses.json, MODE-lrs.json (each group's lr per step), MODE-final.pth and
     MODE-optim.pth (the optimizer's state_dict).
-resume DIR MODE     loads MODE-final.pth and finetorch's optimizer state dict js-MODE-optim.pth
-    into a fresh model and torch.optim optimizer (load_state_dict), takes one more step and writes
-    MODE-resumed.pth.
+resume DIR MODE STEP [TAG]
+    loads MODE-final.pth and finetorch's optimizer state dict js-MODE-optim.pth into a fresh model
+    and torch.optim optimizer (load_state_dict), takes step STEP and writes MODE-resumed[TAG].pth.
 """
 import json
 import math
@@ -168,20 +168,20 @@ def run(out, mode, steps):
     torch.save(optimizer.state_dict(), os.path.join(out, f'{mode}-optim.pth'))
 
 
-def resume(out, mode, step):
+def resume(out, mode, step, tag=''):
     torch.set_num_threads(1)
     model, optimizer, schedule = setup(out, mode)
     model.load_state_dict(torch.load(os.path.join(out, f'{mode}-final.pth')))
     optimizer.load_state_dict(torch.load(os.path.join(out, f'js-{mode}-optim.pth')))
     x, y = batches(out, mode)
     train(model, optimizer, schedule, mode, x, y, [step])
-    torch.save(model.state_dict(), os.path.join(out, f'{mode}-resumed.pth'))
+    torch.save(model.state_dict(), os.path.join(out, f'{mode}-resumed{tag}.pth'))
 
 
 if __name__ == '__main__':
     if sys.argv[1] == 'run':
         run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1] == 'resume':
-        resume(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        resume(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
     else:
         raise SystemExit(f'unknown command {sys.argv[1]}')
