@@ -35,7 +35,7 @@ const ADAMW_SPEC: OptimizerSpec<Hyper> = {
   slots: ['step', 'exp_avg', 'exp_avg_sq'],
   hyper: {
     lr: { rule: num({ min: 0 }), torch: 'lr', default: 1e-3 },
-    betas: { rule: betasRule, torch: 'betas', default: [0.9, 0.999] },
+    betas: { rule: betasRule, torch: 'betas', default: Object.freeze([0.9, 0.999] as const) },
     eps: { rule: num({ min: 0 }), torch: 'eps', default: 1e-8 },
     weightDecay: { rule: num({ min: 0 }), torch: 'weight_decay', default: 1e-2 },
     amsgrad: { rule: bool(), torch: 'amsgrad', default: false },

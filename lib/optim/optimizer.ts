@@ -34,20 +34,20 @@ export type OptimizerStateDict = {
   param_groups: Array<{ [key: string]: PthValue; params: number[] }>;
 };
 
-/** One hyper-parameter: its rule, torch's name for it, and its default when torch has one. */
+/** @internal One hyper-parameter: its rule, torch's name for it, and its default when torch has one. */
 export interface HyperParameter<T> {
   rule: Rule<T>;
   torch: string;
   default?: T;
 }
 
-/** A group key torch's state_dict holds that finetorch does not vary: what it writes, what it can honour. */
+/** @internal A group key torch's state_dict holds that finetorch does not vary: what it writes, what it can honour. */
 export interface FixedFlag {
   write?: PthValue;
   honoured(value: PthValue): boolean;
 }
 
-/** What makes an optimizer one: its name, native kind, hyper-parameters, flags and checks. */
+/** @internal What makes an optimizer one: its name, native kind, hyper-parameters, flags and checks. */
 export interface OptimizerSpec<H> {
   name: string;
   kind: NativeOptimizerKind;
@@ -72,6 +72,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
   private readonly model: ResNet;
   private readonly nativeOptimizer: NativeOptimizer;
 
+  /** @internal */
   protected constructor(private readonly spec: OptimizerSpec<H>, params: Iterable<Parameter> | GroupSpec<H>[], defaults: Partial<H>) {
     const { name } = spec;
     const keys = Object.keys(spec.hyper) as (keyof H & string)[];
@@ -196,7 +197,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
     }
     const known = new Set(['params', 'initial_lr', 'lr_scale', ...Object.keys(this.spec.flags)]);
     const out: Record<string, unknown> = {};
-    const read = <T>(key: string, torchKey: string, rule: Rule<T>): T => {
+    const read = <T>(torchKey: string, rule: Rule<T>): T => {
       try {
         return checkArg(`param_groups[${i}]`, torchKey, raw[torchKey], rule);
       } catch (err) {
@@ -207,7 +208,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
       const h = this.spec.hyper[k];
       known.add(h.torch);
       if (!(h.torch in raw)) throw fail(`param_groups[${i}] has no '${h.torch}'`);
-      out[k] = read(k, h.torch, h.rule);
+      out[k] = read(h.torch, h.rule);
     }
     for (const [key, flag] of Object.entries(this.spec.flags)) {
       if (key in raw && !flag.honoured(raw[key])) throw fail(`param_groups[${i}] has ${key} ${describe(raw[key])}, which finetorch's ${this.spec.name} does not implement`);
@@ -219,8 +220,8 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
     } catch (err) {
       throw fail((err as Error).message);
     }
-    out.initialLr = 'initial_lr' in raw ? read('initialLr', 'initial_lr', num({ min: 0 })) : out.lr;
-    out.lrScale = read('lrScale', 'lr_scale', lrScaleRule);
+    out.initialLr = 'initial_lr' in raw ? read('initial_lr', num({ min: 0 })) : out.lr;
+    out.lrScale = read('lr_scale', lrScaleRule);
     return out as Partial<H & GroupExtras>;
   }
 }
