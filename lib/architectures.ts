@@ -39,16 +39,28 @@ export interface ModuleNode {
   repr?: string;
   /** Container class name (`ResNet`, `Sequential`, `BasicBlock`, `Bottleneck`). */
   kind?: string;
+  /** What a leaf computes, with the numbers its repr shows as text (an exporter's forward reads these). */
+  layer?: Layer;
   children: ModuleNode[];
   state: [string, number[]][];
 }
 
-const leaf = (name: string, repr: string, state: [string, number[]][] = []): ModuleNode => ({ name, repr, children: [], state });
+/** A leaf module's operation: its torch.nn class and the arguments it was built with. */
+export type Layer =
+  | { type: 'Conv2d'; kernel: number; stride: number; padding: number; groups: number }
+  | { type: 'BatchNorm2d'; eps: number }
+  | { type: 'ReLU' }
+  | { type: 'MaxPool2d'; kernel: number; stride: number; padding: number }
+  | { type: 'AdaptiveAvgPool2d'; outputSize: 1 }
+  | { type: 'Linear' };
+
+const leaf = (name: string, repr: string, layer: Layer, state: [string, number[]][] = []): ModuleNode =>
+  ({ name, repr, layer, children: [], state });
 
 function conv(name: string, cin: number, cout: number, kernel: number, stride: number, padding: number, groups = 1): ModuleNode {
   const text = `Conv2d(${cin}, ${cout}, kernel_size=(${kernel}, ${kernel}), stride=(${stride}, ${stride})` +
     `${padding ? `, padding=(${padding}, ${padding})` : ''}${groups > 1 ? `, groups=${groups}` : ''}, bias=False)`;
-  return leaf(name, text, [['weight', [cout, cin / groups, kernel, kernel]]]);
+  return leaf(name, text, { type: 'Conv2d', kernel, stride, padding, groups }, [['weight', [cout, cin / groups, kernel, kernel]]]);
 }
 
 /**
@@ -67,22 +79,25 @@ export function reprStyle(torchVersion: string): ReprStyle {
 
 function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
   const bias = style.batchNormBias ? ', bias=True' : '';
-  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, [
+  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, { type: 'BatchNorm2d', eps: 1e-5 }, [
     ['weight', [channels]], ['bias', [channels]], ['running_mean', [channels]], ['running_var', [channels]], ['num_batches_tracked', []],
   ]);
 }
 
-const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)');
+const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)', { type: 'ReLU' });
 const container = (name: string, kind: string, children: ModuleNode[]): ModuleNode => ({ name, kind, children, state: [] });
 
 export function linear(name: string, inFeatures: number, outFeatures: number): ModuleNode {
-  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, [
+  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, { type: 'Linear' }, [
     ['weight', [outFeatures, inFeatures]], ['bias', [outFeatures]],
   ]);
 }
 
-/** The module tree torchvision builds for `config` with `numClasses` outputs. */
-export function resnetTree(config: ResNetConfig, numClasses: number, style: ReprStyle): ModuleNode {
+/**
+ * The module tree torchvision builds for `config` with `numClasses` outputs; `style` only changes
+ * the repr text (by default, current PyTorch's).
+ */
+export function resnetTree(config: ResNetConfig, numClasses: number, style: ReprStyle = reprStyle('2.14')): ModuleNode {
   const expansion = config.block === 'basic' ? 1 : 4;
   let inplanes = 64;
   const layer = (index: number, planes: number, blocks: number, stride: number): ModuleNode => {
@@ -109,10 +124,10 @@ export function resnetTree(config: ResNetConfig, numClasses: number, style: Repr
   };
   return container('', 'ResNet', [
     conv('conv1', 3, 64, 7, 2, 3), bn('bn1', 64, style), relu(),
-    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)'),
+    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)', { type: 'MaxPool2d', kernel: 3, stride: 2, padding: 1 }),
     layer(1, 64, config.layers[0], 1), layer(2, 128, config.layers[1], 2),
     layer(3, 256, config.layers[2], 2), layer(4, 512, config.layers[3], 2),
-    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))'),
+    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))', { type: 'AdaptiveAvgPool2d', outputSize: 1 }),
     linear('fc', featuresOf(config), numClasses),
   ]);
 }

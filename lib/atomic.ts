@@ -40,6 +40,25 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
   }
 }
 
+/** Copies `source` to `file` as writeFileAtomic writes: through a temporary name, synced, renamed. */
+export async function copyFileAtomic(source: string, file: string): Promise<void> {
+  await removeStaleTemps(path.dirname(file), path.basename(file));
+  const temp = tempPathFor(file);
+  try {
+    await fs.promises.copyFile(source, temp, fs.constants.COPYFILE_EXCL);
+    const handle = await fs.promises.open(temp, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(temp, file);
+  } catch (err) {
+    await fs.promises.rm(temp, { force: true });
+    throw err;
+  }
+}
+
 /**
  * Removes the temporary files of writers of `dir/base` that are no longer running: same host,
  * and the pid is gone or now belongs to a process that started at another time (a reused pid).

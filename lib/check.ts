@@ -137,9 +137,11 @@ export type Parsed<S extends Schema> = { [K in keyof S]: S[K] extends Rule<infer
 
 /**
  * Reads an options object against `schema`: absent keys take their default, unknown keys are a
- * TypeError that suggests the key meant (`batch_size` -> `batchSize`).
+ * TypeError that suggests the key meant (`batch_size` -> `batchSize`). `misplaced` explains keys
+ * that users bring from elsewhere but that are no option here (ResNet.load's `num_classes`): the
+ * nearest option would be the wrong advice.
  */
-export function checkOptions<S extends Schema>(where: string, options: unknown, schema: S): Parsed<S> {
+export function checkOptions<S extends Schema>(where: string, options: unknown, schema: S, misplaced: Record<string, string> = {}): Parsed<S> {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw withCode(new TypeError(`${where}: options must be an object, got ${describe(options)}`), 'ERR_FINETORCH_INVALID_ARG');
@@ -148,6 +150,8 @@ export function checkOptions<S extends Schema>(where: string, options: unknown, 
   const known = Object.keys(schema);
   for (const key of Object.keys(given)) {
     if (Object.prototype.hasOwnProperty.call(schema, key)) continue;
+    const why = Object.entries(misplaced).find(([name]) => squash(name) === squash(key))?.[1];
+    if (why) throw withCode(new TypeError(`${where}: '${key}' is not an option: ${why}`), 'ERR_FINETORCH_UNKNOWN_OPTION');
     const meant = didYouMean(key, known);
     throw withCode(new TypeError(`${where}: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
       `known options: ${known.join(', ')}`), 'ERR_FINETORCH_UNKNOWN_OPTION');
@@ -159,7 +163,6 @@ export function checkOptions<S extends Schema>(where: string, options: unknown, 
 
 /** The candidate a misspelt or snake_case name most likely meant, if any is close enough. */
 export function didYouMean(name: string, candidates: readonly string[]): string | undefined {
-  const squash = (s: string) => s.replace(/[-_]/g, '').toLowerCase();
   const exact = candidates.find((c) => squash(c) === squash(name));
   if (exact) return exact;
   let best: string | undefined;
@@ -174,13 +177,22 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** A name without case, '-' or '_': batch_size, batchSize and batch-size are one. */
+function squash(name: string): string {
+  return name.replace(/[-_]/g, '').toLowerCase();
+}
+
+/** Edits from a to b, a swap of two neighbours counting as one ('trian' -> 'train'): optimal string alignment. */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j], before[j - 2] + 1);
     }
+    before = previous;
     previous = current;
   }
   return previous[b.length];

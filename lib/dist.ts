@@ -71,7 +71,8 @@ export function jobFromEnv(env: Environment = process.env): JobEnv {
   };
 }
 
-class Distributed {
+/** The process's place in a data-parallel job: use the one instance, `dist` (torch.distributed's functions). */
+export class Distributed {
   private group: NativeDistGroup | undefined;
   private job: JobEnv | undefined;
   private joining = false;

@@ -1,17 +1,18 @@
 // torch.hub's download_url_to_file, resumable: the body streams into a temporary file beside the
-// destination and is renamed into place only once complete and its SHA-256 matches, so a partial
+// destination and is renamed into place only once complete and its hash matches, so a partial
 // download never has the final name. A failed download (a cut connection, a server error) keeps
-// what arrived as `<dst>.partial`; the next try claims it (by rename, so two processes never append
-// to one file) and asks for the rest with an HTTP Range request.
+// what arrived as `<dst>.partial` (or where the caller says: the Hugging Face cache's
+// `<etag>.incomplete`); the next try claims it (by rename, so two processes never append to one
+// file) and asks for the rest with an HTTP Range request.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { WriteStream, createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { removeStaleTemps, tempPathFor } from './atomic';
-import { bool, checkArg, checkOptions, int, str } from './check';
+import { bool, checkArg, checkOptions, custom, int, str } from './check';
 import { ErrorCode, FinetorchError } from './errors';
 
 /** A download that failed; `code` says how (network, HTTP status, cut connection, wrong hash). */
@@ -23,8 +24,14 @@ export class DownloadError extends FinetorchError {
 }
 
 export interface DownloadOptions {
-  /** The SHA-256 of the whole file must start with this (lowercase hex), as torch.hub checks. */
+  /** The SHA-256 of the whole file must start with this (lowercase hex), as torch.hub checks; all 64 digits: must be this. */
   hashPrefix?: string;
+  /** The file's git blob id must be this (lowercase hex): the Hugging Face Hub's ETag for a file outside LFS. */
+  gitBlobSha1?: string;
+  /** Request headers; an Authorization header is not sent on once a redirect leaves the URL's host. */
+  headers?: Record<string, string>;
+  /** Where a cut download keeps its bytes for the next try; default `<dst>.partial`. */
+  partialPath?: string;
   /** A progress line on stderr. */
   progress?: boolean;
   /** How many times a cut connection is resumed within this call before giving up. */
@@ -57,32 +64,35 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
   const where = 'downloadUrlToFile';
   checkArg(where, 'url', url, str());
   checkArg(where, 'dst', dst, str());
-  const { hashPrefix, progress, retries, timeout } = checkOptions(where, options, {
-    hashPrefix: str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined(),
+  const hex = str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined();
+  const { hashPrefix, gitBlobSha1, headers, partialPath, progress, retries, timeout } = checkOptions(where, options, {
+    hashPrefix: hex,
+    gitBlobSha1: hex,
+    headers: custom<Record<string, string>>('an object of strings', (h) => typeof h === 'object' && h !== null && Object.values(h).every((v) => typeof v === 'string')).default({}),
+    partialPath: str().orUndefined(),
     progress: bool().default(false),
     ...TRANSFER_RULES,
   });
   await fs.mkdir(path.dirname(dst), { recursive: true });
   await removeStaleTemps(path.dirname(dst), path.basename(dst));
   const temp = tempPathFor(dst);
-  const partial = partialPathFor(dst);
+  const partial = partialPath ?? partialPathFor(dst);
   const resumed = await claim(partial, temp);
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await fetchInto(url, temp, { progress, timeout, label: path.basename(dst) });
+        await fetchInto(url, temp, { headers, progress, timeout, label: path.basename(dst) });
         break;
       } catch (err) {
         if (!(err instanceof DownloadError && err.code === 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED') || attempt >= retries) throw err;
       }
     }
-    const digest = await sha256File(temp);
-    if (hashPrefix !== undefined && !digest.startsWith(hashPrefix)) {
+    const mismatch = await hashMismatch(temp, hashPrefix, gitBlobSha1);
+    if (mismatch) {
       await fs.rm(temp, { force: true });
       // A kept partial may have come from another version of the file: start over once.
       if (resumed) return downloadUrlToFile(url, dst, options);
-      throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH',
-        `invalid hash value for ${url} (expected "${hashPrefix}", got "${digest}"); nothing was kept`, url);
+      throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `invalid hash value for ${url} (${mismatch}); nothing was kept`, url);
     }
     const handle = await fs.open(temp, 'r+');
     try {
@@ -122,12 +132,32 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-interface FetchOptions { progress: boolean; timeout: number; label: string }
+/** The git blob id of a file: the SHA-1 of "blob <size>\0" and its bytes, hex. */
+export async function gitBlobSha1File(file: string): Promise<string> {
+  const hash = createHash('sha1').update(`blob ${(await fs.stat(file)).size}\0`);
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** How the file's hashes differ from those expected ('expected "…", got "…"'), or undefined when they match. */
+async function hashMismatch(file: string, hashPrefix: string | undefined, gitBlobSha1: string | undefined): Promise<string | undefined> {
+  if (hashPrefix !== undefined) {
+    const digest = await sha256File(file);
+    if (!digest.startsWith(hashPrefix)) return `expected "${hashPrefix}", got "${digest}"`;
+  }
+  if (gitBlobSha1 !== undefined) {
+    const id = await gitBlobSha1File(file);
+    if (id !== gitBlobSha1) return `expected git blob "${gitBlobSha1}", got "${id}"`;
+  }
+  return undefined;
+}
+
+interface FetchOptions { headers: Record<string, string>; progress: boolean; timeout: number; label: string }
 
 /** Appends the rest of `url` to `file` (all of it when the server ignores the Range request). */
 async function fetchInto(url: string, file: string, options: FetchOptions): Promise<void> {
   const offset = await fs.stat(file).then((s) => s.size, () => 0);
-  const response = await get(url, offset > 0 ? { Range: `bytes=${offset}-` } : {}, options.timeout);
+  const response = await get(url, { ...options.headers, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }, options.timeout);
   let start = 0;
   if (response.statusCode === 206) {
     start = Number(/^bytes (\d+)-/.exec(response.headers['content-range'] ?? '')?.[1] ?? NaN);
@@ -148,28 +178,40 @@ async function fetchInto(url: string, file: string, options: FetchOptions): Prom
   const length = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length']);
   const total = length === undefined ? undefined : start + length;
   const bar = options.progress ? progressLine(options.label, start, total) : undefined;
-  // From 200 the whole body replaces what was kept; from 206 it continues it.
-  const sink = (await fs.open(file, start > 0 ? 'a' : 'w')).createWriteStream();
+  // The response is heard from at once, before the file opens: a connection cut meanwhile would
+  // otherwise close unheard. Chunks are taken as they arrive ('data', not a pipeline): a cut
+  // connection destroys the response, and a pipeline would then drop what it had received but not
+  // yet written.
+  let sink: WriteStream | undefined;
+  const early: Buffer[] = [];
   let received = start;
   let diskError: Error | undefined;
-  // Chunks are taken as they arrive ('data', not a pipeline): a cut connection destroys the
-  // response, and a pipeline would then drop what it had received but not yet written.
-  const cut = await new Promise<Error | undefined>((resolve) => {
+  const ended = new Promise<Error | undefined>((resolve) => {
     response.on('data', (chunk: Buffer) => {
       received += chunk.length;
       bar?.update(received);
-      if (!sink.write(chunk)) response.pause();
-    });
-    sink.on('drain', () => response.resume());
-    sink.on('error', (err) => {
-      diskError = err;
-      response.destroy();
+      if (!sink) early.push(chunk);
+      else if (!sink.write(chunk)) response.pause();
     });
     response.on('error', (err) => resolve(err));
     response.on('close', () => resolve(response.complete ? undefined : new Error('the connection closed early')));
   });
+  try {
+    // From 200 the whole body replaces what was kept; from 206 it continues it.
+    sink = (await fs.open(file, start > 0 ? 'a' : 'w')).createWriteStream();
+  } catch (err) {
+    response.destroy();
+    throw err;
+  }
+  for (const chunk of early.splice(0)) sink.write(chunk);
+  sink.on('drain', () => response.resume());
+  sink.on('error', (err) => {
+    diskError = err;
+    response.destroy();
+  });
+  const cut = await ended;
   bar?.end();
-  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err || diskError ? reject(diskError ?? err) : resolve())));
+  await new Promise<void>((resolve, reject) => sink!.end((err?: Error | null) => (err || diskError ? reject(diskError ?? err) : resolve())));
   if (cut || (total !== undefined && received < total)) throw interrupted(url, received, total, cut);
 }
 
@@ -180,7 +222,32 @@ function interrupted(url: string, received: number, total: number | undefined, c
 }
 
 /** A GET that follows redirects; resolves with the final response (headers read, body not). */
-function get(url: string, headers: Record<string, string>, timeout: number, redirects = 0): Promise<http.IncomingMessage> {
+async function get(url: string, headers: Record<string, string>, timeout: number, redirects = 0): Promise<http.IncomingMessage> {
+  const response = await request('GET', url, headers, timeout);
+  const status = response.statusCode ?? 0;
+  const location = response.headers.location;
+  if (status < 300 || status >= 400 || !location) return response;
+  response.resume();
+  if (redirects >= MAX_REDIRECTS) throw new DownloadError('ERR_FINETORCH_HTTP', `${url}: more than ${MAX_REDIRECTS} redirects`, url, status);
+  const next = new URL(location, url);
+  return get(next.href, sameHost(url, next.href) ? headers : withoutAuthorization(headers), timeout, redirects + 1);
+}
+
+/** Whether two URLs name the same host (a credential for one is not sent to the other). */
+export function sameHost(a: string, b: string): boolean {
+  return new URL(a).hostname.toLowerCase() === new URL(b).hostname.toLowerCase();
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+}
+
+/**
+ * @internal One HTTP(S) request, no redirect followed: resolves with the response once its headers are in.
+ * Errors are DownloadErrors: ERR_FINETORCH_NETWORK when the server cannot be reached,
+ * ERR_FINETORCH_DOWNLOAD_INTERRUPTED when the connection breaks.
+ */
+export function request(method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, timeout: number): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     let target: URL;
     try {
@@ -190,27 +257,15 @@ function get(url: string, headers: Record<string, string>, timeout: number, redi
       reject(new DownloadError('ERR_FINETORCH_NETWORK', `cannot download '${url}': ${(err as Error).message}`, url, undefined, { cause: err }));
       return;
     }
-    const request = (target.protocol === 'https:' ? https : http).get(target, { headers: { 'User-Agent': 'finetorch', ...headers } }, (response) => {
-      const status = response.statusCode ?? 0;
-      const location = response.headers.location;
-      if (status >= 300 && status < 400 && location) {
-        response.resume();
-        if (redirects >= MAX_REDIRECTS) {
-          reject(new DownloadError('ERR_FINETORCH_HTTP', `${url}: more than ${MAX_REDIRECTS} redirects`, url, status));
-          return;
-        }
-        get(new URL(location, target).href, headers, timeout, redirects + 1).then(resolve, reject);
-        return;
-      }
-      resolve(response);
-    });
+    const sent = (target.protocol === 'https:' ? https : http).request(target, { method, headers: { 'User-Agent': 'finetorch', ...headers } }, resolve);
     // No byte for `timeout` ms, before or during the body: the socket is closed, which the body's
     // reader sees as a cut connection.
-    request.setTimeout(timeout, () => request.destroy(Object.assign(new Error(`no data for ${timeout} ms`), { code: 'ETIMEDOUT' })));
-    request.on('error', (err: NodeJS.ErrnoException) => {
+    sent.setTimeout(timeout, () => sent.destroy(Object.assign(new Error(`no data for ${timeout} ms`), { code: 'ETIMEDOUT' })));
+    sent.on('error', (err: NodeJS.ErrnoException) => {
       const code = NETWORK_CODES.has(err.code ?? '') ? 'ERR_FINETORCH_NETWORK' : 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED';
       reject(new DownloadError(code, `cannot download ${url}: ${err.message}`, url, undefined, { cause: err }));
     });
+    sent.end();
   });
 }
 

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_STATE_DICT',
   /** A .pth file that cannot be read: corrupt, hostile, or over its budget. */
   'ERR_FINETORCH_PTH',
+  /** A .safetensors file that cannot be read or written: corrupt, hostile, over its budget, or a dtype finetorch lacks. */
+  'ERR_FINETORCH_SAFETENSORS',
   /** A data set that cannot be used as given. */
   'ERR_FINETORCH_DATASET',
   /** An image that cannot be decoded. */
@@ -41,8 +43,15 @@ export const ERROR_CODES = [
   'ERR_FINETORCH_HTTP',
   /** A download cut before its end; the bytes received are kept for the next try to resume. */
   'ERR_FINETORCH_DOWNLOAD_INTERRUPTED',
-  /** A downloaded file whose SHA-256 does not start with the prefix its name carries. */
+  /** A downloaded file whose SHA-256 does not start with the prefix its name carries, or does not match the Hub's ETag. */
   'ERR_FINETORCH_HASH_MISMATCH',
+  /**
+   * A Hugging Face Hub repo that cannot be used: an answer without the Hub's X-Repo-Commit or ETag
+   * headers, a config.json that is not timm's, or an architecture finetorch lacks.
+   */
+  'ERR_FINETORCH_HUB',
+  /** An ONNX file that cannot be written (a graph that does not hold together, over protobuf's 2 GiB) or read. */
+  'ERR_FINETORCH_ONNX',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -58,6 +67,13 @@ export class FinetorchError extends Error {
   }
 }
 
+/** An error about one file: its message starts with the file, which `file` holds too. */
+export class FileError extends FinetorchError {
+  constructor(code: ErrorCode, readonly file: string, detail: string, options?: ErrorOptions) {
+    super(code, `${file}: ${detail}`, options);
+  }
+}
+
 /** Whether `err` is an error carrying `code` (finetorch's, or a native one passed through). */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof Error && (err as { code?: unknown }).code === code;
@@ -66,6 +82,21 @@ export function hasCode(err: unknown, code: ErrorCode): boolean {
 /** An Error thrown with a code: TypeError/RangeError for argument mistakes keep their class. */
 export function withCode<E extends Error>(err: E, code: ErrorCode): E & { code: ErrorCode } {
   return Object.assign(err, { code });
+}
+
+/**
+ * Runs `work`; a failure becomes `wrap(message, cause)` unless it is already an instance of
+ * `Kind` (the file codecs: every error names the file it concerns).
+ */
+export async function rethrowAs<T, E extends Error>(
+  Kind: abstract new (...args: never[]) => E, wrap: (detail: string, cause: unknown) => E, work: () => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof Kind) throw err;
+    throw wrap(err instanceof Error ? err.message : String(err), err);
+  }
 }
 
 /**

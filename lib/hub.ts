@@ -1,14 +1,20 @@
-// torchvision's pretrained ResNet weights, fetched the way torchvision fetches them: the same URLs
-// and weight names (torchvision 0.14's ResNet*_Weights enums), kept in torch.hub's cache
-// ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy. A file already in the
-// cache is used without any network access, as torch.hub.load_state_dict_from_url does.
+// Pretrained ResNet weights from their two sources. torchvision's, fetched the way torchvision
+// fetches them: the same URLs and weight names (torchvision 0.14's ResNet*_Weights enums), kept in
+// torch.hub's cache ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy; a
+// file already in the cache is used without any network access, as
+// torch.hub.load_state_dict_from_url does. timm's, from the Hugging Face Hub ('hf-hub:' ids, see
+// hub/timm-weights.ts), kept in the Hub cache that Python's huggingface_hub shares.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { ARCH_NAMES, Arch } from './architectures';
 import { bool, checkArg, checkOptions, describe, oneOf, str } from './check';
+import { copyFileAtomic } from './atomic';
 import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
-import { withCode } from './errors';
+import { FinetorchError, hasCode, withCode } from './errors';
+import { HubDownloadOptions, HubWeights, hubPretrainedWeights } from './hub/timm-weights';
+import { isHubId } from './hub/timm-ids';
 
 /** Where torchvision publishes its weights. */
 export const TORCHVISION_BASE_URL = 'https://download.pytorch.org/models/';
@@ -127,6 +133,16 @@ export interface PretrainedOptions {
   timeout?: number;
 }
 
+/** @internal PretrainedOptions' rules (ResNet.pretrained takes them too). */
+export const PRETRAINED_RULES = {
+  weights: str().default('DEFAULT'),
+  modelDir: str().orUndefined(),
+  baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
+  progress: bool().default(Boolean(process.stderr.isTTY)),
+  verifyCached: bool().default(false),
+  ...TRANSFER_RULES,
+};
+
 export interface PretrainedWeights extends WeightsInfo {
   /** The .pth file in the cache. */
   file: string;
@@ -135,25 +151,32 @@ export interface PretrainedWeights extends WeightsInfo {
 }
 
 /**
- * torchvision's pretrained weights for `arch` as a .pth file in torch.hub's cache, downloaded
- * (verified against the hash prefix in its name, resumable) when not there yet:
+ * Pretrained weights as a file in the cache their source shares with Python, downloaded
+ * (verified, resumable) when not there yet. For an architecture, torchvision's .pth in torch.hub's
+ * cache, checked against the hash prefix in its name:
  *
  *     const { file } = await pretrainedWeights('resnet18');   // ~/.cache/torch/hub/checkpoints/resnet18-f37072fd.pth
  *     const net = await ResNet18.load(file);
  *
+ * For an 'hf-hub:' id, timm's weights from the Hugging Face Hub and their config.json (see
+ * {@link HubWeights}: the eval transform timm applies), in the Hub cache:
+ *
+ *     const { file, config } = await pretrainedWeights('hf-hub:timm/resnet50.a1_in1k');
+ *     // ~/.cache/huggingface/hub/models--timm--resnet50.a1_in1k/snapshots/<commit>/model.safetensors
+ *
  * Errors carry a code: ERR_FINETORCH_NETWORK (offline and not cached), ERR_FINETORCH_HTTP,
  * ERR_FINETORCH_DOWNLOAD_INTERRUPTED (the bytes are kept; the next call resumes),
- * ERR_FINETORCH_HASH_MISMATCH.
+ * ERR_FINETORCH_HASH_MISMATCH; for the Hub also ERR_FINETORCH_HUB.
  */
-export async function pretrainedWeights(arch: Arch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
-  const o = checkOptions('pretrainedWeights', options, {
-    weights: str().default('DEFAULT'),
-    modelDir: str().orUndefined(),
-    baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
-    progress: bool().default(Boolean(process.stderr.isTTY)),
-    verifyCached: bool().default(false),
-    ...TRANSFER_RULES,
-  });
+export async function pretrainedWeights(arch: Arch, options?: PretrainedOptions): Promise<PretrainedWeights>;
+export async function pretrainedWeights(id: `hf-hub:${string}`, options?: HubDownloadOptions): Promise<HubWeights>;
+export async function pretrainedWeights(source: Arch | `hf-hub:${string}`, options: PretrainedOptions | HubDownloadOptions = {}): Promise<PretrainedWeights | HubWeights> {
+  if (isHubId(source)) return hubPretrainedWeights(source, options as HubDownloadOptions);
+  return torchvisionWeights(source, options as PretrainedOptions);
+}
+
+async function torchvisionWeights(arch: Arch, options: PretrainedOptions): Promise<PretrainedWeights> {
+  const o = checkOptions('pretrainedWeights', options, PRETRAINED_RULES);
   checkArch('pretrainedWeights', arch);
   const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;
   const published = weightsInfo(arch, o.weights);
@@ -165,8 +188,47 @@ export async function pretrainedWeights(arch: Arch, options: PretrainedOptions =
     return { ...info, file, downloaded: false };
   }
   if (o.progress) process.stderr.write(`Downloading: "${info.url}" to ${file}\n`);
-  await downloadUrlToFile(info.url, file, { hashPrefix, progress: o.progress, retries: o.retries, timeout: o.timeout });
+  try {
+    await downloadUrlToFile(info.url, file, { hashPrefix, progress: o.progress, retries: o.retries, timeout: o.timeout });
+  } catch (err) {
+    if (!hasCode(err, 'ERR_FINETORCH_NETWORK')) throw err;
+    // Offline: say what would do instead of the download.
+    throw new DownloadError('ERR_FINETORCH_NETWORK', `${(err as Error).message}. Without network, bring ${info.fileName} from a ` +
+      `machine that has it (in its torch.hub cache, or from ${published.url}) and file it with 'finetorch weights import FILE' ` +
+      `(importWeights(file)), or copy it into ${path.dirname(file)}; or point baseUrl ($${BASE_URL_ENV}, --base-url) at a mirror`,
+    info.url, undefined, { cause: err });
+  }
   return { ...info, file, downloaded: true };
+}
+
+/**
+ * Files a copy of torchvision's published weights (brought from another machine, downloaded by a
+ * browser) into torch.hub's cache under its published name, once its SHA-256 starts with the prefix
+ * that name carries, as torch.hub checks a download: pretrainedWeights (and PyTorch) then find it
+ * without the network. A state dict saved again by torch.save is another file, and is refused.
+ */
+export async function importWeights(file: string, options: { modelDir?: string } = {}): Promise<PretrainedWeights> {
+  const o = checkOptions('importWeights', options, { modelDir: str().orUndefined() });
+  checkArg('importWeights', 'file', file, str());
+  return fileIntoCache(file, listWeights(), o.modelDir ?? path.join(hubDir(), 'checkpoints'));
+}
+
+/** @internal importWeights against a given list of published files. */
+export async function fileIntoCache<W extends { fileName: string }>(file: string, published: readonly W[], modelDir: string):
+  Promise<W & { file: string; downloaded: false }> {
+  const digest = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
+    throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `cannot read ${file}: ${err.message}`, { cause: err });
+  });
+  const match = published.find((w) => digest.startsWith(hashPrefixOf(w.fileName) ?? '-'));
+  if (!match) {
+    throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: its SHA-256 (${digest.slice(0, 8)}...) starts with none of the ` +
+      "hash prefixes of torchvision's published weights: only the published file itself can go into the cache (a state dict " +
+      'saved again by torch.save is another file)', pathToFileURL(file).href);
+  }
+  const target = path.join(modelDir, match.fileName);
+  await fs.mkdir(modelDir, { recursive: true });
+  if (path.resolve(file) !== path.resolve(target)) await copyFileAtomic(file, target);
+  return { ...match, file: target, downloaded: false };
 }
 
 /** `arch` as a known architecture; a misspelt one gets a suggestion ('resnet-18' -> 'resnet18'). */

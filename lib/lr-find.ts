@@ -10,7 +10,7 @@ import { isNonFiniteLoss } from './loop';
 import type { Batch, ResNet } from './model';
 import { SGD } from './optim';
 import { cpuMemory } from './runtime';
-import { BatchSource, StopSignal, stopSignal } from './train';
+import { BatchSource, StopSignal, checkClassifier, stopSignal } from './train';
 
 export interface LrFindOptions {
   /** Default 1e-7. */
@@ -88,6 +88,7 @@ const SCHEMA = {
 /** fastai's lr_find on `net` over `train` (cycled through epochs as needed). */
 export async function lrFind(net: ResNet, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
   const o = checkOptions('lrFind', options, SCHEMA);
+  checkClassifier('lrFind', net);
   if (o.mode === 'finetune') net.unfreeze();
   else net.freeze({ except: ['fc'] });
   const groups = o.mode === 'finetune'

@@ -10,11 +10,15 @@ import { native, NativeModel, NativeStepResult } from './binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from './check';
 import { dist } from './dist';
 import { FinetorchError, withCode } from './errors';
-import { PretrainedOptions, pretrainedWeights } from './hub';
-import { loadPth, PthError, StoredTensor, locatePth } from './pth';
+import { OnnxExportOptions, exportOnnx, resnetSource } from './export';
+import { PRETRAINED_RULES, PretrainedOptions, pretrainedWeights } from './hub';
+import type { HubDownloadOptions } from './hub/timm-weights';
+import { isHubId } from './hub/timm-ids';
+import type { StoredTensor } from './pth';
 import { OperationQueue } from './queue';
 import { checkHostTensor, HostTensor } from './tensor';
 import type { Optimizer } from './optim/optimizer';
+import { loadWeights, locateWeights } from './weights-file';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Target = Int32Array | BigInt64Array;
@@ -100,10 +104,21 @@ export interface PretrainedModelOptions extends PretrainedOptions {
   device?: Device;
 }
 
+/** {@link ResNet.pretrained}'s options for an 'hf-hub:' id: the download (revision, cache, token, ...) and the device. */
+export interface HubModelOptions extends HubDownloadOptions {
+  device?: Device;
+}
+
 interface ParameterMeta {
   shape: number[];
   requiresGrad: boolean;
 }
+
+/** Why loading takes no class count (timm's create_model(..., num_classes) does). */
+const CLASSES_FROM_WEIGHTS = {
+  numClasses: "the number of classes comes from the weights (fc.weight's rows); net.replaceFc(numClasses) then gives the model " +
+    'a new fc of that many outputs',
+};
 
 export class ResNet {
   readonly arch: Arch;
@@ -144,20 +159,40 @@ export class ResNet {
   }
 
   /**
-   * torchvision's ImageNet weights for `arch` (default resnet18), as
-   * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
-   * first when missing (see {@link pretrainedWeights}). `ResNet.pretrained('resnet50')` is short
-   * for `ResNet.pretrained({ arch: 'resnet50' })`.
+   * Pretrained ImageNet weights, taken from the cache their source shares with Python and
+   * downloaded into it first when missing (see {@link pretrainedWeights}):
+   * - torchvision's for `arch` (default resnet18), as `torchvision.models.<arch>(weights='DEFAULT')`.
+   *   `ResNet.pretrained('resnet50', { weights: 'IMAGENET1K_V1' })` is short for
+   *   `ResNet.pretrained({ arch: 'resnet50', weights: 'IMAGENET1K_V1' })`;
+   * - timm's from the Hugging Face Hub, as `timm.create_model('hf-hub:timm/resnet50.a1_in1k',
+   *   pretrained=True)`: `ResNet.pretrained('hf-hub:timm/resnet50.a1_in1k', { revision, device })`.
    */
-  static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
-    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
-    checkArg('ResNet.pretrained', 'arch', arch, archRule);
+  static async pretrained(source: PretrainedModelOptions | Arch | `hf-hub:${string}` = {}, options: PretrainedModelOptions | HubModelOptions = {}): Promise<ResNet> {
+    if (isHubId(source)) {
+      const { device, ...download } = options as HubModelOptions;
+      const { file, arch, config, repoId } = await pretrainedWeights(source, download);
+      const net = await ResNet.load(file, { arch, device });
+      if (net.numClasses !== config.numClasses) {
+        net.dispose();
+        throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: config.json says ${config.numClasses} classes, the weights' fc has ${net.numClasses}`);
+      }
+      return net;
+    }
+    if (typeof source !== 'string' && Object.keys(options).length) {
+      throw withCode(new TypeError('ResNet.pretrained: with an options object first, there is no second argument ' +
+        "(ResNet.pretrained({ arch, weights, device }), or ResNet.pretrained('resnet50', { weights, device }))"), 'ERR_FINETORCH_INVALID_ARG');
+    }
+    const given = typeof source === 'string' ? { ...options as PretrainedModelOptions, arch: source } : source;
+    checkOptions('ResNet.pretrained', given, { ...PRETRAINED_RULES, arch: archRule.orUndefined(), device: deviceRule.orUndefined() },
+      CLASSES_FROM_WEIGHTS);
+    const { arch = 'resnet18', device, ...weights } = given;
     return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
   }
 
   /**
-   * Loads a torchvision ResNet .pth (either torch.save format); the architecture and the number
-   * of classes are read off its keys and shapes, and checked before the model is built.
+   * Loads a torchvision ResNet state dict from a .pth (either torch.save format) or a .safetensors
+   * file (timm's and Hugging Face's), told apart by content; the architecture and the number of
+   * classes are read off its keys and shapes, and checked before the model is built.
    */
   static async load(file: string, options: LoadOptions = {}): Promise<ResNet> {
     checkArg('ResNet.load', 'file', file, str());
@@ -166,9 +201,9 @@ export class ResNet {
       strict: bool().default(true),
       device: deviceRule.orUndefined(),
       maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
-    });
-    const stored = await locatePth(file);
-    const stateDict = stored ? undefined : await loadPth(file);
+    }, CLASSES_FROM_WEIGHTS);
+    const { places: stored, readError } = await locateWeights(file);
+    const stateDict = stored ? undefined : await loadWeights(file);
     const shapes = new Map([...(stored ?? stateDict!)].map(([k, t]) => [k, t.shape]));
     const { arch, numClasses } = inferArch(shapes, file);
     if (o.arch && o.arch !== arch) {
@@ -184,7 +219,7 @@ export class ResNet {
     }
     const net = await ResNet.create({ arch, numClasses });
     try {
-      await (stored ? net.loadStored(file, stored, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
+      await (stored ? net.loadStored(file, stored, readError, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
       if (o.device) await net.to(o.device);
     } catch (err) {
       net.dispose();
@@ -252,24 +287,24 @@ export class ResNet {
   }
 
   /**
-   * `loadStateDict(await loadPth(file))` in one step: each tensor is read from the file straight
-   * into the model, skipping the copy in between. (Like torch.load, this path does not check the
-   * zip records' CRCs; loadPth does.)
+   * `loadStateDict(await loadPth(file))` in one step, for a .pth or a .safetensors file (told apart
+   * by content): each tensor is read from the file straight into the model, skipping the copy in
+   * between. (Like torch.load, this path does not check the zip records' CRCs; loadPth does.)
    */
   async loadPth(file: string, options: { strict?: boolean } = {}): Promise<LoadResult> {
     checkArg('loadPth', 'file', file, str());
     const { strict } = checkOptions('loadPth', options, { strict: bool().default(true) });
-    const stored = await locatePth(file);
-    if (stored) return this.loadStored(file, stored, strict);
-    return this.loadEntries(`loading ${file}`, await loadPth(file), strict);
+    const { places, readError } = await locateWeights(file);
+    if (places) return this.loadStored(file, places, readError, strict);
+    return this.loadEntries(`loading ${file}`, await loadWeights(file), strict);
   }
 
-  private loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
+  private loadStored(file: string, stored: Map<string, StoredTensor>, readError: (err: Error) => Error, strict: boolean): Promise<LoadResult> {
     return this.run(`loading ${file}`, () =>
       this.handle.loadStateDictFromFile({ file, names: [...stored.keys()], places: [...stored.values()], strict })
         .catch((err: Error & { code?: string }) => {
-          // A read that failed part-way is the file's fault; a key mismatch is the model's.
-          throw err.code === 'ERR_FINETORCH_PTH' ? new PthError(file, err.message, { cause: err }) : err;
+          // A read that failed part-way is the file's fault (the addon reports it as a .pth error); a key mismatch is the model's.
+          throw err.code === 'ERR_FINETORCH_PTH' ? readError(err) : err;
         }));
   }
 
@@ -277,6 +312,16 @@ export class ResNet {
   async stateDict(): Promise<Map<string, HostTensor>> {
     const { names, tensors } = await this.run('stateDict', () => this.handle.stateDict());
     return new Map(names.map((n, i) => [n, tensors[i]]));
+  }
+
+  /**
+   * Writes the model to `file` as ONNX (as torch.onnx.export does): the eval-mode forward, whatever
+   * `training` says, input [batch, 3, S, S] float32 named 'input', output [batch, numClasses]
+   * named 'logits', and metadata_props recording the architecture, the class names when given and
+   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
+   */
+  exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
+    return exportOnnx(file, resnetSource(this.arch, this.classes, () => this.stateDict()), options);
   }
 
   async to(device: Device): Promise<this> {

@@ -3,6 +3,7 @@
 // and linear probing (frozen backbone, head only, optionally on cached backbone features).
 // Defaults are the seed's recipe: SGD, lr 0.01, fc at 10x, weight decay 1e-3, momentum 0.
 import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } from './check';
+import { withCode } from './errors';
 import { stepwise } from './data/loader';
 import { LoopPlan, runLoop } from './loop';
 import type { Scores } from './metrics';
@@ -120,9 +121,11 @@ export interface FineTuneOptions extends LoopOptions {
   /** fc's lr = fcLrMult * lr (the chapter's 10x). */
   fcLrMult?: number;
   /**
-   * fastai's fine_tune: the first `freezeEpochs` of `epochs` train fc alone (backbone frozen, its
-   * BatchNorm statistics kept), then every layer trains. Default 0. Unlike fastai, the frozen
-   * backbone's BatchNorm layers do not train, and the lrs and schedule run on unchanged.
+   * After fastai's fine_tune: the first `freezeEpochs` of `epochs` train fc alone (backbone frozen,
+   * its BatchNorm statistics kept), then every layer trains. Default 0. Unlike fastai, they count
+   * inside `epochs` (fastai's fine_tune(3, freeze_epochs=1) is 1 + 3 epochs: here epochs 4,
+   * freezeEpochs 1), the frozen backbone's BatchNorm layers do not train, and the lrs and the
+   * schedule run on unchanged (the history's `lr` is then the frozen group's, which does not train).
    */
   freezeEpochs?: number;
 }
@@ -174,10 +177,23 @@ function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
   if (o.checkpointEvery > 0 && !o.checkpoint) throw new RangeError(`${where}: checkpointEvery needs a checkpoint file`);
 }
 
+/**
+ * @internal The training loops minimise cross-entropy over fc's outputs: with one output its loss
+ * is 0 whatever the image, and nothing would be learnt while accuracy shows 100%.
+ */
+export function checkClassifier(where: string, net: ResNet): void {
+  if (net.numClasses < 2) {
+    throw withCode(new RangeError(`${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
+      'cross-entropy over a single class is 0 for every image, so nothing would train; a classifier needs at least 2 classes ' +
+      '(net.replaceFc(numClasses))'), 'ERR_FINETORCH_INVALID_ARG');
+  }
+}
+
 /** Full fine-tuning with the chapter's two parameter groups. */
 export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<EpochRecord[]> {
   const o = checkOptions('fineTune', options, FINE_TUNE_SCHEMA);
   checkLoop('fineTune', o);
+  checkClassifier('fineTune', net);
   net.unfreeze();
   const optimizer = new SGD([
     { params: net.parameters({ exclude: ['fc'] }) },
@@ -195,6 +211,7 @@ export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<E
 export async function linearProbe(net: ResNet, options: LinearProbeOptions): Promise<EpochRecord[]> {
   const o = checkOptions('linearProbe', options, LINEAR_PROBE_SCHEMA);
   checkLoop('linearProbe', o);
+  checkClassifier('linearProbe', net);
   if (o.featureCache && o.bn === 'train') {
     throw new RangeError('linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
   }
@@ -228,10 +245,11 @@ function warnIfVaried(train: BatchSource): void {
   const pipeline = loader.dataset?.pipeline;
   const random = [...(pipeline?.image ?? []), ...(pipeline?.erasing ? [pipeline.erasing] : [])].filter((t) => t.random).map((t) => t.name);
   if (random.length === 0 && loader.shuffle !== true) return;
-  const what = [random.length > 0 && `a random transform (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
-    .filter(Boolean).join(' and ');
-  process.emitWarning(`linearProbe: featureCache computes the features once, so the train source's ${what} ` +
-    'is frozen: every epoch trains on the same images in the same order. Use an eval transform, or no feature cache, ' +
+  const parts = [random.length > 0 && `random transform${random.length > 1 ? 's' : ''} (${random.join(', ')})`, loader.shuffle === true && 'shuffling']
+    .filter(Boolean);
+  const verb = parts.length > 1 || random.length > 1 ? 'are' : 'is';
+  process.emitWarning(`linearProbe: featureCache computes the features once, so the train source's ${parts.join(' and ')} ` +
+    `${verb} frozen: every epoch trains on the same images in the same order. Use an eval transform, or no feature cache, ` +
     'for augmentation that changes per epoch.', { code: 'FINETORCH_FROZEN_AUGMENTATION' });
 }
 

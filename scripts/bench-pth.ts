@@ -17,7 +17,7 @@ interface PythonTimes {
   ms: Record<string, { load: number; weights_only: number; into_model: number }>;
 }
 
-async function medianMs(work: () => Promise<unknown>, runs: number): Promise<number> {
+export async function medianMs(work: () => Promise<unknown>, runs: number): Promise<number> {
   await work();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

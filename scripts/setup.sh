@@ -24,7 +24,9 @@ fi
 stamp=node_modules/.finetorch-setup
 if [ ! -f "$stamp" ] || [ -n "$(find package.json package-lock.json CMakeLists.txt native lib scripts tsconfig.json -newer "$stamp" -print -quit)" ] \
    || [ ! -f build/Release/finetorch.node ]; then
-  npm install --no-audit --no-fund
+  # onnxruntime-node (a devDependency: the ONNX export tests) ships its CPU build in the package;
+  # its postinstall would also download the CUDA execution provider from nuget.org, unused here.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
   touch "$stamp"
 fi
 

@@ -18,8 +18,8 @@ export interface CommandSpec {
   /** Synopsis lines, without the leading 'finetorch '. */
   usage: string[];
   options: Record<string, OptionSpec>;
-  /** How many positional arguments the command takes; none when absent. */
-  positionals?: { min: number; max: number };
+  /** How many positional arguments the command takes (none when absent), and what they are, for "missing" messages. */
+  positionals?: { min: number; max: number; what?: string };
   /** Paragraphs after the option list. */
   notes?: string[];
 }
@@ -59,7 +59,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   }
   const { min = 0, max = 0 } = spec.positionals ?? {};
   const positionals = parsed.positionals;
-  if (positionals.length < min) throw new UsageError('missing argument');
+  if (positionals.length < min) throw new UsageError(`missing argument${spec.positionals?.what ? `: ${spec.positionals.what}` : ''}`);
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
   return { help: false, flags: new Flags(spec, parsed.values as Record<string, string | boolean>), positionals };
 }

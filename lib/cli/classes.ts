@@ -3,6 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJson } from './files';
+import { counted } from './progress';
 
 export const CLASSES_FILE = 'classes.json';
 
@@ -35,6 +36,6 @@ export async function classesNextTo(weights: string): Promise<string[] | undefin
 /** Checks that a model with `numClasses` outputs fits the class list that names them. */
 export function checkClassCount(classes: readonly string[], numClasses: number, source: string): void {
   if (classes.length !== numClasses) {
-    throw new Error(`the model has ${numClasses} outputs but there are ${classes.length} classes in ${source}`);
+    throw new Error(`the model has ${counted(numClasses, 'output')} but ${source} lists ${counted(classes.length, 'class', 'classes')}`);
   }
 }

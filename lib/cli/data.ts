@@ -2,18 +2,20 @@
 // folders, or one folder of class folders split at random; and the transform on each side.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Dataset, ImageFolder, Subset, Transform, randomSplit, trainTransform } from '../data';
-import { evalRecipe, recipeTransform } from './model-card';
+import { Dataset, DatasetError, ImageDecodeError, ImageFolder, OnError, Subset, Transform, randomSplit, trainTransform } from '../data';
+import { ResizeRule, evalRecipe, recipeTransform } from './model-card';
+import { counted } from './progress';
+import type { Augmentation } from './training-options';
 
 const VALID_FOLDERS = ['valid', 'val', 'test'];
 
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalPipeline(imageSize: number): Transform {
-  return recipeTransform(evalRecipe(imageSize));
+/** torchvision's eval recipe scaled to the image size: resize to size*256/224 (square or the shorter side), centre-crop size. */
+export function evalPipeline(imageSize: number, rule: ResizeRule = {}): Transform {
+  return recipeTransform(evalRecipe(imageSize, rule));
 }
 
-export function trainPipeline(imageSize: number): Transform {
-  return trainTransform({ size: imageSize });
+export function trainPipeline(imageSize: number, augmentation: Partial<Augmentation> = {}): Transform {
+  return trainTransform({ size: imageSize, ...augmentation });
 }
 
 function isDirectory(p: string): boolean {
@@ -36,12 +38,19 @@ export interface TrainData {
   description: string;
 }
 
-export function trainData(dir: string, options: { imageSize: number; validSplit: number; seed: number }): TrainData {
-  const { imageSize, validSplit, seed } = options;
+export function trainData(
+  dir: string,
+  options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; augmentation: Augmentation; resizeRule?: ResizeRule },
+): TrainData {
+  const { imageSize, validSplit, seed, shrinkOnLoad, augmentation, resizeRule } = options;
   const folders = splitFolders(dir);
-  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize) });
+  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize, augmentation), shrinkOnLoad });
+  if (train.classes.length < 2) {
+    throw new DatasetError(`${train.root} holds one class folder (${train.classes[0]}): a classifier needs at least 2, ` +
+      'one folder of images per class');
+  }
   if (folders.train && folders.valid) {
-    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize) });
+    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize, resizeRule), shrinkOnLoad });
     checkSameClasses(train, valid);
     return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
   }
@@ -49,7 +58,7 @@ export function trainData(dir: string, options: { imageSize: number; validSplit:
   const [trainPart, validPart] = randomSplit(train, [1 - validSplit, validSplit], seed);
   // The split picks indices; each side then sees the samples through its own transform.
   return checked(train.classes, new Subset(train, trainPart.indices),
-    new Subset(train.withTransform(evalPipeline(imageSize)), validPart.indices),
+    new Subset(train.withTransform(evalPipeline(imageSize, resizeRule)), validPart.indices),
     `${train.length} images in ${train.root}, ${validPart.length} of them held out for validation (--valid-split ${validSplit}, --seed ${seed})`);
 }
 
@@ -69,9 +78,40 @@ function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {
 }
 
 /** The images `finetorch eval` scores: the valid/ (val/, test/) folder of a train/valid layout, else `dir`. */
-export function evalData(dir: string, transform: Transform): ImageFolder {
+export function evalData(dir: string, transform: Transform, shrinkOnLoad: boolean): ImageFolder {
   const folders = splitFolders(dir);
   const root = folders.train && folders.valid ? folders.valid : dir;
-  return new ImageFolder(root, { transform });
+  return new ImageFolder(root, { transform, shrinkOnLoad });
 }
 
+
+/**
+ * --skip-bad-images: the loaders leave out an image that cannot be decoded (taking the next one), and
+ * each such file is named once, in `report`. Without the flag, the first one stops the command.
+ */
+export class BadImages {
+  /** File -> why it could not be decoded. */
+  readonly files = new Map<string, string>();
+  readonly onError: OnError;
+
+  constructor(skip: boolean, private readonly report: (message: string) => void) {
+    this.onError = skip ? (error: ImageDecodeError) => this.skip(error) : 'throw';
+  }
+
+  /** The files left out, as the commands' JSON gives them. */
+  list(): { image: string; error: string }[] {
+    return [...this.files].map(([image, error]) => ({ image, error }));
+  }
+
+  /** "2 images could not be decoded and were left out (--skip-bad-images)", or '' when none were. */
+  summary(): string {
+    const n = this.files.size;
+    return n === 0 ? '' : `${counted(n, 'image')} could not be decoded and ${n === 1 ? 'was' : 'were'} left out (--skip-bad-images)`;
+  }
+
+  private skip(error: ImageDecodeError): void {
+    if (this.files.has(error.file)) return;
+    this.files.set(error.file, error.message);
+    this.report(`left out (--skip-bad-images): ${error.message}`);
+  }
+}

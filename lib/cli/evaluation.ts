@@ -1,22 +1,22 @@
 // finetorch eval, the work: loss, top-1 and top-5 accuracy, per-class accuracy and the confusion
-// matrix of a .pth on a folder of class folders, classes matched by name to the model's own.
+// matrix of a model on a folder of class folders, classes matched by name to the model's own.
 import { DataLoader } from '../data';
 import { ScoreReport, scoreModel } from './confusion';
-import { evalData } from './data';
+import { BadImages, evalData } from './data';
 import type { EvalOptions } from './eval';
 import { loadInferenceModel } from './model';
-import { percent } from './progress';
+import { counted, percent } from './progress';
 import { table } from './table';
 
 /** Scores the model and prints the result; resolves to the exit code. */
-export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, device, json }: EvalOptions): Promise<number> {
-  const model = await loadInferenceModel(weights, { device, arch, imageSize }, (m) => process.stderr.write(`${m}\n`));
+export async function evaluate({ weights, data: dir, batchSize, arch, imageSize, resizeRule, shrinkOnLoad, skipBadImages, device, json }: EvalOptions): Promise<number> {
+  const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, (m) => process.stderr.write(`${m}\n`));
   const { net } = model;
   try {
-    const folder = evalData(dir, model.transform);
+    const folder = evalData(dir, model.transform, shrinkOnLoad);
     const classes = model.classes ?? folder.classes;
     if (!model.classes && folder.classes.length !== net.numClasses) {
-      throw new Error(`the model has ${net.numClasses} outputs but there are ${folder.classes.length} class folders in ${folder.root}`);
+      throw new Error(`the model has ${counted(net.numClasses, 'output')} but ${folder.root} holds ${counted(folder.classes.length, 'class folder')}`);
     }
     const toModelClass = folder.classes.map((name) => {
       const index = classes.indexOf(name);
@@ -24,20 +24,25 @@ export async function evaluate({ weights, data: dir, batchSize, arch, imageSize,
       return index;
     });
     const identity = toModelClass.every((m, i) => m === i);
-    const loader = new DataLoader(folder, { batchSize, reuseBuffers: true });
+    const badImages = new BadImages(skipBadImages, (message) => process.stderr.write(`${message}\n`));
+    const loader = new DataLoader(folder, { batchSize, reuseBuffers: true, onError: badImages.onError });
     const report = await scoreModel(net, loader, classes, identity ? undefined : toModelClass);
-    const result = { weights, arch: net.arch, data: folder.root, classesFrom: model.classesFrom ?? 'folders', imageSize: model.imageSize, ...report };
-    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+    const result = {
+      weights, arch: net.arch, data: folder.root, classesFrom: model.classesFrom ?? 'folders', imageSize: model.imageSize, ...report,
+      skippedImages: badImages.list(),
+    };
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : describe(result, badImages.summary()));
     return 0;
   } finally {
     net.dispose();
   }
 }
 
-function describe(r: ScoreReport & { weights: string; arch: string; data: string; imageSize: number }): string {
+function describe(r: ScoreReport & { weights: string; arch: string; data: string; imageSize: number }, skipped: string): string {
   return [
     `${r.weights} (${r.arch}) on ${r.data} (${r.imageSize} px): accuracy ${percent(r.accuracy)}` +
       `${r.classes.length > 5 ? `, top-5 ${percent(r.top5)}` : ''} (${r.count} images), loss ${r.loss.toFixed(4)}`,
+    ...(skipped ? [skipped] : []),
     '',
     table([['class', 'images', 'accuracy'],
       ...r.perClass.map((c) => [c.class, String(c.count), c.accuracy === null ? '-' : percent(c.accuracy)])], [false, true, true]),

@@ -1,10 +1,12 @@
-// finetorch inspect: what a .pth holds (container format, keys, dtypes, shapes, sizes, parameter
-// count), read by the TypeScript codec alone, so it works without LibTorch.
+// finetorch inspect: what a .pth or .safetensors holds (container format, keys, dtypes, shapes,
+// sizes, parameter count), read by the TypeScript codecs alone, so it works without LibTorch.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { inferArch } from '../architectures';
 import { pthFormat, readPth, stateDictFrom } from '../pth';
+import { hostDTypeOf, readSafetensorsHeader } from '../safetensors';
 import { elementSize, numel } from '../tensor';
+import { weightsFormat } from '../weights-file';
 import { CommandSpec, Parsed } from './args';
 import { requireFile } from './files';
 import { cardFile, readCard } from './model-card';
@@ -13,18 +15,20 @@ import { table } from './table';
 
 const spec: CommandSpec = {
   name: 'inspect',
-  usage: ['inspect [--json] FILE.pth'],
-  positionals: { min: 1, max: 1 },
+  usage: ['inspect [--json] FILE.pth|FILE.safetensors'],
+  positionals: { min: 1, max: 1, what: 'the .pth or .safetensors FILE to inspect' },
   options: {
     json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   },
   notes: [
     "A checkpoint's state dict is the one under 'model' or 'state_dict'. Parameters exclude BatchNorm's " +
       'running statistics (running_mean, running_var, num_batches_tracked), counted as buffers.',
+    'The format is read off the content, not the name. A .safetensors file is read by its header alone; its dtypes ' +
+      "are torch's names where finetorch holds them (F8_E4M3 and the like are shown as the format names them).",
     'The .json that finetorch train writes beside each .pth (architecture, classes, image size, eval transform) is shown too.',
-    '--json prints {file, format, fileBytes, arch, numClasses (null when not a torchvision ResNet), ' +
+    "--json prints {file, format ('zip', 'legacy' or 'safetensors'), fileBytes, arch, numClasses (null when not a torchvision ResNet), " +
       'tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
-      'parameters, buffers, tensorBytes, card (the .json beside it, or null)}.',
+      'parameters, buffers, tensorBytes, metadata (safetensors: its __metadata__; else null), card (the .json beside it, or null)}.',
   ],
 };
 
@@ -33,22 +37,19 @@ const BUFFER = /(^|\.)(running_mean|running_var|num_batches_tracked)$/;
 async function run({ flags, positionals }: Parsed): Promise<number> {
   const file = path.resolve(positionals[0]);
   const json = flags.flag('json');
-  await requireFile(file, '.pth file');
-  const { format } = await pthFormat(file);
-  const stateDict = stateDictFrom(await readPth(file));
-  const tensors = [...stateDict].map(([key, t]) => ({
-    key, dtype: t.dtype, shape: t.shape, numel: numel(t.shape), bytes: numel(t.shape) * elementSize(t.dtype),
-  }));
+  await requireFile(file, 'weights file');
+  const { format, tensors, metadata } = await contents(file);
   const dtypes: Record<string, number> = {};
   for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
   const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
   const card = await readCard(file);
-  const model = resnetOf(stateDict, file);
+  const model = resnetOf(new Map(tensors.map((t) => [t.key, t])), file);
   const result = {
     file, format, fileBytes: (await fs.stat(file)).size, ...model, tensors, dtypes,
     parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
     buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
     tensorBytes: sum(tensors, 'bytes'),
+    metadata: metadata ? Object.fromEntries(metadata) : null,
     card: card ?? null,
   };
   if (json) {
@@ -56,7 +57,8 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     return 0;
   }
   process.stdout.write([
-    `${file}: ${format === 'zip' ? 'zip (torch.save since 1.6)' : 'legacy (torch.save before 1.6)'} format, ${bytes(result.fileBytes)}`,
+    `${file}: ${FORMAT_NAMES[format]} format, ${bytes(result.fileBytes)}`,
+    ...(metadata?.size ? [`metadata: ${[...metadata].map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`] : []),
     `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
       `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
     model.arch ? `torchvision ${model.arch}, ${model.numClasses} classes` : 'not a torchvision ResNet state dict',
@@ -67,6 +69,26 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     '',
   ].join('\n'));
   return 0;
+}
+
+const FORMAT_NAMES = { zip: 'zip (torch.save since 1.6)', legacy: 'legacy (torch.save before 1.6)', safetensors: 'safetensors' };
+
+interface TensorRow { key: string; dtype: string; shape: number[]; numel: number; bytes: number }
+
+/** The file's format, its tensors (a checkpoint's state dict), and a safetensors file's metadata. */
+async function contents(file: string): Promise<{ format: keyof typeof FORMAT_NAMES; tensors: TensorRow[]; metadata?: Map<string, string> }> {
+  if ((await weightsFormat(file)) === 'safetensors') {
+    const header = await readSafetensorsHeader(file);
+    const tensors = header.tensors.map((t) => ({
+      key: t.name, dtype: hostDTypeOf(t.dtype) ?? t.dtype, shape: t.shape, numel: numel(t.shape), bytes: t.dataOffsets[1] - t.dataOffsets[0],
+    }));
+    return { format: 'safetensors', tensors, metadata: header.metadata };
+  }
+  const { format } = await pthFormat(file);
+  const tensors = [...stateDictFrom(await readPth(file))].map(([key, t]) => ({
+    key, dtype: t.dtype as string, shape: t.shape, numel: numel(t.shape), bytes: numel(t.shape) * elementSize(t.dtype),
+  }));
+  return { format, tensors };
 }
 
 /** The ResNet a state dict was saved from, or nulls when its keys and shapes are no torchvision ResNet's. */

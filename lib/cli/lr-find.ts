@@ -6,8 +6,12 @@ import type { Device } from '../model';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
 import type { Command } from './main';
-import { archFlag } from './model-options';
-import { BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, precisionFlags, runtimeFlags, validSplitFlag } from './training-options';
+import { weightsFlag } from './weights-source';
+import { SKIP_BAD_IMAGES_OPTION, archFlag } from './model-options';
+import {
+  AUGMENT_OPTIONS, Augmentation, BATCH_OPTIONS, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, augmentFlags,
+  precisionFlags, runtimeFlags, validSplitFlag,
+} from './training-options';
 
 const MODES = ['finetune', 'linear-probe'] as const;
 
@@ -20,7 +24,9 @@ const options: Record<string, OptionSpec> = {
   'end-lr': { type: 'string', value: 'X', help: 'the lr the last step would reach', default: '10' },
   'num-it': { type: 'string', value: 'N', help: 'steps at most (the test stops early once the loss passes 4x its minimum)', default: '100' },
   ...BATCH_OPTIONS,
+  ...AUGMENT_OPTIONS,
   'valid-split': { type: 'string', value: 'F', help: 'share train holds out (left out here too) when DIR has no valid/ folder', default: '0.2' },
+  'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
   plot: { type: 'string', value: 'FILE.svg', help: 'write the loss-against-lr curve with the suggestions there (and a .png beside it)' },
   device: DEVICE_OPTION,
   ...PRECISION_OPTIONS,
@@ -30,7 +36,7 @@ const options: Record<string, OptionSpec> = {
 
 const spec: CommandSpec = {
   name: 'lr-find',
-  usage: ['lr-find --data DIR --weights FILE.pth [--plot FILE.svg] [options]'],
+  usage: ['lr-find --data DIR --weights WEIGHTS [--plot FILE.svg] [options]'],
   options,
   notes: [
     "fastai's Learner.lr_find: one SGD step per batch at an lr growing exponentially from --start-lr towards --end-lr over " +
@@ -38,7 +44,8 @@ const spec: CommandSpec = {
       'minimum. The weights are then put back: nothing is saved but the plot. Suggestions, as fastai computes them after ' +
       'dropping the first tenth and the last five points: valley (fastai\'s default, printed as the suggestion), minimum/10, ' +
       'and steepest descent. Each is a value for train\'s --lr (fc trains at --fc-lr-mult times it).',
-    '--json prints {lrs, losses (smoothed), rawLosses, stop, suggestions: {valley, minimum, steep: {lr, point: [lr, loss]}} | null}.',
+    '--json prints {lrs, losses (smoothed), rawLosses, stop, suggestions: {valley, minimum, steep: {lr, point: [lr, loss]}} | null, ' +
+      'skippedImages: [{image, error}]}.',
   ],
 };
 
@@ -56,8 +63,11 @@ export interface LrFindSettings {
   numIt: number;
   batchSize: number;
   imageSize: number;
+  augmentation: Augmentation;
   validSplit: number;
   seed: number;
+  shrinkOnLoad: boolean;
+  skipBadImages: boolean;
   plot: string | undefined;
   device: Device;
   amp: 'none' | 'fp16' | 'bf16';
@@ -71,7 +81,7 @@ async function run({ flags }: Parsed): Promise<number> {
   const plot = flags.string('plot');
   const settings: LrFindSettings = {
     data: path.resolve(flags.required('data')),
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     arch: archFlag(flags),
     keepFc: flags.flag('keep-fc'),
     mode: flags.choice('mode', MODES),
@@ -83,8 +93,11 @@ async function run({ flags }: Parsed): Promise<number> {
     numIt: flags.int('num-it', 6),
     batchSize: flags.int('batch-size'),
     imageSize: flags.int('image-size', 8),
+    augmentation: augmentFlags(flags),
     validSplit: validSplitFlag(flags),
     seed: flags.int('seed', 0),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
+    skipBadImages: flags.flag('skip-bad-images'),
     plot: plot && path.resolve(plot),
     device: deviceFlag(flags),
     ...precisionFlags(flags),

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { DataLoader } from '../data';
 import { LrFindResult, lrFind } from '../lr-find';
 import { setNumThreads } from '../runtime';
-import { trainData } from './data';
-import { requireFile, writeFileAtomic } from './files';
+import { BadImages, trainData } from './data';
+import { writeFileAtomic } from './files';
 import { Interrupts } from './interrupt';
 import type { LrFindSettings } from './lr-find';
 import { checkDevice } from './model';
@@ -18,11 +18,11 @@ const SKIP_END = 5;
 
 export async function findLr(s: LrFindSettings): Promise<number> {
   checkDevice(s.device);
-  await requireFile(s.weights, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
   const data = trainData(s.data, s);
-  const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+  const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
   const progress = new Progress(process.stderr, 1, s.batchSize);
+  const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const controller = new AbortController();
   const interrupts = new Interrupts((signal) => {
     progress.note(`${signal}: ending the test after this step (send it again to stop now)`);
@@ -34,8 +34,10 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
     progress.note(`data: ${data.description}`);
     progress.note(`${about}; ${s.mode} on ${s.device}`);
+    if (warning) progress.note(warning);
     const loader = new DataLoader(data.train, {
       batchSize: s.batchSize, shuffle: true, seed: s.seed, reuseBuffers: true, concurrency: s.workers, dropLast: data.train.length > s.batchSize,
+      onError: badImages.onError,
     });
     result = await lrFind(net, loader, {
       startLr: s.startLr, endLr: s.endLr, numIt: s.numIt, mode: s.mode, fcLrMult: s.fcLrMult, momentum: s.momentum,
@@ -47,9 +49,10 @@ export async function findLr(s: LrFindSettings): Promise<number> {
     net.dispose();
   }
   progress.note(`${result.lrs.length} steps, ${describeStop(result)}`);
+  if (badImages.summary()) progress.note(badImages.summary());
   if (s.plot) await writePlot(s.plot, result);
   if (s.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, skippedImages: badImages.list() }, null, 2)}\n`);
   } else if (result.suggestions) {
     const { valley, minimum, steep } = result.suggestions;
     process.stdout.write([

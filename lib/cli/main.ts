@@ -3,10 +3,9 @@
 // and --help never load LibTorch). Usage mistakes exit 2 with the synopsis; any other failure
 // exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack). A reader that closes the
 // pipe early (`finetorch predict ... | head -1`) ends the command quietly.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { didYouMean } from '../check';
+import { packageVersion } from '../version';
 import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
 
 export interface Command {
@@ -16,12 +15,13 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./train') },
+  train: { summary: 'Fine-tune or linear-probe a ResNet (.pth, .safetensors, torchvision or hf-hub: weights) on a folder of class folders.', load: () => import('./train') },
   'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./lr-find') },
-  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
+  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a model on a folder of class folders.', load: () => import('./eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
-  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
-  weights: { summary: "torchvision's pretrained ResNet weights in torch.hub's cache: list, get (downloads).", load: () => import('./weights') },
+  export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./export') },
+  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth or .safetensors file (no LibTorch needed).', load: () => import('./inspect') },
+  weights: { summary: "Pretrained ResNet weights: torchvision's (torch.hub's cache), timm's on the Hugging Face Hub (its cache): list, get.", load: () => import('./weights') },
 };
 
 function mainHelp(): string {
@@ -46,12 +46,6 @@ function fail(command: string, err: unknown): number {
   return 1;
 }
 
-/** The package's version, from its package.json (dist/lib/cli/main.js is three folders below it). */
-export function version(): string {
-  const file = path.resolve(__dirname, '..', '..', '..', 'package.json');
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h') {
@@ -59,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`finetorch ${version()}\n`);
+    process.stdout.write(`finetorch ${packageVersion()}\n`);
     return 0;
   }
   const entry = name === undefined ? undefined : COMMANDS[name];

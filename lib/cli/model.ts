@@ -1,14 +1,15 @@
-// The model side of the LibTorch commands: whether the device exists, and a .pth loaded onto it
-// with what it needs to be used (eval, predict): class names and the eval transform, from the card
-// beside it (classes.json as a fallback for class names).
-import * as path from 'node:path';
+// The model side of the LibTorch commands: whether the device exists, and the weights --weights
+// names loaded onto it with what they need to be used (eval, predict): class names and the eval
+// transform, from the card beside a file (classes.json as a fallback for class names), timm's
+// config.json for a Hub id, torchvision's transform for a torchvision name.
 import type { Arch } from '../architectures';
 import { Device, ResNet } from '../model';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
-import { ModelCard, cardFile, chooseRecipe, readCard, recipeTransform } from './model-card';
-import { requireFile } from './files';
+import { RecipeFlags, WeightsCard, chooseRecipe, recipeTransform } from './model-card';
+import type { EvalRecipe } from '../data/eval-recipe';
+import { resolveWeights } from './weights-source';
 
 export function checkDevice(device: Device): void {
   if (device === 'cpu') return;
@@ -19,30 +20,33 @@ export function checkDevice(device: Device): void {
 
 export interface InferenceModel {
   net: ResNet;
-  card: ModelCard | undefined;
+  card: WeightsCard | undefined;
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
   classesFrom: string | undefined;
+  /** The eval transform as data (the card's, or torchvision's at the image size). */
+  recipe: EvalRecipe;
   transform: Transform;
   imageSize: number;
 }
 
-/** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
+/** A ResNet from --weights (a file, a finetorch checkpoint, a torchvision name, a Hub id), its architecture and class count read off the weights. */
 export async function loadInferenceModel(
-  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: Arch | undefined } & RecipeFlags, warn: (message: string) => void,
 ): Promise<InferenceModel> {
-  const { device, arch, imageSize } = options;
+  const { device, arch, ...flags } = options;
   checkDevice(device);
-  await requireFile(weights, 'weights file');
-  const card = await readCard(weights);
-  const recipe = chooseRecipe(card, imageSize, weights, warn);
-  const net = await ResNet.load(weights, { device, arch });
+  const { file, card } = await resolveWeights(weights);
+  const net = await ResNet.load(file, { device, arch });
   try {
-    const listed = card ? undefined : await classesNextTo(weights);
+    // After the load: a file that cannot be read fails with its one line alone.
+    const recipe = chooseRecipe(card, flags, weights, warn);
+    const listed = card?.classes ? undefined : await classesNextTo(file);
     const classes = card?.classes ?? listed;
-    const classesFrom = card ? path.basename(cardFile(weights)) : listed ? 'classes.json' : undefined;
-    if (classes) checkClassCount(classes, net.numClasses, `the ${classesFrom} beside ${weights}`);
-    return { net, card, classes, classesFrom, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
+    const classesFrom = card?.classes ? card.from : listed ? 'classes.json' : undefined;
+    // A file's card or classes.json lies beside it; a Hub id's classes come from its config.json.
+    if (classes) checkClassCount(classes, net.numClasses, card?.classes && file !== weights ? card.from : `the ${classesFrom} beside ${weights}`);
+    return { net, card, classes, classesFrom, recipe, transform: recipeTransform(recipe), imageSize: recipe.centerCrop };
   } catch (err) {
     net.dispose();
     throw err;

@@ -68,15 +68,24 @@ export function savedValidation(dir: string): Promise<BestValidation | undefined
   return readJson(outFile(dir, 'validation'));
 }
 
-/** What is in `dir` already: 'run' (files of a finetorch run), 'other' (anything else), or 'empty'. */
-export async function folderState(dir: string): Promise<'run' | 'other' | 'empty'> {
+/**
+ * What is at `dir` already: 'run' (a finetorch run with a checkpoint to resume), 'unsaved' (only
+ * files of a run that stopped before its first checkpoint: nothing to resume, nothing of value),
+ * 'other' (anything else), 'empty' (or nothing), or 'file' (not a folder).
+ */
+export async function folderState(dir: string): Promise<'run' | 'unsaved' | 'other' | 'empty' | 'file'> {
   const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
-    if (err.code === 'ENOTDIR') return ['(a file)'];
+    if (err.code === 'ENOTDIR') return undefined;
     throw err;
   });
+  if (names === undefined) return 'file';
   if (names.length === 0) return 'empty';
+  if (names.includes(OUT_FILES.checkpoint)) return 'run';
   const ours = new Set<string>(Object.values(OUT_FILES));
+  // Before the first checkpoint a run has written only these.
+  const unsaved = new Set<string>([OUT_FILES.classes, OUT_FILES.settings, OUT_FILES.checkpointCard]);
+  if (names.every((n) => unsaved.has(n))) return 'unsaved';
   return names.some((n) => ours.has(n)) ? 'run' : 'other';
 }
 
@@ -141,7 +150,10 @@ export class RunFolder {
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainAcc]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validAcc]) },
-        { name: 'valid top-5', color: COLORS.validTop5, points: history.map((r) => [r.epoch, r.validTop5 ?? null]) },
+        // With five classes or fewer every image is in its top five: a line at 100% says nothing.
+        ...(this.card.classes.length > 5
+          ? [{ name: 'valid top-5', color: COLORS.validTop5, points: history.map((r): [number, number | null] => [r.epoch, r.validTop5 ?? null]) }]
+          : []),
       ],
     }));
   }

@@ -3,10 +3,13 @@
 import * as path from 'node:path';
 import type { Arch } from '../architectures';
 import type { Device } from '../model';
+import { IMG_EXTENSIONS } from '../data/extensions';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
-import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag } from './model-options';
+import { INFERENCE_OPTIONS, WEIGHTS_OPTION, archFlag, imageSizeFlag, resizeRuleFlags } from './model-options';
 import type { Command } from './main';
+import type { ResizeRule } from './model-card';
+import { weightsFlag } from './weights-source';
 
 export interface PredictOptions {
   weights: string;
@@ -17,23 +20,30 @@ export interface PredictOptions {
   arch: Arch | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
+  /** --crop-mode and --crop-pct; undefined: the card's. */
+  resizeRule: ResizeRule;
+  /** Decode large JPEGs DCT-scaled (not torchvision's pixels). */
+  shrinkOnLoad: boolean;
   device: Device;
   json: boolean;
 }
 
 const spec: CommandSpec = {
   name: 'predict',
-  usage: ['predict --weights FILE.pth [options] IMAGE|FOLDER...'],
-  positionals: { min: 1, max: Infinity },
+  usage: ['predict --weights WEIGHTS [options] IMAGE|FOLDER...'],
+  positionals: { min: 1, max: Infinity, what: 'the IMAGE files or FOLDERs of images to predict' },
   options: {
     weights: WEIGHTS_OPTION,
     'top-k': { type: 'string', value: 'K', help: 'classes shown per image', default: '5' },
     ...INFERENCE_OPTIONS,
   },
   notes: [
-    'A FOLDER stands for the images in it and its subfolders (.jpg, .jpeg, .png, .webp, .gif, .tif, .tiff, .avif), in sorted order.',
-    'Class names and the eval transform come from the .json beside the weights (finetorch train writes one beside every .pth); ' +
-      'without it, class names come from a classes.json there, else show as their index, and images are sized by --image-size.',
+    `A FOLDER stands for the images in it and its subfolders (${IMG_EXTENSIONS.join(', ')}: torchvision's ImageFolder's), in sorted order.`,
+    'Class names and the eval transform come from the .json beside a weights file (finetorch train writes one beside every .pth), ' +
+      "from config.json for an hf-hub: id (timm's input size, crop_pct, interpolation, mean, std; its label_names), " +
+      "or from torchvision's published transform for a torchvision name; " +
+      "without any, class names come from a classes.json there, else are ImageNet-1K's (torchvision's) for a model of 1000 outputs " +
+      'and show as their index otherwise, and images are sized by --image-size.',
     'An image that cannot be read is reported on stderr and skipped; the others are still predicted, and the exit code is 1.',
     '--json prints {weights, results: [{image, top: [{index, class, probability}]}], errors: [{image, error}]}, most probable first.',
   ],
@@ -41,11 +51,13 @@ const spec: CommandSpec = {
 
 async function run({ flags, positionals }: Parsed): Promise<number> {
   return (await import('./prediction')).predict({
-    weights: path.resolve(flags.required('weights')),
+    weights: weightsFlag(flags),
     paths: positionals.map((p) => path.resolve(p)),
     topK: flags.int('top-k'),
     arch: archFlag(flags),
     imageSize: imageSizeFlag(flags),
+    resizeRule: resizeRuleFlags(flags),
+    shrinkOnLoad: flags.flag('shrink-on-load'),
     device: deviceFlag(flags),
     json: flags.flag('json'),
   });

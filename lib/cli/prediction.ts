@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataLoader, IMG_EXTENSIONS, ImageDataset, ImageSource, Transform } from '../data';
+import { IMAGENET_CLASSES } from '../imagenet';
 import { loadInferenceModel } from './model';
+import { cardFile } from './model-card';
 import type { PredictOptions } from './predict';
 import { percent } from './progress';
 import { table } from './table';
@@ -13,8 +15,8 @@ const BATCH = 16;
 
 /** The images named on the command line; a sample's target is its index, so results find their file. */
 class ImageFiles extends ImageDataset {
-  constructor(readonly files: readonly string[], transform: Transform) {
-    super({ transform });
+  constructor(readonly files: readonly string[], transform: Transform, shrinkOnLoad: boolean) {
+    super({ transform, shrinkOnLoad });
   }
 
   get length(): number {
@@ -60,16 +62,24 @@ function expand(paths: readonly string[]): { files: string[]; errors: { image: s
 }
 
 /** Predicts and prints; resolves to the exit code (1 when some image could not be read). */
-export async function predict({ weights, paths, topK, arch, imageSize, device, json }: PredictOptions): Promise<number> {
+export async function predict({ weights, paths, topK, arch, imageSize, resizeRule, shrinkOnLoad, device, json }: PredictOptions): Promise<number> {
   const { files, errors } = expand(paths);
   const warn = (message: string) => process.stderr.write(`${message}\n`);
-  const model = await loadInferenceModel(weights, { device, arch, imageSize }, warn);
+  const model = await loadInferenceModel(weights, { device, arch, imageSize, ...resizeRule }, warn);
   const { net } = model;
-  if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
-  const names = model.classes ?? Array.from({ length: net.numClasses }, (_, i) => String(i));
+  // eval says the size in its result; predict's results do not show it, and the size matters.
+  if (!model.card && imageSize === undefined) {
+    warn(`no ${path.basename(cardFile(weights))} beside ${weights} to say how it was trained: images are resized as ` +
+      `torchvision's ImageNet recipe at ${model.imageSize} px (--image-size sets another)`);
+  }
+  // A model with ImageNet's 1000 outputs and nothing naming them: torchvision's own, most likely.
+  const imagenet = !model.classes && net.numClasses === IMAGENET_CLASSES.length;
+  if (imagenet) warn(`no .json or classes.json beside ${weights}: its 1000 outputs are named as ImageNet-1K's classes (torchvision's)`);
+  else if (!model.classes && !json) warn(`no .json or classes.json beside ${weights}: classes are shown by index`);
+  const names = model.classes ?? (imagenet ? IMAGENET_CLASSES : Array.from({ length: net.numClasses }, (_, i) => String(i)));
   for (const e of errors) warn(`${e.image}: error: ${e.error}`);
 
-  const dataset = new ImageFiles(files, model.transform);
+  const dataset = new ImageFiles(files, model.transform, shrinkOnLoad);
   const results: { image: string; top: Prediction[] }[] = [];
   // An image that cannot be read is skipped by the loader and reported in its place, in order.
   const failures = new Map<number, string>();

@@ -1,20 +1,25 @@
-// train's --sched, --warmup-epochs, --min-lr, --decay-epochs and --decay-rate as one Schedule,
-// stepped every batch: torchvision's reference recipe, a LinearLR warm-up from lr/100 followed
-// (SequentialLR) by StepLR, CosineAnnealingLR down to --min-lr over the rest, or a constant lr.
+// train's --sched, --warmup-epochs, --min-lr, --decay-epochs, --decay-rate and --pct-start as one
+// Schedule, stepped every batch: torchvision's reference recipe, a LinearLR warm-up from lr/100
+// followed (SequentialLR) by StepLR, CosineAnnealingLR down to --min-lr over the rest, or a
+// constant lr; or OneCycleLR over every step (its own warm-up, and momentum cycled).
 import type { Schedule } from '../schedule';
 
+export const SCHEDULES = ['constant', 'step', 'cosine', 'onecycle'] as const;
+
 export interface ScheduleFlags {
-  sched: 'constant' | 'step' | 'cosine';
+  sched: (typeof SCHEDULES)[number];
   epochs: number;
   warmupEpochs: number;
   minLr: number;
   decayEpochs: number;
   decayRate: number;
+  pctStart: number;
 }
 
 export const WARMUP_START_FACTOR = 0.01;
 
 export function cliSchedule(s: ScheduleFlags, stepsPerEpoch: number): Schedule {
+  if (s.sched === 'onecycle') return { kind: 'onecycle', total: Math.max(1, s.epochs * stepsPerEpoch), pctStart: s.pctStart, per: 'step' };
   const warmup = Math.round(s.warmupEpochs * stepsPerEpoch);
   const rest = Math.max(1, s.epochs * stepsPerEpoch - warmup);
   const main: Schedule = s.sched === 'cosine' ? { kind: 'cosine', total: rest, minLr: s.minLr }

@@ -1,10 +1,13 @@
-// The model a run starts from (train, lr-find): a .pth whose fc is kept when it already answers
-// for the class folders (the card or classes.json beside it lists them, or --keep-fc says so), and
-// replaced by a fresh Linear(512, classes) otherwise. What happened is said either way.
+// The model a run starts from (train, lr-find): the weights --weights names, whose fc is kept when
+// it already answers for the class folders (the card or classes.json beside them lists them, or
+// --keep-fc says so), and replaced by a fresh Linear(512, classes) otherwise. What happened is
+// said either way, and so is a normalisation the weights were trained with that train does not use.
 import type { Arch } from '../architectures';
 import { ResNet } from '../model';
 import { classesNextTo } from './classes';
 import { readCard } from './model-card';
+import { counted } from './progress';
+import { resolveWeights, trainingNormalizationWarning } from './weights-source';
 
 /** The class names beside a .pth: its card's, else classes.json's. */
 export async function classesOf(weights: string): Promise<string[] | undefined> {
@@ -17,25 +20,28 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 export async function startingModel(
   weights: string, classes: string[], options: { arch: Arch | undefined; seed: number; keepFc: boolean },
-): Promise<{ net: ResNet; about: string }> {
-  const net = await ResNet.load(weights, { arch: options.arch });
+): Promise<{ net: ResNet; about: string; warning: string | undefined }> {
+  const { file, card } = await resolveWeights(weights);
+  const warning = trainingNormalizationWarning(weights, card);
+  const net = await ResNet.load(file, { arch: options.arch });
   try {
-    const own = await classesOf(weights);
+    const own = card?.classes ?? await classesNextTo(file);
+    const about = (text: string) => ({ net, about: `model: ${weights} (${net.arch}), ${text}`, warning });
     const fits = net.numClasses === classes.length;
     if (fits && own !== undefined && sameList(own, classes)) {
-      return { net, about: `model: ${weights} (${net.arch}), fc kept (the classes listed beside it are these class folders)` };
+      return about('fc kept (the classes listed beside it are these class folders)');
     }
     if (options.keepFc) {
-      if (!fits) throw new Error(`--keep-fc: ${weights} has ${net.numClasses} outputs, but there are ${classes.length} class folders`);
+      if (!fits) throw new Error(`--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
       if (own !== undefined) {
         throw new Error(`--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
       }
-      return { net, about: `model: ${weights} (${net.arch}), fc kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})` };
+      return about(`fc kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})`);
     }
     const before = String(net.fc);
     net.replaceFc(classes.length, { seed: options.seed });
     const hint = fits && own === undefined ? `; its fc had as many outputs as there are classes: --keep-fc keeps a fine-tuned one` : '';
-    return { net, about: `model: ${weights} (${net.arch}), fc replaced: ${before} -> ${net.fc}${hint}` };
+    return about(`fc replaced: ${before} -> ${net.fc}${hint}`);
   } catch (err) {
     net.dispose();
     throw err;

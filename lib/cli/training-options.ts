@@ -3,10 +3,10 @@
 import * as os from 'node:os';
 import { Flags, OptionSpec, UsageError } from './args';
 import { deviceFlag } from './device';
-import { ARCH_OPTION } from './model-options';
+import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, WEIGHTS_OPTION } from './model-options';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
-  weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
+  weights: { ...WEIGHTS_OPTION, help: `the starting weights: ${WEIGHTS_OPTION.help}` },
   arch: ARCH_OPTION,
   'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
 };
@@ -23,7 +23,38 @@ export const BATCH_OPTIONS: Record<string, OptionSpec> = {
   'batch-size': { type: 'string', value: 'B', help: 'images per step', default: '32' },
   'image-size': { type: 'string', value: 'S', help: 'side of the square crops the network sees', default: '224' },
   seed: { type: 'string', value: 'K', help: 'seeds the split, the shuffling, the augmentation and the new fc', default: '0' },
+  'shrink-on-load': SHRINK_ON_LOAD_OPTION,
 };
+
+/** The train augmentation: torchvision's RandomResizedCrop(scale, ratio) and the flip, named as timm's train.py. */
+export const AUGMENT_OPTIONS: Record<string, OptionSpec> = {
+  scale: { type: 'string', value: 'MIN,MAX', help: "RandomResizedCrop's range of the crop's area, as a share of the image's", default: '0.08,1' },
+  ratio: { type: 'string', value: 'MIN,MAX', help: "RandomResizedCrop's range of the crop's aspect ratio (width / height)", default: '3/4,4/3' },
+  hflip: { type: 'string', value: 'P', help: 'the probability of a left-right flip', default: '0.5' },
+};
+
+export interface Augmentation {
+  scale: [number, number];
+  ratio: [number, number];
+  hflip: number;
+}
+
+export function augmentFlags(flags: Flags): Augmentation {
+  return { scale: rangeFlag(flags, 'scale', 1), ratio: rangeFlag(flags, 'ratio', Infinity), hflip: flags.number('hflip', { min: 0, max: 1 }) };
+}
+
+/** MIN,MAX with 0 < MIN <= MAX <= max; each a number or a fraction (3/4). */
+function rangeFlag(flags: Flags, name: string, max: number): [number, number] {
+  const raw = flags.required(name);
+  const values = raw.split(',').map((part) => {
+    const [numerator, denominator = '1', ...rest] = part.split('/');
+    return rest.length || numerator.trim() === '' || denominator.trim() === '' ? NaN : Number(numerator) / Number(denominator);
+  });
+  if (values.length !== 2 || !values.every(Number.isFinite) || !(values[0] > 0 && values[0] <= values[1] && values[1] <= max)) {
+    throw new UsageError(`--${name} must be MIN,MAX with 0 < MIN <= MAX${max === Infinity ? '' : ` <= ${max}`}, got '${raw}'`);
+  }
+  return [values[0], values[1]];
+}
 
 export const PRECISION_OPTIONS: Record<string, OptionSpec> = {
   amp: { type: 'string', value: 'TYPE', help: 'autocast to fp16 (CUDA, with loss scaling) or bf16 (CUDA or CPU)', default: 'none' },

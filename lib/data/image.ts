@@ -66,22 +66,24 @@ export interface DecodeOptions {
    */
   exifTranspose?: boolean;
   /**
-   * JPEGs that a transform reduces 4x or more are decoded at 1/2, 1/4 or 1/8 size (DCT scaling,
-   * as sharp and PIL's draft() do), leaving at least 2x to the resampler: several times faster on
-   * large photos, within a few levels of the exact pixels. false always decodes at full size, as
-   * torchvision's loader does. Default true.
+   * true: JPEGs that a transform reduces 4x or more are decoded at 1/2, 1/4 or 1/8 size (DCT
+   * scaling, as sharp and PIL's draft() do), leaving at least 2x to the resampler. Several times
+   * faster on large photos, but the pixels are no longer torchvision's: about 1 level of 255 apart
+   * on average (the data fidelity test), and a model's logits move with them. Default false:
+   * every JPEG is decoded at full size, as torchvision's loader does.
    */
   shrinkOnLoad?: boolean;
 }
 
-export type Backend = `libjpeg-turbo ${string}` | 'sharp';
+/** Which decoder takes JPEGs: the addon's libjpeg-turbo (and its version), or sharp. */
+export type JpegBackend = `libjpeg-turbo ${string}` | 'sharp';
 
 /** Which decoder takes each kind of file in this build; JPEGs go to sharp when the addon lacks libjpeg-turbo. */
-export function backends(): { jpeg: Backend; netpbmBmp: 'finetorch'; other: 'sharp' } {
+export function backends(): { jpeg: JpegBackend; netpbmBmp: 'finetorch'; other: 'sharp' } {
   return { jpeg: nativeJpeg ?? 'sharp', netpbmBmp: 'finetorch', other: 'sharp' };
 }
 
-const nativeJpeg = native.imageBackends.jpeg as Backend | undefined;
+const nativeJpeg = native.imageBackends.jpeg as JpegBackend | undefined;
 let warnedNoJpeg = false;
 
 /** Reads an image's header: its size as the transform will see it, and which decoder takes it. */

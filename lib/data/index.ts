@@ -9,17 +9,17 @@ export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder'
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
 export { CIFAR10, Cifar10Options } from './cifar';
 export {
-  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions,
+  Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions, EvalTransformOptions, CropMode, TrainTransformOptions,
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
-  trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD,
+  trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
 export { RandomErasing, RandomErasingOptions, randomErasing } from './erasing';
 export { Mixup, MixupOptions, MixParams, MixedBatch } from './mixup';
 export { Interpolation } from './geometry';
-export { DataLoader, DataLoaderOptions, LoaderBatch } from './loader';
+export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
 export { DistributedSampler, DistributedSamplerOptions, Sampler } from './distributed-sampler';
 export { CacheOptions } from './cache';
-export { RgbImage, ImageSource, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
+export { RgbImage, ImageSource, ImageInfo, JpegBackend, RawPixels, DecodeOptions, DEFAULT_MAX_PIXELS, PIL_MAX_IMAGE_PIXELS, backends } from './image';
 export { ImageJob } from './render';
 export { DatasetError, ImageDecodeError } from './errors';
 export { Rng, mulberry32 } from './random';

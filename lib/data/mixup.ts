@@ -103,7 +103,7 @@ export class Mixup {
     return this.mix(batch, this.params(this.random(step), batch.input.shape[2], batch.input.shape[3]));
   }
 
-  /** The draws of batch `step`: numpy.random's calls over the generator of (seed, step). */
+  /** @internal The draws of batch `step`: numpy.random's calls over the generator of (seed, step). */
   random(step: number): NpRandom {
     return npRandom(mulberry32(mixSeed(this.seed, step, 0x313)));
   }
@@ -117,7 +117,7 @@ export class Mixup {
     return { input, target: mixed, lam: params.lam };
   }
 
-  /** timm's _params_per_batch and cutmix_bbox_and_lam: the draws for one batch of height x width images. */
+  /** @internal timm's _params_per_batch and cutmix_bbox_and_lam: the draws for one batch of height x width images. */
   params(random: NpRandom, height: number, width: number): MixParams {
     let lam = 1;
     let cutmix = false;

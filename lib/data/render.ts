@@ -156,7 +156,7 @@ function item(job: ImageJob, destination: Destination, i: number, decoded: RawPi
     const { data, width, height, channels } = job.source;
     return Object.assign(to, { pixels: data, width, height, channels, view });
   }
-  const scale = job.decode.shrinkOnLoad !== false && job.info?.scalable ? dctScale(job.view) : 1;
+  const scale = job.decode.shrinkOnLoad === true && job.info?.scalable ? dctScale(job.view) : 1;
   return Object.assign(to, { file: job.source, scale, view, checkedBytes: job.info?.checkedBytes });
 }
 

@@ -16,9 +16,8 @@ export interface AdamWOptions {
   amsgrad?: boolean;
 }
 
-type Hyper = Required<AdamWOptions>;
-export type AdamWParamGroup = Hyper & GroupExtras;
-export type AdamWGroupSpec = GroupSpec<Hyper>;
+export type AdamWParamGroup = Required<AdamWOptions> & GroupExtras;
+export type AdamWGroupSpec = GroupSpec<Required<AdamWOptions>>;
 
 /** torch.optim.AdamW's state_dict. */
 export type AdamWStateDict = OptimizerStateDict & {
@@ -29,7 +28,7 @@ export type AdamWStateDict = OptimizerStateDict & {
 const betasRule = new Rule<readonly [number, number]>('an array of 2 finite numbers in [0, 1)',
   (v) => (!Array.isArray(v) || v.length !== 2 ? 'type' : v.every((b) => typeof b === 'number' && b >= 0 && b < 1) ? 'ok' : 'range'));
 
-const ADAMW_SPEC: OptimizerSpec<Hyper> = {
+const ADAMW_SPEC: OptimizerSpec<Required<AdamWOptions>> = {
   name: 'AdamW',
   kind: 'adamw',
   slots: ['step', 'exp_avg', 'exp_avg_sq'],
@@ -56,7 +55,7 @@ const ADAMW_SPEC: OptimizerSpec<Hyper> = {
   toNative: (g) => ({ lr: g.lr, weightDecay: g.weightDecay, beta1: g.betas[0], beta2: g.betas[1], eps: g.eps }),
 };
 
-export class AdamW extends Optimizer<Hyper, AdamWStateDict> {
+export class AdamW extends Optimizer<Required<AdamWOptions>, AdamWStateDict> {
   declare readonly paramGroups: AdamWParamGroup[];
 
   constructor(params: Iterable<Parameter> | AdamWGroupSpec[], defaults: AdamWOptions = {}) {

@@ -16,16 +16,15 @@ export interface LARSOptions {
   trustCoefficient?: number;
 }
 
-type Hyper = Required<LARSOptions>;
-export type LARSParamGroup = Hyper & GroupExtras;
-export type LARSGroupSpec = GroupSpec<Hyper>;
+export type LARSParamGroup = Required<LARSOptions> & GroupExtras;
+export type LARSGroupSpec = GroupSpec<Required<LARSOptions>>;
 
 /** The state_dict of lars.py's LARS (a torch.optim.Optimizer): `mu` per parameter. */
 export type LARSStateDict = OptimizerStateDict & {
   state: Map<number, { mu: HostTensor }>;
 };
 
-const LARS_SPEC: OptimizerSpec<Hyper> = {
+const LARS_SPEC: OptimizerSpec<Required<LARSOptions>> = {
   name: 'LARS',
   kind: 'lars',
   slots: ['mu'],
@@ -39,7 +38,7 @@ const LARS_SPEC: OptimizerSpec<Hyper> = {
   toNative: (g) => ({ lr: g.lr, weightDecay: g.weightDecay, momentum: g.momentum, trustCoefficient: g.trustCoefficient }),
 };
 
-export class LARS extends Optimizer<Hyper, LARSStateDict> {
+export class LARS extends Optimizer<Required<LARSOptions>, LARSStateDict> {
   declare readonly paramGroups: LARSParamGroup[];
 
   constructor(params: Iterable<Parameter> | LARSGroupSpec[], defaults: LARSOptions = {}) {

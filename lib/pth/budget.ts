@@ -3,6 +3,8 @@
 // expanded, misaligned). Each cost is charged before the allocation, so a small forged file cannot
 // take the machine, as safetensors bounds its header by the file. Views of the file cost nothing.
 
+import { checkArg, checkOptions, int, str } from '../check';
+
 /** The default budget is the file's size plus this: what reading allocates stays within a few times the file. */
 export const BUDGET_MARGIN_BYTES = 2 ** 20;
 
@@ -34,4 +36,12 @@ export class Budget {
     throw new Error(`${what} would add ${bytes} bytes${before}, over the budget of ${this.limit} bytes for what the file ` +
       `may expand to (${source}); pass a larger maxBytes if the file is trusted`);
   }
+}
+
+const READ_OPTIONS = { maxBytes: int({ min: 0 }).orUndefined() };
+
+/** The arguments every file reader takes: a file name, and `maxBytes` (undefined: the default budget). */
+export function checkReadArgs(where: string, file: unknown, options: unknown): { maxBytes?: number } {
+  checkArg(where, 'file', file, str());
+  return checkOptions(where, options, READ_OPTIONS);
 }

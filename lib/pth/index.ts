@@ -2,6 +2,6 @@
 export { PthError } from './error';
 export { loadPth, locatePth, pthFormat, readPth, stateDictFrom } from './read';
 export type { StoredTensor } from './torch';
-export type { PthFormat, PthInfo } from './read';
+export type { PthFormat, PthInfo, PthReadOptions } from './read';
 export type { PthSavable, PthValue, StateDict } from './value';
 export { savePth } from './write';

@@ -1,8 +1,7 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
-import { checkArg, checkOptions, int, str } from '../check';
 import { HostTensor } from '../tensor';
-import { Budget } from './budget';
+import { Budget, checkReadArgs } from './budget';
 import { withFile } from './error';
 import { OP } from './opcodes';
 import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';
@@ -34,13 +33,6 @@ export interface PthReadOptions {
    * budget is refused before the allocation (a PthError).
    */
   maxBytes?: number;
-}
-
-const READ_OPTIONS = { maxBytes: int({ min: 0 }).orUndefined() };
-
-function checkReadArgs(where: string, file: unknown, options: unknown): { maxBytes?: number } {
-  checkArg(where, 'file', file, str());
-  return checkOptions(where, options, READ_OPTIONS);
 }
 
 /** The state dict in a .pth file: unwrapped from a checkpoint, `module.` prefixes stripped. */

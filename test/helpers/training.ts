@@ -26,21 +26,17 @@ export function readBatches(dir: string): Batch[] {
 
 /**
  * For the describe it is called in: train_reference.py's start weights and batches in a temporary
- * folder, and compute on one thread, as the reference runs (another count sums in another order).
+ * folder, and compute on one thread, as the reference runs (pinComputeThreads).
  */
 export function referenceRun(): { readonly dir: string; readonly batches: Batch[]; readonly start: string } {
   const tmp = tempDir();
-  const threads = getNumThreads();
   const run = { dir: tmp.dir, batches: [] as Batch[], start: path.join(tmp.dir, 'start.pth') };
+  pinComputeThreads();
   before(async () => {
-    setNumThreads(1);
     await runPython('train_reference.py', ['make', tmp.dir]);
     run.batches = readBatches(tmp.dir);
   });
-  after(() => {
-    setNumThreads(threads);
-    tmp.cleanup();
-  });
+  after(() => tmp.cleanup());
   return run;
 }
 
@@ -59,4 +55,18 @@ export function assertStateClose(actual: Map<string, HostTensor>, expected: Map<
     if (t.dtype === 'int64') assert.deepEqual(a.data, t.data, name);
     else assertClose(a.data as Float32Array, t.data as Float32Array, tolerance, name);
   }
+}
+
+/**
+ * One compute thread for the enclosing describe block, as the reference scripts pin
+ * (torch.set_num_threads(1)): another count sums in another order, and training amplifies the
+ * last bit. LibTorch 2.x starts with one thread per core.
+ */
+export function pinComputeThreads(): void {
+  let previous = 0;
+  before(() => {
+    previous = getNumThreads();
+    setNumThreads(1);
+  });
+  after(() => setNumThreads(previous));
 }

@@ -69,6 +69,9 @@ describe('finetorch train as a data-parallel job', () => {
     assert.ok(Math.abs(last.validLoss - whole.loss) <= 1e-5 * Math.abs(whole.loss), `valid loss ${last.validLoss} vs ${whole.loss}`);
     assert.match(r.stderr, /^\[rank 0\] epoch 2\/2 /m);
     assert.doesNotMatch(r.stderr, /^\[rank 1\] epoch/m, 'only rank 0 reports progress');
+    assert.match(r.stdout, /^\[rank 0\] best valid accuracy /m);
+    assert.doesNotMatch(r.stdout, /^\[rank 1\]/m, 'only rank 0 prints the summary');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(oneNode(), 'run.json'), 'utf8'))['world-size'], '2');
     assert.deepEqual(epochsIn(oneNode()), [1, 2]);
     for (const file of ['last.pth', 'best.pth', 'checkpoint.pth']) assert.ok(fs.existsSync(path.join(oneNode(), file)), file);
     assert.deepEqual(fs.readdirSync(oneNode()).filter((f) => /tmp|rank/.test(f)), [], 'no stray files');
@@ -79,6 +82,10 @@ describe('finetorch train as a data-parallel job', () => {
     assertExit(resumed, 0);
     assert.deepEqual(epochsIn(path.join(tmp.dir, 'resumed')), [1, 2, 3]);
     assert.equal((await readCheckpointInfo(path.join(tmp.dir, 'resumed', 'checkpoint.pth'))).epoch, 3);
+    // In one process: half the images per step, said before it trains on.
+    const oneProcess = await run([process.execPath, MAIN, 'train', '--resume', path.join(tmp.dir, 'resumed'), '--epochs', '4'], ENV);
+    assertExit(oneProcess, 0);
+    assert.match(oneProcess.stderr, /^warning: the run trained with 2 processes \(8 images per step at --batch-size 4\); this resume runs 1 process/m);
   });
 
   it('runs under torchrun --no-python alike (the agent hosts the store)', async () => {

@@ -7,8 +7,10 @@ import { ResNet, ResNet18, loadPth, savePth, cuda, hasCode } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
+import { pinComputeThreads } from '../helpers/training';
 
 describe('ResNet18 parity with torchvision', () => {
+  pinComputeThreads();
   const tmp = tempDir();
   let input: HostTensor<'float32'>;
   before(async () => {

@@ -146,6 +146,10 @@ describe('optimizers against PyTorch: AdamW with layer decay, LARS, the probe, s
       await train(net, s, run.batches, [0, 1]);
       const ckpt = path.join(run.dir, `${mode}.ckpt`);
       await saveCheckpoint(ckpt, { net, optimizer: s.optimizer, scheduler: s.scheduler });
+      // torch 1.13's torch.load(weights_only=True) reads it, the groups' settings as they were.
+      const seen = JSON.parse(await runPython('checkpoint_check.py', [ckpt])) as { param_groups: Record<string, unknown>[] };
+      const groups = (await s.optimizer.stateDict()).param_groups.map(({ params: _params, ...g }) => g);
+      assert.deepEqual(seen.param_groups, JSON.parse(JSON.stringify(groups)));
       const straight = await train(net, s, run.batches, [2, 3]);
       const expected = { weights: await net.stateDict(), optimizer: await s.optimizer.stateDict() };
       net.dispose();

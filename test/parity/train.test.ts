@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
-  Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD,
-  trainTransform,
+  Batch, DataLoader, EpochRecord, fineTune, ImageDataset, linearProbe, loadPth, readCheckpointInfo, ResNet18, saveCheckpoint, SGD, trainTransform,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { assertClose } from '../helpers/compare';
@@ -182,7 +181,11 @@ describe('SGD and steps', () => {
     for (const r of history) {
       assert.ok(r.trainLoss > 0 && r.trainAcc >= 0 && r.trainAcc <= 1 && r.validLoss! > 0 && r.imagesPerSec > 0 && r.seconds > 0);
     }
-    assert.ok(fs.existsSync(path.join(tmp.dir, 'ckpt.pth')));
+    // What Python sees: torch.load(weights_only=True) reads it, real numbers as 0-d float64 tensors.
+    const seen = JSON.parse(await runPython('checkpoint_check.py', [path.join(tmp.dir, 'ckpt.pth')]));
+    assert.deepEqual(seen.history, history, `torch ${seen.torch}`);
+    assert.deepEqual([seen.epoch, seen.batch, seen.step, seen.model, seen.momentum_buffers], [3, 0, 6, 122, 62]);
+    assert.deepEqual(seen.param_groups.map((g: { lr: number; initial_lr: number }) => [g.lr, g.initial_lr]), [[0.00125, 0.01], [0.0125, 0.1]]);
     const resumed = await fineTune(fresh, { train: [{ input: x, target: y }], epochs: 4, lr: 0.01, momentum: 0.9,
       schedule: { kind: 'step', stepSize: 1, gamma: 0.5 }, resume: path.join(tmp.dir, 'ckpt.pth') });
     assert.deepEqual(resumed.map((r) => r.epoch), [1, 2, 3, 4]);
@@ -203,6 +206,22 @@ describe('the loops: options, stops, resumes, phases', () => {
   const withoutTimes = (h: EpochRecord[]) => h.map(({ seconds: _s, imagesPerSec: _i, ...rest }) => rest);
   const fresh = () => ResNet18.create({ numClasses: 3, seed: 5 });
   const recipe = { train, valid, epochs: 2, lr: 0.01, momentum: 0.9, schedule: { kind: 'cosine', total: 8, per: 'step' } as const };
+
+  it('a checkpoint keeps every real number a number: a loss of 4.4e23 (integral, past 2^53) comes back as one', async () => {
+    const tmp = tempDir();
+    const net = await fresh();
+    try {
+      const record: EpochRecord = { epoch: 1, trainLoss: 6.4, trainAcc: 1, validLoss: 4.4e23, validAcc: 0.5, validTop5: null,
+        imagesPerSec: 30, seconds: 1.5, lr: 0.01, fcLr: 0.1 };
+      const file = path.join(tmp.dir, 'ckpt.pth');
+      await saveCheckpoint(file, { net, optimizer: new SGD(net.parameters(), { lr: 0.01 }) }, { epoch: 1, history: [record] });
+      assert.deepEqual((await readCheckpointInfo(file)).history, [record]);
+      assert.equal(JSON.stringify((await readCheckpointInfo(file)).history), JSON.stringify([record]));
+    } finally {
+      net.dispose();
+      tmp.cleanup();
+    }
+  });
 
   it('refuses unknown options with the one meant, and bad values naming the option', async () => {
     const net = await fresh();
@@ -341,7 +360,7 @@ describe('the loops: options, stops, resumes, phases', () => {
     }
     const warning = warnings.find((w) => (w as Error & { code?: string }).code === 'FINETORCH_FROZEN_AUGMENTATION');
     assert.ok(warning, 'warned');
-    assert.match(warning.message, /randomResizedCrop.*randomHorizontalFlip.*and shuffling is frozen: every epoch trains on the same images in the same order/);
+    assert.match(warning.message, /the train source's random transforms \(randomResizedCrop\(16\), randomHorizontalFlip\(0\.5\)\) and shuffling are frozen: every epoch trains on the same images in the same order/);
   });
 });
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ResNet18 } from '../../lib';
 import { modelCard } from '../../lib/cli/model-card';
 import { RunFolder, OUT_FILES } from '../../lib/cli/outputs';
 import { tempDir } from '../helpers/python';
@@ -33,6 +34,22 @@ describe('RunFolder', () => {
       });
     } finally {
       spawnSync('umount', [readOnly]);
+    }
+  });
+
+  it('plots valid top-5 only with more than five classes (with fewer, every image is in its top five)', async () => {
+    const net = await ResNet18.create({ numClasses: 2, seed: 0 });
+    try {
+      const history = [{ epoch: 1, trainLoss: 1, trainAcc: 0.5, validLoss: 1, validAcc: 0.5, validTop5: 1, imagesPerSec: 1, seconds: 1, lr: 0.1, fcLr: 1 }];
+      for (const classes of [['a', 'b'], ['a', 'b', 'c', 'd', 'e', 'f']]) {
+        const dir = path.join(tmp.dir, `top5-${classes.length}`);
+        const folder = new RunFolder(dir, modelCard('resnet18', classes, 32));
+        await folder.start({}, { clear: false });
+        await folder.epoch(history, net, false);
+        assert.equal(fs.readFileSync(path.join(dir, OUT_FILES.accuracySvg), 'utf8').includes('valid top-5'), classes.length > 5, `${classes.length} classes`);
+      }
+    } finally {
+      net.dispose();
     }
   });
 

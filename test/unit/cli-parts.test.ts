@@ -136,6 +136,18 @@ describe('progress', () => {
     assert.match(written.at(-1)!, /^epoch 1\/3 {2}train loss .* acc 87\.5% top-5 100\.0% .* lr 0\.01 \(fc 0\.1\)\n$/);
   });
 
+  it('says what trains: fc alone in the frozen epochs, then every layer', () => {
+    const written: string[] = [];
+    const progress = new Progress({ write: (t: string) => written.push(t), isTTY: false }, 3, 32, { logEvery: 10, freezeEpochs: 1 });
+    progress.batch(event(10));
+    progress.epoch(record(1), false);
+    progress.batch({ ...event(10), epoch: 2 });
+    progress.epoch(record(2), false);
+    const [step1, epoch1, step2, epoch2] = written;
+    for (const line of [step1, epoch1]) assert.ok(line.includes('  fc lr 0.1 (backbone frozen)'), line);
+    for (const line of [step2, epoch2]) assert.ok(line.includes('  lr 0.01 (fc 0.1)') && !line.includes('frozen'), line);
+  });
+
   it('formats durations as m:ss and h:mm:ss', () => {
     assert.equal(clock(7), '0:07');
     assert.equal(clock(75.4), '1:15');
@@ -214,9 +226,17 @@ describe('model card', () => {
       assert.equal(cardFile(weights), path.join(tmp.dir, 'best.json'));
       assert.equal(await readCard(weights), undefined);
       const card = modelCard('resnet18', ['cat', 'dog'], 64);
-      assert.deepEqual(card.eval, { resize: [73, 73], interpolation: 'bilinear', centerCrop: 64, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+      const imagenet = { interpolation: 'bilinear', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+      assert.deepEqual(card.eval, { resize: [73, 73], cropMode: 'squash', centerCrop: 64, ...imagenet });
+      // torchvision's T.Resize(int): the shorter side, said as one number; timm's crop_pct floors.
+      assert.deepEqual(modelCard('resnet18', ['cat', 'dog'], 64, { cropMode: 'center', cropPct: 0.9 }).eval,
+        { resize: 71, cropMode: 'center', cropPct: 0.9, centerCrop: 64, ...imagenet });
       await writeCard(weights, card);
       assert.deepEqual(await readCard(weights), card);
+      // Cards from before cropMode was written: a square resize.
+      const { cropMode: _mode, ...older } = card.eval;
+      fs.writeFileSync(cardFile(weights), JSON.stringify({ ...card, eval: older }));
+      assert.deepEqual((await readCard(weights))!.eval, older);
       fs.writeFileSync(cardFile(weights), JSON.stringify({ name: 'something else' }));
       assert.equal(await readCard(weights), undefined);
       fs.writeFileSync(cardFile(weights), JSON.stringify({ ...card, classes: ['cat'] }));
@@ -226,16 +246,21 @@ describe('model card', () => {
     }
   });
 
-  it('sets the eval transform; a contradicting --image-size wins with a warning', () => {
-    const card = modelCard('resnet18', ['a', 'b'], 64);
+  it('sets the eval transform; a contradicting flag wins with a warning', () => {
+    const card = { ...modelCard('resnet18', ['a', 'b'], 64), from: 'w.json' };
     const warnings: string[] = [];
     const warn = (m: string) => warnings.push(m);
-    assert.deepEqual(chooseRecipe(card, undefined, 'w.pth', warn), card.eval);
-    assert.deepEqual(chooseRecipe(card, 64, 'w.pth', warn), card.eval);
+    assert.deepEqual(chooseRecipe(card, {}, 'w.pth', warn), card.eval);
+    assert.deepEqual(chooseRecipe(card, { imageSize: 64, cropMode: 'squash' }, 'w.pth', warn), card.eval);
     assert.deepEqual(warnings, []);
-    assert.equal(chooseRecipe(card, 224, 'w.pth', warn).centerCrop, 224);
-    assert.match(warnings[0], /--image-size 224 differs from the 64 that w\.pth was trained at \(w\.json\); using 224/);
-    assert.deepEqual(chooseRecipe(undefined, undefined, 'w.pth', warn), evalRecipe(224));
+    assert.equal(chooseRecipe(card, { imageSize: 224 }, 'w.pth', warn).centerCrop, 224);
+    assert.match(warnings[0], /--image-size 224 differs from the 64 that w\.pth was trained with \(w\.json\); using 224/);
+    assert.deepEqual(chooseRecipe(card, { cropMode: 'center' }, 'w.pth', warn), evalRecipe(64, { cropMode: 'center' }));
+    assert.match(warnings[1], /--crop-mode center differs from the squash that w\.pth was trained with/);
+    assert.equal(warnings.length, 2);
+    assert.deepEqual(chooseRecipe(undefined, {}, 'w.pth', warn), evalRecipe(224));
+    assert.deepEqual(chooseRecipe(undefined, { imageSize: 32, cropPct: 0.5 }, 'w.pth', warn), evalRecipe(32, { cropPct: 0.5 }));
+    assert.equal(warnings.length, 2);
   });
 });
 

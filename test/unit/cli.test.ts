@@ -41,6 +41,11 @@ describe('finetorch CLI', () => {
       assert.match(r.stdout, new RegExp(`^usage: finetorch ${name}`));
       assert.match(r.stdout, /--json/);
     }
+    // The help says what the command does: the extensions a folder is searched for, SIGTERM's exit code.
+    const predictHelp = helps[names.indexOf('predict')].stdout.replace(/\n/g, ' ');
+    assert.match(predictHelp, /\(\.jpg, \.jpeg, \.png, \.ppm, \.bmp, \.pgm, \.tif, \.tiff, \.webp: torchvision's ImageFolder's\)/);
+    assert.doesNotMatch(predictHelp, /\.gif|\.avif/);
+    assert.match(helps[names.indexOf('train')].stdout.replace(/\n/g, ' '), /exits 130 \(SIGTERM: 143,/);
   });
 
   it('an unknown flag, a bad value, a missing argument or command exits 2 with the usage on stderr', async () => {
@@ -51,6 +56,9 @@ describe('finetorch CLI', () => {
       [['train', '--data', data, '--weights', start, '--out', out, '--amp', 'fp16'], /--amp fp16 needs a CUDA device/],
       [['train', '--data', data, '--weights', start, '--out', out, '--channels-last'], /--channels-last needs a CUDA device/],
       [['train', '--data', data, '--weights', start, '--out', out, '--min-lr', '0.001'], /--min-lr applies to --sched cosine, not constant/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--pct-start', '0.2'], /--pct-start applies to --sched onecycle, not constant/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--sched', 'onecycle', '--momentum', '0.9'],
+        /--momentum does not apply to --sched onecycle, which cycles momentum itself/],
       [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'linear-probe', '--freeze-epochs', '1'], /--freeze-epochs applies to --mode finetune/],
       [['train', '--data', data, '--weights', start, '--out', path.join(data, 'runs')], /--out .*runs is inside --data .*: its files would become a class folder/],
       [['lr-find', '--data', data, '--weights', start, '--start-lr', '1', '--end-lr', '0.1'], /--end-lr \(0\.1\) must be above --start-lr \(1\)/],
@@ -58,8 +66,10 @@ describe('finetorch CLI', () => {
       [['train', '--data', data, '--weights', start, '--out', out, '--mode', 'full'], /--mode must be one of finetune, linear-probe/],
       [['train', '--data', data, '--weights', start, '--out', out, '--valid-split', '1'], /--valid-split must be below 1: nothing would be left to train on/],
       [['train', '--data', data, '--out', out], /--weights is required/],
+      [['train', '--data', data, '--weights', start, '--out', out, '--scale', '0.5'], /--scale must be MIN,MAX with 0 < MIN <= MAX <= 1, got '0\.5'/],
+      [['lr-find', '--data', data, '--weights', start, '--ratio', '4/3,3/4'], /--ratio must be MIN,MAX with 0 < MIN <= MAX, got '4\/3,3\/4'/],
       [['predict', '--weights', start, '--top-k', '0', 'x.png'], /--top-k must be an integer of at least 1/],
-      [['predict', '--weights', start], /missing argument/],
+      [['predict', '--weights', start], /missing argument: the IMAGE files or FOLDERs of images to predict/],
       [['inspect', start, start], /unexpected argument/],
       [['eval', '--weights', start, '--data', data, '--device', 'tpu'], /--device must be cpu, cuda or cuda:N/],
     ];
@@ -77,6 +87,7 @@ describe('finetorch CLI', () => {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /usage: finetorch <command>/);
     }
+    assert.match((await cli(['trian'])).stderr, /^finetorch: unknown command 'trian' \(did you mean 'train'\?\)/);
   });
 
   it('a missing or corrupt file exits 1 with one line naming it', async () => {
@@ -142,6 +153,7 @@ describe('finetorch CLI', () => {
       assert.ok(meta.width! >= 300 && meta.height! >= 200, `${name}.png is ${meta.width}x${meta.height}`);
     }
     assert.match(fs.readFileSync(path.join(out, 'loss.svg'), 'utf8'), />train<\/text>[\s\S]*>valid<\/text>|>valid<\/text>[\s\S]*>train<\/text>/);
+    assert.doesNotMatch(fs.readFileSync(path.join(out, 'accuracy.svg'), 'utf8'), /top-5/, 'with 3 classes top-5 is always 100%');
     assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
   });
 
@@ -197,8 +209,11 @@ describe('finetorch CLI', () => {
       assert.ok(top[0].probability + top[1].probability <= 1 + 1e-9);
       for (const p of top) assert.equal(p.class, ['blue', 'green', 'red'][p.index]);
     }
-    // Without classes.json, classes are named by index.
-    const bare = JSON.parse((await cli(['predict', '--weights', start, '--top-k', '3', '--image-size', '32', '--json', images[0]])).stdout);
+    // Without a card or classes.json, classes are named by index (ImageNet's names are for 1000 outputs).
+    const bareWeights = path.join(tmp.dir, 'bare', 'best.pth');
+    fs.mkdirSync(path.dirname(bareWeights));
+    fs.copyFileSync(path.join(out, 'best.pth'), bareWeights);
+    const bare = JSON.parse((await cli(['predict', '--weights', bareWeights, '--top-k', '3', '--image-size', '32', '--json', images[0]])).stdout);
     assert.equal(bare.results[0].top.length, 3);
     assert.equal(bare.results[0].top[0].class, String(bare.results[0].top[0].index));
   });

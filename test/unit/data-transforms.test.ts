@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ImageDataset, RawPixels, Transform, centerCrop, compose, normalize, randomHorizontalFlip, randomResizedCrop,
-  resize, toPipeline, toTensor,
+  ImageDataset, RawPixels, Transform, centerCrop, compose, evalTransform, normalize, randomHorizontalFlip, randomResizedCrop,
+  resize, toPipeline, toTensor, trainTransform,
 } from '../../lib/data';
 import { View, roundHalfEven } from '../../lib/data/geometry';
 import { mulberry32 } from '../../lib/data/random';
@@ -57,6 +57,54 @@ test('resize(int) sets the shorter side and truncates the longer, as torchvision
     return [view.width, view.height];
   });
   assert.deepEqual(sizes, [[133, 100], [100, 133], [100, 100], [133, 100]]);
+});
+
+/** The [width, height] after each image transform of a pipeline, on an image of width x height. */
+function sizesThrough(transform: Transform, width: number, height: number): [number, number][] {
+  const view = new View(width, height);
+  return toPipeline(transform).image.map((t) => {
+    t.apply(view, mulberry32(0));
+    return [view.width, view.height];
+  });
+}
+
+test('evalTransform scales its resize with size (round(size * 256 / 224)), squashed or by the shorter side', () => {
+  assert.deepEqual(sizesThrough(evalTransform(), 400, 300), [[256, 256], [224, 224]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64 }), 400, 300), [[73, 73], [64, 64]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 320 }), 400, 300), [[366, 366], [320, 320]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: [64, 96] }), 400, 300), [[110, 73], [96, 64]]);
+  // torchvision's T.Resize(73) + CenterCrop(64): the aspect ratio kept (timm's crop_mode 'center').
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64, cropMode: 'center' }), 400, 300), [[97, 73], [64, 64]]);
+  // timm's crop_pct: floor(224 / 0.95) = 235 on the shorter side.
+  assert.deepEqual(sizesThrough(evalTransform({ size: 224, cropPct: 0.95, cropMode: 'center' }), 300, 400), [[235, 313], [224, 224]]);
+  assert.deepEqual(sizesThrough(evalTransform({ size: 64, resize: [80, 80] }), 400, 300), [[80, 80], [64, 64]]);
+});
+
+test('evalTransform refuses a crop that does not fit its resize, and resize given twice', () => {
+  const refused = (options: Parameters<typeof evalTransform>[0], message: RegExp) =>
+    assert.throws(() => evalTransform(options), (e: Error & { code?: string }) =>
+      e instanceof RangeError && e.code === 'ERR_FINETORCH_INVALID_ARG' && message.test(e.message));
+  refused({ size: 320, resize: [256, 256] }, /a centre crop of 320 does not fit in resize \[256,256\]/);
+  refused({ size: [64, 100], resize: 80 }, /does not fit in resize 80/);
+  refused({ resize: 256, cropPct: 0.9 }, /leave out cropPct/);
+  refused({ resize: 256, cropMode: 'center' }, /leave out cropMode/);
+  refused({ cropPct: 1.2 }, /cropPct must be in \(0, 1\]/);
+  assert.throws(() => evalTransform({ cropMode: 'centre' as 'center' }), /cropMode must be one of 'squash', 'center', got 'centre' \(did you mean 'center'\?\)/);
+});
+
+test("trainTransform's augmentation options: RandomResizedCrop's scale and ratio, the flip's probability", () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const views = [0, 1].map((hflip) => {
+      const view = new View(200, 100);
+      for (const t of toPipeline(trainTransform({ size: 32, scale: [0.125, 0.125], ratio: [2, 2], hflip })).image) t.apply(view, mulberry32(seed));
+      return view;
+    });
+    // An eighth of 200 x 100 (2500 pixels) at ratio 2 (width / height): round(70.7) x round(35.4), then resized to 32 x 32.
+    for (const view of views) assert.deepEqual([view.pre.width, view.pre.height, view.width, view.height], [71, 35, 32, 32]);
+    assert.deepEqual(views.map((v) => v.flipped), [false, true]);
+  }
+  assert.throws(() => trainTransform({ scale: [0.5, 0.1] }), /randomResizedCrop: bad scale \[0\.5,0\.1\]/);
+  assert.throws(() => trainTransform({ hflip: 2 }), /trainTransform: hflip must be a finite number >= 0 and <= 1, got 2/);
 });
 
 test('centerCrop offsets round half to even; larger crops pad', () => {

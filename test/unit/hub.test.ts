@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/download';
-import { BASE_URL_ENV, checkArch, hubDir, listWeights, pretrainedWeights, weightsInfo } from '../../lib/hub';
+import { BASE_URL_ENV, checkArch, fileIntoCache, hubDir, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/hub';
 import { savePth } from '../../lib/pth';
 import { zeros } from '../../lib/tensor';
 import { tempDir } from '../helpers/python';
@@ -117,6 +117,20 @@ describe('downloadUrlToFile', () => {
     assert.equal(resumed.range, `bytes=${kept.length}-`);
     assert.equal(resumed.status, 206);
     assert.equal(resumed.bytes, content.length - kept.length);
+  });
+
+  it('hears a connection cut while its partial file opens: a tiny file cut 30 times, each call ends with the bytes kept', async () => {
+    const tiny = Buffer.from('tiny file, cut in half by the server'.repeat(2));
+    server.files.set('tiny.bin', tiny);
+    const dst = path.join(dir, 'tiny.bin');
+    for (let i = 0; i < 30; i++) {
+      server.plan.push('cut');
+      const call = downloadUrlToFile(server.baseUrl + 'tiny.bin', dst, { retries: 0, timeout: 5000 });
+      const hung = new Promise((resolve) => setTimeout(resolve, 10_000, 'hung')).then((v) => { throw new Error(`call ${i} ${v}`); });
+      await assert.rejects(Promise.race([call, hung]), { code: 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED' }, `call ${i}`);
+      assert.ok(fs.readFileSync(partialPathFor(dst)).equals(tiny.subarray(0, tiny.length / 2)), `call ${i}`);
+      fs.rmSync(partialPathFor(dst));
+    }
   });
 
   it('keeps the bytes of a cut connection through a later server error', async () => {
@@ -279,10 +293,38 @@ describe('pretrainedWeights', () => {
     assert.deepEqual(others(dir), []);
   });
 
+  it('offline, says which file to bring, where it goes, how to file it, and --base-url', async () => {
+    const err = await rejectsWith(pretrainedWeights('resnet18', { modelDir: dir, baseUrl: 'http://127.0.0.1:9/models/', progress: false }),
+      'ERR_FINETORCH_NETWORK', /cannot download http:\/\/127\.0\.0\.1:9\/models\/resnet18-f37072fd\.pth: .*ECONNREFUSED/);
+    assert.ok(err.message.includes('Without network, bring resnet18-f37072fd.pth from a machine that has it (in its torch.hub cache, or from ' +
+      `https://download.pytorch.org/models/resnet18-f37072fd.pth) and file it with 'finetorch weights import FILE' (importWeights(file)), ` +
+      `or copy it into ${dir}; or point baseUrl ($${BASE_URL_ENV}, --base-url) at a mirror`), err.message);
+  });
+
   it('validates its options', async () => {
     await assert.rejects(pretrainedWeights('resnet18', { model_dir: dir } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION', message: /did you mean 'modelDir'/ });
     await assert.rejects(pretrainedWeights('resnet18', { baseUrl: 'ftp://x' }), { code: 'ERR_FINETORCH_INVALID_ARG' });
     await assert.rejects(pretrainedWeights('resnet19' as never), { message: /did you mean 'resnet18'/ });
+  });
+});
+
+describe('importWeights', () => {
+  it('files a published file under its published name once the hash prefix matches', async () => {
+    const source = path.join(tmp.dir, 'brought.pth');
+    fs.writeFileSync(source, content);
+    const got = await fileIntoCache(source, [{ fileName: 'other-00000000.pth' }, { fileName: name }], dir);
+    assert.deepEqual(got, { fileName: name, file: path.join(dir, name), downloaded: false });
+    assert.deepEqual(fs.readFileSync(path.join(dir, name)), content);
+    assert.deepEqual(others(dir, name), [], 'no temporary file left');
+  });
+
+  it("refuses a file that is none of torchvision's published weights, and names a file that cannot be read", async () => {
+    const source = path.join(tmp.dir, 'resaved.pth');
+    fs.writeFileSync(source, content);
+    await rejectsWith(importWeights(source, { modelDir: dir }), 'ERR_FINETORCH_HASH_MISMATCH',
+      /resaved\.pth: its SHA-256 \([0-9a-f]{8}\.\.\.\) starts with none of the hash prefixes of torchvision's published weights/);
+    await assert.rejects(importWeights(path.join(tmp.dir, 'nowhere.pth'), { modelDir: dir }), { code: 'ERR_FINETORCH_INVALID_ARG', message: /cannot read .*nowhere\.pth/ });
+    assert.equal(fs.existsSync(dir), false);
   });
 });
 
@@ -308,6 +350,19 @@ describe('finetorch weights', () => {
     const help = await cli(['weights', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^usage: finetorch weights list .*\n {7}finetorch weights get ARCH/);
+  });
+
+  it('get offline and import of a file that is not published fail with one line that says what to do', async () => {
+    const offline = await cli(['weights', 'get', 'resnet18', '--model-dir', dir, '--base-url', 'http://127.0.0.1:9/models/']);
+    assert.equal(offline.code, 1);
+    assert.match(offline.stderr, /^finetorch weights: error: cannot download .*Without network, bring resnet18-f37072fd\.pth .*'finetorch weights import FILE'.*--base-url/);
+    assert.equal(offline.stderr.trim().split('\n').length, 1);
+    const source = path.join(tmp.dir, 'resaved.pth');
+    fs.writeFileSync(source, content);
+    const imported = await cli(['weights', 'import', source, '--model-dir', dir]);
+    assert.equal(imported.code, 1);
+    assert.match(imported.stderr, /^finetorch weights: error: .*resaved\.pth: its SHA-256 .* starts with none of the hash prefixes/);
+    assert.equal((await cli(['weights', 'import'])).code, 2);
   });
 
   it('get fails with one line when the download is wrong', async () => {

@@ -234,6 +234,21 @@ describe('one validation rule', () => {
       /SGD defaults: unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/);
     assert.throws(() => net.parameters({ exclude: ['fcc'] }), /no module or parameter 'fcc' \(did you mean 'fc'\?\)/);
     await assert.rejects(ResNet.create({ arch: 'resnet19' as 'resnet18' }), /arch must be one of 'resnet18', /);
+    // A class count is no loading option (timm's num_classes): the nearest option would mislead.
+    for (const load of [() => ResNet.load('any.pth', { num_classes: 3 } as never), () => ResNet18.pretrained({ numClasses: 3 } as never)]) {
+      await assert.rejects(load(), (e: Error & { code?: string }) => e.code === 'ERR_FINETORCH_UNKNOWN_OPTION' &&
+        /: '(num_classes|numClasses)' is not an option: the number of classes comes from the weights .*net\.replaceFc\(numClasses\)/.test(e.message) &&
+        !/maxClasses/.test(e.message));
+    }
+    net.dispose();
+  });
+
+  it('fineTune, linearProbe and lrFind refuse a model of one class: its cross-entropy is 0 whatever it sees', async () => {
+    const net = await ResNet.create({ numClasses: 1, seed: 1 });
+    const one = { ...batch(2, 9), target: new Int32Array(2) };
+    await assert.rejects(fineTune(net, { train: [one], epochs: 1 }), assertCode('ERR_FINETORCH_INVALID_ARG', RangeError));
+    await assert.rejects(linearProbe(net, { train: [one], epochs: 1 }), /linearProbe: the model has 1 output \(fc out_features=1\): .* at least 2 classes/);
+    await assert.rejects(lrFind(net, [one], { numIt: 2 }), /lrFind: the model has 1 output/);
     net.dispose();
   });
 

@@ -104,6 +104,13 @@ describe('AdamW and LARS', () => {
     assert.throws(() => new LRScheduler(opt, { kind: 'halfCycleCosine', warmupEpochs: 3, epochs: 3 }), /warmupEpochs must be in \[0, epochs\)/);
     assert.equal(scheduledLr({ kind: 'halfCycleCosine', warmupEpochs: 0, epochs: 4 }, 1, 2), 0.5);
     assert.equal(absoluteLr({ blr: 1e-3, effectiveBatchSize: 1024 }), 4e-3);
+    // OneCycleLR cycles AdamW's first beta where SGD's momentum would be.
+    const adamw = new AdamW(net.parameters(), { betas: [0.9, 0.98] });
+    const cycle = new LRScheduler(adamw, { kind: 'onecycle', total: 10, per: 'step' });
+    assert.deepEqual(adamw.paramGroups[0].betas, [0.95, 0.98]);
+    for (let t = 0; t < 2; t++) cycle.step();
+    assert.deepEqual(adamw.paramGroups[0].betas, [0.85, 0.98]);
+    assert.equal('momentum' in adamw.paramGroups[0], false);
     net.dispose();
   });
 });

@@ -45,7 +45,8 @@ export async function main(): Promise<void> {
 it('the package ships the library, the native sources and the build script, not benchmarks or tests', async () => {
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
   const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
-  for (const needed of ['LICENSE', 'README.md', 'CMakeLists.txt', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'scripts/build.js', 'native/core/steps.cc']) {
+  for (const needed of ['LICENSE', 'README.md', 'CMakeLists.txt', 'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/imagenet-classes.json',
+    'scripts/build.js', 'native/core/steps.cc']) {
     assert.ok(files.includes(needed), `${needed} is shipped`);
   }
   assert.deepEqual(files.filter((f) => /bench|demo|test|corpus/.test(f)), []);
