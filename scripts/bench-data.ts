@@ -16,7 +16,7 @@ import {
   CacheOptions, DataLoader, Dataset, FashionMNIST, ImageFolder, Transform, backends, compose, evalTransform, normalize, toTensor,
   trainTransform, IMAGENET_MEAN, IMAGENET_STD,
 } from '../lib/data';
-import { runPython } from '../test/helpers/python';
+import { runPython } from './reference-python';
 import { makeCorpus } from './make-corpus';
 
 export interface DataBenchOptions {

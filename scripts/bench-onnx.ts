@@ -9,8 +9,8 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ARCH_NAMES, Arch, ResNet, mulberry32, setNumThreads } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { tempDir } from '../test/helpers/python';
+import { HostTensor } from '../lib/base/tensor';
+import { tempDir } from './reference-python';
 
 const BATCHES = [1, 32];
 

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { ResNet18 } from '../lib';
 import { loadPth } from '../lib/pth';
-import { runPython, tempDir } from '../test/helpers/python';
+import { runPython, tempDir } from './reference-python';
 
 interface PythonTimes {
   torch: string;

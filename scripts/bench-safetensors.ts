@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { ResNet18, setNumThreads } from '../lib';
 import { loadSafetensors, saveSafetensors } from '../lib/safetensors';
-import { runPython, tempDir } from '../test/helpers/python';
+import { runPython, tempDir } from './reference-python';
 import { medianMs } from './bench-pth';
 
 interface PythonTimes {

@@ -52,10 +52,12 @@ if [ "$dry" = 0 ]; then
 fi
 
 step "tests (CUDA tests $([ "$dry" = 0 ] && echo on || echo off))"
-# The CUDA tests and the CPU parity of the same code paths against the machine's torch; the rest of
-# the suite needs libraries a bare GPU machine lacks (timm, onnx, ...) and runs in CI.
+# The CUDA tests, the CPU parity of the same code paths against the machine's torch, and the model's
+# own checks (devices, steps, loops); the rest of the suite needs libraries a bare GPU machine lacks
+# (timm, onnx, ...) and runs in CI.
 FINETORCH_TEST_CUDA=$((1 - dry)) node scripts/test.js --toolchain build \
-  dist/test/parity/cuda.test.js dist/test/parity/model.test.js dist/test/parity/train.test.js > "$out/test.log" 2>&1 || tests_failed=1
+  dist/test/parity/cuda.test.js dist/test/parity/model.test.js dist/test/parity/train.test.js \
+  dist/test/native/model-api.test.js dist/test/native/train-loops.test.js > "$out/test.log" 2>&1 || tests_failed=1
 grep -E "^# (tests|pass|fail|skipped|duration)|^== |^(pass|FAIL) " "$out/test.log"
 [ -z "${tests_failed:-}" ] || { grep -E "^not ok|^    not ok" "$out/test.log" | head -20; fail "tests failed: see $out/test.log"; }
 

@@ -13,7 +13,9 @@ const path = require('node:path');
 
 const CANDIDATES = ['python3', '/usr/bin/python3', 'python', '/usr/local/bin/python3'];
 const ECOSYSTEM_MODULES = ['timm', 'onnx', 'onnxruntime', 'safetensors', 'huggingface_hub'];
-const TOOLCHAINS = path.resolve(__dirname, '..', '.toolchains');
+// This file runs from scripts/ and, compiled with the tests, from dist/scripts/.
+const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'package.json')));
+const TOOLCHAINS = path.join(ROOT, '.toolchains');
 
 function probe(modules) {
   return `import json, torch${modules.map((m) => `, ${m}`).join('')}\n` +
@@ -89,4 +91,4 @@ function requireEcosystemPython() {
   return found;
 }
 
-module.exports = { findPythonWithTorch, findPythonForBuild, requirePythonWithTorch, findEcosystemPython, requireEcosystemPython, INSTALL_HINT };
+module.exports = { findPythonWithTorch, findPythonForBuild, requirePythonWithTorch, findEcosystemPython, requireEcosystemPython, INSTALL_HINT, TOOLCHAINS };

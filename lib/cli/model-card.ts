@@ -2,11 +2,11 @@
 // was trained for (image size, resize rule, mean/std). train writes FILE.json beside every FILE.pth
 // it saves; eval, predict and inspect read it, so that weights trained at 64 px are not scored at
 // 224. A flag that contradicts the card wins, with a warning.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 // From the recipe module alone: train's flag checks read cards and must not load LibTorch or libvips.
 import { EvalRecipe, ResizeRule, evalRecipe } from '../data/eval-recipe';
-import { writeJson } from './files';
+import { FinetorchError } from '../base/errors';
+import { readJsonFile, writeJson } from './files';
 
 export { EvalRecipe, ResizeRule, evalRecipe, recipeTransform } from '../data/eval-recipe';
 
@@ -54,25 +54,17 @@ export function writeCard(weights: string, card: ModelCard): Promise<void> {
 /** The card beside `weights`; undefined when there is none (or the JSON there is something else). */
 export async function readCard(weights: string): Promise<ModelCard | undefined> {
   const file = cardFile(weights);
-  const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (text === undefined) return undefined;
-  let card: unknown;
-  try {
-    card = JSON.parse(text);
-  } catch {
-    return undefined; // not ours: a .json that happens to share the name
-  }
-  if ((card as { format?: unknown } | null)?.format !== FORMAT) return undefined;
+  const read = await readJsonFile(file);
+  // Not ours when it is no JSON, or JSON of another format: a .json that happens to share the name.
+  const card = read && 'value' in read ? read.value : undefined;
+  if ((card as { format?: unknown } | null | undefined)?.format !== FORMAT) return undefined;
   const c = card as ModelCard;
   const ok = c.version === 1 && typeof c.arch === 'string' && Number.isInteger(c.numClasses) && Array.isArray(c.classes) &&
     c.classes.length === c.numClasses && c.classes.every((x) => typeof x === 'string') && Number.isInteger(c.imageSize) &&
     c.eval && (Number.isInteger(c.eval.resize) || (Array.isArray(c.eval.resize) && c.eval.resize.length === 2)) &&
     [undefined, 'squash', 'center'].includes(c.eval.cropMode) && Number.isInteger(c.eval.centerCrop) &&
     Array.isArray(c.eval.mean) && Array.isArray(c.eval.std);
-  if (!ok) throw new Error(`${file}: a ${FORMAT} card with missing or malformed fields`);
+  if (!ok) throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `${file}: a ${FORMAT} card with missing or malformed fields`);
   return c;
 }
 

@@ -2,8 +2,9 @@
 // it already answers for the class folders (the card or classes.json beside them lists them, or
 // --keep-fc says so), and replaced by a fresh Linear(512, classes) otherwise. What happened is
 // said either way, and so is a normalisation the weights were trained with that train does not use.
-import type { Arch } from '../architectures';
-import { ResNet } from '../model';
+import { FinetorchError } from '../base/errors';
+import type { Arch } from '../model/resnet-architectures';
+import { ResNet } from '../model/resnet';
 import { classesNextTo } from './classes';
 import { readCard } from './model-card';
 import { counted } from './progress';
@@ -32,9 +33,9 @@ export async function startingModel(
       return about('fc kept (the classes listed beside it are these class folders)');
     }
     if (options.keepFc) {
-      if (!fits) throw new Error(`--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
+      if (!fits) throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
       if (own !== undefined) {
-        throw new Error(`--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
+        throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
       }
       return about(`fc kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})`);
     }

@@ -4,10 +4,10 @@
 // hf-hub: id (timm's, from the Hugging Face Hub cache, with the eval transform its config.json gives).
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { ARCH_NAMES, Arch } from '../architectures';
-import { listWeights, pretrainedWeights } from '../hub';
-import { isHubId } from '../hub/timm-ids';
-import type { TimmConfig } from '../hub/timm-config';
+import { ARCH_NAMES, Arch } from '../model/resnet-architectures';
+import { listWeights, pretrainedWeights } from '../model/torchvision-weights';
+import { isHubId } from '../model/timm-ids';
+import type { TimmConfig } from '../model/timm-config';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../data/transforms';
 import type { Flags } from './args';
 import { requireFile } from './files';

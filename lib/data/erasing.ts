@@ -4,9 +4,10 @@
 // ('pixel'). JS draws the boxes from the sample's own generator as timm draws them from Python's
 // `random`; the addon fills them, its normal values from a generator seeded per box (not torch's,
 // so the same draws give timm's boxes but other noise).
-import { native } from '../binding';
-import { checkOptions, int, num, oneOf } from '../check';
-import type { HostTensor } from '../tensor';
+import { native } from '../base/binding';
+import { checkOptions, int, num, oneOf } from '../base/check';
+import type { HostTensor } from '../base/tensor';
+import { rangeError } from '../base/errors';
 import { roundHalfEven } from './geometry';
 import { PyRandom, mixSeed, mulberry32, pyRandom } from './random';
 
@@ -53,9 +54,9 @@ export function randomErasing(options: RandomErasingOptions = {}): RandomErasing
     maxCount: int({ min: 1 }).orUndefined(),
   });
   const resolved = { ...o, maxAspect: o.maxAspect ?? 1 / o.minAspect, maxCount: o.maxCount ?? o.minCount };
-  if (resolved.minArea > resolved.maxArea) throw new RangeError(`randomErasing: minArea ${o.minArea} exceeds maxArea ${o.maxArea}`);
-  if (resolved.minAspect > resolved.maxAspect) throw new RangeError(`randomErasing: minAspect ${o.minAspect} exceeds maxAspect ${resolved.maxAspect}`);
-  if (resolved.minCount > resolved.maxCount) throw new RangeError(`randomErasing: minCount ${o.minCount} exceeds maxCount ${resolved.maxCount}`);
+  if (resolved.minArea > resolved.maxArea) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomErasing: minArea ${o.minArea} exceeds maxArea ${o.maxArea}`);
+  if (resolved.minAspect > resolved.maxAspect) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomErasing: minAspect ${o.minAspect} exceeds maxAspect ${resolved.maxAspect}`);
+  if (resolved.minCount > resolved.maxCount) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomErasing: minCount ${o.minCount} exceeds maxCount ${resolved.maxCount}`);
   return { kind: 'erasing', name: `randomErasing(${JSON.stringify(resolved)})`, random: true, options: resolved };
 }
 

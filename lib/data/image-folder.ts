@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { arrayOf, checkArg, checkOptions, str } from '../check';
+import { arrayOf, checkArg, checkOptions, str } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 import { IMG_EXTENSIONS } from './extensions';
 

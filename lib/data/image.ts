@@ -4,7 +4,8 @@
 // call per batch (render.ts).
 import * as fs from 'node:fs';
 import sharp from 'sharp';
-import { native } from '../binding';
+import { FinetorchError } from '../base/errors';
+import { native } from '../base/binding';
 import { ImageDecodeError } from './errors';
 import { Rect } from './geometry';
 import { readImageHeader } from './header';
@@ -130,7 +131,7 @@ export async function decodeWithSharp(file: string, box: Rect, info: ImageInfo, 
     if (box.left !== 0 || box.top !== 0 || box.width !== info.width || box.height !== info.height) image = image.extract(box);
     const { data, info: out } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (out.channels !== 3 || out.width !== box.width || out.height !== box.height) {
-      throw new Error(`decoded to ${out.width}x${out.height}x${out.channels}, expected ${box.width}x${box.height}x3`);
+      throw new FinetorchError('ERR_FINETORCH_IMAGE_DECODE', `decoded to ${out.width}x${out.height}x${out.channels}, expected ${box.width}x${box.height}x3`);
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: box.width, height: box.height, channels: 3 };
   } catch (err) {

@@ -5,10 +5,10 @@
 // targets become label-smoothed one-hot vectors mixed the same way. JS draws the numbers, as timm
 // draws them from numpy.random, from a generator seeded by (seed, step), so a resumed run mixes
 // the batches it would have; the addon mixes the batch in place and makes the targets.
-import { native } from '../binding';
-import { arrayOf, bool, checkArg, checkOptions, int, num, oneOf, Rule } from '../check';
-import { FinetorchError, withCode } from '../errors';
-import type { HostTensor } from '../tensor';
+import { native } from '../base/binding';
+import { arrayOf, bool, checkArg, checkOptions, int, num, oneOf, Rule } from '../base/check';
+import { FinetorchError, rangeError } from '../base/errors';
+import type { HostTensor } from '../base/tensor';
 import { NpRandom, mixSeed, mulberry32, npRandom } from './random';
 
 export interface MixupOptions {
@@ -77,10 +77,10 @@ export class Mixup {
     // timm forces cutmix alpha 1 with minmax boxes.
     const cutmixAlpha = o.cutmixMinmax ? 1 : o.cutmixAlpha;
     if (!(o.mixupAlpha > 0 || cutmixAlpha > 0)) {
-      throw withCode(new RangeError('Mixup: one of mixupAlpha > 0, cutmixAlpha > 0, cutmixMinmax must be given'), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'Mixup: one of mixupAlpha > 0, cutmixAlpha > 0, cutmixMinmax must be given');
     }
     if (o.cutmixMinmax && !(o.cutmixMinmax[0] < o.cutmixMinmax[1])) {
-      throw withCode(new RangeError(`Mixup: cutmixMinmax must be [min, max] with min < max, got ${JSON.stringify(o.cutmixMinmax)}`), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `Mixup: cutmixMinmax must be [min, max] with min < max, got ${JSON.stringify(o.cutmixMinmax)}`);
     }
     this.mixupAlpha = o.mixupAlpha;
     this.cutmixAlpha = cutmixAlpha;
@@ -141,14 +141,14 @@ export class Mixup {
 
 function checkBatch({ input, target }: { input: HostTensor; target: Int32Array | BigInt64Array }): void {
   if (input.dtype !== 'float32' || input.shape.length !== 4) {
-    throw withCode(new RangeError(`Mixup: input must be float32 [N, C, H, W], got ${input.dtype} [${input.shape.join(', ')}]`), 'ERR_FINETORCH_BAD_INPUT');
+    throw rangeError('ERR_FINETORCH_BAD_INPUT', `Mixup: input must be float32 [N, C, H, W], got ${input.dtype} [${input.shape.join(', ')}]`);
   }
   if (input.shape[0] % 2 !== 0) {
-    throw withCode(new RangeError('Mixup: the batch size must be even (each image mixes with its partner in the flipped batch), ' +
-      `got ${input.shape[0]}; a DataLoader with dropLast and an even batchSize gives that`), 'ERR_FINETORCH_BAD_INPUT');
+    throw rangeError('ERR_FINETORCH_BAD_INPUT', 'Mixup: the batch size must be even (each image mixes with its partner in the flipped batch), ' +
+      `got ${input.shape[0]}; a DataLoader with dropLast and an even batchSize gives that`);
   }
   if (!(target instanceof Int32Array || target instanceof BigInt64Array) || target.length !== input.shape[0]) {
-    throw withCode(new RangeError(`Mixup: target must hold one class index per image (${input.shape[0]})`), 'ERR_FINETORCH_BAD_INPUT');
+    throw rangeError('ERR_FINETORCH_BAD_INPUT', `Mixup: target must hold one class index per image (${input.shape[0]})`);
   }
 }
 

@@ -1,10 +1,10 @@
 // Transforms as torchvision names them. They are descriptions, not functions over pixels: the
-// geometric ones plan crops, resizes and flips on a View that becomes, per image, a sharp decode
-// and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
-// float32 NCHW pass per batch.
+// geometric ones plan crops, resizes and flips on a View, which the batch's one native call
+// carries out per image (render.ts: decode only what the view needs, crop, resample as PIL does,
+// mirror), and toTensor/normalize become the same call's uint8 HWC -> float32 CHW pass.
 import { Interpolation, View, roundHalfEven } from './geometry';
-import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
-import { withCode } from '../errors';
+import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../base/check';
+import { rangeError, typeError } from '../base/errors';
 import type { RandomErasing } from './erasing';
 import { Rng, randint, uniform } from './random';
 
@@ -103,8 +103,8 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
   const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
     scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), interpolation: INTERPOLATION,
   });
-  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw new RangeError(`randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
-  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new RangeError(`randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
+  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
+  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
   return {
     kind: 'image',
     name: `randomResizedCrop(${JSON.stringify(size)})`,
@@ -145,7 +145,7 @@ export function randomResizedCropBox(
 
 /** Mirrors the image left–right with probability p. */
 export function randomHorizontalFlip(p = 0.5): ImageTransform {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`randomHorizontalFlip: p must be in [0, 1], got ${p}`);
+  if (!(p >= 0 && p <= 1)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomHorizontalFlip: p must be in [0, 1], got ${p}`);
   return {
     kind: 'image',
     name: `randomHorizontalFlip(${p})`,
@@ -165,7 +165,7 @@ export function toTensor(): ToTensor {
 export function normalize(mean: readonly number[], std: readonly number[]): Normalize {
   const m = perChannel(mean, 'mean');
   const s = perChannel(std, 'std');
-  if (s.some((v) => v === 0)) throw new RangeError('normalize: std must not be zero');
+  if (s.some((v) => v === 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', 'normalize: std must not be zero');
   return { kind: 'normalize', mean: m, std: s };
 }
 
@@ -228,19 +228,19 @@ export function evalResize(size: Size, options: { resize?: Size; cropPct?: numbe
   const [height, width] = pair(size, 'evalTransform');
   const { resize: given, cropPct, cropMode } = options;
   if (given !== undefined && (cropPct !== undefined || cropMode !== undefined)) {
-    throw withCode(new RangeError(`evalTransform: resize ${JSON.stringify(given)} already says how to resize; ` +
-      `leave out ${cropPct !== undefined ? 'cropPct' : 'cropMode'}, or resize`), 'ERR_FINETORCH_INVALID_ARG');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: resize ${JSON.stringify(given)} already says how to resize; ` +
+      `leave out ${cropPct !== undefined ? 'cropPct' : 'cropMode'}, or resize`);
   }
   if (cropPct !== undefined && !(cropPct > 0 && cropPct <= 1)) {
-    throw withCode(new RangeError(`evalTransform: cropPct must be in (0, 1], got ${cropPct}`), 'ERR_FINETORCH_INVALID_ARG');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: cropPct must be in (0, 1], got ${cropPct}`);
   }
   if (given !== undefined) {
     const [h, w] = typeof given === 'number' ? [given, given] : pair(given, 'evalTransform: resize');
     // Resize(int) sets the shorter side: the crop fits in any orientation only when its longer side does.
     const fits = typeof given === 'number' ? Math.max(height, width) <= given : height <= h && width <= w;
     if (!fits) {
-      throw withCode(new RangeError(`evalTransform: a centre crop of ${JSON.stringify(size)} does not fit in resize ${JSON.stringify(given)} ` +
-        '(it would pad with zeros); leave resize out to scale it with size'), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: a centre crop of ${JSON.stringify(size)} does not fit in resize ${JSON.stringify(given)} ` +
+        '(it would pad with zeros); leave resize out to scale it with size');
     }
     return given;
   }
@@ -284,31 +284,31 @@ export function toPipeline(transform?: Transform): Pipeline {
   let erasing: RandomErasing | undefined;
   const visit = (t: Transform): void => {
     // It erases the finished tensor: nothing may follow it.
-    if (erasing) throw new TypeError(`${erasing.name} must be the last transform (it erases the normalised tensor)`);
+    if (erasing) throw typeError('ERR_FINETORCH_INVALID_ARG', `${erasing.name} must be the last transform (it erases the normalised tensor)`);
     switch (t.kind) {
       case 'compose':
         t.transforms.forEach(visit);
         break;
       case 'image':
-        if (tensor) throw new TypeError(`${t.name} must come before toTensor() and normalize()`);
+        if (tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', `${t.name} must come before toTensor() and normalize()`);
         image.push(t);
         break;
       case 'toTensor':
-        if (tensor) throw new TypeError('toTensor() appears twice');
+        if (tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', 'toTensor() appears twice');
         tensor = true;
         break;
       case 'normalize':
-        if (!tensor) throw new TypeError('normalize() needs toTensor() before it');
+        if (!tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', 'normalize() needs toTensor() before it');
         // Folds successive normalisations: ((x - m1) / s1 - m2) / s2 = (x - (m1 + m2 s1)) / (s1 s2).
         mean = mean.map((m, c) => m + t.mean[c] * std[c]);
         std = std.map((s, c) => s * t.std[c]);
         break;
       case 'erasing':
-        if (!tensor) throw new TypeError(`${t.name} needs toTensor() (and normalize()) before it`);
+        if (!tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', `${t.name} needs toTensor() (and normalize()) before it`);
         erasing = t;
         break;
       default:
-        throw new TypeError(`not a transform: ${JSON.stringify(t)}`);
+        throw typeError('ERR_FINETORCH_INVALID_ARG', `not a transform: ${JSON.stringify(t)}`);
     }
   };
   if (transform) visit(transform);
@@ -324,14 +324,14 @@ function pair(size: Size, what: string): [number, number] {
 function checkSize(size: Size, what: string): void {
   const values = typeof size === 'number' ? [size] : size;
   if (values.length !== (typeof size === 'number' ? 1 : 2) || !values.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new RangeError(`${what}: size must be a positive integer or [height, width], got ${JSON.stringify(size)}`);
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${what}: size must be a positive integer or [height, width], got ${JSON.stringify(size)}`);
   }
 }
 
 function perChannel(values: readonly number[], what: string): number[] {
   if (values.length === 1) return [values[0], values[0], values[0]];
   if (values.length !== 3 || !values.every(Number.isFinite)) {
-    throw new RangeError(`normalize: ${what} needs 1 or 3 finite values, got ${JSON.stringify(values)}`);
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `normalize: ${what} needs 1 or 3 finite values, got ${JSON.stringify(values)}`);
   }
   return [...values];
 }

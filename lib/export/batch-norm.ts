@@ -4,7 +4,7 @@
 // W'[c] = W[c] * s[c] and b'[c] = beta[c] - mean[c] * s[c], with s = gamma / sqrt(var + eps),
 // computed in float64 and rounded once to float32. The weights are scaled in place: the exporter
 // works on its own copy of the state dict, and a second copy of a 500 MB model would be waste.
-import { HostTensor } from '../tensor';
+import { HostTensor } from '../base/tensor';
 
 export interface BatchNormState {
   weight: Float32Array;

@@ -2,12 +2,12 @@
 // ONNX consumer runs in eval mode, with what it needs to be used right in its metadata. The model
 // comes as an OnnxSource, its graph built on the op builder (resnet.ts builds a ResNet's; another
 // architecture brings its own), so that this file knows no architecture. The options are checked
-// before anything is computed; the file is written whole or not at all (lib/atomic.ts).
-import { writeFileAtomic } from '../atomic';
-import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../check';
+// before anything is computed; the file is written whole or not at all (lib/base/atomic.ts).
+import { writeFileAtomic } from '../base/atomic';
+import { arrayOf, bool, checkArg, checkOptions, custom, int, num, oneOf, str } from '../base/check';
 import { EvalRecipe, evalRecipe } from '../data/eval-recipe';
-import { FinetorchError, withCode } from '../errors';
-import { packageVersion } from '../version';
+import { FinetorchError, rangeError } from '../base/errors';
+import { packageVersion } from '../base/version';
 import { Dim, GraphBuilder } from './graph';
 import { exportMetadata } from './metadata';
 import { encodeModel } from './onnx-proto';
@@ -94,7 +94,7 @@ function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
 
 const positive = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
 // torchvision's Resize argument: one number (the shorter side) or [height, width].
-const RESIZE = custom<number | number[]>('a positive integer or [height, width] of them',
+const RESIZE = custom<number | number[]>('an integer >= 1 (the shorter side) or [height, width]',
   (v) => positive(v) || (Array.isArray(v) && v.length === 2 && v.every(positive)));
 
 function checkRecipe(value: EvalRecipe): EvalRecipe {
@@ -107,13 +107,18 @@ function checkRecipe(value: EvalRecipe): EvalRecipe {
     mean: arrayOf(num(), 3),
     std: arrayOf(num({ above: 0 }), 3),
   });
+  const oneSide = typeof r.resize === 'number';
+  if (r.cropMode !== undefined && (r.cropMode === 'center') !== oneSide) {
+    throw invalid(r.cropMode === 'center' ? `preprocessing: cropMode 'center' resizes one side, not [${String(r.resize)}]`
+      : `preprocessing: cropMode 'squash' resizes to [height, width], not one side (${String(r.resize)})`);
+  }
   const shorter = typeof r.resize === 'number' ? r.resize : Math.min(...r.resize);
   checkArg(`${WHERE}: preprocessing`, 'centerCrop', r.centerCrop, int({ max: shorter }));
   return { ...r, resize: typeof r.resize === 'number' ? r.resize : [r.resize[0], r.resize[1]] };
 }
 
 function invalid(message: string): RangeError {
-  return withCode(new RangeError(`${WHERE}: ${message}`), 'ERR_FINETORCH_INVALID_ARG');
+  return rangeError('ERR_FINETORCH_INVALID_ARG', `${WHERE}: ${message}`);
 }
 
 /** Writes `source` to `file` as an ONNX model (see {@link OnnxExportOptions}). */

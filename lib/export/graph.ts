@@ -3,8 +3,8 @@
 // only values that exist by then, so that a mistake in an architecture's graph is an error here,
 // with the node's name, rather than a file the runtimes refuse. An architecture's forward is a
 // function over this builder (see resnet.ts); the encoding (onnx-proto.ts) knows none of them.
-import { FinetorchError } from '../errors';
-import { DType, HostTensor } from '../tensor';
+import { FinetorchError } from '../base/errors';
+import { DType, HostTensor } from '../base/tensor';
 import { AttributeValue, Dim, GraphProto, NodeProto, ValueInfoProto } from './onnx-proto';
 
 export type { AttributeValue, Dim } from './onnx-proto';
@@ -17,27 +17,27 @@ export const attr = {
 };
 
 export class GraphBuilder {
-  private readonly nodes: NodeProto[] = [];
-  private readonly initializers = new Map<string, HostTensor>();
-  private readonly inputs: ValueInfoProto[] = [];
-  private readonly outputs: ValueInfoProto[] = [];
+  readonly #nodes: NodeProto[] = [];
+  readonly #initializers = new Map<string, HostTensor>();
+  readonly #inputs: ValueInfoProto[] = [];
+  readonly #outputs: ValueInfoProto[] = [];
   /** Every value name in use: inputs, initializers and node outputs. */
-  private readonly values = new Set<string>();
-  private readonly nodeNames = new Set<string>();
+  readonly #values = new Set<string>();
+  readonly #nodeNames = new Set<string>();
 
   constructor(readonly name: string) {}
 
   /** A graph input; returns its name. */
   input(name: string, dtype: DType, shape: readonly Dim[]): string {
-    this.claimValue(name);
-    this.inputs.push({ name, dtype, shape: [...shape] });
+    this.#claimValue(name);
+    this.#inputs.push({ name, dtype, shape: [...shape] });
     return name;
   }
 
   /** A constant the nodes read (a weight); returns its name. */
   initializer(name: string, tensor: HostTensor): string {
-    this.claimValue(name);
-    this.initializers.set(name, tensor);
+    this.#claimValue(name);
+    this.#initializers.set(name, tensor);
     return name;
   }
 
@@ -47,37 +47,37 @@ export class GraphBuilder {
    * the node unless `output` names it.
    */
   op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue>, options: { name: string; output?: string }): string {
-    const name = this.uniqueNodeName(options.name);
-    const missing = inputs.find((input) => !this.values.has(input));
+    const name = this.#uniqueNodeName(options.name);
+    const missing = inputs.find((input) => !this.#values.has(input));
     if (missing !== undefined) throw graphError(this.name, `node '${name}' (${opType}) reads '${missing}', which no earlier node or initializer makes`);
     const output = options.output ?? name;
-    this.claimValue(output);
-    this.nodes.push({ inputs: [...inputs], outputs: [output], name, opType, attributes });
+    this.#claimValue(output);
+    this.#nodes.push({ inputs: [...inputs], outputs: [output], name, opType, attributes });
     return output;
   }
 
   /** Declares a node's output a graph output. */
   output(value: string, dtype: DType, shape: readonly Dim[]): void {
-    if (!this.nodes.some((n) => n.outputs.includes(value))) throw graphError(this.name, `output '${value}' is made by no node`);
-    this.outputs.push({ name: value, dtype, shape: [...shape] });
+    if (!this.#nodes.some((n) => n.outputs.includes(value))) throw graphError(this.name, `output '${value}' is made by no node`);
+    this.#outputs.push({ name: value, dtype, shape: [...shape] });
   }
 
   build(): GraphProto {
-    if (this.outputs.length === 0) throw graphError(this.name, 'the graph has no output');
-    return { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs };
+    if (this.#outputs.length === 0) throw graphError(this.name, 'the graph has no output');
+    return { name: this.name, nodes: this.#nodes, initializers: this.#initializers, inputs: this.#inputs, outputs: this.#outputs };
   }
 
-  private claimValue(name: string): void {
+  #claimValue(name: string): void {
     if (name === '') throw graphError(this.name, 'a value needs a name');
-    if (this.values.has(name)) throw graphError(this.name, `the name '${name}' is given twice`);
-    this.values.add(name);
+    if (this.#values.has(name)) throw graphError(this.name, `the name '${name}' is given twice`);
+    this.#values.add(name);
   }
 
   /** `wanted`, or the first of wanted_1, wanted_2, ... that names neither a node nor a value. */
-  private uniqueNodeName(wanted: string): string {
+  #uniqueNodeName(wanted: string): string {
     let name = wanted;
-    for (let i = 1; this.nodeNames.has(name) || this.values.has(name); i++) name = `${wanted}_${i}`;
-    this.nodeNames.add(name);
+    for (let i = 1; this.#nodeNames.has(name) || this.#values.has(name); i++) name = `${wanted}_${i}`;
+    this.#nodeNames.add(name);
     return name;
   }
 }

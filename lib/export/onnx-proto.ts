@@ -2,7 +2,7 @@
 // model made of nodes, initializers and metadata needs; each is written in field-number order and
 // repeated numbers unpacked, as proto2 and onnx's own SerializeToString write them, so that a file
 // re-serialised by Python's onnx comes back byte for byte.
-import { DType, HostTensor } from '../tensor';
+import { DType, HostTensor } from '../base/tensor';
 import { ProtoWriter } from './protobuf-writer';
 
 /** TensorProto.DataType for each HostTensor dtype. */

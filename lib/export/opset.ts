@@ -1,6 +1,7 @@
 // The ONNX operator sets finetorch writes, and the IR version each needs. From 11, the operator set
 // the runtimes of the last years all read (TensorRT, ONNX Runtime, onnxruntime-web), to 26, the
 // newest that ONNX Runtime 1.30 loads; every one is tested through onnx.checker and ONNX Runtime.
+import { rangeError } from '../base/errors';
 
 export const MIN_OPSET = 11;
 export const MAX_OPSET = 26;
@@ -17,6 +18,6 @@ const IR_VERSIONS: Record<number, number> = {
 
 export function irVersionFor(opset: number): number {
   const ir = IR_VERSIONS[opset];
-  if (ir === undefined) throw new RangeError(`ONNX operator set ${opset} is outside ${MIN_OPSET}..${MAX_OPSET}`);
+  if (ir === undefined) throw rangeError('ERR_FINETORCH_INVALID_ARG', `ONNX operator set ${opset} is outside ${MIN_OPSET}..${MAX_OPSET}`);
   return ir;
 }

@@ -3,7 +3,7 @@
 // The top-level fields are walked with positional reads, so the weights (hundreds of MB in the graph
 // field) are skipped, not read.
 import * as fs from 'node:fs/promises';
-import { FinetorchError } from '../errors';
+import { FinetorchError } from '../base/errors';
 import { ProtoReader, WIRE } from './protobuf-reader';
 
 const MODEL_GRAPH = 7;

@@ -11,8 +11,8 @@
 // whole (written to a temporary name, then renamed).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { tempPathFor, writeFileAtomic } from '../atomic';
-import { FinetorchError } from '../errors';
+import { tempPathFor, writeFileAtomic } from '../base/atomic';
+import { FinetorchError } from '../base/errors';
 
 /** huggingface_hub's REGEX_COMMIT_HASH. */
 export const COMMIT_HASH = /^[0-9a-f]{40}$/;
@@ -44,7 +44,7 @@ export class RepoCache {
   /** The commit that `revision` pointed to when it was last resolved (refs/<revision>), or the revision itself when it is a commit. */
   async commitOf(revision: string): Promise<string | undefined> {
     if (COMMIT_HASH.test(revision)) return revision;
-    const text = await fs.readFile(this.ref(revision), 'utf8').catch(() => undefined);
+    const text = await fs.readFile(this.#ref(revision), 'utf8').catch(() => undefined);
     return text !== undefined && COMMIT_HASH.test(text.trim()) ? text.trim() : undefined;
   }
 
@@ -59,7 +59,7 @@ export class RepoCache {
   /** Records that `revision` now points to `commit` (nothing to record when the revision is that commit). */
   async setRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
-    const ref = this.ref(revision);
+    const ref = this.#ref(revision);
     if ((await fs.readFile(ref, 'utf8').catch(() => undefined)) === commit) return;
     await fs.mkdir(path.dirname(ref), { recursive: true });
     await writeFileAtomic(ref, commit);
@@ -80,7 +80,7 @@ export class RepoCache {
     return pointer;
   }
 
-  private ref(revision: string): string {
+  #ref(revision: string): string {
     return path.join(this.folder, 'refs', ...checkedRevision(revision).split('/'));
   }
 }

@@ -4,7 +4,7 @@
 // linked from the commit's snapshot. Offline, or when the Hub cannot be reached, the cache answers
 // alone, through refs/<revision>.
 import * as path from 'node:path';
-import { DownloadError, downloadUrlToFile, sameHost } from '../download';
+import { DownloadError, downloadUrlToFile, sameHost } from './download';
 import { RepoCache, COMMIT_HASH, checkedRevision, isFile } from './hf-cache';
 import { FileMetadata, HubHttpError, fileMetadata } from './hf-metadata';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type HubEnv = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_ENDPOINT = 'https://huggingface.co';
 // huggingface_hub's ENV_VARS_TRUE_VALUES, compared in upper case.
@@ -15,22 +15,22 @@ function expandUser(p: string): string {
 }
 
 /** $HF_HOME, by default $XDG_CACHE_HOME/huggingface, XDG_CACHE_HOME being ~/.cache by default. */
-export function hfHome(env: Env = process.env): string {
+export function hfHome(env: HubEnv = process.env): string {
   return expandUser(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'huggingface'));
 }
 
 /** The hub cache: $HF_HUB_CACHE, else the legacy $HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub. */
-export function hfHubCache(env: Env = process.env): string {
+export function hfHubCache(env: HubEnv = process.env): string {
   return expandUser(env.HF_HUB_CACHE ?? env.HUGGINGFACE_HUB_CACHE ?? path.join(hfHome(env), 'hub'));
 }
 
 /** $HF_ENDPOINT without a trailing slash, else https://huggingface.co. */
-export function hfEndpoint(env: Env = process.env): string {
+export function hfEndpoint(env: HubEnv = process.env): string {
   return (env.HF_ENDPOINT ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
 }
 
 /** HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) set to 1, ON, YES or TRUE: the cache only, no network. */
-export function hfOffline(env: Env = process.env): boolean {
+export function hfOffline(env: HubEnv = process.env): boolean {
   return TRUE_VALUES.has((env.HF_HUB_OFFLINE || env.TRANSFORMERS_OFFLINE || '').toUpperCase());
 }
 
@@ -38,7 +38,7 @@ export function hfOffline(env: Env = process.env): boolean {
  * The token sent to the Hub: $HF_TOKEN, else the file `hf auth login` writes ($HF_TOKEN_PATH, by
  * default $HF_HOME/token); undefined when there is none.
  */
-export function hfToken(env: Env = process.env): string | undefined {
+export function hfToken(env: HubEnv = process.env): string | undefined {
   const fromEnv = env.HF_TOKEN?.trim();
   if (fromEnv) return fromEnv;
   try {

@@ -4,7 +4,7 @@
 // on that redirect, and the token must not go there). The answer's X-Repo-Commit resolves the
 // revision; X-Linked-Etag (else ETag) names the blob; X-Linked-Size (else Content-Length) sizes it.
 import type { IncomingMessage } from 'node:http';
-import { DownloadError, request, sameHost } from '../download';
+import { DownloadError, request, sameHost } from './download';
 import { COMMIT_HASH, hubError } from './hf-cache';
 
 const MAX_REDIRECTS = 10;

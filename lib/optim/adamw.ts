@@ -1,10 +1,10 @@
 // AdamW as torch.optim.AdamW (amsgrad off): decoupled weight decay, bias-corrected moments, the
 // step count, exp_avg and exp_avg_sq per parameter in torch's state_dict layout.
-import { Rule, bool, num } from '../check';
-import { FinetorchError } from '../errors';
-import type { Parameter } from '../model';
+import { Rule, bool, num } from '../base/check';
+import { FinetorchError } from '../base/errors';
+import type { Parameter } from '../model/resnet';
 import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optimizer';
-import type { HostTensor } from '../tensor';
+import type { HostTensor } from '../base/tensor';
 
 /** torch.optim.AdamW's arguments; the defaults are torch's: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2. */
 export interface AdamWOptions {

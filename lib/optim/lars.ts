@@ -3,10 +3,10 @@
 // trust ratio trustCoefficient x |param| / |update| (1 where either norm is 0); biases and
 // normalisation parameters get neither. Then heavy-ball momentum (`mu` per parameter, no
 // dampening) and the step.
-import { num } from '../check';
-import type { Parameter } from '../model';
+import { num } from '../base/check';
+import type { Parameter } from '../model/resnet';
 import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optimizer';
-import type { HostTensor } from '../tensor';
+import type { HostTensor } from '../base/tensor';
 
 /** lars.py's arguments and defaults: lr 0, weightDecay 0, momentum 0.9, trustCoefficient 0.001. */
 export interface LARSOptions {

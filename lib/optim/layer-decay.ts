@@ -4,8 +4,8 @@
 // a group per layer and decay class, in the order the parameters first reach it, with
 // lrScale = layerDecay ^ (numLayers - layer) and no weight decay for 1-D parameters (biases,
 // norms) and the names in noWeightDecayList. Pure over parameter names and shapes (timm's keys).
-import { withCode } from '../errors';
-import { arrayOf, checkArg, checkOptions, custom, func, int, num, str } from '../check';
+import { rangeError } from '../base/errors';
+import { arrayOf, checkArg, checkOptions, custom, func, int, num, str } from '../base/check';
 
 /** What the groups are built from: a Parameter, or anything with a name and a shape. */
 export interface NamedShape {
@@ -67,7 +67,7 @@ export function paramGroupsLrd<P extends NamedShape>(params: Iterable<P>, option
     const decay = !(p.shape.length === 1 || o.noWeightDecayList.includes(p.name));
     const layer = o.layerId(p.name, numLayers);
     if (!(Number.isInteger(layer) && layer >= 0 && layer <= numLayers)) {
-      throw withCode(new RangeError(`paramGroupsLrd: layer ${layer} of '${p.name}' is outside 0..${numLayers}`), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `paramGroupsLrd: layer ${layer} of '${p.name}' is outside 0..${numLayers}`);
     }
     const key = `layer_${layer}_${decay ? 'decay' : 'no_decay'}`;
     let group = groups.get(key);

@@ -1,7 +1,7 @@
 // MAE's learning-rate rules: util/lr_sched.py's per-iteration schedule (linear warm-up from 0, then
 // a half-cycle cosine to minLr, at fractional epochs) and main_*.py's linear scaling of a base lr
 // by the effective batch size.
-import { checkOptions, num } from '../check';
+import { checkOptions, num } from '../base/check';
 
 export interface HalfCycleCosineOptions {
   /** The peak lr (MAE's args.lr). */

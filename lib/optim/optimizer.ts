@@ -4,12 +4,12 @@
 // groups' hyper-parameters under torch's names) that torch's own load_state_dict reads. The
 // per-parameter state lives natively; every native call runs on the model's queue, in call order
 // with the steps.
-import { native, NativeGroupOptions, NativeOptimizer, NativeOptimizerKind } from '../binding';
-import { Rule, checkArg, checkOptions, custom, describe, num } from '../check';
-import { FinetorchError, withCode } from '../errors';
-import { Parameter, ResNet } from '../model';
+import { native, NativeGroupOptions, NativeOptimizer, NativeOptimizerKind, NativeOptimizerStep } from '../base/binding';
+import { Rule, checkArg, checkOptions, custom, describe, int, num } from '../base/check';
+import { FinetorchError, rangeError, typeError } from '../base/errors';
+import { Parameter, ResNet, StepOptimizer } from '../model/resnet';
 import type { PthValue } from '../pth';
-import type { HostTensor } from '../tensor';
+import type { HostTensor } from '../base/tensor';
 
 /** The keys every parameter group has besides its optimizer's hyper-parameters. */
 export interface GroupExtras {
@@ -65,15 +65,17 @@ const iterableOfParameters = custom<Iterable<Parameter>>('an iterable of Paramet
   (v) => typeof v === 'object' && v !== null && Symbol.iterator in v);
 const lrScaleRule = num({ min: 0 }).orUndefined();
 
-export abstract class Optimizer<H extends { lr: number } = { lr: number }, S extends OptimizerStateDict = OptimizerStateDict> {
+export abstract class Optimizer<H extends { lr: number } = { lr: number }, S extends OptimizerStateDict = OptimizerStateDict>
+  implements StepOptimizer {
   readonly paramGroups: (H & GroupExtras)[];
-  /** Steps taken so far (kept in checkpoints). */
-  stepCount = 0;
-  private readonly model: ResNet;
-  private readonly nativeOptimizer: NativeOptimizer;
+  readonly #spec: OptimizerSpec<H>;
+  readonly #model: ResNet;
+  readonly #nativeOptimizer: NativeOptimizer;
+  #stepCount = 0;
 
   /** @internal */
-  protected constructor(private readonly spec: OptimizerSpec<H>, params: Iterable<Parameter> | GroupSpec<H>[], defaults: Partial<H>) {
+  protected constructor(spec: OptimizerSpec<H>, params: Iterable<Parameter> | GroupSpec<H>[], defaults: Partial<H>) {
+    this.#spec = spec;
     const { name } = spec;
     const keys = Object.keys(spec.hyper) as (keyof H & string)[];
     const d = checkOptions(`${name} defaults`, defaults, Object.fromEntries(keys.map((k) => {
@@ -93,55 +95,73 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
       const group = { ...g, params: [...g.params], initialLr: g.lr } as H & GroupExtras;
       if (group.lrScale === undefined) delete group.lrScale;
       if (group.params.some((p) => !(p instanceof Parameter))) {
-        throw withCode(new TypeError(`${where}: params must hold Parameters (net.parameters())`), 'ERR_FINETORCH_INVALID_ARG');
+        throw typeError('ERR_FINETORCH_INVALID_ARG', `${where}: params must hold Parameters (net.parameters())`);
       }
       spec.check?.(group, where);
       return group;
     });
     const all = this.paramGroups.flatMap((g) => g.params);
-    if (all.length === 0) throw withCode(new RangeError(`${name}: optimizer got an empty parameter list`), 'ERR_FINETORCH_INVALID_ARG');
+    if (all.length === 0) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${name}: optimizer got an empty parameter list`);
     if (new Set(all.map((p) => p.name)).size !== all.length) {
-      throw withCode(new RangeError(`${name}: some parameters appear in more than one parameter group`), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `${name}: some parameters appear in more than one parameter group`);
     }
-    this.model = all[0].owner;
-    if (all.some((p) => p.owner !== this.model)) {
-      throw withCode(new RangeError(`${name}: all parameters must belong to one model`), 'ERR_FINETORCH_INVALID_ARG');
+    const model = all[0].owner;
+    if (all.some((p) => p.owner !== model)) {
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `${name}: all parameters must belong to one model`);
     }
-    this.nativeOptimizer = new native.Optimizer({ kind: spec.kind, groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
+    this.#model = model;
+    const nativeOptimizer = new native.Optimizer({ kind: spec.kind, groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
+    this.#nativeOptimizer = nativeOptimizer;
     // Bound in queue order: like torch.optim, it steps the tensors it was given, even if fc is
     // replaced later.
-    this.model.queue.post(name, () => this.nativeOptimizer.attach(this.model.handle));
+    model.queue.post(name, () => nativeOptimizer.attach(model.handle));
   }
 
-  /** @internal The native optimizer, checked against the model that steps it. */
-  nativeFor(model: ResNet): NativeOptimizer {
-    if (model !== this.model) {
-      throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
+  /** Steps taken so far (kept in checkpoints). */
+  get stepCount(): number {
+    return this.#stepCount;
+  }
+
+  /** @internal See {@link StepOptimizer.stepFor}. */
+  stepFor(model: ResNet): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R> {
+    if (model !== this.#model) {
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'this optimizer was made for the parameters of another model');
     }
-    return this.nativeOptimizer;
+    return async (update) => {
+      const result = await update({ optimizer: this.#nativeOptimizer, groups: this.#groupOptions() });
+      this.#stepCount++;
+      return result;
+    };
   }
 
-  /** @internal Current group hyper-parameters, validated as at construction. */
-  groupOptions(): NativeGroupOptions[] {
+  /** @internal The step count a checkpoint recorded, for the optimizer that resumes it. */
+  restoreStepCount(steps: number): void {
+    this.#stepCount = checkArg(this.#spec.name, 'stepCount', steps, int({ min: 0 }));
+  }
+
+  /** Current group hyper-parameters, validated as at construction. */
+  #groupOptions(): NativeGroupOptions[] {
+    const spec = this.#spec;
     return this.paramGroups.map((g, i) => {
-      const where = `${this.spec.name} group ${i}`;
-      for (const k of Object.keys(this.spec.hyper) as (keyof H & string)[]) checkArg(where, k, g[k], this.spec.hyper[k].rule);
+      const where = `${spec.name} group ${i}`;
+      for (const k of Object.keys(spec.hyper) as (keyof H & string)[]) checkArg(where, k, g[k], spec.hyper[k].rule);
       checkArg(where, 'lrScale', g.lrScale, lrScaleRule);
-      this.spec.check?.(g, where);
-      return this.spec.toNative(g);
+      spec.check?.(g, where);
+      return spec.toNative(g);
     });
   }
 
   /** torch.optim's state_dict: what `torch.optim.<name>(...).load_state_dict` reads (savePth it). */
   async stateDict(): Promise<S> {
-    const state = await this.model.run(`${this.spec.name}.stateDict`, () => this.nativeOptimizer.state());
-    const { slots } = this.spec;
+    const spec = this.#spec;
+    const state = await this.#model.run(`${spec.name}.stateDict`, () => this.#nativeOptimizer.state());
+    const { slots } = spec;
     const entries = new Map<number, Record<string, HostTensor>>();
     state.forEach((tensors, i) => tensors && entries.set(i, Object.fromEntries(slots.map((s, k) => [s, tensors[k]]))));
     let index = 0;
     const param_groups = this.paramGroups.map((g) => {
-      const group: OptimizerStateDict['param_groups'][number] = { ...this.torchHyper(g), params: [] };
-      for (const [key, flag] of Object.entries(this.spec.flags)) if ('write' in flag) group[key] = flag.write!;
+      const group: OptimizerStateDict['param_groups'][number] = { ...this.#torchHyper(g), params: [] };
+      for (const [key, flag] of Object.entries(spec.flags)) if ('write' in flag) group[key] = flag.write!;
       group.initial_lr = g.initialLr;
       if (g.lrScale !== undefined) group.lr_scale = g.lrScale;
       // torch puts params last.
@@ -159,7 +179,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
    * (AdamW's amsgrad, maximize) is refused.
    */
   async loadStateDict(stateDict: OptimizerStateDict | Map<PthValue, PthValue>): Promise<void> {
-    const { name } = this.spec;
+    const { name } = this.#spec;
     const fail = (message: string) => new FinetorchError('ERR_FINETORCH_STATE_DICT', `${name}.loadStateDict: ${message}`);
     const root = asRecord(stateDict);
     const groups = root?.param_groups;
@@ -168,34 +188,36 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
     if (groups.length !== this.paramGroups.length) {
       throw fail(`it holds ${groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
     }
-    const updates = groups.map((raw, i) => this.readGroup(asRecord(raw), i, fail));
+    const updates = groups.map((raw, i) => this.#readGroup(asRecord(raw), i, fail));
     const count = this.paramGroups.reduce((n, g) => n + g.params.length, 0);
-    const state = Array.from({ length: count }, (_, i) => readEntry(asRecord(given.get(i) as PthValue), this.spec.slots, i, fail));
+    const state = Array.from({ length: count }, (_, i) => readEntry(asRecord(given.get(i) as PthValue), this.#spec.slots, i, fail));
     for (const key of given.keys()) {
       if (!(typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < count)) throw fail(`state has an entry ${describe(key)} for no parameter`);
     }
-    await this.model.run(`${name}.loadStateDict`, () => this.nativeOptimizer.loadState({ state }));
+    await this.#model.run(`${name}.loadStateDict`, () => this.#nativeOptimizer.loadState({ state }));
     updates.forEach((u, i) => {
       Object.assign(this.paramGroups[i], u);
       if (u.lrScale === undefined) delete this.paramGroups[i].lrScale;
     });
   }
 
-  private torchHyper(g: H): Record<string, PthValue> {
-    return Object.fromEntries((Object.keys(this.spec.hyper) as (keyof H & string)[]).map((k) => {
+  #torchHyper(g: H): Record<string, PthValue> {
+    const { hyper } = this.#spec;
+    return Object.fromEntries((Object.keys(hyper) as (keyof H & string)[]).map((k) => {
       const v = g[k] as PthValue;
-      return [this.spec.hyper[k].torch, Array.isArray(v) ? Object.freeze([...v]) : v];
+      return [hyper[k].torch, Array.isArray(v) ? Object.freeze([...(v as readonly PthValue[])]) : v];
     }));
   }
 
   /** A saved group's settings, checked, as this optimizer's group fields. */
-  private readGroup(raw: Record<string, PthValue> | undefined, i: number, fail: (m: string) => Error): Partial<H & GroupExtras> {
+  #readGroup(raw: Record<string, PthValue> | undefined, i: number, fail: (m: string) => Error): Partial<H & GroupExtras> {
+    const spec = this.#spec;
     if (!raw) throw fail(`param_groups[${i}] is not a dict`);
     const params = raw.params;
     if (!Array.isArray(params) || params.length !== this.paramGroups[i].params.length) {
       throw fail(`param_groups[${i}] holds ${Array.isArray(params) ? params.length : 'no'} parameters, this optimizer's group ${i} has ${this.paramGroups[i].params.length}`);
     }
-    const known = new Set(['params', 'initial_lr', 'lr_scale', ...Object.keys(this.spec.flags)]);
+    const known = new Set(['params', 'initial_lr', 'lr_scale', ...Object.keys(spec.flags)]);
     const out: Record<string, unknown> = {};
     const read = <T>(torchKey: string, rule: Rule<T>): T => {
       try {
@@ -204,19 +226,19 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
         throw fail((err as Error).message);
       }
     };
-    for (const k of Object.keys(this.spec.hyper) as (keyof H & string)[]) {
-      const h = this.spec.hyper[k];
+    for (const k of Object.keys(spec.hyper) as (keyof H & string)[]) {
+      const h = spec.hyper[k];
       known.add(h.torch);
       if (!(h.torch in raw)) throw fail(`param_groups[${i}] has no '${h.torch}'`);
       out[k] = read(h.torch, h.rule);
     }
-    for (const [key, flag] of Object.entries(this.spec.flags)) {
-      if (key in raw && !flag.honoured(raw[key])) throw fail(`param_groups[${i}] has ${key} ${describe(raw[key])}, which finetorch's ${this.spec.name} does not implement`);
+    for (const [key, flag] of Object.entries(spec.flags)) {
+      if (key in raw && !flag.honoured(raw[key])) throw fail(`param_groups[${i}] has ${key} ${describe(raw[key])}, which finetorch's ${spec.name} does not implement`);
     }
     const unknown = Object.keys(raw).filter((k) => !known.has(k));
-    if (unknown.length > 0) throw fail(`param_groups[${i}] has keys finetorch's ${this.spec.name} does not know: ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw fail(`param_groups[${i}] has keys finetorch's ${spec.name} does not know: ${unknown.join(', ')}`);
     try {
-      this.spec.check?.(out as H, `param_groups[${i}]`);
+      spec.check?.(out as H, `param_groups[${i}]`);
     } catch (err) {
       throw fail((err as Error).message);
     }

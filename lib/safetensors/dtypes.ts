@@ -1,8 +1,9 @@
 // The element types of the safetensors format (huggingface/safetensors, safetensors/src/tensor.rs,
 // enum Dtype): every name the format defines with its width in bits, in the format's order of
 // increasing alignment, and the ones finetorch holds as HostTensors.
-import { DType } from '../tensor';
+import { DType } from '../base/tensor';
 import { quote } from './json';
+import { codecError } from './error';
 
 /** The format's dtype names, in its order (writers lay tensors out from the last to the first). */
 export const SAFETENSORS_DTYPES = [
@@ -41,7 +42,7 @@ export function hostDTypeOf(dtype: SafetensorsDType): DType | undefined {
 export function hostDType(dtype: SafetensorsDType, name: string): DType {
   const found = TO_DTYPE[dtype];
   if (found) return found;
-  throw new Error(`tensor ${quote(name)} has dtype ${dtype}, which finetorch does not hold ` +
+  throw codecError(`tensor ${quote(name)} has dtype ${dtype}, which finetorch does not hold ` +
     `(it reads ${Object.keys(TO_DTYPE).join(', ')}); convert it in Python first, e.g. tensor.to(torch.float32)`);
 }
 

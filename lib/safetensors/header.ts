@@ -8,6 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import { Budget } from '../pth/budget';
 import { SafetensorsDType, bitsOf, isSafetensorsDType, SAFETENSORS_DTYPES } from './dtypes';
 import { parseHeaderJson, quote } from './json';
+import { codecError } from './error';
 
 /** The reference implementation's MAX_HEADER_SIZE. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -58,11 +59,11 @@ export function looksLikeSafetensors(first: Uint8Array, fileSize: number): boole
 
 /** The file's layout from its JSON header (the N bytes after the length); `fileSize` bounds the buffer. */
 export function layoutOf(header: Uint8Array, fileSize: number, budget: Budget): Layout {
-  if (!isUtf8(header)) throw new Error('the JSON header is not valid UTF-8');
+  if (!isUtf8(header)) throw codecError('the JSON header is not valid UTF-8');
   const { metadata, entries } = parseHeaderJson(header, (bytes, what) => budget.spend(bytes, `${what} in the header`));
   const tensors = entries.map(({ name, dtype, shape, dataOffsets }) => {
     if (!isSafetensorsDType(dtype)) {
-      throw new Error(`tensor ${quote(name)} has dtype ${quote(dtype)}, which is not one of the format's (${SAFETENSORS_DTYPES.join(', ')})`);
+      throw codecError(`tensor ${quote(name)} has dtype ${quote(dtype)}, which is not one of the format's (${SAFETENSORS_DTYPES.join(', ')})`);
     }
     return { name, dtype, shape, dataOffsets, position: 0, byteLength: dataOffsets[1] - dataOffsets[0] };
   });
@@ -74,19 +75,19 @@ export function layoutOf(header: Uint8Array, fileSize: number, budget: Budget): 
   for (const t of tensors) {
     const [begin, stop] = t.dataOffsets;
     const what = `tensor ${quote(t.name)} (data_offsets [${begin}, ${stop}])`;
-    if (stop < begin) throw new Error(`${what} ends before it begins`);
-    if (begin < end) throw new Error(`${what} overlaps ${quote(previous!)}, which ends at ${end}`);
-    if (begin > end) throw new Error(`${what} leaves bytes ${end}..${begin} of the buffer unused (the format allows no gaps)`);
+    if (stop < begin) throw codecError(`${what} ends before it begins`);
+    if (begin < end) throw codecError(`${what} overlaps ${quote(previous!)}, which ends at ${end}`);
+    if (begin > end) throw codecError(`${what} leaves bytes ${end}..${begin} of the buffer unused (the format allows no gaps)`);
     const bytes = byteSize(t.dtype, t.shape, t.name);
     if (bytes !== stop - begin) {
-      throw new Error(`${what} spans ${stop - begin} bytes, but ${t.dtype} [${t.shape.join(', ')}] takes ${bytes}`);
+      throw codecError(`${what} spans ${stop - begin} bytes, but ${t.dtype} [${t.shape.join(', ')}] takes ${bytes}`);
     }
     t.position = dataStart + begin;
     end = stop;
     previous = t.name;
   }
   if (dataStart + end !== fileSize) {
-    throw new Error(`the tensors cover ${end} bytes after the ${header.length}-byte header, but the file holds ` +
+    throw codecError(`the tensors cover ${end} bytes after the ${header.length}-byte header, but the file holds ` +
       `${fileSize - dataStart} there (${dataStart + end > fileSize ? 'truncated file?' : 'bytes no tensor uses'})`);
   }
   return { headerBytes: header.length, metadata, tensors };
@@ -98,10 +99,10 @@ function byteSize(dtype: SafetensorsDType, shape: readonly number[], name: strin
   let count = 1n;
   for (const dim of shape) {
     count *= BigInt(dim);
-    if (count >= limit) throw new Error(`tensor ${quote(name)} of shape [${shape.join(', ')}] has more elements than 64 bits count`);
+    if (count >= limit) throw codecError(`tensor ${quote(name)} of shape [${shape.join(', ')}] has more elements than 64 bits count`);
   }
   const bits = count * BigInt(bitsOf(dtype));
-  if (bits >= limit) throw new Error(`tensor ${quote(name)} of shape [${shape.join(', ')}] has more bits than 64 bits count`);
-  if (bits % 8n) throw new Error(`tensor ${quote(name)}: ${count} ${dtype} elements do not fill a whole number of bytes`);
+  if (bits >= limit) throw codecError(`tensor ${quote(name)} of shape [${shape.join(', ')}] has more bits than 64 bits count`);
+  if (bits % 8n) throw codecError(`tensor ${quote(name)}: ${count} ${dtype} elements do not fill a whole number of bytes`);
   return Number(bits / 8n);
 }

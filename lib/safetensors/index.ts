@@ -6,4 +6,4 @@ export { looksLikeSafetensors } from './header';
 export { loadSafetensors, locateSafetensors, readSafetensorsHeader } from './read';
 export type { SafetensorsHeader, SafetensorsReadOptions } from './read';
 export { saveSafetensors } from './write';
-export type { SafetensorsWriteOptions } from './write';
+export type { SafetensorsTensors, SafetensorsWriteOptions } from './write';

@@ -3,11 +3,11 @@
 // loading them straight into a model.
 import { Budget, checkReadArgs } from '../pth/budget';
 import { bufferSource, ByteSource, readWholeFile, withFileSource } from '../pth/source';
-import type { StoredTensor } from '../pth/torch';
+import type { StoredTensor } from '../base/tensor';
 import type { StateDict } from '../pth/value';
-import { elementSize, typedArrayFrom } from '../tensor';
+import { elementSize, typedArrayFrom } from '../base/tensor';
 import { SafetensorsDType, hostDType } from './dtypes';
-import { withFile } from './error';
+import { codecError, withFile } from './error';
 import { LENGTH_BYTES, Layout, headerLength, layoutOf } from './header';
 import { quote } from './json';
 
@@ -59,7 +59,7 @@ export async function readSafetensorsHeader(file: string, options: SafetensorsRe
   const { headerBytes, metadata, tensors } = await layoutOfFile(file, maxBytes);
   return {
     headerBytes,
-    metadata: metadata ?? new Map(),
+    metadata: metadata ?? new Map<string, string>(),
     tensors: tensors.map(({ name, dtype, shape, dataOffsets }) => ({ name, dtype, shape, dataOffsets })),
   };
 }
@@ -81,6 +81,6 @@ function layoutOfFile(file: string, maxBytes: number | undefined): Promise<Layou
 
 async function readLayout(source: ByteSource, budget: Budget): Promise<Layout> {
   const n = headerLength(await source.read(0, Math.min(LENGTH_BYTES, source.length)), source.length);
-  if (typeof n === 'string') throw new Error(`not a safetensors file: ${n}`);
+  if (typeof n === 'string') throw codecError(`not a safetensors file: ${n}`);
   return layoutOf(await source.read(LENGTH_BYTES, n), source.length, budget);
 }

@@ -1,13 +1,13 @@
 // saveSafetensors: a state dict -> a safetensors file laid out as safetensors.torch.save_file lays
 // it out (tensors by decreasing dtype alignment, then by name; the header padded with spaces to a
 // multiple of 8 bytes, so every tensor starts aligned), written to a temporary file and renamed.
-import { writeFileAtomic } from '../atomic';
-import { checkArg, checkOptions, custom, describe, str } from '../check';
-import { withCode } from '../errors';
+import { writeFileAtomic } from '../base/atomic';
+import { checkArg, checkOptions, custom, describe, str } from '../base/check';
+import { rangeError, typeError } from '../base/errors';
 import type { StateDict } from '../pth/value';
-import { HostTensor, checkHostTensor } from '../tensor';
+import { HostTensor, checkHostTensor } from '../base/tensor';
 import { SafetensorsDType, alignmentRank, safetensorsDType } from './dtypes';
-import { withFile } from './error';
+import { codecError, withFile } from './error';
 import { LENGTH_BYTES, MAX_HEADER_BYTES } from './header';
 
 export interface SafetensorsWriteOptions {
@@ -15,7 +15,7 @@ export interface SafetensorsWriteOptions {
   metadata?: Map<string, string> | Record<string, string>;
 }
 
-type Tensors = StateDict | Record<string, HostTensor>;
+export type SafetensorsTensors = StateDict | Record<string, HostTensor>;
 
 const METADATA_KEY = '__metadata__';
 // With the u flag a surrogate pair is one code point: this matches only lone surrogates, which
@@ -32,7 +32,7 @@ function isText(value: unknown): value is string {
  *
  *     await saveSafetensors('model.safetensors', await net.stateDict());
  */
-export async function saveSafetensors(file: string, tensors: Tensors, options: SafetensorsWriteOptions = {}): Promise<void> {
+export async function saveSafetensors(file: string, tensors: SafetensorsTensors, options: SafetensorsWriteOptions = {}): Promise<void> {
   const where = 'saveSafetensors';
   checkArg(where, 'file', file, str());
   const { metadata } = checkOptions(where, options, { metadata: custom<SafetensorsWriteOptions['metadata']>('a Map or object of strings (without lone surrogates)', isStringMap).orUndefined() });
@@ -54,13 +54,13 @@ function isStringMap(value: unknown): boolean {
 /** The tensors as checked [name, tensor] pairs. */
 function namedTensors(where: string, tensors: unknown): [string, HostTensor][] {
   if (!(tensors instanceof Map) && (typeof tensors !== 'object' || tensors === null)) {
-    throw withCode(new TypeError(`${where}: tensors must be a Map or an object of HostTensors, got ${describe(tensors)}`), 'ERR_FINETORCH_INVALID_ARG');
+    throw typeError('ERR_FINETORCH_INVALID_ARG', `${where}: tensors must be a Map or an object of HostTensors, got ${describe(tensors)}`);
   }
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   for (const [name, tensor] of entries) {
     if (!isText(name) || name === METADATA_KEY) {
-      throw withCode(new RangeError(`${where}: tensor names must be strings other than '${METADATA_KEY}' (without lone surrogates), ` +
-        `got ${describe(name)}`), 'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: tensor names must be strings other than '${METADATA_KEY}' (without lone surrogates), ` +
+        `got ${describe(name)}`);
     }
     checkHostTensor(tensor as HostTensor, `${where}: tensors['${name}']`);
   }
@@ -85,7 +85,7 @@ function headerFor(entries: [string, HostTensor][], metadata: SafetensorsWriteOp
   }
   const json = Buffer.from(`{${parts.join(',')}}`);
   const padded = Math.ceil(json.length / LENGTH_BYTES) * LENGTH_BYTES;
-  if (padded > MAX_HEADER_BYTES) throw new Error(`the header would take ${padded} bytes, over the format's limit of ${MAX_HEADER_BYTES}`);
+  if (padded > MAX_HEADER_BYTES) throw codecError(`the header would take ${padded} bytes, over the format's limit of ${MAX_HEADER_BYTES}`);
   const header = Buffer.alloc(padded, ' ');
   json.copy(header);
   return { header, order: keyed.map(({ name, tensor }) => [name, tensor]) };

@@ -1,9 +1,10 @@
 #include "binding/optimizer_wrap.h"
 
 #include <unordered_map>
+#include <utility>
 
-#include "binding/args.h"
-#include "binding/tensor.h"
+#include "binding/host_tensor.h"
+#include "binding/options.h"
 
 namespace finetorch {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "binding/memory.h"
+#include "binding/external_memory.h"
 #include "binding/model_wrap.h"
 #include "core/optim/optimizer.h"
 

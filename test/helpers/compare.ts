@@ -17,3 +17,8 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   const err = maxRelativeError(actual, expected);
   assert.ok(err <= tolerance, `${what}: max relative error ${err.toExponential(3)} > ${tolerance}`);
 }
+
+/** |actual - expected| within `relative` of |expected|. */
+export function closeTo(actual: number, expected: number, relative: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
+}

@@ -1,7 +1,7 @@
 // The check of a refused weights file, for assert.rejects: a PthError (or SafetensorsError) with
 // its code, the file first in the message, and what was wrong matching `pattern`.
 import * as assert from 'node:assert/strict';
-import type { FileError } from '../../lib/errors';
+import type { FileError } from '../../lib/base/errors';
 import { PthError } from '../../lib/pth';
 import { SafetensorsError } from '../../lib/safetensors';
 

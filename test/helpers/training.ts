@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before } from 'node:test';
 import { Batch, getNumThreads, ResNet18, setNumThreads, SGD } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from './compare';
 import { readFloat32, runPython, tempDir } from './python';
 

@@ -8,8 +8,8 @@ import { after, describe, it } from 'node:test';
 import { Mixup, MixupOptions, NamedShape, paramGroupsLrd, randomErasing, RandomErasingOptions } from '../../lib';
 import { erasingBoxes } from '../../lib/data/erasing';
 import { NpRandom, PyRandom, mulberry32, pyRandom } from '../../lib/data/random';
-import { native } from '../../lib/binding';
-import { HostTensor } from '../../lib/tensor';
+import { native } from '../../lib/base/binding';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 

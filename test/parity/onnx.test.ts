@@ -13,7 +13,7 @@ import { ARCH_NAMES, Arch, ResNet, mulberry32, readOnnxMetadata, setNumThreads }
 import { GraphBuilder, attr } from '../../lib/export/graph';
 import { encodeModel } from '../../lib/export/onnx-proto';
 import { MAX_OPSET, MIN_OPSET, irVersionFor } from '../../lib/export/opset';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose, maxRelativeError } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 

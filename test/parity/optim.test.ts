@@ -10,7 +10,7 @@ import {
   AdamW, LARS, LRScheduler, Mixup, Optimizer, PthValue, ResNet18, loadCheckpoint, loadPth, paramGroupsLrd, readPth, saveCheckpoint, savePth,
   SGD, SoftTarget, Target,
 } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { runPython } from '../helpers/python';
 import { assertStateClose, referenceRun } from '../helpers/training';

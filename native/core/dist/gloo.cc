@@ -36,8 +36,8 @@ std::string LocalAddressToward(const std::string& host, int port) {
     if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
         getsockname(fd, reinterpret_cast<sockaddr*>(&self), &length) == 0) {
       const void* address = self.ss_family == AF_INET6
-                                ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&self)->sin6_addr)
-                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&self)->sin_addr);
+                                ? static_cast<const void*>(&(reinterpret_cast<sockaddr_in6*>(&self)->sin6_addr))
+                                : static_cast<const void*>(&(reinterpret_cast<sockaddr_in*>(&self)->sin_addr));
       if (inet_ntop(self.ss_family, address, text, sizeof(text))) local = text;
     }
     close(fd);

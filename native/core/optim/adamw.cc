@@ -1,6 +1,8 @@
 #include "core/optim/adamw.h"
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace finetorch {
 

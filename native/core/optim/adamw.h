@@ -1,5 +1,7 @@
 // torch.optim.AdamW (amsgrad off): decoupled weight decay, bias-corrected moments.
 #pragma once
+#include <vector>
+
 #include "core/optim/optimizer.h"
 
 namespace finetorch {

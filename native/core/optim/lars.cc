@@ -1,5 +1,8 @@
 #include "core/optim/lars.h"
 
+#include <utility>
+#include <vector>
+
 namespace finetorch {
 
 Lars::Lars(std::vector<std::vector<torch::Tensor>> groups) : Optimizer(std::move(groups), {{"mu", false}}) {}

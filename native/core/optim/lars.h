@@ -2,6 +2,8 @@
 // (trust coefficient x |param| / |update|) only for parameters of more than one dimension, then
 // heavy-ball momentum without dampening.
 #pragma once
+#include <vector>
+
 #include "core/optim/optimizer.h"
 
 namespace finetorch {

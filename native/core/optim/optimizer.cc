@@ -1,5 +1,7 @@
 #include "core/optim/optimizer.h"
 
+#include <utility>
+
 #include "core/error.h"
 #include "core/optim/adamw.h"
 #include "core/optim/lars.h"

@@ -1,5 +1,8 @@
 #include "core/optim/sgd.h"
 
+#include <utility>
+#include <vector>
+
 namespace finetorch {
 
 Sgd::Sgd(std::vector<std::vector<torch::Tensor>> groups) : Optimizer(std::move(groups), {{"momentum_buffer", false}}) {}

@@ -1,5 +1,7 @@
 // torch.optim.SGD: momentum, dampening, weight decay, Nesterov.
 #pragma once
+#include <vector>
+
 #include "core/optim/optimizer.h"
 
 namespace finetorch {

@@ -1,0 +1,185 @@
+// The torchvision ResNet family as data: each architecture's constructor arguments, the module
+// tree they build (names, state_dict shapes, and how print(model) shows each module), and the
+// architecture a state dict was saved from, read off its keys and shapes.
+import { FinetorchError } from '../base/errors';
+
+export const ARCHITECTURES = {
+  resnet18: { block: 'basic', layers: [2, 2, 2, 2], groups: 1, widthPerGroup: 64 },
+  resnet34: { block: 'basic', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 },
+  resnet50: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 },
+  resnet101: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 1, widthPerGroup: 64 },
+  resnet152: { block: 'bottleneck', layers: [3, 8, 36, 3], groups: 1, widthPerGroup: 64 },
+  resnext50_32x4d: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 },
+  resnext101_32x8d: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 32, widthPerGroup: 8 },
+  resnext101_64x4d: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 64, widthPerGroup: 4 },
+  wide_resnet50_2: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 128 },
+  wide_resnet101_2: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 1, widthPerGroup: 128 },
+} as const satisfies Record<string, ResNetConfig>;
+
+export type Arch = keyof typeof ARCHITECTURES;
+export const ARCH_NAMES = Object.keys(ARCHITECTURES) as Arch[];
+
+/** torchvision's ResNet(block, layers, groups, width_per_group). */
+export interface ResNetConfig {
+  block: 'basic' | 'bottleneck';
+  layers: readonly [number, number, number, number];
+  groups: number;
+  widthPerGroup: number;
+}
+
+/** What fc sees: 512 for basic blocks, 2048 for bottlenecks. */
+export function featuresOf(config: ResNetConfig): number {
+  return config.block === 'basic' ? 512 : 2048;
+}
+
+/** One module of the tree: its repr line (leaves) or its children, and its state_dict entries. */
+export interface ModuleNode {
+  name: string;
+  /** print(model)'s text for a leaf module, e.g. `Conv2d(3, 64, kernel_size=(7, 7), ...)`. */
+  repr?: string;
+  /** Container class name (`ResNet`, `Sequential`, `BasicBlock`, `Bottleneck`). */
+  kind?: string;
+  /** What a leaf computes, with the numbers its repr shows as text (an exporter's forward reads these). */
+  layer?: Layer;
+  children: ModuleNode[];
+  state: [string, number[]][];
+}
+
+/** A leaf module's operation: its torch.nn class and the arguments it was built with. */
+export type Layer =
+  | { type: 'Conv2d'; kernel: number; stride: number; padding: number; groups: number }
+  | { type: 'BatchNorm2d'; eps: number }
+  | { type: 'ReLU' }
+  | { type: 'MaxPool2d'; kernel: number; stride: number; padding: number }
+  | { type: 'AdaptiveAvgPool2d'; outputSize: 1 }
+  | { type: 'Linear' };
+
+const leaf = (name: string, repr: string, layer: Layer, state: [string, number[]][] = []): ModuleNode =>
+  ({ name, repr, layer, children: [], state });
+
+function conv(name: string, cin: number, cout: number, kernel: number, stride: number, padding: number, groups = 1): ModuleNode {
+  const text = `Conv2d(${cin}, ${cout}, kernel_size=(${kernel}, ${kernel}), stride=(${stride}, ${stride})` +
+    `${padding ? `, padding=(${padding}, ${padding})` : ''}${groups > 1 ? `, groups=${groups}` : ''}, bias=False)`;
+  return leaf(name, text, { type: 'Conv2d', kernel, stride, padding, groups }, [['weight', [cout, cin / groups, kernel, kernel]]]);
+}
+
+/**
+ * What print(model) writes differs between PyTorch releases; finetorch writes what the PyTorch of
+ * its LibTorch writes. PyTorch 2.12 added `bias=` to the repr of the batch norms (pytorch#176573).
+ */
+export interface ReprStyle {
+  batchNormBias: boolean;
+}
+
+/** The repr style of PyTorch `torchVersion` ('1.13.0', '2.14.1+cu130'). */
+export function reprStyle(torchVersion: string): ReprStyle {
+  const [major, minor] = torchVersion.split('.').map((n) => parseInt(n, 10));
+  return { batchNormBias: major > 2 || (major === 2 && minor >= 12) };
+}
+
+function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
+  const bias = style.batchNormBias ? ', bias=True' : '';
+  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, { type: 'BatchNorm2d', eps: 1e-5 }, [
+    ['weight', [channels]], ['bias', [channels]], ['running_mean', [channels]], ['running_var', [channels]], ['num_batches_tracked', []],
+  ]);
+}
+
+const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)', { type: 'ReLU' });
+const container = (name: string, kind: string, children: ModuleNode[]): ModuleNode => ({ name, kind, children, state: [] });
+
+export function linear(name: string, inFeatures: number, outFeatures: number): ModuleNode {
+  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, { type: 'Linear' }, [
+    ['weight', [outFeatures, inFeatures]], ['bias', [outFeatures]],
+  ]);
+}
+
+/**
+ * The module tree torchvision builds for `config` with `numClasses` outputs; `style` only changes
+ * the repr text (by default, current PyTorch's).
+ */
+export function resnetTree(config: ResNetConfig, numClasses: number, style: ReprStyle = reprStyle('2.14')): ModuleNode {
+  const expansion = config.block === 'basic' ? 1 : 4;
+  let inplanes = 64;
+  const layer = (index: number, planes: number, blocks: number, stride: number): ModuleNode => {
+    const children: ModuleNode[] = [];
+    for (let i = 0; i < blocks; i++) {
+      const s = i === 0 ? stride : 1;
+      const downsample = i === 0 && (stride !== 1 || inplanes !== planes * expansion)
+        ? container('downsample', 'Sequential', [conv('0', inplanes, planes * expansion, 1, stride, 0), bn('1', planes * expansion, style)])
+        : undefined;
+      let parts: ModuleNode[];
+      if (config.block === 'basic') {
+        parts = [conv('conv1', inplanes, planes, 3, s, 1), bn('bn1', planes, style), relu(), conv('conv2', planes, planes, 3, 1, 1), bn('bn2', planes, style)];
+      } else {
+        const width = Math.trunc(planes * (config.widthPerGroup / 64)) * config.groups;
+        parts = [
+          conv('conv1', inplanes, width, 1, 1, 0), bn('bn1', width, style), conv('conv2', width, width, 3, s, 1, config.groups), bn('bn2', width, style),
+          conv('conv3', width, planes * 4, 1, 1, 0), bn('bn3', planes * 4, style), relu(),
+        ];
+      }
+      children.push(container(String(i), config.block === 'basic' ? 'BasicBlock' : 'Bottleneck', downsample ? [...parts, downsample] : parts));
+      inplanes = planes * expansion;
+    }
+    return container(`layer${index}`, 'Sequential', children);
+  };
+  return container('', 'ResNet', [
+    conv('conv1', 3, 64, 7, 2, 3), bn('bn1', 64, style), relu(),
+    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)', { type: 'MaxPool2d', kernel: 3, stride: 2, padding: 1 }),
+    layer(1, 64, config.layers[0], 1), layer(2, 128, config.layers[1], 2),
+    layer(3, 256, config.layers[2], 2), layer(4, 512, config.layers[3], 2),
+    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))', { type: 'AdaptiveAvgPool2d', outputSize: 1 }),
+    linear('fc', featuresOf(config), numClasses),
+  ]);
+}
+
+/** Every state_dict key of the tree with its shape, in torchvision's order. */
+export function stateShapes(node: ModuleNode, prefix = ''): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const visit = (n: ModuleNode, path: string) => {
+    for (const [key, shape] of n.state) out.set(`${path}${key}`, shape);
+    for (const child of n.children) visit(child, `${path}${child.name}.`);
+  };
+  visit(node, prefix);
+  return out;
+}
+
+/** print(model)'s text for the tree. */
+export function moduleRepr(node: ModuleNode, indent = ''): string {
+  if (node.repr !== undefined) return node.repr;
+  const inner = `${indent}  `;
+  const lines = node.children.map((c) => `${inner}(${c.name}): ${moduleRepr(c, inner)}`);
+  return `${node.kind}(\n${lines.join('\n')}\n${indent})`;
+}
+
+/** The architecture and class count a state dict (keys -> shapes) was saved from. */
+export function inferArch(shapes: ReadonlyMap<string, readonly number[]>, source: string): { arch: Arch; numClasses: number } {
+  const fc = shapes.get('fc.weight');
+  if (!fc || fc.length !== 2) throw archError(source, "it has no 2-d 'fc.weight', so it is not a torchvision ResNet state dict");
+  const layers = [1, 2, 3, 4].map((l) => {
+    const blocks = new Set<number>();
+    for (const key of shapes.keys()) {
+      const m = new RegExp(`^layer${l}\\.(\\d+)\\.`).exec(key);
+      if (m) blocks.add(Number(m[1]));
+    }
+    return blocks.size;
+  });
+  const bottleneck = shapes.has('layer1.0.conv3.weight');
+  const conv2 = shapes.get('layer1.0.conv2.weight');
+  const width = conv2?.[0] ?? 0;
+  const groups = conv2 && conv2[1] > 0 ? width / conv2[1] : 0;
+  const found = { block: bottleneck ? 'bottleneck' : 'basic', layers, groups, widthPerGroup: bottleneck && groups ? width / groups : 64 };
+  const arch = ARCH_NAMES.find((name) => {
+    const c = ARCHITECTURES[name];
+    return c.block === found.block && c.layers.every((n, i) => n === layers[i]) &&
+      (c.block === 'basic' || (c.groups === found.groups && c.widthPerGroup === found.widthPerGroup));
+  });
+  if (!arch) {
+    throw archError(source, `its keys and shapes (${found.block} blocks ${JSON.stringify(layers)}` +
+      `${bottleneck ? `, groups ${found.groups}, width per group ${found.widthPerGroup}` : ''}) match none of ${ARCH_NAMES.join(', ')}`);
+  }
+  return { arch, numClasses: fc[0] };
+}
+
+function archError(source: string, reason: string): FinetorchError {
+  return new FinetorchError('ERR_FINETORCH_STATE_DICT', `${source}: ${reason}`);
+}
