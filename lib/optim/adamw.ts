@@ -3,7 +3,7 @@
 import { Rule, bool, num } from '../base/check';
 import { FinetorchError } from '../base/errors';
 import type { Parameter } from '../model/resnet';
-import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optimizer';
+import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 
 /** torch.optim.AdamW's arguments; the defaults are torch's: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2. */
@@ -16,13 +16,11 @@ export interface AdamWOptions {
   amsgrad?: boolean;
 }
 
-export type AdamWParamGroup = Required<AdamWOptions> & GroupExtras;
+export type AdamWParamGroup = ParamGroupOf<AdamWOptions>;
 export type AdamWGroupSpec = GroupSpec<Required<AdamWOptions>>;
 
 /** torch.optim.AdamW's state_dict. */
-export type AdamWStateDict = OptimizerStateDict & {
-  state: Map<number, { step: HostTensor; exp_avg: HostTensor; exp_avg_sq: HostTensor }>;
-};
+export type AdamWStateDict = StateDictOf<{ step: HostTensor; exp_avg: HostTensor; exp_avg_sq: HostTensor }>;
 
 // torch's checks: 0 <= beta < 1 each.
 const betasRule = new Rule<readonly [number, number]>('an array of 2 finite numbers in [0, 1)',

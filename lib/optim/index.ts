@@ -1,6 +1,6 @@
 // Optimizers and their schedules, as torch.optim (SGD, AdamW) and MAE (LARS, layer-wise lr decay, the half-cycle cosine schedule): parameter groups, torch.optim's state_dict, torch.optim.lr_scheduler's schedules.
 export { Optimizer } from './optimizer';
-export type { GroupExtras, GroupSpec, OptimizerStateDict } from './optimizer';
+export type { GroupExtras, GroupSpec, OptimizerStateDict, ParamGroupOf, StateDictOf } from './optimizer';
 export { SGD } from './sgd';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './sgd';
 export { AdamW } from './adamw';

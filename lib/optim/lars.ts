@@ -5,7 +5,7 @@
 // dampening) and the step.
 import { num } from '../base/check';
 import type { Parameter } from '../model/resnet';
-import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optimizer';
+import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 
 /** lars.py's arguments and defaults: lr 0, weightDecay 0, momentum 0.9, trustCoefficient 0.001. */
@@ -16,13 +16,11 @@ export interface LARSOptions {
   trustCoefficient?: number;
 }
 
-export type LARSParamGroup = Required<LARSOptions> & GroupExtras;
+export type LARSParamGroup = ParamGroupOf<LARSOptions>;
 export type LARSGroupSpec = GroupSpec<Required<LARSOptions>>;
 
 /** The state_dict of lars.py's LARS (a torch.optim.Optimizer): `mu` per parameter. */
-export type LARSStateDict = OptimizerStateDict & {
-  state: Map<number, { mu: HostTensor }>;
-};
+export type LARSStateDict = StateDictOf<{ mu: HostTensor }>;
 
 const LARS_SPEC: OptimizerSpec<Required<LARSOptions>> = {
   name: 'LARS',

@@ -27,12 +27,18 @@ export interface GroupExtras {
 /** A parameter group as given: its parameters, and any hyper-parameter that differs from the defaults. */
 export type GroupSpec<H> = Partial<H> & { params: Iterable<Parameter>; lrScale?: number };
 
+/** A parameter group as an optimizer with options O holds it: every hyper-parameter, and the extras. */
+export type ParamGroupOf<O> = Required<O> & GroupExtras;
+
 /** torch.optim's state_dict: each parameter's state by its position across the groups, and the groups. */
 export type OptimizerStateDict = {
   state: Map<number, Record<string, HostTensor>>;
   /** Hyper-parameters under torch's names (weight_decay, betas ...), then `params`: positions. */
   param_groups: Array<{ [key: string]: PthValue; params: number[] }>;
 };
+
+/** torch.optim's state_dict of an optimizer that keeps S per parameter. */
+export type StateDictOf<S> = OptimizerStateDict & { state: Map<number, S> };
 
 /** @internal One hyper-parameter: its rule, torch's name for it, and its default when torch has one. */
 export interface HyperParameter<T> {

@@ -4,7 +4,7 @@
 import { bool, num } from '../base/check';
 import { rangeError } from '../base/errors';
 import type { Parameter } from '../model/resnet';
-import { GroupExtras, GroupSpec, Optimizer, OptimizerSpec, OptimizerStateDict } from './optimizer';
+import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 
 export interface SGDOptions {
@@ -17,12 +17,10 @@ export interface SGDOptions {
 
 export type ParamGroupSpec = GroupSpec<Required<SGDOptions>>;
 
-export type ParamGroup = Required<SGDOptions> & GroupExtras;
+export type ParamGroup = ParamGroupOf<SGDOptions>;
 
 /** torch.optim.SGD's state_dict: momentum buffers indexed by position across the groups. */
-export type SGDStateDict = OptimizerStateDict & {
-  state: Map<number, { momentum_buffer: HostTensor }>;
-};
+export type SGDStateDict = StateDictOf<{ momentum_buffer: HostTensor }>;
 
 // torch.optim.SGD's checks: lr, momentum and weight_decay non-negative; lr required.
 const SGD_SPEC: OptimizerSpec<Required<SGDOptions>> = {
