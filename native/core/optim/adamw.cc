@@ -15,8 +15,9 @@ std::vector<torch::Tensor> AdamW::initialState(const torch::Tensor& param) const
           torch::zeros_like(param, torch::MemoryFormat::Preserve)};
 }
 
-// torch.optim.AdamW's single-tensor arithmetic, operation for operation, with the gradient as the
-// scratch space of the denominator.
+// torch.optim.AdamW's single-tensor arithmetic, operation for operation as torch 2.x runs it
+// (exp_avg moved by lerp_; torch 1.13's mul_ then add_ rounds differently in the last bit), with the
+// gradient as the scratch space of the denominator.
 void AdamW::update(torch::Tensor& param, const GroupOptions& o, std::vector<torch::Tensor>& state, bool, size_t) {
   torch::Tensor& stepCount = state[0];
   torch::Tensor& expAvg = state[1];
@@ -24,7 +25,7 @@ void AdamW::update(torch::Tensor& param, const GroupOptions& o, std::vector<torc
   torch::Tensor grad = param.mutable_grad();
   stepCount.add_(1);
   param.mul_(1 - o.lr * o.weightDecay);
-  expAvg.mul_(o.beta1).add_(grad, 1 - o.beta1);
+  expAvg.lerp_(grad, 1 - o.beta1);
   expAvgSq.mul_(o.beta2).addcmul_(grad, grad, 1 - o.beta2);
   double step = stepCount.item<double>();
   double biasCorrection1 = 1 - std::pow(o.beta1, step);
