@@ -5,14 +5,14 @@ import * as path from 'node:path';
 import type { HostTensor, StoredTensor } from './tensor';
 import { FinetorchError } from './errors';
 
-/** @internal Hyper-parameters of one SGD parameter group, sent with every step. */
-export interface NativeSgdOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  weightDecay: number;
-  nesterov: boolean;
-}
+/** @internal Which optimizer a native optimizer runs. */
+export type NativeOptimizerKind = 'sgd' | 'adamw' | 'lars';
+
+/** @internal Hyper-parameters of one parameter group, sent with every step, as its kind reads them. */
+export type NativeGroupOptions =
+  | { lr: number; weightDecay: number; momentum: number; dampening: number; nesterov: boolean }
+  | { lr: number; weightDecay: number; beta1: number; beta2: number; eps: number }
+  | { lr: number; weightDecay: number; momentum: number; trustCoefficient: number };
 
 /** @internal */
 export interface NativeStepResult {
@@ -34,7 +34,10 @@ export type NativeFcInit = 'default' | 'xavier';
 /** @internal */
 export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
 
-/** @internal A batch as the steps take it; headOnly: input holds backbone features, only fc runs. */
+/**
+ * @internal A batch as the steps take it; headOnly: input holds backbone features, only fc runs.
+ * target: class indices [N], or (training only) probabilities [N, classes] float32.
+ */
 export interface NativeBatch {
   input: HostTensor;
   target: HostTensor;
@@ -48,7 +51,11 @@ export interface NativeModel {
   stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
   forward(o: { input: HostTensor; training: boolean }): Promise<HostTensor<'float32'>>;
   features(o: { input: HostTensor }): Promise<HostTensor<'float32'>>;
-  trainStep(o: NativeBatch & NativeOptimizerStep & { training: boolean }): Promise<NativeStepResult>;
+  trainStep(o: NativeBatch & NativeOptimizerStep & {
+    training: boolean;
+    /** cross_entropy's label_smoothing (class-index targets only). */
+    labelSmoothing: number;
+  }): Promise<NativeStepResult>;
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
@@ -60,18 +67,19 @@ export interface NativeModel {
   dispose(): Promise<void>;
 }
 
-/** @internal Parameters (by name, per group) and momentum buffers of an SGD optimizer. */
-export interface NativeSgd {
+/** @internal Parameters (by name, per group) and per-parameter state of an optimizer. */
+export interface NativeOptimizer {
   /** Binds the named parameters of `model` (queued on the model like any call on it). */
   attach(model: NativeModel): Promise<void>;
-  momentumBuffers(): Promise<(HostTensor | null)[]>;
-  loadMomentumBuffers(o: { buffers: (HostTensor | null)[] }): Promise<void>;
+  /** Per parameter in group order: its state in slot order, or null before its first step. */
+  state(): Promise<(HostTensor[] | null)[]>;
+  loadState(o: { state: (HostTensor[] | null)[] }): Promise<void>;
 }
 
 /** @internal The optimizer's part of a training step: its native state, and its groups' hyper-parameters for this step. */
 export interface NativeOptimizerStep {
-  optimizer: NativeSgd;
-  groups: NativeSgdOptions[];
+  optimizer: NativeOptimizer;
+  groups: NativeGroupOptions[];
 }
 
 /** @internal A box of pixels. */
@@ -142,7 +150,17 @@ export interface NativeAddon {
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;
-  SGD: new (o: { groups: string[][] }) => NativeSgd;
+  Optimizer: new (o: { kind: NativeOptimizerKind; groups: string[][] }) => NativeOptimizer;
+  /** timm's Mixup/CutMix in batch mode: input mixed in place; resolves to the mixed targets. */
+  mixBatch(o: {
+    input: HostTensor; labels: HostTensor; numClasses: number; lam: number;
+    box: { top: number; bottom: number; left: number; right: number } | null; labelSmoothing: number;
+  }): Promise<HostTensor<'float32'>>;
+  /** timm's RandomErasing boxes, filled in place (normal values from a generator seeded per box). */
+  eraseBatch(o: {
+    input: HostTensor; fill: 'const' | 'rand' | 'pixel';
+    boxes: { image: number; top: number; left: number; height: number; width: number; seed: number }[];
+  }): Promise<void>;
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;

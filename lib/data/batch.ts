@@ -1,9 +1,12 @@
 // What the data pipeline hands to a training or evaluation step: a batch of inputs with one class
-// index per sample, and the sources of batches the loops read (an array, a generator, a DataLoader).
+// index per sample (or, mixed by Mixup, class probabilities), and the sources of batches the loops read (an array, a generator, a DataLoader).
 import type { HostTensor } from '../base/tensor';
 
 /** Class indices, one per sample. */
 export type Target = Int32Array | BigInt64Array;
+
+/** Class probabilities [N, numClasses] float32 per sample, as timm's Mixup makes them (training only). */
+export type SoftTarget = HostTensor<'float32'>;
 
 /** One batch: input [N, 3, H, W] (or backbone features [N, F]) float32, one class index per sample. */
 export interface Batch<T extends Target = Target> {

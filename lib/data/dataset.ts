@@ -5,6 +5,7 @@ import { internalError, rangeError } from '../base/errors';
 import { bool, custom, int } from '../base/check';
 import { HostTensor, zeros } from '../base/tensor';
 import { PixelCache } from './cache';
+import { eraseSamples } from './erasing';
 import { DatasetError } from './errors';
 import { View } from './geometry';
 import { DecodeOptions, ImageInfo, ImageSource, RgbImage, imageInfo } from './image';
@@ -51,9 +52,10 @@ export abstract class BaseDataset implements Dataset {
     const rng = sampleRng(options.seed ?? 0, options.epoch ?? 0, index);
     const { job, target } = await this.single(index, rng);
     const input = zeros('float32', [3, job.view.height, job.view.width]);
-    const { mean, std } = this.pipeline;
+    const { mean, std, erasing } = this.pipeline;
     const [error] = await renderJobs([job], { floats: input.data, offsets: [0], mean, std }, singleImage());
     if (error) throw error;
+    if (erasing) await eraseSamples(erasing, { ...input, shape: [1, ...input.shape] }, [index], options.seed ?? 0, options.epoch ?? 0);
     return { input, target };
   }
 

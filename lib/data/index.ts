@@ -6,7 +6,7 @@
 //   const test = new ImageFolder('hotdog/test', { transform: evalTransform() });
 //   const loader = new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0, cache: { maxBytes: 2 ** 30 } });
 //   for await (const { input, target } of loader) await net.trainStep(input, target, optimizer);
-export { Batch, BatchSource, Target } from './batch';
+export { Batch, BatchSource, SoftTarget, Target } from './batch';
 export { Dataset, BaseDataset, ImageDataset, ImageDatasetOptions, Item, LoadContext, PixelSample, SamplePlan, Subset, randomSplit } from './dataset';
 export { ImageFolder, ImageFolderOptions, IMG_EXTENSIONS } from './image-folder';
 export { IdxDataset, IdxDatasetOptions, MNIST, FashionMNIST, MnistOptions, readIdx } from './idx';
@@ -17,6 +17,8 @@ export {
   trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
 export { EvalRecipe, ResizeRule, evalRecipe } from './eval-recipe';
+export { RandomErasing, RandomErasingOptions, randomErasing } from './erasing';
+export { Mixup, MixupOptions, MixParams, MixedBatch } from './mixup';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';
 export { Sampler } from './sampler';

@@ -11,6 +11,7 @@ import type { Batch, BatchSource } from './batch';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, sampleRng } from './dataset';
+import { eraseSamples } from './erasing';
 import type { Sampler } from './sampler';
 import { DatasetError, ImageDecodeError } from './errors';
 import { mixSeed, mulberry32, randperm } from './random';
@@ -176,10 +177,11 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const n = order?.length ?? this.dataset.length;
     const settings: RenderSettings = { threads: this.concurrency, decodeMemory: this.decodeMemory, waitedFor };
-    const { mean, std } = this.dataset.pipeline;
+    const { mean, std, erasing } = this.dataset.pipeline;
     let next = 0;
     while (next < n && !batches.closed) {
       const targets: number[] = [];
+      const samples: number[] = [];
       let size: { width: number; height: number } | undefined;
       let data: Float32Array | undefined;
       // A skipped sample is replaced by the next one, so batches stay full.
@@ -203,15 +205,17 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
         const slots = jobs.map((job, k) => ({ ...job, slot: targets.length + k }));
         const errors = await renderJobs(jobs.map((j) => j.result), { floats: data, offsets: slots.map((j) => j.slot * per), mean, std }, settings);
         // Made images move up over the slots of those that failed.
-        for (const { slot, target } of this.#survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
+        for (const { slot, target, index } of this.#survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
           if (slot !== targets.length) data.copyWithin(targets.length * per, slot * per, (slot + 1) * per);
           targets.push(target);
+          samples.push(index);
         }
       }
       if (targets.length === 0 || !size || !data || (targets.length < this.batchSize && this.dropLast)) return;
       const count = targets.length;
       const input = count === this.batchSize ? data : data.slice(0, count * 3 * size.width * size.height);
       const batch = { input: { dtype: 'float32' as const, shape: [count, 3, size.height, size.width], data: input }, target: Int32Array.from(targets) };
+      if (erasing) await eraseSamples(erasing, batch.input, samples, this.seed, epoch);
       if (!(await batches.push(batch))) return;
     }
   }
@@ -249,7 +253,9 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
  */
 export function perEpochVariation(source: BatchSource): { randomTransforms: string[]; shuffle: boolean } {
   if (!(source instanceof DataLoader)) return { randomTransforms: [], shuffle: false };
-  return { randomTransforms: source.dataset.pipeline.image.filter((t) => t.random).map((t) => t.name), shuffle: source.shuffle };
+  const { image, erasing } = source.dataset.pipeline;
+  const transforms = erasing ? [...image, erasing] : image;
+  return { randomTransforms: transforms.filter((t) => t.random).map((t) => t.name), shuffle: source.shuffle };
 }
 
 /**

@@ -56,3 +56,55 @@ export function randperm(n: number, rng: Rng): Int32Array {
   }
   return order;
 }
+
+/** A standard normal value (Box–Muller). */
+export function normal(rng: Rng): number {
+  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}
+
+/** A Gamma(shape, 1) value (Marsaglia and Tsang; shape < 1 through Gamma(shape + 1) x U^(1 / shape)). */
+export function gamma(rng: Rng, shape: number): number {
+  if (shape < 1) return gamma(rng, shape + 1) * (1 - rng.next()) ** (1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = normal(rng);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - rng.next();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** A Beta(a, b) value, as numpy.random.beta draws it in distribution (not in sequence). */
+export function beta(rng: Rng, a: number, b: number): number {
+  const x = gamma(rng, a);
+  const y = gamma(rng, b);
+  return x / (x + y);
+}
+
+/** The calls timm makes on Python's `random` module, over a seeded generator (randint includes b). */
+export interface PyRandom {
+  random(): number;
+  uniform(a: number, b: number): number;
+  randint(a: number, b: number): number;
+}
+
+/** The calls timm makes on numpy.random (randint excludes high). */
+export interface NpRandom {
+  rand(): number;
+  beta(a: number, b: number): number;
+  randint(low: number, high: number): number;
+}
+
+export function pyRandom(rng: Rng): PyRandom {
+  return { random: () => rng.next(), uniform: (a, b) => uniform(rng, a, b), randint: (a, b) => randint(rng, a, b + 1) };
+}
+
+export function npRandom(rng: Rng): NpRandom {
+  return { rand: () => rng.next(), beta: (a, b) => beta(rng, a, b), randint: (low, high) => randint(rng, low, high) };
+}

@@ -5,6 +5,7 @@
 import { Interpolation, View, roundHalfEven } from './geometry';
 import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../base/check';
 import { rangeError, typeError } from '../base/errors';
+import type { RandomErasing } from './erasing';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */
@@ -31,7 +32,7 @@ export interface Compose {
   readonly transforms: readonly Transform[];
 }
 
-export type Transform = ImageTransform | ToTensor | Normalize | Compose;
+export type Transform = ImageTransform | ToTensor | Normalize | Compose | RandomErasing;
 
 /** Size as torchvision takes it: one number, or [height, width]. */
 export type Size = number | readonly [number, number];
@@ -270,6 +271,8 @@ export interface Pipeline {
   readonly std: readonly number[];
   /** How many leading image transforms draw no random numbers: their output can be cached. */
   readonly deterministicPrefix: number;
+  /** timm's RandomErasing of the normalised image, when the transform ends with one. */
+  readonly erasing?: RandomErasing;
 }
 
 /** Flattens a transform; image transforms must come before toTensor, normalize after it. */
@@ -278,7 +281,10 @@ export function toPipeline(transform?: Transform): Pipeline {
   let mean = [0, 0, 0];
   let std = [1, 1, 1];
   let tensor = false;
+  let erasing: RandomErasing | undefined;
   const visit = (t: Transform): void => {
+    // It erases the finished tensor: nothing may follow it.
+    if (erasing) throw typeError('ERR_FINETORCH_INVALID_ARG', `${erasing.name} must be the last transform (it erases the normalised tensor)`);
     switch (t.kind) {
       case 'compose':
         t.transforms.forEach(visit);
@@ -297,13 +303,17 @@ export function toPipeline(transform?: Transform): Pipeline {
         mean = mean.map((m, c) => m + t.mean[c] * std[c]);
         std = std.map((s, c) => s * t.std[c]);
         break;
+      case 'erasing':
+        if (!tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', `${t.name} needs toTensor() (and normalize()) before it`);
+        erasing = t;
+        break;
       default:
         throw typeError('ERR_FINETORCH_INVALID_ARG', `not a transform: ${JSON.stringify(t)}`);
     }
   };
   if (transform) visit(transform);
   const firstRandom = image.findIndex((t) => t.random);
-  return { image, mean, std, deterministicPrefix: firstRandom < 0 ? image.length : firstRandom };
+  return { image, mean, std, deterministicPrefix: firstRandom < 0 ? image.length : firstRandom, ...(erasing ? { erasing } : {}) };
 }
 
 function pair(size: Size, what: string): [number, number] {

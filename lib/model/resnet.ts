@@ -17,10 +17,16 @@ import { isHubId } from './timm-ids';
 import { StoredTensor } from '../pth';
 import { OperationQueue } from '../base/queue';
 import { checkHostTensor, HostTensor } from '../base/tensor';
-import type { Target } from '../data/batch';
+import type { SoftTarget, Target } from '../data/batch';
 import { loadWeights, locateWeights } from './weights-file';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+/** How trainStep computes its loss. */
+export interface TrainStepOptions {
+  /** cross_entropy's label_smoothing (timm's LabelSmoothingCrossEntropy) for class-index targets; default 0. */
+  labelSmoothing?: number;
+}
 export type { Arch, ResNetConfig } from './resnet-architectures';
 
 /** What loadStateDict reports, as PyTorch's load_state_dict returns it. */
@@ -407,14 +413,18 @@ export class ResNet {
     return this.#setTrainable(() => true, false);
   }
 
-  /** Forward, mean cross-entropy, backward and one optimizer step, in one native call. */
-  trainStep(input: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
-    return this.#step(input, target, optimizer, false);
+  /**
+   * Forward, mean cross-entropy, backward and one optimizer step, in one native call. With soft
+   * targets the loss is timm's SoftTargetCrossEntropy and `correct` counts the samples whose most
+   * probable target class is predicted.
+   */
+  trainStep(input: HostTensor, target: Target | SoftTarget, optimizer: StepOptimizer, options: TrainStepOptions = {}): Promise<StepResult> {
+    return this.#step(input, target, optimizer, options, false);
   }
 
   /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
-  trainHeadStep(features: HostTensor, target: Target, optimizer: StepOptimizer): Promise<StepResult> {
-    return this.#step(features, target, optimizer, true);
+  trainHeadStep(features: HostTensor, target: Target | SoftTarget, optimizer: StepOptimizer, options: TrainStepOptions = {}): Promise<StepResult> {
+    return this.#step(features, target, optimizer, options, true);
   }
 
   /** Loss and correct count in eval mode under no-grad; logits too when asked. */
@@ -499,13 +509,16 @@ export class ResNet {
     }).finally(end);
   }
 
-  async #step(input: HostTensor, target: Target, optimizer: StepOptimizer, headOnly: boolean): Promise<StepResult> {
+  async #step(input: HostTensor, target: Target | SoftTarget, optimizer: StepOptimizer, options: TrainStepOptions,
+    headOnly: boolean): Promise<StepResult> {
     const what = headOnly ? 'trainHeadStep' : 'trainStep';
+    const { labelSmoothing } = checkOptions(what, options, { labelSmoothing: num({ min: 0, max: 1 }).default(0) });
     this.#checkInput(input, what, headOnly);
-    const labels = this.#checkTarget(target, input.shape[0], what);
+    const n = input.shape[0];
+    const labels = isSoftTarget(target) ? this.#checkSoftTarget(target, n, what) : this.#checkTarget(target, n, what);
     const runStep = optimizer.stepFor(this);
     const training = this.#mode;
-    const work = async () => plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, training, ...o })));
+    const work = async () => plain(await runStep((o) => this.handle.trainStep({ input, target: labels, headOnly, labelSmoothing, training, ...o })));
     // A failed step is not counted: its number is the count after the steps before it, plus one.
     const label = () => `step ${optimizer.stepCount + 1}`;
     return this.#collectives ? this.#runCollective(label, work) : this.run(label, work);
@@ -552,6 +565,16 @@ export class ResNet {
     if (input.shape[0] === 0) throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: the batch is empty (N = 0)`);
   }
 
+  /** Soft targets checked for dtype and shape (their values are the loss's to judge: a NaN stops the step). */
+  #checkSoftTarget(target: SoftTarget, batch: number, what: string): HostTensor {
+    checkHostTensor(target, `${what}: target`);
+    if (target.dtype !== 'float32' || target.shape.length !== 2 || target.shape[0] !== batch || target.shape[1] !== this.numClasses) {
+      throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: soft targets must be float32 [${batch}, ${this.numClasses}], ` +
+        `got ${target.dtype} [${target.shape.join(', ')}]`);
+    }
+    return target;
+  }
+
   /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
   #checkTarget(target: Target, batch: number, what: string): HostTensor {
     if (!(target instanceof Int32Array) && !(target instanceof BigInt64Array)) {
@@ -588,6 +611,10 @@ export class ResNet18 extends ResNet {
 
 function matches(name: string, prefixes: readonly string[]): boolean {
   return prefixes.some((p) => name === p || name.startsWith(`${p}.`));
+}
+
+function isSoftTarget(target: Target | SoftTarget): target is SoftTarget {
+  return !ArrayBuffer.isView(target) && typeof target === 'object' && target !== null && 'dtype' in target;
 }
 
 function plain(r: NativeStepResult): StepResult {

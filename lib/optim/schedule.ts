@@ -1,8 +1,10 @@
-// Learning-rate schedules, as torch.optim.lr_scheduler computes them, applied to every group's
-// initial lr. The training loop steps them per batch or per epoch (`per`). The one-cycle schedule
-// also cycles every group's momentum, as OneCycleLR does by default.
+// Learning-rate schedules, as torch.optim.lr_scheduler computes them (and MAE's util/lr_sched.py),
+// applied to every group's initial lr, times the group's lrScale where it has one (MAE's lr_scale).
+// The training loop steps them per batch or per epoch (`per`). The one-cycle schedule also cycles
+// every group's momentum (AdamW's first beta), as OneCycleLR does by default.
 import { internalError, rangeError } from '../base/errors';
-import type { SGD } from './sgd';
+import { halfCycleCosineLr } from './lr-sched';
+import type { GroupExtras } from './optimizer';
 
 export type Schedule = (
   | { kind: 'constant' }
@@ -13,6 +15,12 @@ export type Schedule = (
   /** LinearLR warm-up from startFactor * lr to lr over `warmup` steps, then `then` (shifted). */
   | { kind: 'warmup'; warmup: number; startFactor?: number; then?: Schedule }
   | OneCycle
+  /**
+   * MAE's util/lr_sched.py: linear warm-up from 0 over warmupEpochs, then a half-cycle cosine to
+   * minLr (default 0) at `epochs`, in fractional epochs: per 'step' it moves every step, at
+   * epoch t / stepsPerEpoch, as MAE adjusts the lr before every iteration.
+   */
+  | { kind: 'halfCycleCosine'; warmupEpochs: number; epochs: number; minLr?: number; stepsPerEpoch?: number }
 ) & { per?: 'step' | 'epoch' };
 
 /**
@@ -78,6 +86,16 @@ export function checkSchedule(s: Schedule): void {
         return phase.end;
       }, 0);
       return;
+    case 'halfCycleCosine':
+      checkPositive(s.epochs, 'epochs');
+      if (!(Number.isFinite(s.warmupEpochs) && s.warmupEpochs >= 0 && s.warmupEpochs < s.epochs)) {
+        throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: warmupEpochs must be in [0, epochs), got ${s.warmupEpochs}`);
+      }
+      if (s.minLr !== undefined && !(Number.isFinite(s.minLr) && s.minLr >= 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: minLr must be >= 0, got ${s.minLr}`);
+      if ((s.per ?? 'epoch') === 'step' ? !Number.isInteger(s.stepsPerEpoch) || s.stepsPerEpoch! < 1 : s.stepsPerEpoch !== undefined) {
+        throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: stepsPerEpoch must be a positive integer with per 'step' (and only then), got ${s.stepsPerEpoch}`);
+      }
+      return;
     default: throw rangeError('ERR_FINETORCH_INVALID_ARG', `schedule: unknown kind ${String((s as { kind: unknown }).kind)}`);
   }
 }
@@ -97,6 +115,10 @@ export function scheduledLr(s: Schedule, baseLr: number, t: number): number {
       return s.then ? scheduledLr(s.then, baseLr, t - s.warmup) : baseLr;
     }
     case 'onecycle': return oneCycleAt(s, t, baseLr, (phase) => phase.lr);
+    case 'halfCycleCosine': {
+      const epoch = (s.per ?? 'epoch') === 'step' ? t / s.stepsPerEpoch! : t;
+      return halfCycleCosineLr(epoch, { lr: baseLr, minLr: s.minLr, warmupEpochs: s.warmupEpochs, epochs: s.epochs });
+    }
   }
 }
 
@@ -146,11 +168,14 @@ function oneCycleAt(s: OneCycle, t: number, maxLr: number, pick: (phase: Phase) 
   throw internalError('unreachable: the last phase takes every step');
 }
 
+/** What a schedule sets: each group's lr, and its momentum or (AdamW) first beta. */
+export type ScheduledGroup = GroupExtras & { lr: number; momentum?: number; betas?: readonly [number, number] };
+
 export class LRScheduler {
   /** Schedule position: steps or epochs taken. */
   t = 0;
 
-  constructor(readonly optimizer: SGD, readonly schedule: Schedule) {
+  constructor(readonly optimizer: { readonly paramGroups: readonly ScheduledGroup[] }, readonly schedule: Schedule) {
     checkSchedule(schedule);
     this.#apply();
   }
@@ -176,8 +201,10 @@ export class LRScheduler {
   #apply(): void {
     const momentum = scheduledMomentum(this.schedule, this.t);
     for (const group of this.optimizer.paramGroups) {
-      group.lr = scheduledLr(this.schedule, group.initialLr, this.t);
-      if (momentum !== undefined) group.momentum = momentum;
+      group.lr = scheduledLr(this.schedule, group.initialLr, this.t) * (group.lrScale ?? 1);
+      if (momentum === undefined) continue;
+      if (group.betas) group.betas = Object.freeze([momentum, group.betas[1]] as const);
+      else group.momentum = momentum;
     }
   }
 }

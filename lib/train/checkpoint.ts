@@ -1,4 +1,4 @@
-// Training checkpoints: model weights, optimizer state (momentum buffers, group lrs), schedule
+// Training checkpoints: model weights, optimizer state (torch.optim's state_dict), schedule
 // position, the position in training (epochs done, and batches done of the next one with their
 // running sums) and history in one .pth that Python's torch.load(weights_only=True) also reads,
 // in torch 1.13 as in 2.x: 1.13's safe unpickler knows no Python floats, so every real number
@@ -6,7 +6,7 @@
 // atomically (temp file + rename), so a crash never leaves half a file.
 import { Arch, inferArch } from '../model/resnet-architectures';
 import type { ResNet } from '../model/resnet';
-import type { SGD, SGDStateDict } from '../optim/sgd';
+import type { Optimizer } from '../optim/optimizer';
 import { FinetorchError } from '../base/errors';
 import { PthError, PthValue, readPth, savePth } from '../pth';
 import type { LRScheduler } from '../optim/schedule';
@@ -15,7 +15,7 @@ import type { EpochRecord, EpochTotals } from './history';
 
 export interface TrainingState {
   net: ResNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   scheduler?: LRScheduler;
 }
 
@@ -37,11 +37,6 @@ export interface CheckpointContents extends CheckpointInfo {
   schedulerT?: number;
 }
 
-const GROUP_KEYS: [keyof SGDStateDict['param_groups'][number], string][] = [
-  ['lr', 'lr'], ['momentum', 'momentum'], ['dampening', 'dampening'], ['weightDecay', 'weight_decay'],
-  ['nesterov', 'nesterov'], ['initialLr', 'initial_lr'], ['params', 'params'],
-];
-
 /** A real number as torch 1.13's weights_only unpickler can read it: a 0-d float64 tensor. */
 function real(value: number): HostTensor<'float64'> {
   return { dtype: 'float64', shape: [], data: Float64Array.of(value) };
@@ -58,6 +53,20 @@ function number(value: PthValue): number {
   return typeof value === 'bigint' ? Number(value) : value as number;
 }
 
+/** An optimizer group's hyper-parameters as real() (betas' too); its params (ints) as they are. */
+function realGroup(group: Record<string, PthValue>): Map<PthValue, PthValue> {
+  const realOrSo = (v: PthValue): PthValue =>
+    typeof v === 'number' ? real(v) : Array.isArray(v) ? Object.freeze(v.map(realOrSo)) : v;
+  return new Map(Object.entries(group).map(([k, v]) => [k, k === 'params' ? v : realOrSo(v)]));
+}
+
+/** A group of realGroup() read back (or of a checkpoint that pickled Python floats). */
+function fromRealGroup(group: Map<PthValue, PthValue>): Map<PthValue, PthValue> {
+  const numberOrSo = (v: PthValue): PthValue =>
+    typeof v === 'object' && v !== null && 'dtype' in v ? number(v) : Array.isArray(v) ? Object.freeze(v.map(numberOrSo)) : v;
+  return new Map([...group].map(([k, v]) => [k, k === 'params' ? v : numberOrSo(v)]));
+}
+
 /** A record of reals() read back: numbers for reals, other values as they are. */
 function fromReals<T>(record: Map<PthValue, PthValue>): T {
   return Object.fromEntries([...record].map(([k, v]) => [k, v === null || typeof v === 'boolean' || typeof v === 'string' ? v : number(v)])) as T;
@@ -66,14 +75,9 @@ function fromReals<T>(record: Map<PthValue, PthValue>): T {
 export async function saveCheckpoint(file: string, state: TrainingState, info: CheckpointInfo = { epoch: 0, history: [] }): Promise<void> {
   const { net, optimizer, scheduler } = state;
   const opt = await optimizer.stateDict();
-  const groups = opt.param_groups.map((g) => new Map<PthValue, PthValue>(GROUP_KEYS.map(([js, py]) =>
-    [py, typeof g[js] === 'number' ? real(g[js]) : g[js] as PthValue])));
   await savePth(file, {
     model: await net.stateDict(),
-    optimizer: new Map<PthValue, PthValue>([
-      ['state', new Map<PthValue, PthValue>([...opt.state].map(([i, s]) => [i, new Map([['momentum_buffer', s.momentum_buffer]])]))],
-      ['param_groups', groups],
-    ]),
+    optimizer: { state: opt.state, param_groups: opt.param_groups.map(realGroup) },
     step: optimizer.stepCount,
     scheduler_t: scheduler ? scheduler.t : null,
     epoch: info.epoch,
@@ -116,19 +120,11 @@ export async function readCheckpointInfo(file: string): Promise<CheckpointConten
 export async function loadCheckpoint(file: string, state: TrainingState): Promise<CheckpointInfo> {
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
-  const optimizer = field(root, 'optimizer', file);
-  const groups = (field(optimizer, 'param_groups', file) as Map<string, PthValue>[]).map((g) => {
-    const group = Object.fromEntries(GROUP_KEYS.map(([js, py]) => [js, field(g, py, file)]));
-    for (const key of ['lr', 'momentum', 'dampening', 'weightDecay', 'initialLr']) group[key] = number(group[key]);
-    return group as unknown as SGDStateDict['param_groups'][number];
-  });
-  const buffers = field(optimizer, 'state', file) as Map<number, Map<string, HostTensor>>;
+  const optimizer = field(root, 'optimizer', file) as Map<PthValue, PthValue>;
+  const groups = (field(optimizer, 'param_groups', file) as Map<PthValue, PthValue>[]).map(fromRealGroup);
   await state.net.loadStateDict(model);
   try {
-    await state.optimizer.loadStateDict({
-      state: new Map([...buffers].map(([i, s]) => [i, { momentum_buffer: s.get('momentum_buffer')! }])),
-      param_groups: groups,
-    });
+    await state.optimizer.loadStateDict(new Map([...optimizer, ['param_groups', groups]]));
   } catch (err) {
     throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: ${(err as Error).message}`, { cause: err });
   }

@@ -9,7 +9,7 @@ import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';
 import type { ResNet, StepResult } from '../model/resnet';
 import { LRScheduler, Schedule, checkSchedule } from '../optim/schedule';
-import type { SGD } from '../optim/sgd';
+import type { Optimizer } from '../optim/optimizer';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluate } from './evaluate';
 import type { EpochRecord, EpochTotals, TrainingPosition } from './history';
@@ -142,7 +142,7 @@ export class TrainingDivergedError extends FinetorchError {
 /** What a loop trains and how: the model, its optimizer, one step each way. */
 export interface LoopPlan {
   net: ResNet;
-  optimizer: SGD;
+  optimizer: Optimizer;
   trainStep(b: Batch): Promise<StepResult>;
   /** Returns logits, for top-5 accuracy and the confusion matrix. */
   evalStep(b: Batch): Promise<StepResult>;

@@ -2,11 +2,12 @@
 #include <napi.h>
 
 #include "binding/addon_data.h"
+#include "binding/augment_batch.h"
 #include "binding/model_wrap.h"
+#include "binding/optimizer_wrap.h"
 #include "binding/process_group.h"
 #include "binding/render_batch.h"
 #include "binding/runtime.h"
-#include "binding/sgd_wrap.h"
 #include "core/cpu_allocator.h"
 
 namespace finetorch {
@@ -16,7 +17,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
-  exports.Set("SGD", SgdWrap::Define(env));
+  exports.Set("Optimizer", OptimizerWrap::Define(env));
+  exports.Set("mixBatch", Napi::Function::New<MixBatch>(env, "mixBatch"));
+  exports.Set("eraseBatch", Napi::Function::New<EraseBatch>(env, "eraseBatch"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));

@@ -6,8 +6,8 @@
 
 #include "binding/addon_data.h"
 #include "binding/host_tensor.h"
+#include "binding/optimizer_wrap.h"
 #include "binding/options.h"
-#include "binding/sgd_wrap.h"
 #include "core/runtime.h"
 #include "core/steps.h"
 
@@ -233,20 +233,22 @@ Napi::Value ModelWrap::Features(const Napi::CallbackInfo& info) {
   return Run(call, [input](Model& model) { return TensorToJs(finetorch::Features(model, input)); });
 }
 
-// trainStep({ input, target, headOnly, training, optimizer, groups }) -> Promise<{ loss, correct }>
+// trainStep({ input, target, headOnly, labelSmoothing, training, optimizer, groups })
+//   -> Promise<{ loss, correct }>
 Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
   Options o(info[0], "trainStep");
   Batch batch = ReadBatch(call, o);
+  batch.labelSmoothing = o.number("labelSmoothing");
   bool training = o.boolean("training");
-  SgdWrap* optimizer = SgdWrap::Unwrap(o.value("optimizer"));
+  OptimizerWrap* optimizer = OptimizerWrap::Unwrap(o.value("optimizer"));
   call.keep(optimizer->Value());
-  std::vector<SgdOptions> groups = SgdWrap::ReadGroupOptions(o.array("groups"));
-  auto sgd = optimizer->attachedTo(handle_);
-  return Run(call, [batch, training, sgd, groups, optimizer](Model& model) -> AsyncCall::Result {
-    Sgd& steps = sgd->checked();
+  std::vector<GroupOptions> groups = optimizer->readGroupOptions(o.array("groups"));
+  auto state = optimizer->attachedTo(handle_);
+  return Run(call, [batch, training, state, groups, optimizer](Model& model) -> AsyncCall::Result {
+    Optimizer& steps = state->checked();
     AsyncCall::Result result = StepResultToJs(finetorch::TrainStep(model, batch, steps, groups, training));
-    int64_t bytes = HostBytes(steps.momentumBuffers());
+    int64_t bytes = HostBytes(steps.stateTensors());
     return [result, optimizer, bytes](Napi::Env env) {
       optimizer->setMemory(env, bytes);
       return result(env);

@@ -35,12 +35,35 @@ torch::Tensor DeviceInput(Model& model, const torch::Tensor& input, bool headOnl
   return x;
 }
 
-torch::Tensor DeviceTarget(Model& model, const Batch& batch) {
-  if (batch.target.dim() != 1 || batch.target.size(0) != batch.input.size(0)) {
-    throw Error(ErrorCode::kBadInput, "target must hold one label per input (" + std::to_string(batch.input.size(0)) +
-                                          "), got " + Describe(batch.target));
+// Class indices [N] (int64 on the model's device), or for training probabilities [N, classes].
+torch::Tensor DeviceTarget(Model& model, const Batch& batch, bool soft = false) {
+  const int64_t n = batch.input.size(0);
+  if (soft) {
+    const int64_t classes = model.numClasses();
+    if (batch.target.scalar_type() != torch::kFloat32 || batch.target.dim() != 2 || batch.target.size(0) != n ||
+        batch.target.size(1) != classes) {
+      throw Error(ErrorCode::kBadInput, "soft targets must be float32 [" + std::to_string(n) + ", " +
+                                            std::to_string(classes) + "], got " + Describe(batch.target));
+    }
+    return batch.target.to(model.device());
+  }
+  if (batch.target.dim() != 1 || batch.target.size(0) != n) {
+    throw Error(ErrorCode::kBadInput,
+                "target must hold one label per input (" + std::to_string(n) + "), got " + Describe(batch.target));
   }
   return batch.target.to(model.device(), torch::kLong);
+}
+
+bool IsSoft(const Batch& batch) {
+  return batch.target.dim() == 2;
+}
+
+// Mean cross-entropy: with label smoothing for class indices, timm's SoftTargetCrossEntropy
+// (sum of -p log softmax per sample) for probabilities.
+torch::Tensor Loss(const torch::Tensor& logits, const torch::Tensor& target, double labelSmoothing) {
+  if (target.dim() == 2) return torch::sum(-target * torch::log_softmax(logits, -1), -1).mean();
+  return torch::nn::functional::cross_entropy(
+      logits, target, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(labelSmoothing));
 }
 
 torch::Tensor Logits(Model& model, const torch::Tensor& x, bool headOnly) {
@@ -48,8 +71,8 @@ torch::Tensor Logits(Model& model, const torch::Tensor& x, bool headOnly) {
   return headOnly ? net->fc(x) : net->forward(x);
 }
 
-int64_t Correct(const torch::Tensor& logits, const torch::Tensor& labels) {
-  return logits.argmax(1).eq(labels).sum().item<int64_t>();
+int64_t Correct(const torch::Tensor& logits, const torch::Tensor& target) {
+  return logits.argmax(1).eq(target.dim() == 2 ? target.argmax(1) : target).sum().item<int64_t>();
 }
 
 // The BatchNorm statistics (all buffers) as they were before a step, put back if it fails.
@@ -86,10 +109,10 @@ torch::Tensor Features(Model& model, const torch::Tensor& input) {
   return model.net()->features(x).to(torch::kCPU, torch::kFloat32);
 }
 
-StepResult TrainStep(Model& model, const Batch& batch, Sgd& sgd, const std::vector<SgdOptions>& options,
+StepResult TrainStep(Model& model, const Batch& batch, Optimizer& optimizer, const std::vector<GroupOptions>& options,
                      bool training) {
   torch::Tensor x = DeviceInput(model, batch.input, batch.headOnly);
-  torch::Tensor labels = DeviceTarget(model, batch);
+  torch::Tensor labels = DeviceTarget(model, batch, IsSoft(batch));
   ResNet& net = model.net();
   TrainStepHooks* hooks = model.hooks();
   model.setMode(training);
@@ -102,7 +125,7 @@ StepResult TrainStep(Model& model, const Batch& batch, Sgd& sgd, const std::vect
     {
       AutocastScope autocast(model.amp(), x.device());
       logits = Logits(model, x, batch.headOnly);
-      loss = torch::nn::functional::cross_entropy(logits, labels);
+      loss = Loss(logits, labels, batch.labelSmoothing);
     }
     result.loss = loss.item<double>();
     bool finite = std::isfinite(result.loss);
@@ -123,12 +146,12 @@ StepResult TrainStep(Model& model, const Batch& batch, Sgd& sgd, const std::vect
       for (const auto& p : net->parameters()) {
         if (p.grad().defined()) grads.push_back(p.grad());
       }
-      if (scaler.unscale(grads)) sgd.step(options);
+      if (scaler.unscale(grads)) optimizer.step(options);
       scaler.update();
     } else {
       loss.backward();
       if (hooks) hooks->afterBackward();
-      sgd.step(options);
+      optimizer.step(options);
     }
     result.correct = Correct(logits, labels);
   } catch (...) {

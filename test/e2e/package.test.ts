@@ -15,13 +15,16 @@ it('the shipped typings compile in a project without @types/node, internals stri
   const tmp = tempDir();
   try {
     fs.writeFileSync(path.join(tmp.dir, 'index.ts'), `
-import { ResNet, SGD, DataLoader, ImageFolder, trainTransform, fineTune, FinetorchError } from 'finetorch';
+import { ResNet, SGD, AdamW, LARS, Mixup, paramGroupsLrd, DataLoader, ImageFolder, trainTransform, fineTune, FinetorchError } from 'finetorch';
 export async function main(): Promise<void> {
   const net = await ResNet.load('x.pth', { arch: 'resnet50' });
   const opt = new SGD(net.parameters({ exclude: ['fc'] }), { lr: 0.01, weightDecay: 1e-3 });
   const train = new DataLoader(new ImageFolder('data', { transform: trainTransform() }), { batchSize: 32 });
   await fineTune(net, { train, epochs: 1, lr: 0.01 });
-  void opt; void FinetorchError;
+  const adamw = new AdamW(paramGroupsLrd(net.parameters(), { layerDecay: 0.65 }), { lr: 1e-3 });
+  const lars = new LARS(net.fc.parameters());
+  for await (const b of train) await net.trainStep(b.input, (await new Mixup().apply(b, adamw.stepCount)).target, adamw);
+  void opt; void lars; void FinetorchError;
 }
 `);
     fs.writeFileSync(path.join(tmp.dir, 'tsconfig.json'), JSON.stringify({

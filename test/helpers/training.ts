@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import { Batch, getNumThreads, ResNet18, setNumThreads, SGD } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from './compare';
-import { readFloat32 } from './python';
+import { readFloat32, runPython, tempDir } from './python';
 
 const BATCHES = 10;
 const BATCH = 8;
@@ -22,6 +22,22 @@ export function readBatches(dir: string): Batch[] {
     input: { dtype: 'float32', shape: [BATCH, 3, SIZE, SIZE], data: x.slice(i * per, (i + 1) * per) } as HostTensor,
     target: y.slice(i * BATCH, (i + 1) * BATCH),
   }));
+}
+
+/**
+ * For the describe it is called in: train_reference.py's start weights and batches in a temporary
+ * folder, and compute on one thread, as the reference runs (pinComputeThreads).
+ */
+export function referenceRun(): { readonly dir: string; readonly batches: Batch[]; readonly start: string } {
+  const tmp = tempDir();
+  const run = { dir: tmp.dir, batches: [] as Batch[], start: path.join(tmp.dir, 'start.pth') };
+  pinComputeThreads();
+  before(async () => {
+    await runPython('train_reference.py', ['make', tmp.dir]);
+    run.batches = readBatches(tmp.dir);
+  });
+  after(() => tmp.cleanup());
+  return run;
 }
 
 /** The chapter's optimizer, transcribed from its Python as the issue asks. */

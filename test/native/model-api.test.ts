@@ -8,6 +8,7 @@ import {
   TrainingDivergedError,
 } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
+import { assertCode } from '../helpers/errors';
 
 const SIZE = 32;
 
@@ -23,14 +24,6 @@ function batch(n: number, seed: number, fill?: number): { input: HostTensor<'flo
 
 const chapterSgd = (net: ResNet, momentum = 0.9) => new SGD(
   [{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: 0.1 }], { lr: 0.01, weightDecay: 1e-3, momentum });
-
-function assertCode(code: string, Kind: ErrorConstructor | typeof TypeError = Error) {
-  return (err: unknown) => {
-    assert.ok(err instanceof Kind, `expected a ${Kind.name}, got ${String(err)}`);
-    assert.equal((err as { code?: string }).code, code, String(err));
-    return true;
-  };
-}
 
 describe('one owner of model state', () => {
   it('a step not awaited is still in the optimizer state read after it (calls run in call order)', async () => {

@@ -1,6 +1,7 @@
 """Loads a finetorch training checkpoint as a PyTorch user would, with torch.load(weights_only=True),
 and prints JSON: the torch version, the position, the history and the optimizer's group settings as
-Python numbers (float() of the 0-d tensors that carry real numbers), the model's keys.
+Python numbers (float() of the 0-d tensors that carry real numbers, AdamW's betas a list of them),
+the model's keys.
 
 Usage: checkpoint_check.py FILE"""
 import json
@@ -12,6 +13,8 @@ import torch
 def plain(value):
     if isinstance(value, torch.Tensor) and value.dim() == 0:
         return float(value)
+    if isinstance(value, tuple):
+        return [plain(v) for v in value]
     return value
 
 
