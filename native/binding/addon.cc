@@ -8,6 +8,7 @@
 #include "binding/model_wrap.h"
 #include "binding/runtime_wrap.h"
 #include "binding/sgd_wrap.h"
+#include "binding/vit_wrap.h"
 #include "core/cpu_allocator.h"
 
 namespace finetorch {
@@ -18,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
   exports.Set("SGD", SgdWrap::Define(env));
+  exports.Set("interpolatePosEmbed", Napi::Function::New<InterpolatePosEmbed>(env, "interpolatePosEmbed"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));

@@ -57,7 +57,7 @@ std::shared_ptr<SgdState> SgdWrap::attachedTo(const std::shared_ptr<ModelHandle>
 }
 
 // attach(model) -> Promise<void>: looks the parameters up by name, as torch.optim.SGD holds
-// the tensors it was given (a later replaceFc does not change what it steps).
+// the tensors it was given (a later resetClassifier does not change what it steps).
 Napi::Value SgdWrap::Attach(const Napi::CallbackInfo& info) {
   ModelWrap* model = ModelWrap::Unwrap(info[0]);
   if (state_->model) throw Napi::Error::New(info.Env(), "SGD: already attached");
