@@ -43,7 +43,7 @@ export interface ModuleNode {
   state: [string, number[]][];
 }
 
-const leaf = (name: string, repr: string, state: [string, number[]][] = []): ModuleNode => ({ name, repr, children: [], state });
+export const leaf = (name: string, repr: string, state: [string, number[]][] = []): ModuleNode => ({ name, repr, children: [], state });
 
 function conv(name: string, cin: number, cout: number, kernel: number, stride: number, padding: number, groups = 1): ModuleNode {
   const text = `Conv2d(${cin}, ${cout}, kernel_size=(${kernel}, ${kernel}), stride=(${stride}, ${stride})` +
@@ -53,16 +53,19 @@ function conv(name: string, cin: number, cout: number, kernel: number, stride: n
 
 /**
  * What print(model) writes differs between PyTorch releases; finetorch writes what the PyTorch of
- * its LibTorch writes. PyTorch 2.12 added `bias=` to the repr of the batch norms (pytorch#176573).
+ * its LibTorch writes. PyTorch 2.12 added `bias=` to the repr of the batch norms (pytorch#176573);
+ * LayerNorm shows `bias=` since its `bias` argument came, in PyTorch 2.1.
  */
 export interface ReprStyle {
   batchNormBias: boolean;
+  layerNormBias: boolean;
 }
 
 /** The repr style of PyTorch `torchVersion` ('1.13.0', '2.14.1+cu130'). */
 export function reprStyle(torchVersion: string): ReprStyle {
   const [major, minor] = torchVersion.split('.').map((n) => parseInt(n, 10));
-  return { batchNormBias: major > 2 || (major === 2 && minor >= 12) };
+  const since = (m: number) => major > 2 || (major === 2 && minor >= m);
+  return { batchNormBias: since(12), layerNormBias: since(1) };
 }
 
 function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
@@ -73,7 +76,8 @@ function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
 }
 
 const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)');
-const container = (name: string, kind: string, children: ModuleNode[]): ModuleNode => ({ name, kind, children, state: [] });
+export const container = (name: string, kind: string, children: ModuleNode[], state: [string, number[]][] = []): ModuleNode =>
+  ({ name, kind, children, state });
 
 export function linear(name: string, inFeatures: number, outFeatures: number): ModuleNode {
   return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, [

@@ -3,6 +3,7 @@
 // validated them (lib/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
 import type { ResNetConfig } from './architectures';
+import type { VitConfig } from './model/vit-architectures';
 import type { StoredTensor } from './pth';
 import type { HostTensor } from './tensor';
 
@@ -31,7 +32,7 @@ export interface NativeLoadResult {
 /** @internal */
 export type NativeAmp = 'none' | 'fp16' | 'bf16';
 /** @internal */
-export type NativeFcInit = 'default' | 'xavier';
+export type NativeHeadInit = 'default' | 'xavier';
 /** @internal */
 export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
 
@@ -42,7 +43,7 @@ export interface NativeBatch {
   headOnly: boolean;
 }
 
-/** @internal A LibTorch ResNet. Every method runs on the libuv pool; lib/model.ts queues them. */
+/** @internal A LibTorch classifier (ResNet, ViT). Every method runs on the libuv pool; lib/model.ts queues them. */
 export interface NativeModel {
   loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
   loadStateDictFromFile(o: { file: string; names: string[]; places: StoredTensor[]; strict: boolean }): Promise<NativeLoadResult>;
@@ -53,7 +54,7 @@ export interface NativeModel {
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
-  replaceFc(o: { numClasses: number; init: NativeFcInit; seed?: number }): Promise<void>;
+  resetClassifier(o: { numClasses: number; init: NativeHeadInit; seed?: number }): Promise<void>;
   setRequiresGrad(o: { flags: [string, boolean][]; bnTrainWhenFrozen: boolean }): Promise<void>;
   setPrecision(o: { amp: NativeAmp; channelsLast: boolean }): Promise<void>;
   /** The fp16 GradScaler's current scale. */
@@ -125,11 +126,13 @@ export type NativeItemResult = null | { checkedBytes: number } | { unsupported: 
 
 /** @internal */
 export interface NativeAddon {
-  createModel(o: ResNetConfig & { numClasses: number; seed?: number }): Promise<{
+  createModel(o: (({ family: 'resnet' } & ResNetConfig) | ({ family: 'vit' } & VitConfig)) & { numClasses: number; seed?: number }): Promise<{
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;
   SGD: new (o: { groups: string[][] }) => NativeSgd;
+  /** MAE's interpolate_pos_embed: posEmbed [1, numExtraTokens + g*g, D] float32 resampled to a gridSize x gridSize grid. */
+  interpolatePosEmbed(o: { posEmbed: HostTensor<'float32'>; numExtraTokens: number; gridSize: number }): Promise<HostTensor<'float32'>>;
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;

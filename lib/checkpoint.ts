@@ -2,8 +2,8 @@
 // position, the position in training (epochs done, and batches done of the next one with their
 // running sums) and history in one .pth that Python's torch.load(weights_only=True) also reads.
 // savePth writes atomically (temp file + rename), so a crash never leaves half a file.
-import { Arch, inferArch } from './architectures';
-import type { ResNet } from './model';
+import type { Model } from './model';
+import { inferModel } from './model/infer';
 import type { SGD, SGDStateDict } from './optim';
 import { FinetorchError } from './errors';
 import { PthError, PthValue, readPth, savePth } from './pth';
@@ -12,7 +12,7 @@ import type { HostTensor } from './tensor';
 import type { EpochRecord } from './train';
 
 export interface TrainingState {
-  net: ResNet;
+  net: Model;
   optimizer: SGD;
   scheduler?: LRScheduler;
 }
@@ -42,7 +42,8 @@ export interface CheckpointInfo {
 
 /** What readCheckpointInfo also tells: the model the checkpoint holds. */
 export interface CheckpointContents extends CheckpointInfo {
-  arch: Arch;
+  /** torchvision's ResNet name, or timm's ViT name ('VisionTransformer' for a size of its own). */
+  arch: string;
   numClasses: number;
 }
 
@@ -92,7 +93,9 @@ function infoFrom(root: PthValue, file: string): CheckpointInfo {
 export async function readCheckpointInfo(file: string): Promise<CheckpointContents> {
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
-  return { ...infoFrom(root, file), ...inferArch(new Map([...model].map(([k, t]) => [k, t.shape])), file) };
+  const { arch, numClasses } = inferModel(new Map([...model].map(([k, t]) => [k, t.shape])), file);
+  if (numClasses === undefined) throw new PthError(file, "not a finetorch checkpoint (its model has no head)");
+  return { ...infoFrom(root, file), arch, numClasses };
 }
 
 /** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */

@@ -6,7 +6,7 @@ import type { EpochTotals } from './checkpoint';
 import type { Sampler } from './data/distributed-sampler';
 import { dist } from './dist';
 import type { ScoreAccumulator } from './metrics';
-import type { ResNet } from './model';
+import type { Model } from './model';
 import type { StopSignal } from './train';
 
 /** Whether this process writes the run's files: rank 0 of a job, or a process outside one. */
@@ -59,7 +59,7 @@ export async function mergeOverRanks(scores: ScoreAccumulator): Promise<void> {
 }
 
 /** Before evaluating: every rank takes rank 0's BatchNorm statistics, so all evaluate one model. */
-export async function syncForEvaluation(net: ResNet): Promise<void> {
+export async function syncForEvaluation(net: Model): Promise<void> {
   if (dist.isInitialized && net.isDistributed) await net.syncBuffers();
 }
 

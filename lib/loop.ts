@@ -7,7 +7,7 @@ import { anyRankAbove, anyRankStopped, resumedTotals, syncForEvaluation, totalsO
 import { ErrorCode, FinetorchError, hasCode, withContext } from './errors';
 import { stepwise } from './data/loader';
 import { Scores, evaluate } from './metrics';
-import type { Batch, ResNet, StepResult } from './model';
+import type { Batch, Model, StepResult } from './model';
 import type { SGD } from './optim';
 import { cpuMemory } from './runtime';
 import { LRScheduler } from './schedule';
@@ -24,7 +24,7 @@ export class TrainingDivergedError extends FinetorchError {
 
 /** What a loop trains and how: the model, its optimizer, one step each way. */
 export interface LoopPlan {
-  net: ResNet;
+  net: Model;
   optimizer: SGD;
   trainStep(b: Batch): Promise<StepResult>;
   /** Returns logits, for top-5 accuracy and the confusion matrix. */

@@ -7,7 +7,7 @@ import { bool, checkOptions, func, int, num, oneOf } from './check';
 import { stepwise } from './data/loader';
 import { FinetorchError } from './errors';
 import { isNonFiniteLoss } from './loop';
-import type { Batch, ResNet } from './model';
+import type { Batch, Model } from './model';
 import { SGD } from './optim';
 import { cpuMemory } from './runtime';
 import { BatchSource, StopSignal, stopSignal } from './train';
@@ -86,13 +86,13 @@ const SCHEMA = {
 };
 
 /** fastai's lr_find on `net` over `train` (cycled through epochs as needed). */
-export async function lrFind(net: ResNet, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
+export async function lrFind(net: Model, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
   const o = checkOptions('lrFind', options, SCHEMA);
   if (o.mode === 'finetune') net.unfreeze();
-  else net.freeze({ except: ['fc'] });
+  else net.freeze({ except: [net.classifierName] });
   const groups = o.mode === 'finetune'
-    ? [{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: o.startLr * o.fcLrMult }]
-    : [{ params: net.fc.parameters() }];
+    ? [{ params: net.parameters({ exclude: [net.classifierName] }) }, { params: net.getClassifier().parameters(), lr: o.startLr * o.fcLrMult }]
+    : [{ params: net.getClassifier().parameters() }];
   const optimizer = new SGD(groups, { lr: o.startLr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov });
   const saved = await net.stateDict();
   const batches = cycle(train);

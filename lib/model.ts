@@ -1,8 +1,9 @@
-// ResNet: a torchvision ResNet living in LibTorch, with the fine-tuning surgery of the d2l chapter
-// (replace fc, freeze the backbone) and one-call train/eval steps. JavaScript owns the model's
-// metadata (classes, device, parameter names, shapes, requiresGrad), updated by the calls that
-// change it, so getters never wait for the native side; every native call runs through the
-// model's queue, in call order.
+// Model: an image classifier living in LibTorch (a torchvision ResNet here, timm's
+// VisionTransformer in model/vit.ts), with the fine-tuning surgery of the d2l chapter (a fresh
+// head, a frozen backbone) and one-call train/eval steps. JavaScript owns the model's metadata
+// (classes, device, parameter names, shapes, requiresGrad), updated by the calls that change it,
+// so getters never wait for the native side; every native call runs through the model's queue, in
+// call order.
 import {
   ARCH_NAMES, ARCHITECTURES, Arch, ResNetConfig, featuresOf, inferArch, moduleRepr, reprStyle, resnetTree,
 } from './architectures';
@@ -42,18 +43,18 @@ export type StateDictInput = Map<string, HostTensor> | Record<string, HostTensor
 
 /** A handle to one native parameter tensor (not a copy). */
 export class Parameter {
-  constructor(readonly owner: ResNet, readonly name: string, readonly shape: readonly number[]) {}
+  constructor(readonly owner: Model, readonly name: string, readonly shape: readonly number[]) {}
   /** False while frozen. */
   get requiresGrad(): boolean {
     return this.owner.requiresGrad(this.name);
   }
 }
 
-/** What `net.fc` shows: the linear head, as torch prints it. */
+/** What `net.fc` (a ViT's `net.head`) shows: the linear head, as torch prints it. */
 export class Linear {
-  constructor(private readonly net: ResNet, readonly inFeatures: number, readonly outFeatures: number) {}
+  constructor(private readonly net: Model, readonly inFeatures: number, readonly outFeatures: number) {}
   parameters(): Parameter[] {
-    return this.net.parameters({ include: ['fc'] });
+    return this.net.parameters({ include: [this.net.classifierName] });
   }
   toString(): string {
     return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
@@ -61,10 +62,14 @@ export class Linear {
 }
 
 const archRule = oneOf(ARCH_NAMES);
-const deviceRule = str().where("naming 'cpu', 'cuda' or 'cuda:N'", (v) => /^(cpu|cuda(:\d+)?)$/.test(v)) as Rule<Device>;
-const seedRule = int({ min: 0, max: Number.MAX_SAFE_INTEGER });
-/** A class count past which a state dict's fc is taken for a forgery, unless maxClasses says otherwise. */
-const DEFAULT_MAX_CLASSES = 100_000;
+/** @internal */
+export const deviceRule = str().where("naming 'cpu', 'cuda' or 'cuda:N'", (v) => /^(cpu|cuda(:\d+)?)$/.test(v)) as Rule<Device>;
+/** @internal */
+export const seedRule = int({ min: 0, max: Number.MAX_SAFE_INTEGER });
+/** @internal */
+export const numClassesRule = int({ min: 1, max: 2 ** 31 - 1 });
+/** @internal A class count past which a state dict's head is taken for a forgery, unless maxClasses says otherwise. */
+export const DEFAULT_MAX_CLASSES = 100_000;
 
 export interface CreateOptions {
   /** torchvision's architecture name; default 'resnet18'. */
@@ -92,14 +97,35 @@ export interface PretrainedModelOptions extends PretrainedOptions {
   device?: Device;
 }
 
+/**
+ * @internal A .pth file's state dict as a load reads it: where each tensor lies (to be read
+ * straight into the model) or, where that cannot be, the tensors; and every key's shape.
+ */
+export interface Weights {
+  file: string;
+  stored?: Map<string, StoredTensor>;
+  tensors?: Map<string, HostTensor>;
+  shapes: Map<string, number[]>;
+}
+
+/** @internal */
+export async function readWeights(file: string): Promise<Weights> {
+  const stored = await locatePth(file);
+  const tensors = stored ? undefined : await loadPth(file);
+  return { file, stored, tensors, shapes: new Map([...(stored ?? tensors!)].map(([k, t]) => [k, t.shape])) };
+}
+
 interface ParameterMeta {
   shape: number[];
   requiresGrad: boolean;
 }
 
-export class ResNet {
-  readonly arch: Arch;
-  readonly config: ResNetConfig;
+/**
+ * What finetorch trains: a classifier whose last layer is a linear head on pooled features (a
+ * ResNet's fc, a VisionTransformer's head). The training loops, optimizers and checkpoints take
+ * any Model.
+ */
+export abstract class Model {
   /** @internal */
   readonly handle: NativeModel;
   /** @internal Every call on this model (and its optimizers) runs through this queue. */
@@ -112,81 +138,42 @@ export class ResNet {
   private dataParallel = false;
 
   /** @internal */
-  protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
-    this.arch = arch;
-    this.config = ARCHITECTURES[arch];
+  protected constructor(handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
     this.handle = handle;
     this.classes = numClasses;
     this.params = new Map(parameters.map((p) => [p.name, { shape: p.shape, requiresGrad: true }]));
   }
 
-  /** A randomly initialised ResNet, as torchvision.models.<arch>(num_classes=...). */
-  static async create(options: CreateOptions = {}): Promise<ResNet> {
-    const o = checkOptions('ResNet.create', options, {
-      arch: archRule.default('resnet18'),
-      numClasses: int({ min: 1, max: 2 ** 31 - 1 }).default(1000),
-      seed: seedRule.default(0),
-      device: deviceRule.orUndefined(),
-    });
-    const config = ARCHITECTURES[o.arch];
-    const { model, parameters } = await native.createModel({ ...config, numClasses: o.numClasses, seed: o.seed });
-    const net = new ResNet(o.arch, model, o.numClasses, parameters);
-    if (o.device) await net.to(o.device);
-    return net;
+  /** The architecture's name (torchvision's, timm's); 'VisionTransformer' for a ViT of no named size. */
+  abstract readonly arch: string;
+
+  /** The head's module name, as timm's pretrained_cfg['classifier'] gives it: 'fc' (ResNet) or 'head' (ViT). */
+  abstract get classifierName(): string;
+
+  /** What the head sees: the pooled features' width (timm's num_features). */
+  abstract get numFeatures(): number;
+
+  /** The module tree as PyTorch's print(model) shows it. */
+  abstract toString(): string;
+
+  /** The linear head (timm's get_classifier()). */
+  getClassifier(): Linear {
+    return new Linear(this, this.numFeatures, this.classes);
   }
 
   /**
-   * torchvision's ImageNet weights for `arch` (default resnet18), as
-   * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
-   * first when missing (see {@link pretrainedWeights}). `ResNet.pretrained('resnet50')` is short
-   * for `ResNet.pretrained({ arch: 'resnet50' })`.
+   * Replaces the head with a fresh Linear(numFeatures, numClasses) (timm's reset_classifier);
+   * every other layer keeps its values. `init: 'default'` is nn.Linear's own initialisation.
    */
-  static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
-    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
-    checkArg('ResNet.pretrained', 'arch', arch, archRule);
-    return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
-  }
-
-  /**
-   * Loads a torchvision ResNet .pth (either torch.save format); the architecture and the number
-   * of classes are read off its keys and shapes, and checked before the model is built.
-   */
-  static async load(file: string, options: LoadOptions = {}): Promise<ResNet> {
-    checkArg('ResNet.load', 'file', file, str());
-    const o = checkOptions('ResNet.load', options, {
-      arch: archRule.orUndefined(),
-      strict: bool().default(true),
-      device: deviceRule.orUndefined(),
-      maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
-    });
-    const stored = await locatePth(file);
-    const stateDict = stored ? undefined : await loadPth(file);
-    const shapes = new Map([...(stored ?? stateDict!)].map(([k, t]) => [k, t.shape]));
-    const { arch, numClasses } = inferArch(shapes, file);
-    if (o.arch && o.arch !== arch) {
-      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: holds a ${arch} state dict, not the ${o.arch} asked for`);
-    }
-    const fcIn = shapes.get('fc.weight')![1];
-    if (fcIn !== featuresOf(ARCHITECTURES[arch])) {
-      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight has ${fcIn} inputs, ${arch}'s fc takes ${featuresOf(ARCHITECTURES[arch])}`);
-    }
-    if (numClasses < 1 || numClasses > o.maxClasses) {
-      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight declares ${numClasses} classes, ` +
-        `outside 1..${o.maxClasses} (pass maxClasses to allow more)`);
-    }
-    const net = await ResNet.create({ arch, numClasses });
-    try {
-      await (stored ? net.loadStored(file, stored, o.strict) : net.loadEntries(`loading ${file}`, stateDict!, o.strict));
-      if (o.device) await net.to(o.device);
-    } catch (err) {
-      net.dispose();
-      throw err;
-    }
-    return net;
-  }
-
-  get fc(): Linear {
-    return new Linear(this, featuresOf(this.config), this.classes);
+  resetClassifier(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
+    checkArg('resetClassifier', 'numClasses', numClasses, numClassesRule);
+    const o = checkOptions('resetClassifier', options, { init: oneOf(['default', 'xavier']).default('default'), seed: seedRule.orUndefined() });
+    this.checkUsable('resetClassifier');
+    this.classes = numClasses;
+    this.params.set(`${this.classifierName}.weight`, { shape: [numClasses, this.numFeatures], requiresGrad: true });
+    this.params.set(`${this.classifierName}.bias`, { shape: [numClasses], requiresGrad: true });
+    this.queue.post('resetClassifier', () => this.handle.resetClassifier({ numClasses, ...o }));
+    return this.getClassifier();
   }
 
   get numClasses(): number {
@@ -201,11 +188,6 @@ export class ResNet {
   /** Whether forward() and trainStep() run in train mode (batch statistics) or eval mode, as nn.Module. */
   get training(): boolean {
     return this.mode;
-  }
-
-  /** The module tree as PyTorch's print(model) shows it. */
-  toString(): string {
-    return moduleRepr(resnetTree(this.config, this.classes, reprStyle(native.runtime.torchVersion)));
   }
 
   train(mode = true): this {
@@ -224,7 +206,7 @@ export class ResNet {
     return this.run('forward', () => this.handle.forward({ input, training }));
   }
 
-  /** The backbone's pooled [N, fc.inFeatures] features (eval mode), what the linear head sees. */
+  /** The backbone's pooled [N, numFeatures] features (eval mode), what the linear head sees. */
   async features(input: HostTensor): Promise<HostTensor<'float32'>> {
     this.checkInput(input, 'features', false);
     return this.run('features', () => this.handle.features({ input }));
@@ -238,9 +220,16 @@ export class ResNet {
     return this.loadEntries('loadStateDict', stateDict instanceof Map ? stateDict : new Map(Object.entries(stateDict)), strict);
   }
 
-  private loadEntries(label: string, stateDict: Map<string, HostTensor>, strict: boolean): Promise<LoadResult> {
+  /** @internal A state dict under this model's own key names (a ViT also reads torchvision's). */
+  protected ownKeys<T>(stateDict: Map<string, T>): Map<string, T> {
+    return stateDict;
+  }
+
+  /** @internal */
+  protected loadEntries(label: string, stateDict: Map<string, HostTensor>, strict: boolean): Promise<LoadResult> {
     stateDict.forEach((t, name) => checkHostTensor(t, `state_dict['${name}']`));
-    return this.run(label, () => this.handle.loadStateDict({ names: [...stateDict.keys()], tensors: [...stateDict.values()], strict }));
+    const own = this.ownKeys(stateDict);
+    return this.run(label, () => this.handle.loadStateDict({ names: [...own.keys()], tensors: [...own.values()], strict }));
   }
 
   /**
@@ -256,16 +245,31 @@ export class ResNet {
     return this.loadEntries(`loading ${file}`, await loadPth(file), strict);
   }
 
-  private loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
+  /** @internal Loads a new model's weights and moves it to `device`; a failure disposes of it. */
+  protected async adopt(weights: Weights, strict: boolean, device: Device | undefined): Promise<this> {
+    const { file, stored, tensors } = weights;
+    try {
+      await (stored ? this.loadStored(file, stored, strict) : this.loadEntries(`loading ${file}`, tensors!, strict));
+      if (device) await this.to(device);
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+    return this;
+  }
+
+  /** @internal */
+  protected loadStored(file: string, stored: Map<string, StoredTensor>, strict: boolean): Promise<LoadResult> {
+    const own = this.ownKeys(stored);
     return this.run(`loading ${file}`, () =>
-      this.handle.loadStateDictFromFile({ file, names: [...stored.keys()], places: [...stored.values()], strict })
+      this.handle.loadStateDictFromFile({ file, names: [...own.keys()], places: [...own.values()], strict })
         .catch((err: Error & { code?: string }) => {
           // A read that failed part-way is the file's fault; a key mismatch is the model's.
           throw err.code === 'ERR_FINETORCH_PTH' ? new PthError(file, err.message, { cause: err }) : err;
         }));
   }
 
-  /** Parameters and buffers, in torchvision's state_dict order, as CPU copies. */
+  /** Parameters and buffers, in PyTorch's state_dict order, as CPU copies. */
   async stateDict(): Promise<Map<string, HostTensor>> {
     const { names, tensors } = await this.run('stateDict', () => this.handle.stateDict());
     return new Map(names.map((n, i) => [n, tensors[i]]));
@@ -299,22 +303,9 @@ export class ResNet {
     return this.run('lossScale', () => this.handle.lossScale());
   }
 
-  /** Replaces fc with a fresh Linear(fc.inFeatures, numClasses); every other layer keeps its values. */
-  replaceFc(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
-    checkArg('replaceFc', 'numClasses', numClasses, int({ min: 1, max: 2 ** 31 - 1 }));
-    const o = checkOptions('replaceFc', options, { init: oneOf(['default', 'xavier']).default('default'), seed: seedRule.orUndefined() });
-    this.checkUsable('replaceFc');
-    const features = featuresOf(this.config);
-    this.classes = numClasses;
-    this.params.set('fc.weight', { shape: [numClasses, features], requiresGrad: true });
-    this.params.set('fc.bias', { shape: [numClasses], requiresGrad: true });
-    this.queue.post('replaceFc', () => this.handle.replaceFc({ numClasses, ...o }));
-    return this.fc;
-  }
-
   /**
-   * Parameters in registration order (as model.parameters()). `exclude: ['fc']` gives the seed's
-   * "all but the output layer"; `include` keeps only the named modules or parameters.
+   * Parameters in registration order (as model.parameters()). `exclude: ['fc']` gives the d2l
+   * chapter's "all but the output layer"; `include` keeps only the named modules or parameters.
    */
   parameters(options: { include?: string[]; exclude?: string[] } = {}): Parameter[] {
     return this.namedParameters(options).map(([, p]) => p);
@@ -353,7 +344,7 @@ export class ResNet {
     return this.step(input, target, optimizer, false);
   }
 
-  /** trainStep on backbone features [N, fc.inFeatures]: only fc runs (the linear probe's feature cache). */
+  /** trainStep on backbone features [N, numFeatures]: only the head runs (the linear probe's feature cache). */
   trainHeadStep(features: HostTensor, target: Target, optimizer: SGD): Promise<StepResult> {
     return this.step(features, target, optimizer, true);
   }
@@ -363,7 +354,7 @@ export class ResNet {
     return this.evaluate(input, target, options, false);
   }
 
-  /** evalStep on backbone features [N, fc.inFeatures]: only fc runs. */
+  /** evalStep on backbone features [N, numFeatures]: only the head runs. */
   evalHeadStep(features: HostTensor, target: Target, options: { logits?: boolean } = {}): Promise<StepResult> {
     return this.evaluate(features, target, options, true);
   }
@@ -445,7 +436,8 @@ export class ResNet {
     return this;
   }
 
-  private checkUsable(what: string): void {
+  /** @internal */
+  protected checkUsable(what: string): void {
     if (this.disposed) throw new FinetorchError('ERR_FINETORCH_DISPOSED', `${what}: this model has been disposed`);
   }
 
@@ -459,9 +451,12 @@ export class ResNet {
       'ERR_FINETORCH_INVALID_ARG');
   }
 
+  /** @internal Images this model cannot take (a ViT takes one size) are refused here. */
+  protected checkImages(_input: HostTensor, _what: string): void {}
+
   private checkInput(input: HostTensor, what: string, headOnly: boolean): void {
     checkHostTensor(input, `${what}: input`);
-    const features = featuresOf(this.config);
+    const features = this.numFeatures;
     const ok = input.dtype === 'float32' && (headOnly ? input.shape.length === 2 && input.shape[1] === features
       : input.shape.length === 4 && input.shape[1] === 3);
     if (!ok) {
@@ -469,6 +464,7 @@ export class ResNet {
         `got ${input.dtype} [${input.shape.join(', ')}]`), 'ERR_FINETORCH_BAD_INPUT');
     }
     if (input.shape[0] === 0) throw withCode(new RangeError(`${what}: the batch is empty (N = 0)`), 'ERR_FINETORCH_BAD_INPUT');
+    if (!headOnly) this.checkImages(input, what);
   }
 
   /** The target as a HostTensor after checking one label in [0, numClasses) per sample. */
@@ -489,7 +485,97 @@ export class ResNet {
   }
 }
 
-/** The seed's model: torchvision's resnet18 (ResNet with arch 'resnet18'). */
+/** A torchvision ResNet (resnet18 ... wide_resnet101_2) with its fc head. */
+export class ResNet extends Model {
+  readonly arch: Arch;
+  readonly config: ResNetConfig;
+
+  /** @internal */
+  protected constructor(arch: Arch, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
+    super(handle, numClasses, parameters);
+    this.arch = arch;
+    this.config = ARCHITECTURES[arch];
+  }
+
+  /** A randomly initialised ResNet, as torchvision.models.<arch>(num_classes=...). */
+  static async create(options: CreateOptions = {}): Promise<ResNet> {
+    const o = checkOptions('ResNet.create', options, {
+      arch: archRule.default('resnet18'),
+      numClasses: numClassesRule.default(1000),
+      seed: seedRule.default(0),
+      device: deviceRule.orUndefined(),
+    });
+    const config = ARCHITECTURES[o.arch];
+    const { model, parameters } = await native.createModel({ family: 'resnet', ...config, numClasses: o.numClasses, seed: o.seed });
+    const net = new ResNet(o.arch, model, o.numClasses, parameters);
+    if (o.device) await net.to(o.device);
+    return net;
+  }
+
+  /**
+   * torchvision's ImageNet weights for `arch` (default resnet18), as
+   * `torchvision.models.<arch>(weights='DEFAULT')`: taken from torch.hub's cache, downloaded into it
+   * first when missing (see {@link pretrainedWeights}). `ResNet.pretrained('resnet50')` is short
+   * for `ResNet.pretrained({ arch: 'resnet50' })`.
+   */
+  static async pretrained(options: PretrainedModelOptions | Arch = {}): Promise<ResNet> {
+    const { arch = 'resnet18', device, ...weights } = typeof options === 'string' ? { arch: options } : options;
+    checkArg('ResNet.pretrained', 'arch', arch, archRule);
+    return ResNet.load((await pretrainedWeights(arch, weights)).file, { arch, device });
+  }
+
+  /**
+   * Loads a torchvision ResNet .pth (either torch.save format); the architecture and the number
+   * of classes are read off its keys and shapes, and checked before the model is built.
+   */
+  static async load(file: string, options: LoadOptions = {}): Promise<ResNet> {
+    checkArg('ResNet.load', 'file', file, str());
+    const o = checkOptions('ResNet.load', options, {
+      arch: archRule.orUndefined(),
+      strict: bool().default(true),
+      device: deviceRule.orUndefined(),
+      maxClasses: int({ min: 1 }).default(DEFAULT_MAX_CLASSES),
+    });
+    const weights = await readWeights(file);
+    const { shapes } = weights;
+    const { arch, numClasses } = inferArch(shapes, file);
+    if (o.arch && o.arch !== arch) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: holds a ${arch} state dict, not the ${o.arch} asked for`);
+    }
+    const fcIn = shapes.get('fc.weight')![1];
+    if (fcIn !== featuresOf(ARCHITECTURES[arch])) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight has ${fcIn} inputs, ${arch}'s fc takes ${featuresOf(ARCHITECTURES[arch])}`);
+    }
+    if (numClasses < 1 || numClasses > o.maxClasses) {
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: fc.weight declares ${numClasses} classes, ` +
+        `outside 1..${o.maxClasses} (pass maxClasses to allow more)`);
+    }
+    return (await ResNet.create({ arch, numClasses })).adopt(weights, o.strict, o.device);
+  }
+
+  get classifierName(): string {
+    return 'fc';
+  }
+
+  get numFeatures(): number {
+    return featuresOf(this.config);
+  }
+
+  get fc(): Linear {
+    return this.getClassifier();
+  }
+
+  /** Replaces fc with a fresh Linear(fc.inFeatures, numClasses); every other layer keeps its values. */
+  replaceFc(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
+    return this.resetClassifier(numClasses, options);
+  }
+
+  toString(): string {
+    return moduleRepr(resnetTree(this.config, this.numClasses, reprStyle(native.runtime.torchVersion)));
+  }
+}
+
+/** The d2l chapter's model: torchvision's resnet18 (ResNet with arch 'resnet18'). */
 export class ResNet18 extends ResNet {
   static async create(options: Omit<CreateOptions, 'arch'> & { arch?: 'resnet18' } = {}): Promise<ResNet> {
     return ResNet.create({ ...options, arch: checkArg('ResNet18.create', 'arch', options.arch, oneOf(['resnet18']).default('resnet18')) });

@@ -4,7 +4,7 @@
 import { native, NativeSgd, NativeSgdOptions } from './binding';
 import { bool, checkArg, checkOptions, custom, num } from './check';
 import { withCode } from './errors';
-import { Parameter, ResNet } from './model';
+import { Model, Parameter } from './model';
 import type { HostTensor } from './tensor';
 
 export interface SGDOptions {
@@ -46,7 +46,7 @@ export class SGD {
   readonly paramGroups: ParamGroup[];
   /** Steps taken so far (kept in checkpoints). */
   stepCount = 0;
-  private readonly model: ResNet;
+  private readonly model: Model;
   private readonly nativeSgd: NativeSgd;
 
   constructor(params: Iterable<Parameter> | ParamGroupSpec[], defaults: SGDOptions) {
@@ -86,13 +86,13 @@ export class SGD {
       throw withCode(new RangeError('SGD: all parameters must belong to one model'), 'ERR_FINETORCH_INVALID_ARG');
     }
     this.nativeSgd = new native.SGD({ groups: this.paramGroups.map((g) => g.params.map((p) => p.name)) });
-    // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if fc is
-    // replaced later.
+    // Bound in queue order: like torch.optim.SGD, it steps the tensors it was given, even if the
+    // head is replaced later.
     this.model.queue.post('SGD', () => this.nativeSgd.attach(this.model.handle));
   }
 
   /** @internal The native optimizer, checked against the model that steps it. */
-  nativeFor(model: ResNet): NativeSgd {
+  nativeFor(model: Model): NativeSgd {
     if (model !== this.model) {
       throw withCode(new RangeError('this optimizer was made for the parameters of another model'), 'ERR_FINETORCH_INVALID_ARG');
     }

@@ -6,7 +6,7 @@ import { Parsed, Rule, bool, checkOptions, custom, func, int, num, oneOf, str } 
 import { stepwise } from './data/loader';
 import { LoopPlan, runLoop } from './loop';
 import type { Scores } from './metrics';
-import type { Batch, ResNet } from './model';
+import type { Batch, Model } from './model';
 import { SGD } from './optim';
 import { Schedule, checkSchedule } from './schedule';
 
@@ -175,31 +175,31 @@ function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
 }
 
 /** Full fine-tuning with the chapter's two parameter groups. */
-export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<EpochRecord[]> {
+export async function fineTune(net: Model, options: FineTuneOptions): Promise<EpochRecord[]> {
   const o = checkOptions('fineTune', options, FINE_TUNE_SCHEMA);
   checkLoop('fineTune', o);
   net.unfreeze();
   const optimizer = new SGD([
-    { params: net.parameters({ exclude: ['fc'] }) },
-    { params: net.fc.parameters(), lr: o.lr * o.fcLrMult },
+    { params: net.parameters({ exclude: [net.classifierName] }) },
+    { params: net.getClassifier().parameters(), lr: o.lr * o.fcLrMult },
   ], sgdDefaults(o));
   return runLoop({
     net, optimizer,
     trainStep: (b) => net.trainStep(b.input, b.target, optimizer),
     evalStep: (b) => net.evalStep(b.input, b.target, { logits: true }),
-    beforeEpoch: o.freezeEpochs > 0 ? (epoch) => (epoch <= o.freezeEpochs ? net.freeze({ except: ['fc'] }) : net.unfreeze()) : undefined,
+    beforeEpoch: o.freezeEpochs > 0 ? (epoch) => (epoch <= o.freezeEpochs ? net.freeze({ except: [net.classifierName] }) : net.unfreeze()) : undefined,
   }, o);
 }
 
-/** Linear probing: the backbone frozen, only fc trains, at lr. */
-export async function linearProbe(net: ResNet, options: LinearProbeOptions): Promise<EpochRecord[]> {
+/** Linear probing: the backbone frozen, only the head (fc) trains, at lr. */
+export async function linearProbe(net: Model, options: LinearProbeOptions): Promise<EpochRecord[]> {
   const o = checkOptions('linearProbe', options, LINEAR_PROBE_SCHEMA);
   checkLoop('linearProbe', o);
   if (o.featureCache && o.bn === 'train') {
     throw new RangeError('linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
   }
-  net.freeze({ except: ['fc'], bn: o.bn });
-  const optimizer = new SGD(net.fc.parameters(), sgdDefaults(o));
+  net.freeze({ except: [net.classifierName], bn: o.bn });
+  const optimizer = new SGD(net.getClassifier().parameters(), sgdDefaults(o));
   const plan: LoopPlan = {
     net, optimizer,
     trainStep: (b) => net.trainStep(b.input, b.target, optimizer),
