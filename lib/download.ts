@@ -25,6 +25,8 @@ export class DownloadError extends FinetorchError {
 export interface DownloadOptions {
   /** The SHA-256 of the whole file must start with this (lowercase hex), as torch.hub checks. */
   hashPrefix?: string;
+  /** The MD5 of the whole file must start with this (lowercase hex): what MAE's README publishes for its checkpoints. */
+  md5Prefix?: string;
   /** A progress line on stderr. */
   progress?: boolean;
   /** How many times a cut connection is resumed within this call before giving up. */
@@ -57,8 +59,10 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
   const where = 'downloadUrlToFile';
   checkArg(where, 'url', url, str());
   checkArg(where, 'dst', dst, str());
-  const { hashPrefix, progress, retries, timeout } = checkOptions(where, options, {
-    hashPrefix: str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined(),
+  const hex = str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined();
+  const { hashPrefix, md5Prefix, progress, retries, timeout } = checkOptions(where, options, {
+    hashPrefix: hex,
+    md5Prefix: hex,
     progress: bool().default(false),
     ...TRANSFER_RULES,
   });
@@ -76,13 +80,12 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
         if (!(err instanceof DownloadError && err.code === 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED') || attempt >= retries) throw err;
       }
     }
-    const digest = await sha256File(temp);
-    if (hashPrefix !== undefined && !digest.startsWith(hashPrefix)) {
+    const wrong = await wrongDigest(temp, { sha256: hashPrefix, md5: md5Prefix });
+    if (wrong) {
       await fs.rm(temp, { force: true });
       // A kept partial may have come from another version of the file: start over once.
       if (resumed) return downloadUrlToFile(url, dst, options);
-      throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH',
-        `invalid hash value for ${url} (expected "${hashPrefix}", got "${digest}"); nothing was kept`, url);
+      throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `invalid hash value for ${url} (${wrong}); nothing was kept`, url);
     }
     const handle = await fs.open(temp, 'r+');
     try {
@@ -116,8 +119,26 @@ async function keepOrRemove(temp: string, partial: string): Promise<void> {
 }
 
 /** The SHA-256 of a file, hex. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
+export function sha256File(file: string): Promise<string> {
+  return fileDigest(file, 'sha256');
+}
+
+/**
+ * How a file's digests miss the expected prefixes (`expected "<prefix>", got "<digest>"`, the
+ * algorithm named when it is not SHA-256), or undefined when every given prefix matches.
+ */
+export async function wrongDigest(file: string, prefixes: { sha256?: string; md5?: string }): Promise<string | undefined> {
+  for (const algorithm of ['sha256', 'md5'] as const) {
+    const prefix = prefixes[algorithm];
+    if (prefix === undefined) continue;
+    const digest = await fileDigest(file, algorithm);
+    if (!digest.startsWith(prefix)) return `expected ${algorithm === 'md5' ? 'MD5 ' : ''}"${prefix}", got "${digest}"`;
+  }
+  return undefined;
+}
+
+async function fileDigest(file: string, algorithm: 'sha256' | 'md5'): Promise<string> {
+  const hash = createHash(algorithm);
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
 }

@@ -1,13 +1,14 @@
-// torchvision's pretrained ResNet weights, fetched the way torchvision fetches them: the same URLs
-// and weight names (torchvision 0.14's ResNet*_Weights enums), kept in torch.hub's cache
+// Pretrained weights, fetched the way their publishers' code fetches them: torchvision's ResNet
+// weights (the same URLs and weight names: torchvision 0.14's ResNet*_Weights enums) and MAE's
+// pre-trained ViT encoders (the URLs of its README), kept in torch.hub's cache
 // ($TORCH_HOME/hub/checkpoints) so that PyTorch and finetorch share one copy. A file already in the
 // cache is used without any network access, as torch.hub.load_state_dict_from_url does.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import { ARCH_NAMES, Arch } from './architectures';
-import { bool, checkArg, checkOptions, describe, oneOf, str } from './check';
-import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from './download';
+import { Parsed, bool, checkArg, checkOptions, describe, oneOf, str } from './check';
+import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, wrongDigest } from './download';
 import { withCode } from './errors';
 
 /** Where torchvision publishes its weights. */
@@ -146,27 +147,82 @@ export interface PretrainedWeights extends WeightsInfo {
  * ERR_FINETORCH_HASH_MISMATCH.
  */
 export async function pretrainedWeights(arch: Arch, options: PretrainedOptions = {}): Promise<PretrainedWeights> {
-  const o = checkOptions('pretrainedWeights', options, {
-    weights: str().default('DEFAULT'),
-    modelDir: str().orUndefined(),
-    baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
-    progress: bool().default(Boolean(process.stderr.isTTY)),
-    verifyCached: bool().default(false),
-    ...TRANSFER_RULES,
-  });
+  const o = checkOptions('pretrainedWeights', options, { weights: str().default('DEFAULT'), ...TRANSFER_SCHEMA });
   checkArch('pretrainedWeights', arch);
-  const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;
   const published = weightsInfo(arch, o.weights);
-  const info = { ...published, url: new URL(published.fileName, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href };
-  const file = path.join(o.modelDir ?? path.join(hubDir(), 'checkpoints'), info.fileName);
-  const hashPrefix = hashPrefixOf(info.fileName);
+  const url = publishedUrl(o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL, published.fileName);
+  return { ...published, url, ...await cachedDownload(url, published.fileName, { sha256: hashPrefixOf(published.fileName) }, o) };
+}
+
+/** Where MAE publishes its pre-trained encoders (facebookresearch/mae, README). */
+export const MAE_BASE_URL = 'https://dl.fbaipublicfiles.com/mae/pretrain/';
+/** The environment variable that replaces MAE_BASE_URL (a mirror; the tests' local server). */
+export const MAE_BASE_URL_ENV = 'FINETORCH_MAE_BASE_URL';
+
+export const MAE_WEIGHTS_NAMES = ['mae_pretrain_vit_base', 'mae_pretrain_vit_large', 'mae_pretrain_vit_huge'] as const;
+export type MaeWeightsName = (typeof MAE_WEIGHTS_NAMES)[number];
+
+// MAE's README, "Fine-tuning with pre-trained checkpoints": the encoder each file holds (its
+// models_vit.py name) and the MD5 prefix published beside it, the only hash published for them.
+const MAE_TABLE: Record<MaeWeightsName, [arch: string, md5Prefix: string]> = {
+  mae_pretrain_vit_base: ['vit_base_patch16', '8cad7c'],
+  mae_pretrain_vit_large: ['vit_large_patch16', 'b8b06e'],
+  mae_pretrain_vit_huge: ['vit_huge_patch14', '9bdbb0'],
+};
+
+export interface MaePretrainedWeights {
+  name: MaeWeightsName;
+  /** MAE's models_vit.py name of the encoder (224 px images, no head). */
+  arch: string;
+  url: string;
+  fileName: string;
+  /** The start of the file's MD5, as MAE's README publishes it; downloads are checked against it. */
+  md5Prefix: string;
+  /** The .pth file in the cache. */
+  file: string;
+  /** Whether this call downloaded it (false: it was already in the cache). */
+  downloaded: boolean;
+}
+
+/**
+ * MAE's pre-trained ViT encoder (`{'model': state_dict}` in timm's keys, no head) as a .pth file in
+ * torch.hub's cache, downloaded (resumable, checked against the MD5 prefix MAE's README
+ * publishes) when not there yet. Errors carry the codes of {@link pretrainedWeights}.
+ */
+export async function maePretrainedWeights(name: MaeWeightsName = 'mae_pretrain_vit_base',
+  options: Omit<PretrainedOptions, 'weights'> = {}): Promise<MaePretrainedWeights> {
+  checkArg('maePretrainedWeights', 'name', name, oneOf(MAE_WEIGHTS_NAMES));
+  const o = checkOptions('maePretrainedWeights', options, TRANSFER_SCHEMA);
+  const [arch, md5Prefix] = MAE_TABLE[name];
+  const fileName = `${name}.pth`;
+  const url = publishedUrl(o.baseUrl ?? process.env[MAE_BASE_URL_ENV] ?? MAE_BASE_URL, fileName);
+  return { name, arch, url, fileName, md5Prefix, ...await cachedDownload(url, fileName, { md5: md5Prefix }, o) };
+}
+
+const TRANSFER_SCHEMA = {
+  modelDir: str().orUndefined(),
+  baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
+  progress: bool().default(Boolean(process.stderr.isTTY)),
+  verifyCached: bool().default(false),
+  ...TRANSFER_RULES,
+};
+type Transfer = Parsed<typeof TRANSFER_SCHEMA>;
+
+function publishedUrl(baseUrl: string, fileName: string): string {
+  return new URL(fileName, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
+}
+
+/** `fileName` in the cache folder: used when there (checked first with verifyCached), else downloaded into it and checked. */
+async function cachedDownload(url: string, fileName: string, prefixes: { sha256?: string; md5?: string }, o: Transfer):
+  Promise<{ file: string; downloaded: boolean }> {
+  const file = path.join(o.modelDir ?? path.join(hubDir(), 'checkpoints'), fileName);
   if (await exists(file)) {
-    if (o.verifyCached) await verifyFile(file, info.url, hashPrefix);
-    return { ...info, file, downloaded: false };
+    if (o.verifyCached) await verifyFile(file, url, prefixes);
+    return { file, downloaded: false };
   }
-  if (o.progress) process.stderr.write(`Downloading: "${info.url}" to ${file}\n`);
-  await downloadUrlToFile(info.url, file, { hashPrefix, progress: o.progress, retries: o.retries, timeout: o.timeout });
-  return { ...info, file, downloaded: true };
+  if (o.progress) process.stderr.write(`Downloading: "${url}" to ${file}\n`);
+  await downloadUrlToFile(url, file, { hashPrefix: prefixes.sha256, md5Prefix: prefixes.md5, progress: o.progress, retries: o.retries, timeout: o.timeout });
+  return { file, downloaded: true };
 }
 
 /** `arch` as a known architecture; a misspelt one gets a suggestion ('resnet-18' -> 'resnet18'). */
@@ -174,12 +230,9 @@ export function checkArch(where: string, arch: unknown): Arch {
   return checkArg(where, 'arch', arch, oneOf(ARCH_NAMES));
 }
 
-async function verifyFile(file: string, url: string, hashPrefix: string | undefined): Promise<void> {
-  const digest = await sha256File(file);
-  if (hashPrefix !== undefined && !digest.startsWith(hashPrefix)) {
-    throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: invalid hash value (expected "${hashPrefix}", got "${digest}"); ` +
-      `delete it to download ${url} again`, url);
-  }
+async function verifyFile(file: string, url: string, prefixes: { sha256?: string; md5?: string }): Promise<void> {
+  const wrong = await wrongDigest(file, prefixes);
+  if (wrong) throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: invalid hash value (${wrong}); delete it to download ${url} again`, url);
 }
 
 async function exists(file: string): Promise<boolean> {
