@@ -3,7 +3,7 @@
 // keeps of its best epoch's validation.
 import type { LoaderBatch } from '../data';
 import { Scores, evaluate, perClassAccuracy } from '../metrics';
-import type { ResNet } from '../model';
+import type { Model } from '../model';
 
 export interface ClassScore {
   class: string;
@@ -37,7 +37,7 @@ export function scoreReport(scores: Scores, classes: string[]): ScoreReport {
  * them when the two orders differ (a folder holding only some of the model's classes).
  */
 export async function scoreModel(
-  net: ResNet, batches: AsyncIterable<LoaderBatch> & { length?: number }, classes: string[], toModelClass?: readonly number[],
+  net: Model, batches: AsyncIterable<LoaderBatch> & { length?: number }, classes: string[], toModelClass?: readonly number[],
 ): Promise<ScoreReport> {
   const source = toModelClass ? relabelled(batches, toModelClass) : batches;
   const scores = await evaluate(source, (b) => net.evalStep(b.input, b.target, { logits: true }));

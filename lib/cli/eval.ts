@@ -1,7 +1,6 @@
 // finetorch eval, its interface: flags, their checks and help. The scoring (LibTorch) lives in
 // evaluation.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
@@ -13,7 +12,7 @@ export interface EvalOptions {
   data: string;
   batchSize: number;
   /** Undefined: read off the weights. */
-  arch: Arch | undefined;
+  arch: string | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   device: Device;

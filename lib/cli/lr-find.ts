@@ -1,7 +1,6 @@
 // finetorch lr-find, its interface: flags, their checks and help. The range test (LibTorch) lives
 // in lr-finding.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
@@ -45,7 +44,7 @@ const spec: CommandSpec = {
 export interface LrFindSettings {
   data: string;
   weights: string;
-  arch: Arch | undefined;
+  arch: string | undefined;
   keepFc: boolean;
   mode: (typeof MODES)[number];
   fcLrMult: number;

@@ -21,7 +21,7 @@ export async function findLr(s: LrFindSettings): Promise<number> {
   await requireFile(s.weights, 'weights file');
   if (s.threads !== undefined) setNumThreads(s.threads);
   const data = trainData(s.data, s);
-  const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+  const { net, about } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize });
   const progress = new Progress(process.stderr, 1, s.batchSize);
   const controller = new AbortController();
   const interrupts = new Interrupts((signal) => {

@@ -2,8 +2,8 @@
 // with what it needs to be used (eval, predict): class names and the eval transform, from the card
 // beside it (classes.json as a fallback for class names).
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
-import { Device, ResNet } from '../model';
+import type { Device, Model } from '../model';
+import { loadModel } from '../model/load';
 import { Transform } from '../data';
 import { cuda } from '../runtime';
 import { checkClassCount, classesNextTo } from './classes';
@@ -18,7 +18,7 @@ export function checkDevice(device: Device): void {
 }
 
 export interface InferenceModel {
-  net: ResNet;
+  net: Model;
   card: ModelCard | undefined;
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
@@ -27,16 +27,19 @@ export interface InferenceModel {
   imageSize: number;
 }
 
-/** A ResNet from a .pth (or a finetorch checkpoint), its architecture and class count read off the weights. */
+/**
+ * A ResNet or ViT from a .pth (or a finetorch checkpoint), its architecture and class count read off the
+ * weights; a ViT takes the recipe's image size (its position embedding interpolated when the file's differs).
+ */
 export async function loadInferenceModel(
-  weights: string, options: { device: Device; arch: Arch | undefined; imageSize: number | undefined }, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: string | undefined; imageSize: number | undefined }, warn: (message: string) => void,
 ): Promise<InferenceModel> {
   const { device, arch, imageSize } = options;
   checkDevice(device);
   await requireFile(weights, 'weights file');
   const card = await readCard(weights);
   const recipe = chooseRecipe(card, imageSize, weights, warn);
-  const net = await ResNet.load(weights, { device, arch });
+  const net = await loadModel(weights, { device, arch, imgSize: recipe.centerCrop });
   try {
     const listed = card ? undefined : await classesNextTo(weights);
     const classes = card?.classes ?? listed;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { removeStaleTemps } from '../atomic';
-import type { ResNet } from '../model';
+import type { Model } from '../model';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train';
 import { writeClasses } from './classes';
@@ -121,7 +121,7 @@ export class RunFolder {
   }
 
   /** After each epoch: metrics, last.pth (and best.pth when `best`) with their cards, the curves. */
-  async epoch(history: readonly EpochRecord[], net: ResNet, best: boolean): Promise<void> {
+  async epoch(history: readonly EpochRecord[], net: Model, best: boolean): Promise<void> {
     const csv = [METRIC_COLUMNS.join(','), ...history.map((r) => METRIC_COLUMNS.map((c) => r[c] ?? '').join(','))];
     await writeFileAtomic(this.file('metricsCsv'), `${csv.join('\n')}\n`);
     await writeJson(this.file('metricsJson'), history);

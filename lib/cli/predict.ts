@@ -1,7 +1,6 @@
 // finetorch predict, its interface: flags, their checks and help. The prediction (LibTorch) lives
 // in prediction.ts, loaded once the flags are right.
 import * as path from 'node:path';
-import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Parsed } from './args';
 import { deviceFlag } from './device';
@@ -14,7 +13,7 @@ export interface PredictOptions {
   paths: string[];
   topK: number;
   /** Undefined: read off the weights. */
-  arch: Arch | undefined;
+  arch: string | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   device: Device;

@@ -3,7 +3,7 @@
 import { Dataset, DistributedSampler, Sampler } from '../data';
 import { dist } from '../dist';
 import { evaluationShard, writesFiles } from '../dist-loop';
-import type { Device, ResNet } from '../model';
+import type { Device, Model } from '../model';
 import { exitWithLauncher } from './launch';
 import type { ProgressStream } from './progress';
 
@@ -21,7 +21,7 @@ export async function joinJobIfRank(device: Device): Promise<Device> {
 }
 
 /** In a job, the model trains data-parallel (DistributedDataParallel's semantics). */
-export async function distributeIfRank(net: ResNet): Promise<void> {
+export async function distributeIfRank(net: Model): Promise<void> {
   if (dist.isInitialized) await net.distributed();
 }
 

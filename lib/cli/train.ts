@@ -4,7 +4,6 @@
 import * as path from 'node:path';
 import { readCheckpointInfo } from '../checkpoint';
 import type { CheckpointContents } from '../checkpoint';
-import type { Arch } from '../architectures';
 import type { Device } from '../model';
 import { CommandSpec, Flags, OptionSpec, Parsed, UsageError } from './args';
 import { DEVICE_OPTION, deviceFlag } from './device';
@@ -102,7 +101,7 @@ export interface TrainSettings {
   /** Undefined when resuming: the checkpoint holds every weight. */
   weights: string | undefined;
   /** Undefined: read off the weights (a resume: the checkpoint's). */
-  arch: Arch | undefined;
+  arch: string | undefined;
   keepFc: boolean;
   out: string;
   force: boolean;

@@ -6,9 +6,9 @@ import { deviceFlag } from './device';
 import { ARCH_OPTION } from './model-options';
 
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
-  weights: { type: 'string', value: 'FILE.pth', help: 'starting torchvision ResNet state dict (e.g. ImageNet-pretrained)' },
+  weights: { type: 'string', value: 'FILE.pth', help: 'starting state dict: a torchvision ResNet (e.g. ImageNet-pretrained) or a ViT (timm, torchvision, MAE)' },
   arch: ARCH_OPTION,
-  'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
+  'keep-fc': { type: 'boolean', help: 'keep the weights\' head (fc) when its outputs match the class folders, without a classes list beside it' },
 };
 
 /** The SGD settings besides lr (the seed's recipe: fc at 10x, weight decay 1e-3, no momentum). */

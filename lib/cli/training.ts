@@ -3,7 +3,9 @@
 import { DataLoader, Dataset } from '../data';
 import type { Scores } from '../metrics';
 import type { CheckpointContents } from '../checkpoint';
-import { ResNet } from '../model';
+import type { Model } from '../model';
+import { familyOfArch } from '../model/infer';
+import { loadModel } from '../model/load';
 import { setNumThreads } from '../runtime';
 import { writesFiles } from '../dist-loop';
 import { EpochRecord, LoopOptions, TrainingPosition, fineTune, linearProbe } from '../train';
@@ -11,6 +13,7 @@ import { ScoreReport, scoreReport } from './confusion';
 import { trainData } from './data';
 import { requireFile } from './files';
 import { Interrupts } from './interrupt';
+import { VisionTransformer } from '../model/vit';
 import { checkDevice } from './model';
 import { modelCard } from './model-card';
 import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from './outputs';
@@ -31,14 +34,15 @@ export async function train(s: TrainSettings): Promise<number> {
   const data = trainData(s.data, s);
   const previous = resume?.info.history ?? [];
   const { net, about } = resume
-    ? await resumedModel(resume.checkpoint, data.classes, resume.info)
-    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+    ? await resumedModel(resume.checkpoint, data.classes, resume.info, s.imageSize)
+    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize });
   if (device !== 'cpu') await net.to(device);
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
   await distributeIfRank(net);
 
   const card = modelCard(net.arch, data.classes, s.imageSize);
-  s.saved.arch = net.arch;
+  // (A ViT of no named size has a class name, not an --arch.)
+  if (familyOfArch(net.arch)) s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5 });
   progress.note(`data: ${data.description}`);
@@ -153,8 +157,8 @@ function loader(dataset: Dataset, s: TrainSettings, training: boolean): DataLoad
   });
 }
 
-/** A blank model of the right shape: the training loop loads every weight from the checkpoint. */
-async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents): Promise<{ net: ResNet; about: string }> {
+/** The checkpoint's model (the training loop loads its weights again, with the optimizer's). */
+async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents, imageSize: number): Promise<{ net: Model; about: string }> {
   const own = await classesOf(checkpoint);
   if (own && !sameList(own, classes)) {
     throw new Error(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
@@ -162,7 +166,12 @@ async function resumedModel(checkpoint: string, classes: string[], info: Checkpo
   if (info.numClasses !== classes.length) {
     throw new Error(`${checkpoint} holds a model of ${info.numClasses} classes, but there are ${classes.length} class folders in the data`);
   }
-  const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
+  const net = await loadModel(checkpoint);
+  if (net instanceof VisionTransformer && net.config.imgSize !== imageSize) {
+    net.dispose();
+    throw new Error(`--image-size ${imageSize}: the ViT of ${checkpoint} takes ${net.config.imgSize} px images (its position embedding ` +
+      'has that grid); a resumed run keeps it');
+  }
   const at = info.batch ? `inside epoch ${info.epoch + 1}, after batch ${info.batch}` : `after epoch ${info.epoch}`;
   return { net, about: `resuming from ${checkpoint} (${info.arch}) ${at}` };
 }
