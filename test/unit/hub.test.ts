@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/download';
-import { BASE_URL_ENV, checkArch, hubDir, listWeights, pretrainedWeights, weightsInfo } from '../../lib/hub';
+import { BASE_URL_ENV, MAE_BASE_URL_ENV, checkArch, hubDir, listWeights, maePretrainedWeights, pretrainedWeights, weightsInfo } from '../../lib/hub';
 import { savePth } from '../../lib/pth';
 import { zeros } from '../../lib/tensor';
 import { tempDir } from '../helpers/python';
@@ -97,6 +97,18 @@ describe('downloadUrlToFile', () => {
       'ERR_FINETORCH_HASH_MISMATCH', /invalid hash value .*expected "00000000", got "[0-9a-f]{64}"/);
     assert.equal(err.url, server.baseUrl + 'tiny-00000000.pth');
     assert.deepEqual(others(dir), []);
+  });
+
+  it('checks an MD5 prefix (what MAE publishes) as it checks a SHA-256 one', async () => {
+    const md5 = createHash('md5').update(content).digest('hex');
+    const dst = path.join(dir, 'mae.pth');
+    server.files.set('mae.pth', content);
+    await downloadUrlToFile(server.baseUrl + 'mae.pth', dst, { md5Prefix: md5.slice(0, 6) });
+    assert.deepEqual(fs.readFileSync(dst), content);
+    const other = path.join(dir, 'other.pth');
+    await rejectsWith(downloadUrlToFile(server.baseUrl + 'mae.pth', other, { md5Prefix: '000000' }),
+      'ERR_FINETORCH_HASH_MISMATCH', new RegExp(`expected MD5 "000000", got "${md5}"`));
+    assert.deepEqual(others(dir, 'mae.pth'), []);
   });
 
   it('keeps the bytes of a cut connection under another name, then resumes them with a Range request', async () => {
@@ -283,6 +295,34 @@ describe('pretrainedWeights', () => {
     await assert.rejects(pretrainedWeights('resnet18', { model_dir: dir } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION', message: /did you mean 'modelDir'/ });
     await assert.rejects(pretrainedWeights('resnet18', { baseUrl: 'ftp://x' }), { code: 'ERR_FINETORCH_INVALID_ARG' });
     await assert.rejects(pretrainedWeights('resnet19' as never), { message: /did you mean 'resnet18'/ });
+  });
+});
+
+describe('maePretrainedWeights', () => {
+  it("downloads MAE's file by its name and checks the MD5 prefix of MAE's README", async () => {
+    server.files.set('mae_pretrain_vit_base.pth', content); // not MAE's file: its MD5 cannot match
+    await rejectsWith(maePretrainedWeights('mae_pretrain_vit_base', { modelDir: dir, baseUrl: server.baseUrl, progress: false }),
+      'ERR_FINETORCH_HASH_MISMATCH', /expected MD5 "8cad7c"/);
+    assert.deepEqual(server.requests.map((r) => r.path), ['/models/mae_pretrain_vit_base.pth']);
+    assert.deepEqual(others(dir), []);
+  });
+
+  it("uses a file in torch.hub's cache without the network; verifyCached checks its MD5", async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mae_pretrain_vit_large.pth'), content);
+    const saved = process.env[MAE_BASE_URL_ENV];
+    process.env[MAE_BASE_URL_ENV] = 'http://127.0.0.1:9/'; // nothing listens on the discard port
+    try {
+      const got = await maePretrainedWeights('mae_pretrain_vit_large', { modelDir: dir });
+      assert.deepEqual([got.file, got.downloaded, got.arch, got.md5Prefix, got.url],
+        [path.join(dir, 'mae_pretrain_vit_large.pth'), false, 'vit_large_patch16', 'b8b06e', 'http://127.0.0.1:9/mae_pretrain_vit_large.pth']);
+      await rejectsWith(maePretrainedWeights('mae_pretrain_vit_large', { modelDir: dir, verifyCached: true }), 'ERR_FINETORCH_HASH_MISMATCH', /delete it/);
+    } finally {
+      if (saved === undefined) delete process.env[MAE_BASE_URL_ENV];
+      else process.env[MAE_BASE_URL_ENV] = saved;
+    }
+    assert.equal(server.requests.length, 0);
+    await assert.rejects(maePretrainedWeights('mae_pretrain_vit_bse' as never), { code: 'ERR_FINETORCH_INVALID_ARG', message: /did you mean 'mae_pretrain_vit_base'/ });
   });
 });
 

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  fineTune, interpolatePosEmbed, linearProbe, loadCheckpoint, readCheckpointInfo, ResNet, saveCheckpoint, savePth, SGD, VisionTransformer,
+  fineTune, interpolatePosEmbed, linearProbe, loadCheckpoint, lrFind, readCheckpointInfo, ResNet, saveCheckpoint, savePth, SGD, VisionTransformer,
 } from '../../lib';
 import { HostTensor, zeros } from '../../lib/tensor';
 import { tempDir } from '../helpers/python';
@@ -144,7 +144,7 @@ describe('VisionTransformer training', () => {
     net.dispose();
   });
 
-  it('linearProbe (with the feature cache) trains only the head; fineTune trains all, the head at 10x', async () => {
+  it('linearProbe (with the feature cache) trains only the head; lrFind runs and restores; fineTune trains all, the head at 10x', async () => {
     const net = await VisionTransformer.create({ ...TINY, seed: 4 });
     const batches = [0, 1, 2].map((i) => ({ input: images(4, 16, i + 1), target: Int32Array.from([0, 1, 2, i % 3]) }));
     const before = await net.stateDict();
@@ -154,6 +154,9 @@ describe('VisionTransformer training', () => {
       if (key.startsWith('head.')) assert.notDeepEqual(after.get(key)!.data, t.data, `${key} trained`);
       else assert.deepEqual(after.get(key)!.data, t.data, `${key} frozen`);
     }
+    const found = await lrFind(net, batches, { numIt: 6 });
+    assert.ok(found.lrs.length > 0 && found.lrs.length <= 6 && found.stop !== 'nonFinite', JSON.stringify(found.stop));
+    assert.deepEqual((await net.stateDict()).get('head.weight')!.data, after.get('head.weight')!.data, 'lrFind puts the weights back');
     const history = await fineTune(net, { train: batches, epochs: 1, lr: 0.01 });
     assert.deepEqual([history[0].lr, history[0].fcLr], [0.01, 0.1]);
     const tuned = await net.stateDict();
