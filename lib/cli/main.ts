@@ -16,7 +16,7 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a torchvision ResNet .pth on a folder of class folders.', load: () => import('./train') },
+  train: { summary: 'Fine-tune or linear-probe a ResNet or ViT .pth on a folder of class folders.', load: () => import('./train') },
   'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./lr-find') },
   eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
@@ -29,7 +29,7 @@ function mainHelp(): string {
   return [
     'usage: finetorch <command> [options]',
     '',
-    'Fine-tunes ImageNet-pretrained torchvision ResNets on LibTorch.',
+    'Fine-tunes pretrained torchvision ResNets and Vision Transformers (timm, torchvision, MAE) on LibTorch.',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),

@@ -23,7 +23,7 @@ const options: Record<string, OptionSpec> = {
   out: { type: 'string', value: 'DIR', help: 'where metrics, weights, checkpoint and pictures go (default with --resume: that DIR)' },
   force: { type: 'boolean', help: 'let --out replace the run (or other files) already in DIR' },
   resume: { type: 'string', value: 'DIR', help: "continue the run in DIR from its checkpoint.pth; its run.json supplies flags you don't pass" },
-  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (fc only, backbone frozen)', default: 'finetune' },
+  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (the head (fc) only, backbone frozen)', default: 'finetune' },
   epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
   'freeze-epochs': { type: 'string', value: 'N', help: "finetune: the first N epochs train fc alone (fastai's fine_tune), then all layers", default: '0' },
   lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
@@ -61,9 +61,11 @@ const spec: CommandSpec = {
       `${OUT_FILES.classes}, ${OUT_FILES.settings}, loss and accuracy curves (.svg and .png); at each new best epoch, ` +
       `${OUT_FILES.validation} and its confusion matrix (${OUT_FILES.confusionSvg}, ${OUT_FILES.confusionPng}).`,
     '--out must be new or empty (--force replaces what is there) and outside --data, where it would become a class folder.',
-    'fc is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
+    'The head (a ResNet\'s fc, a ViT\'s head) is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
+    'A ViT (timm, torchvision or MAE weights) is made for --image-size images: its position embedding is interpolated as MAE\'s ' +
+      'interpolate_pos_embed does when the weights were trained at another size.',
     'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
       'and exits 130; finetorch train --resume DIR then continues exactly from there. A second Ctrl-C exits at once.',
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +

@@ -167,7 +167,7 @@ export class VisionTransformer extends Model {
         `patch ${saved.patchSize}, not the ${o.arch} asked for`);
     }
     const numClasses = o.numClasses ?? inferred.numClasses ?? 1000;
-    if (numClasses > o.maxClasses) {
+    if (numClasses < 1 || numClasses > o.maxClasses) {
       throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: head.weight declares ${numClasses} classes, ` +
         `outside 1..${o.maxClasses} (pass maxClasses to allow more)`);
     }
@@ -183,7 +183,7 @@ export class VisionTransformer extends Model {
     if (inferred.numClasses !== numClasses) ['head.weight', 'head.bias'].forEach((k) => fresh.add(k));
     if (config.fcNorm !== saved.fcNorm) ['norm.weight', 'norm.bias', 'fc_norm.weight', 'fc_norm.bias'].forEach((k) => fresh.add(k));
     const kept = await keptWeights(weights, fresh, config, saved);
-    if (o.strict) checkKeys(file, stateShapes(vitTree(config, numClasses, reprStyle(native.runtime.torchVersion))), kept.shapes, fresh);
+    checkKeys(file, stateShapes(vitTree(config, numClasses, reprStyle(native.runtime.torchVersion))), kept.shapes, fresh, o.strict);
     const net = await VisionTransformer.create({ ...config, numClasses, seed: o.seed });
     net.layout = layout;
     return net.adopt(kept, false, o.device);
@@ -234,15 +234,24 @@ function timmKeys<T>(stateDict: Map<string, T>, source: string): Map<string, T> 
   return vitLayoutOf(stateDict.keys()) === 'torchvision' ? fromTorchvision(stateDict, source) : stateDict;
 }
 
-/** load_state_dict(strict=True)'s key check before anything is built, the keys started afresh aside. */
-function checkKeys(file: string, own: ReadonlyMap<string, readonly number[]>, given: ReadonlyMap<string, readonly number[]>, fresh: ReadonlySet<string>): void {
-  const missing = [...own.keys()].filter((k) => !given.has(k) && !fresh.has(k));
-  const unexpected = [...given.keys()].filter((k) => !own.has(k));
-  if (missing.length === 0 && unexpected.length === 0) return;
+/**
+ * load_state_dict's checks before anything is built (so that no shape a file declares allocates
+ * more than the file holds): sizes always, missing and unexpected keys when strict, the keys
+ * started afresh aside.
+ */
+function checkKeys(file: string, own: ReadonlyMap<string, readonly number[]>, given: ReadonlyMap<string, readonly number[]>,
+  fresh: ReadonlySet<string>, strict: boolean): void {
+  const missing = strict ? [...own.keys()].filter((k) => !given.has(k) && !fresh.has(k)) : [];
+  const unexpected = strict ? [...given.keys()].filter((k) => !own.has(k)) : [];
+  const shape = (s: readonly number[]) => `[${s.join(', ')}]`;
+  const mismatched = [...given].filter(([k, s]) => own.has(k) && shape(own.get(k)!) !== shape(s))
+    .map(([k, s]) => `size mismatch for ${k}: copying a param with shape ${shape(s)}, the shape in current model is ${shape(own.get(k)!)}`);
+  if (missing.length === 0 && unexpected.length === 0 && mismatched.length === 0) return;
   const list = (keys: string[]) => keys.map((k) => `"${k}"`).join(', ');
   throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: Error(s) in loading state_dict for VisionTransformer:` +
     `${missing.length ? `\n  Missing key(s) in state_dict: ${list(missing)}` : ''}` +
-    `${unexpected.length ? `\n  Unexpected key(s) in state_dict: ${list(unexpected)}` : ''}`);
+    `${unexpected.length ? `\n  Unexpected key(s) in state_dict: ${list(unexpected)}` : ''}` +
+    mismatched.map((m) => `\n  ${m}`).join(''));
 }
 
 /**

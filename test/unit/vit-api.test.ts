@@ -111,6 +111,14 @@ describe('VisionTransformer files', () => {
     await assert.rejects(VisionTransformer.load(extraFile, { numHeads: 2 }), assertCode('ERR_FINETORCH_STATE_DICT', /Unexpected key\(s\) in state_dict: "decoder_pred\.weight"/));
     const lenient = await VisionTransformer.load(extraFile, { numHeads: 2, strict: false });
     lenient.dispose();
+
+    // A qkv too small for the width the patch embedding declares: refused before the model is built.
+    const narrow = new Map(state);
+    narrow.set('blocks.1.attn.qkv.weight', zeros('float32', [3, 24]));
+    const narrowFile = path.join(tmp.dir, 'narrow.pth');
+    await savePth(narrowFile, narrow);
+    await assert.rejects(VisionTransformer.load(narrowFile, { numHeads: 2, strict: false }),
+      assertCode('ERR_FINETORCH_STATE_DICT', /size mismatch for blocks\.1\.attn\.qkv\.weight: copying a param with shape \[3, 24\], the shape in current model is \[72, 24\]/));
     await assert.rejects(VisionTransformer.load(custom, { numHeads: 2, arch: 'vit_small_patch16' }), assertCode('ERR_FINETORCH_STATE_DICT', /not the vit_small_patch16 asked for/));
   });
 
