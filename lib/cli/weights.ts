@@ -1,6 +1,9 @@
-// finetorch weights: torchvision's pretrained ResNet weights in torch.hub's cache (list, get).
+// finetorch weights: torchvision's pretrained ResNet weights and MAE's pre-trained ViT encoders in
+// torch.hub's cache (list, get).
 import { ARCH_NAMES, Arch } from '../architectures';
-import { BASE_URL_ENV, checkArch, hubDir, listWeights, pretrainedWeights } from '../hub';
+import {
+  BASE_URL_ENV, MAE_BASE_URL_ENV, MAE_WEIGHTS_NAMES, MaeWeightsName, checkArch, hubDir, listWeights, maePretrainedWeights, pretrainedWeights,
+} from '../hub';
 import { didYouMean } from '../check';
 import { CommandSpec, Parsed, UsageError } from './args';
 import type { Command } from './main';
@@ -10,13 +13,17 @@ const SUBCOMMANDS = ['list', 'get'];
 
 const spec: CommandSpec = {
   name: 'weights',
-  usage: ['weights list [--json]', 'weights get ARCH [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]'],
+  usage: ['weights list [--json]', 'weights get ARCH|MAE_NAME [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]'],
   positionals: { min: 1, max: 2 },
   options: {
     weights: { type: 'string', value: 'NAME', default: 'DEFAULT', help: "torchvision's weights name: DEFAULT, IMAGENET1K_V1, IMAGENET1K_V2" },
     'model-dir': { type: 'string', value: 'DIR', help: "the cache folder (default: torch.hub's, $TORCH_HOME/hub/checkpoints)" },
-    'base-url': { type: 'string', value: 'URL', help: `where the files are published (default: $${BASE_URL_ENV}, else download.pytorch.org/models/)` },
-    verify: { type: 'boolean', help: 'check the SHA-256 of a file already in the cache too' },
+    'base-url': {
+      type: 'string', value: 'URL',
+      help: `where the files are published (default: $${BASE_URL_ENV}, else download.pytorch.org/models/; MAE's: $${MAE_BASE_URL_ENV}, ` +
+        'else dl.fbaipublicfiles.com/mae/pretrain/)',
+    },
+    verify: { type: 'boolean', help: 'check the hash of a file already in the cache too (SHA-256 prefix; MAE\'s: MD5 prefix)' },
     json: { type: 'boolean', help: 'print the result as JSON on stdout' },
   },
   notes: [
@@ -24,6 +31,7 @@ const spec: CommandSpec = {
       "is not in the cache, with a progress line on stderr when that is a terminal); PyTorch's " +
       "torchvision.models.resnet18(weights='DEFAULT') finds and uses the same file. DEFAULT is torchvision's: " +
       'IMAGENET1K_V2 where published, else IMAGENET1K_V1. An interrupted download resumes on the next call.',
+    `MAE's pre-trained ViT encoders: ${MAE_WEIGHTS_NAMES.join(', ')} (no head; checked against the MD5 prefix MAE's README publishes).`,
   ],
 };
 
@@ -41,19 +49,31 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     return list(flags.flag('json'));
   }
   if (arch === undefined) throw new UsageError("missing architecture: 'weights get ARCH'");
+  if ((MAE_WEIGHTS_NAMES as readonly string[]).includes(arch)) {
+    if (flags.string('weights') !== spec.options.weights.default) throw new UsageError(`--weights applies to torchvision's weights, not ${arch}`);
+    const mae = await maePretrainedWeights(arch as MaeWeightsName, { modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'), verifyCached: flags.flag('verify') });
+    return report(mae, mae.name, flags.flag('json'));
+  }
   let checked: Arch;
   try {
     checked = checkArch('weights get', arch);
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^weights get: arch/, 'ARCH'));
+    const meant = didYouMean(arch, [...ARCH_NAMES, ...MAE_WEIGHTS_NAMES]);
+    throw new UsageError(meant ? `ARCH must be one of ${ARCH_NAMES.join(', ')} or ${MAE_WEIGHTS_NAMES.join(', ')}, got '${arch}' (did you mean '${meant}'?)`
+      : (err as Error).message.replace(/^weights get: arch/, 'ARCH'));
   }
   const got = await pretrainedWeights(checked, {
     weights: flags.string('weights'), modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'), verifyCached: flags.flag('verify'),
   });
-  if (flags.flag('json')) {
+  return report(got, got.enumName, flags.flag('json'));
+}
+
+/** The file on stdout (or everything as JSON), where it came from on stderr. */
+function report(got: { file: string; url: string; downloaded: boolean }, name: string, json: boolean): number {
+  if (json) {
     process.stdout.write(`${JSON.stringify(got, null, 2)}\n`);
   } else {
-    process.stderr.write(`${got.enumName}: ${got.downloaded ? `downloaded from ${got.url}` : 'already in the cache'}\n`);
+    process.stderr.write(`${name}: ${got.downloaded ? `downloaded from ${got.url}` : 'already in the cache'}\n`);
     process.stdout.write(`${got.file}\n`);
   }
   return 0;
