@@ -95,7 +95,10 @@ export class VisionTransformer extends Model {
   readonly config: VitConfig;
   /** timm's name for this size (`vit_base_patch16_224`), or 'VisionTransformer' for a size of its own. */
   readonly arch: string;
-  /** The key layout stateDict() writes by default: the one the weights were loaded from ('timm' for a new model). */
+  /**
+   * The key layout stateDict() writes by default: the one the weights were loaded from, unless the
+   * load made a model torchvision's class cannot hold (MAE's global pool); 'timm' for a new model.
+   */
   layout: VitLayout = 'timm';
 
   /** @internal */
@@ -185,7 +188,8 @@ export class VisionTransformer extends Model {
     const kept = await keptWeights(weights, fresh, config, saved);
     checkKeys(file, stateShapes(vitTree(config, numClasses, reprStyle(native.runtime.torchVersion))), kept.shapes, fresh, o.strict);
     const net = await VisionTransformer.create({ ...config, numClasses, seed: o.seed });
-    net.layout = layout;
+    // torchvision's keys in, torchvision's keys out, where torchvision's class can hold the model.
+    net.layout = layout === 'torchvision' && config.classToken && !config.fcNorm && config.qkvBias ? 'torchvision' : 'timm';
     return net.adopt(kept, false, o.device);
   }
 

@@ -143,6 +143,12 @@ describe('VisionTransformer against timm, torchvision and MAE', () => {
     await runPython('vit_reference.py', ['logits', tmp.dir, 'tv-as-timm', json(timm), file('tv-as-timm.pth')], { ecosystem: true });
     assertClose(readFloat32(file('tv-as-timm-logits.f32')), expected, 1e-4, "timm's ViT on torchvision's weights");
 
+    // The global pool on torchvision's weights: a model torchvision's class cannot hold, saved in timm's keys.
+    const pooled = await VisionTransformer.load(file('tv.pth'), { numHeads: 3, globalPool: 'avg' });
+    assert.equal(pooled.layout, 'timm');
+    assert.ok((await pooled.stateDict()).has('fc_norm.weight'));
+    pooled.dispose();
+
     // loadStateDict takes either layout.
     const other = await VisionTransformer.create({ ...CASES.small.finetorch, seed: 9 });
     await other.loadStateDict(saved);
