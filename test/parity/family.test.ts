@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ARCH_NAMES, loadPth, ResNet, savePth, SGD, torchVersion } from '../../lib';
 import { reprStyle, resnetTree, stateShapes } from '../../lib/architectures';
 import { HostTensor } from '../../lib/tensor';
-import { assertClose } from '../helpers/compare';
+import { assertClose, sum } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose } from '../helpers/training';
 
@@ -25,12 +25,6 @@ function setBatchNorm(state: Map<string, HostTensor>): void {
     fill('running_var', (i) => 0.5 + ((i * 11 + k) % 16) / 16);
     (state.get(`${p}.num_batches_tracked`)!.data as BigInt64Array)[0] = 7n;
   });
-}
-
-function sum(t: HostTensor): number {
-  let s = 0;
-  for (const v of t.data) s += Number(v);
-  return s;
 }
 
 describe('the ResNet family against torchvision', () => {

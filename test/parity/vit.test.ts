@@ -9,7 +9,7 @@ import {
   getNumThreads, interpolatePosEmbed, loadPth, savePth, setNumThreads, SGD, VisionTransformer, VitCreateOptions,
 } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
-import { assertClose } from '../helpers/compare';
+import { assertClose, sum } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose } from '../helpers/training';
 
@@ -61,12 +61,6 @@ async function asLinkedTorchPrints(timmRepr: string): Promise<string> {
   const dims = [...new Set([...timmRepr.matchAll(pattern)].map((m) => m[1]))];
   const reprs = JSON.parse(await runPython('repr_reference.py', ['layernorm', ...dims])) as Record<string, string>;
   return timmRepr.replace(pattern, (_, dim: string) => reprs[dim]);
-}
-
-function sum(t: HostTensor): number {
-  let s = 0;
-  for (const v of t.data) s += Number(v);
-  return s;
 }
 
 describe('VisionTransformer against timm, torchvision and MAE', () => {
