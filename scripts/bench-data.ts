@@ -2,8 +2,9 @@
 // (num_workers=2, PIL) on the same files in the same run, as images/s and their ratio, and as CPU
 // time per image (all threads / all worker processes; steadier than images/s on a busy machine). Rows:
 // the d2l train pipeline (randomResizedCrop(224) + flip + normalize, batches of 64) for the first
-// epoch and for later epochs from the pixel cache, the eval pipeline, the same on large photos,
-// and 28x28 Fashion-MNIST from its IDX files. "1 thread" rows are the ceiling of decode + augment
+// epoch and for later epochs from the pixel cache, the eval pipeline, the same on large photos
+// (also with shrinkOnLoad: JPEGs decoded DCT-scaled, not torchvision's pixels), and 28x28
+// Fashion-MNIST from its IDX files. "1 thread" rows are the ceiling of decode + augment
 // per core (what a GPU's loader gets from each core it is given). Each finetorch row prints the
 // peak RSS growth of its epochs beside the loader's bound (prefetch + 1 batches, and a decoded
 // image per thread).
@@ -15,7 +16,7 @@ import {
   CacheOptions, DataLoader, Dataset, FashionMNIST, ImageFolder, Transform, backends, compose, evalTransform, normalize, toTensor,
   trainTransform, IMAGENET_MEAN, IMAGENET_STD,
 } from '../lib/data';
-import { runPython } from '../test/helpers/python';
+import { runPython } from './reference-python';
 import { makeCorpus } from './make-corpus';
 
 export interface DataBenchOptions {
@@ -95,6 +96,10 @@ export async function runDataBench(options: DataBenchOptions = {}): Promise<Data
     }, pyTrain);
     row(`eval, ${label}`, (await epochRates(loader(new ImageFolder(root, { transform: evalTransform() })), 1))[0], pyEval);
     row(`train, ${label}, 1 thread: decode + augment per core (a ceiling)`, (await epochRates(loader(train, undefined, 1), 1))[0], null);
+    if (label === '300-600 px') continue; // No crop of these shrinks 4x: shrinkOnLoad would change nothing.
+    const shrunk = (transform: Transform) => loader(new ImageFolder(root, { transform, shrinkOnLoad: true }));
+    row(`train, ${label}, epoch 1, shrinkOnLoad (DCT-scaled decode)`, (await epochRates(shrunk(trainTransform()), 1))[0], pyTrain);
+    row(`eval, ${label}, shrinkOnLoad (DCT-scaled decode)`, (await epochRates(shrunk(evalTransform()), 1))[0], pyEval);
   }
   const batchBytes = batchSize * 3 * 224 * 224 * 4;
   log(`loader memory bound: (prefetch 2 + 1) batches of ${(batchBytes / 2 ** 20).toFixed(0)} MiB, ` +

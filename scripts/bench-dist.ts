@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { ResNet18, SGD, dist, setNumThreads } from '../lib';
 import { freePort } from '../lib/cli/launch';
-import { HostTensor } from '../lib/tensor';
+import { HostTensor } from '../lib/base/tensor';
 import { requirePythonWithTorch } from './python-with-torch';
 
 const RESNET18_FLOATS = 11_689_512;

@@ -4,8 +4,8 @@
 // Usage: node dist/scripts/bench-gpu.js [--device cpu --size 32 --batch 8 --steps 2] (CPU dry run)
 import { parseArgs } from 'node:util';
 import { DataLoader, fineTune, ImageFolder, ResNet18, SGD, Subset, trainTransform, torchVersion } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { runPython } from '../test/helpers/python';
+import { HostTensor } from '../lib/base/tensor';
+import { runPython } from './reference-python';
 import { makeCorpus } from './make-corpus';
 
 type Amp = 'none' | 'fp16';

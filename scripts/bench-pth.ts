@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { ResNet18 } from '../lib';
 import { loadPth } from '../lib/pth';
-import { runPython, tempDir } from '../test/helpers/python';
+import { runPython, tempDir } from './reference-python';
 
 interface PythonTimes {
   torch: string;
@@ -17,7 +17,7 @@ interface PythonTimes {
   ms: Record<string, { load: number; weights_only: number; into_model: number }>;
 }
 
-async function medianMs(work: () => Promise<unknown>, runs: number): Promise<number> {
+export async function medianMs(work: () => Promise<unknown>, runs: number): Promise<number> {
   await work();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {

@@ -8,8 +8,8 @@
 import {
   Batch, DataLoader, fineTune, getNumThreads, ImageFolder, linearProbe, ResNet18, setNumThreads, SGD, Subset, trainTransform,
 } from '../lib';
-import { HostTensor } from '../lib/tensor';
-import { runPython } from '../test/helpers/python';
+import { HostTensor } from '../lib/base/tensor';
+import { runPython } from './reference-python';
 import { makeCorpus } from './make-corpus';
 
 export interface TrainBenchOptions {

@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import { torchVersion } from '../lib';
 import { runDataBench } from './bench-data';
 import { runDistBench } from './bench-dist';
+import { runMemoryBench } from './bench-memory';
+import { runOnnxBench } from './bench-onnx';
 import { runWeightsBench } from './bench-pth';
 import { runTrainBench } from './bench-train';
 
@@ -13,7 +15,9 @@ async function main(): Promise<void> {
   await runWeightsBench(9);
   await runDataBench({ fashionMnist: '/usr/share/datasets/fashion-mnist' });
   await runTrainBench();
+  await runMemoryBench();
   await runDistBench();
+  await runOnnxBench();
 }
 
 main().catch((err) => {

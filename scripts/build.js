@@ -12,7 +12,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { findPythonWithTorch } = require('./python-with-torch');
+const { findPythonForBuild } = require('./python-with-torch');
 
 const root = path.resolve(__dirname, '..');
 
@@ -30,7 +30,7 @@ function torchLocation() {
     const torchRoot = path.resolve(process.env.Torch_DIR, '..', '..', '..');
     return { how: 'Torch_DIR', defines: [`Torch_DIR=${process.env.Torch_DIR}`, `CMAKE_PREFIX_PATH=${torchRoot}`], torchRoot };
   }
-  const py = findPythonWithTorch();
+  const py = findPythonForBuild();
   // Debian's python3-torch reports a cmake path that it does not ship; use it only if it exists.
   if (py && fs.existsSync(path.join(py.cmake, 'Torch', 'TorchConfig.cmake'))) {
     // The torch folder itself too, so that LibTorch's config finds its own libraries (libc10 ...)
@@ -141,15 +141,20 @@ if (cudaVersion) {
 }
 console.log(`finetorch: building the native addon against ${found}`);
 
+// Configured every time (cmake-js build alone keeps a configured folder's old definitions, so a
+// switch to another LibTorch would go unseen), then built incrementally.
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-const args = [cmakeJs, 'build', '--directory', root, '--parallel', String(os.availableParallelism?.() ?? 2)];
-if (process.env.FINETORCH_BUILD_DIR) args.push('--out', path.resolve(root, process.env.FINETORCH_BUILD_DIR));
-for (const d of defines) args.push(`--CD${d}`);
+const common = ['--directory', root];
+if (process.env.FINETORCH_BUILD_DIR) common.push('--out', path.resolve(root, process.env.FINETORCH_BUILD_DIR));
+if (process.env.FINETORCH_DEBUG) common.push('--debug');
+const configure = [cmakeJs, 'configure', ...common];
+for (const d of defines) configure.push(`--CD${d}`);
 // Always passed, so that a normal build after a sanitized one resets CMake's cached value.
 const sanitize = process.env.FINETORCH_SANITIZE ?? '';
 if (!/^[a-z,]*$/.test(sanitize)) fail(`FINETORCH_SANITIZE must be a comma-separated list such as address,undefined, got '${sanitize}'`);
 if (sanitize) console.log(`finetorch: sanitizers: ${sanitize} (run Node with scripts/sanitized.sh)`);
-args.push(`--CDFINETORCH_SANITIZE=${sanitize}`);
-if (process.env.FINETORCH_DEBUG) args.push('--debug');
-const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
-if (r.status !== 0) fail('building the native addon failed (see the messages above).');
+configure.push(`--CDFINETORCH_SANITIZE=${sanitize}`);
+for (const step of [configure, [cmakeJs, 'build', ...common, '--parallel', String(os.availableParallelism?.() ?? 2)]]) {
+  const r = spawnSync(process.execPath, step, { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) fail('building the native addon failed (see the messages above).');
+}

@@ -5,7 +5,7 @@ import { mulberry32, randperm } from '../lib/data/random';
 
 export const FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
-/** The seed's optimizer: SGD, fc at fcLrMult x lr, weight decay, no momentum. */
+/** The d2l fine-tuning chapter's optimizer: SGD, fc at fcLrMult x lr, weight decay, no momentum. */
 export interface Recipe {
   lr: number;
   fcLrMult: number;

@@ -1,6 +1,6 @@
 // The demo's results as tables (one side, or finetorch beside PyTorch) and mean training curves.
 import * as path from 'node:path';
-import { writeFileAtomic } from '../lib/atomic';
+import { writeFileAtomic } from '../lib/base/atomic';
 import { lineChart, renderPng } from '../lib/cli/plots';
 import { table } from '../lib/cli/table';
 import { METHODS, Method } from './demo-protocol';

@@ -1,5 +1,5 @@
-// The README's main job: the d2l fine-tuning chapter's claim on real data, with the seed's
-// optimizer (SGD lr 0.01, fc at 10x, weight decay 1e-3, no momentum). On Fashion-MNIST a source
+// The README's main job: the d2l fine-tuning chapter's claim on real data, with the chapter's
+// optimizer (SGD lr 0.01, fc at 10x, weight decay 0.001, no momentum). On Fashion-MNIST a source
 // ResNet-18 learns classes 0-4 (the role ImageNet plays in the chapter) and is saved as a .pth;
 // then classes 5-9 are learned from a small target set three ways (from scratch, linear probe,
 // fine-tuning) over several seeds and tested on held-out images. protocol.json holds every
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, fineTune, getNumThreads, linearProbe, ResNet, ResNet18, savePth, TrainingDivergedError } from '../lib';
 import { compose, DataLoader, Dataset, FashionMNIST, normalize, Subset, toTensor } from '../lib/data';
-import { writeFileAtomic } from '../lib/atomic';
+import { writeFileAtomic } from '../lib/base/atomic';
 import { requirePythonWithTorch } from './python-with-torch';
 import { METHODS, Method, Protocol, Settings, makeProtocol } from './demo-protocol';
 import { Run, SideResults, comparisonTable, summaryTable, writeCurves } from './demo-report';

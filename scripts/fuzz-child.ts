@@ -1,8 +1,9 @@
-// A fuzzer child process: feeds each input file it is sent to the public .pth loaders and reports
+// A fuzzer child process: feeds each input file it is sent to the public weights loaders and reports
 // each loader's outcome and peak memory. The parent (fuzz-run.ts) bounds its time and memory and
 // restarts it when it dies; one ResNet-18 is created once per child for net.loadPth.
-import { ResNet18 } from '../lib/model';
+import { ResNet18 } from '../lib/model/resnet';
 import { loadPth, locatePth, readPth } from '../lib/pth';
+import { loadSafetensors, locateSafetensors, readSafetensorsHeader } from '../lib/safetensors';
 import { LoaderName, LoaderOutcome, judgeError } from './fuzz-outcome';
 import { peakRssBytes, resetPeakRss } from './fuzz-memory';
 
@@ -30,6 +31,9 @@ const LOADERS: Record<LoaderName, (file: string) => Promise<unknown>> = {
   readPth: (file) => readPth(file),
   loadPth: (file) => loadPth(file),
   locatePth: (file) => locatePth(file),
+  loadSafetensors: (file) => loadSafetensors(file),
+  readSafetensorsHeader: (file) => readSafetensorsHeader(file),
+  locateSafetensors: (file) => locateSafetensors(file),
   'net.loadPth': (file) => net.loadPth(file, { strict: false }),
   'ResNet18.load': async (file) => (await ResNet18.load(file, { strict: false })).dispose(),
 };
@@ -56,10 +60,11 @@ async function run({ id, file, loaders }: ChildRequest): Promise<ChildReply> {
 }
 
 if (require.main === module) {
-  ResNet18.create({ numClasses: 2 }).then((created) => {
+  // A failure is an unhandled rejection: the child dies, which the harness reports as a crash.
+  void ResNet18.create({ numClasses: 2 }).then((created) => {
     net = created;
     process.on('message', (request: ChildRequest) => {
-      run(request).then((reply) => process.send!(reply));
+      void run(request).then((reply) => process.send!(reply));
     });
     process.send!('ready');
   });

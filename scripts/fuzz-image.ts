@@ -2,7 +2,7 @@
 // splices; and aware of the formats the addon decodes: JPEG marker segments, frame sizes and
 // sampling factors, scan data and restart markers; BMP and Netpbm header fields), and the public
 // calls that load an image file, with the verdict on each outcome (loaded, or an ImageDecodeError
-// that names the file). Deterministic in its Rng. test/unit/data-fuzz.test.ts runs a fixed-seed
+// that names the file). Deterministic in its Rng. test/native/data-fuzz.test.ts runs a fixed-seed
 // pass (FINETORCH_FUZZ_MUTANTS=N for a long one).
 import { Rng, randint } from '../lib/data/random';
 import { flipBits, pick, splice, truncate } from './fuzz-bytes';

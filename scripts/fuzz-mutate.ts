@@ -1,38 +1,54 @@
-// The .pth fuzzer's mutator: from a real torch.save file (a seed) it makes a mutant by one to three
-// mutations, blind (bit flips, edge values, truncation, splices with other seeds) or aware of the
-// format (pickle opcodes, zip header fields, legacy storage counts, records re-deflated), with zip
-// CRCs fixed up so that most mutants get past the CRC check. Deterministic in its Rng.
+// The weights fuzzer's mutator: from a real torch.save or safetensors file (a seed) it makes a
+// mutant by one to three mutations, blind (bit flips, edge values, truncation, splices with other
+// seeds) or aware of the format (pickle opcodes, zip header fields, legacy storage counts, records
+// re-deflated; safetensors' JSON header, its length field and its buffer), with zip CRCs fixed up
+// so that most mutants get past the CRC check. Deterministic in its Rng.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng, randint } from '../lib/data/random';
 import { flipBits, Mutant, pick, splice, truncate } from './fuzz-bytes';
 import { INTERESTING_INTS, joinOps, mutateOps, splitPickle } from './fuzz-pickle';
+import { mutateBuffer, mutateHeaderJson, mutateHeaderLength, mutateHeaderText } from './fuzz-safetensors';
 import { buildZip, fixCrcs, forgeField, readRecords } from './fuzz-zip';
+
+export type SeedFormat = 'zip' | 'legacy' | 'safetensors';
 
 export interface Seed {
   name: string;
   bytes: Buffer;
-  format: 'zip' | 'legacy';
+  format: SeedFormat;
   /** Holds ResNet-18 keys with true shapes: also fed to net.loadPth and ResNet18.load. */
   resnet: boolean;
 }
 
-/** The seed files of a folder (*.pth), in name order. */
+/** The weights files' extensions the fuzzer reads (a .safetensors file is fed to the safetensors readers). */
+export const SEED_EXTENSIONS = ['.pth', '.safetensors'];
+
+/** The seed files of a folder (*.pth, *.safetensors), in name order. */
 export function readSeeds(dir: string): Seed[] {
-  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.pth')).sort();
-  if (!names.length) throw new Error(`no .pth seeds in ${dir}`);
+  const names = fs.readdirSync(dir).filter((f) => SEED_EXTENSIONS.includes(path.extname(f))).sort();
+  if (!names.length) throw new Error(`no .pth or .safetensors seeds in ${dir}`);
   return names.map((name) => {
     const bytes = fs.readFileSync(path.join(dir, name));
-    return { name, bytes, format: bytes.readUInt32LE(0) === 0x04034b50 ? 'zip' : 'legacy', resnet: name.startsWith('resnet') };
+    const format = name.endsWith('.safetensors') ? 'safetensors' : bytes.readUInt32LE(0) === 0x04034b50 ? 'zip' : 'legacy';
+    return { name, bytes, format, resnet: name.startsWith('resnet') };
   });
 }
 
 type Mutation = (bytes: Buffer, seed: Seed, seeds: readonly Seed[], rng: Rng) => { bytes: Buffer; how: string } | undefined;
 
-const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?: boolean; run: Mutation }> = {
-  pickle: { weight: 35, run: mutatePickle },
+const PTH: readonly SeedFormat[] = ['zip', 'legacy'];
+const SAFETENSORS: readonly SeedFormat[] = ['safetensors'];
+
+/** Each mutation, how often it is drawn, and the seed formats it applies to (all when absent). */
+const mutations: Record<string, { weight: number; formats?: readonly SeedFormat[]; run: Mutation }> = {
+  pickle: { weight: 35, formats: PTH, run: mutatePickle },
+  'header json': { weight: 35, formats: SAFETENSORS, run: (bytes, _seed, _seeds, rng) => mutateHeaderJson(bytes, rng) },
+  'header text': { weight: 20, formats: SAFETENSORS, run: (bytes, _seed, _seeds, rng) => mutateHeaderText(bytes, rng) },
+  'header length': { weight: 5, formats: SAFETENSORS, run: (bytes, _seed, _seeds, rng) => mutateHeaderLength(bytes, rng) },
+  buffer: { weight: 5, formats: SAFETENSORS, run: (bytes, _seed, _seeds, rng) => mutateBuffer(bytes, rng) },
   'zip field': {
-    weight: 12, zipOnly: true,
+    weight: 12, formats: ['zip'],
     run: (bytes, _seed, _seeds, rng) => {
       const copy = Buffer.from(bytes);
       const how = forgeField(copy, rng);
@@ -41,7 +57,7 @@ const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?
     },
   },
   'record bytes': {
-    weight: 10, zipOnly: true,
+    weight: 10, formats: ['zip'],
     run: (bytes, _seed, _seeds, rng) => {
       const records = tryRecords(bytes);
       if (!records?.length) return undefined;
@@ -55,7 +71,7 @@ const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?
     },
   },
   recompress: {
-    weight: 5, zipOnly: true,
+    weight: 5, formats: ['zip'],
     run: (bytes, _seed, _seeds, rng) => {
       const records = tryRecords(bytes);
       if (!records) return undefined;
@@ -63,7 +79,7 @@ const mutations: Record<string, { weight: number; zipOnly?: boolean; legacyOnly?
       return { bytes: buildZip(records), how: `deflate ${records.filter((r) => r.deflate).map((r) => r.name).join(', ') || 'nothing'}` };
     },
   },
-  'legacy count': { weight: 8, legacyOnly: true, run: mutateLegacyCount },
+  'legacy count': { weight: 8, formats: ['legacy'], run: mutateLegacyCount },
   bitflip: { weight: 10, run: (bytes, seed, _seeds, rng) => fixed(flipBits(bytes, rng), seed, rng) },
   'edge value': {
     weight: 10,
@@ -88,7 +104,7 @@ function fixed(mutant: Mutant, seed: Seed, rng: Rng): Mutant {
 
 /** A mutant of `seed`: one to three mutations (each may be refused by a damaged input, then another runs). */
 export function mutate(seed: Seed, seeds: readonly Seed[], rng: Rng): { bytes: Buffer; how: string[] } {
-  const usable = Object.entries(mutations).filter(([, m]) => !(m.zipOnly && seed.format !== 'zip') && !(m.legacyOnly && seed.format !== 'legacy'));
+  const usable = Object.entries(mutations).filter(([, m]) => !m.formats || m.formats.includes(seed.format));
   const total = usable.reduce((sum, [, m]) => sum + m.weight, 0);
   let bytes = seed.bytes;
   const how: string[] = [];

@@ -2,10 +2,14 @@
 // clear when it carries a finetorch code, names the file, and no internal message (a TypeError
 // from a property read, a typed array length, a Node ERR_* code) reached its text.
 
-/** The public loaders of .pth files, and those that load a file into a ResNet-18 (for files with its keys). */
+/**
+ * The public readers of .pth files, of safetensors files, and the calls that load a file of either
+ * format into a ResNet-18 (for files with its keys).
+ */
 export const PTH_LOADERS = ['readPth', 'loadPth', 'locatePth'] as const;
+export const SAFETENSORS_LOADERS = ['loadSafetensors', 'readSafetensorsHeader', 'locateSafetensors'] as const;
 export const MODEL_LOADERS = ['net.loadPth', 'ResNet18.load'] as const;
-export type LoaderName = (typeof PTH_LOADERS)[number] | (typeof MODEL_LOADERS)[number];
+export type LoaderName = (typeof PTH_LOADERS)[number] | (typeof SAFETENSORS_LOADERS)[number] | (typeof MODEL_LOADERS)[number];
 
 /** Worst last: an input's outcome is the worst of its loaders'. */
 export const OUTCOME_KINDS = ['loaded', 'clear', 'unclear', 'memory', 'hang', 'crash'] as const;

@@ -1,4 +1,4 @@
-// The .pth fuzzer's driver: makes mutants of the seeds (or replays given inputs), feeds them to
+// The weights fuzzer's driver: makes mutants of the seeds (or replays given inputs), feeds them to
 // child processes (fuzz-child.ts) with a time limit per input and a memory bound, restarts a child
 // that dies, classifies every outcome, and saves the inputs that crash, hang, take too much memory
 // or give an unclear error into a regression corpus.
@@ -10,18 +10,23 @@ import * as path from 'node:path';
 import { mixSeed, mulberry32 } from '../lib/data/random';
 import type { ChildProgress, ChildReply, ChildRequest } from './fuzz-child';
 import { Seed, mutate } from './fuzz-mutate';
-import { LoaderName, LoaderOutcome, MODEL_LOADERS, OUTCOME_KINDS, OutcomeKind, PTH_LOADERS, worse } from './fuzz-outcome';
+import {
+  LoaderName, LoaderOutcome, MODEL_LOADERS, OUTCOME_KINDS, OutcomeKind, PTH_LOADERS, SAFETENSORS_LOADERS, worse,
+} from './fuzz-outcome';
 
 export interface FuzzInput {
   /** Where it came from: "<seed> #<index>: <mutations>", or a corpus file name. */
   label: string;
   bytes: Buffer;
+  /** The extension a saved finding gets (.pth or .safetensors): which readers a replay feeds it to. */
+  ext: string;
   loaders: LoaderName[];
 }
 
-/** Every loader; model loaders only for files with ResNet-18 keys. */
-export function loadersFor(resnet: boolean): LoaderName[] {
-  return resnet ? [...PTH_LOADERS, ...MODEL_LOADERS] : [...PTH_LOADERS];
+/** The readers of the file's format; the model loaders too for files with ResNet-18 keys. */
+export function loadersFor(ext: string, resnet: boolean): LoaderName[] {
+  const readers = ext === '.safetensors' ? SAFETENSORS_LOADERS : PTH_LOADERS;
+  return resnet ? [...readers, ...MODEL_LOADERS] : [...readers];
 }
 
 // ResNet18.load builds a model per call (most of a mutant's time): mutants of ResNet-18 seeds go
@@ -37,7 +42,7 @@ export interface FuzzOptions {
   timeoutMs?: number;
   /** Peak RSS growth allowed per loader call; a child past this much over its idle RSS is killed. */
   memoryBoundBytes?: number;
-  /** Saves the inputs of findings here (<kind>-<sha256>.pth + .json), a few per distinct finding. */
+  /** Saves the inputs of findings here (<kind>-<sha256>.pth or .safetensors, and .json), a few per distinct finding. */
   corpusDir?: string;
   onProgress?: (done: number, report: FuzzReport) => void;
 }
@@ -77,8 +82,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const rng = mulberry32(mixSeed(seed, i));
     const from = seeds[i % seeds.length];
     const { bytes, how } = mutate(from, seeds, rng);
-    const loaders = loadersFor(from.resnet).filter((l) => l !== 'ResNet18.load' || Math.floor(i / seeds.length) % MODEL_BUILD_EVERY === 0);
-    return { label: `${from.name} #${i}: ${how.join('; ')}`, bytes, loaders };
+    const ext = path.extname(from.name);
+    const loaders = loadersFor(ext, from.resnet).filter((l) => l !== 'ResNet18.load' || Math.floor(i / seeds.length) % MODEL_BUILD_EVERY === 0);
+    return { label: `${from.name} #${i}: ${how.join('; ')}`, bytes, ext, loaders };
   };
   const report: FuzzReport = {
     inputs: 0,
@@ -125,7 +131,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const resnet = input.loaders.some((l) => (MODEL_LOADERS as readonly string[]).includes(l));
       const name = `${o.kind}-${createHash('sha256').update(input.bytes).digest('hex').slice(0, 16)}${resnet ? '-resnet' : ''}`;
       fs.mkdirSync(corpusDir, { recursive: true });
-      fs.writeFileSync(path.join(corpusDir, `${name}.pth`), input.bytes);
+      fs.writeFileSync(path.join(corpusDir, `${name}${input.ext}`), input.bytes);
       fs.writeFileSync(path.join(corpusDir, `${name}.json`), `${JSON.stringify({ ...found, why: o.why }, null, 2)}\n`);
       found.saved = name;
     }

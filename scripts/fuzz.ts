@@ -1,23 +1,27 @@
-// npm run fuzz [-- --mutants N --seed S --jobs J --timeout-ms T --memory-mib M --replay DIR --save-to DIR --no-save]
-// Mutates the real torch.save files in test/fuzz-corpus/seeds and feeds the mutants to the public
-// .pth loaders in child processes (see fuzz-run.ts); inputs that crash, hang, pass the memory
-// bound or give an unclear error are saved in test/fuzz-corpus/regressions, which the test suite
-// replays (--save-to DIR: there instead). --replay DIR runs the loaders on the .pth files of DIR.
+// npm run fuzz [-- --mutants N --seed S --jobs J --timeout-ms T --memory-mib M --seeds pth|safetensors --replay DIR --save-to DIR --no-save]
+// Mutates the real torch.save and safetensors files in test/fuzz-corpus/seeds and feeds the
+// mutants to the public loaders of their format in child processes (see fuzz-run.ts); inputs that
+// crash, hang, pass the memory bound or give an unclear error are saved in
+// test/fuzz-corpus/regressions, which the test suite replays (--save-to DIR: there instead).
+// --seeds takes the seeds of one format only; --replay DIR runs the loaders on the .pth and
+// .safetensors files of DIR.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FuzzInput, FuzzReport, loadersFor, runFuzz } from './fuzz-run';
-import { readSeeds } from './fuzz-mutate';
+import { SEED_EXTENSIONS, readSeeds } from './fuzz-mutate';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 export const SEEDS_DIR = path.join(ROOT, 'test', 'fuzz-corpus', 'seeds');
 export const REGRESSIONS_DIR = path.join(ROOT, 'test', 'fuzz-corpus', 'regressions');
 
-/** The .pth files of a folder as fixed inputs; names containing "resnet" also go to the model loaders. */
+/** The .pth and .safetensors files of a folder as fixed inputs; names containing "resnet" also go to the model loaders. */
 export function corpusInputs(dir: string): FuzzInput[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.pth')).sort()
-    .map((f) => ({ label: f, bytes: fs.readFileSync(path.join(dir, f)), loaders: loadersFor(f.includes('resnet')) }));
+  return fs.readdirSync(dir).filter((f) => SEED_EXTENSIONS.includes(path.extname(f))).sort().map((f) => {
+    const ext = path.extname(f);
+    return { label: f, bytes: fs.readFileSync(path.join(dir, f)), ext, loaders: loadersFor(ext, f.includes('resnet')) };
+  });
 }
 
 export function formatReport(report: FuzzReport): string {
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
       jobs: { type: 'string', default: '1' },
       'timeout-ms': { type: 'string', default: '30000' },
       'memory-mib': { type: 'string', default: '512' },
+      seeds: { type: 'string' },
       replay: { type: 'string' },
       'save-to': { type: 'string', default: REGRESSIONS_DIR },
       'no-save': { type: 'boolean', default: false },
@@ -54,9 +59,10 @@ async function main(): Promise<void> {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`--${name} must be a non-negative integer, got ${values[name]}`);
     return n;
   };
-  const inputs = values.replay
-    ? corpusInputs(values.replay)
-    : { seeds: readSeeds(SEEDS_DIR), count: number('mutants'), seed: number('seed') };
+  const formats = { pth: ['zip', 'legacy'], safetensors: ['safetensors'] } as Record<string, string[] | undefined>;
+  if (values.seeds !== undefined && !formats[values.seeds]) throw new RangeError(`--seeds must be pth or safetensors, got ${values.seeds}`);
+  const seeds = readSeeds(SEEDS_DIR).filter((s) => !values.seeds || formats[values.seeds]!.includes(s.format));
+  const inputs = values.replay ? corpusInputs(values.replay) : { seeds, count: number('mutants'), seed: number('seed') };
   let lastPrint = Date.now();
   const report = await runFuzz({
     inputs,

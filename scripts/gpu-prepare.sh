@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
 mkdir -p .carry
 xz -T0 -6 -c "$(command -v node)" > .carry/node.xz
-# TypeScript and the type packages are only needed to compile, which happened here.
-tar -cJf .carry/deps.tar.xz --exclude=node_modules/typescript --exclude='node_modules/@types' node_modules dist
+# TypeScript and the type packages are only needed to compile, which happened here; onnxruntime
+# only by the ONNX tests, which the GPU check does not run.
+tar -cJf .carry/deps.tar.xz --exclude=node_modules/typescript --exclude='node_modules/@types' \
+  --exclude='node_modules/onnxruntime-*' node_modules dist
 du -sh .carry/*

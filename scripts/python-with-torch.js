@@ -1,5 +1,6 @@
 'use strict';
-// Finds the Python interpreters the build, the tests and the benchmarks use as PyTorch's side:
+// Finds the Python interpreters the build, the tests and the benchmarks use:
+// - the build's: the first of the usual candidates that imports torch (its LibTorch is built against);
 // - the reference Python: torch + torchvision (FINETORCH_PYTHON first, then the usual names; on
 //   Debian the python3 first on PATH may be a separate build without torch, while python3-torch
 //   lives under /usr/bin/python3);
@@ -12,11 +13,14 @@ const path = require('node:path');
 
 const CANDIDATES = ['python3', '/usr/bin/python3', 'python', '/usr/local/bin/python3'];
 const ECOSYSTEM_MODULES = ['timm', 'onnx', 'onnxruntime', 'safetensors', 'huggingface_hub'];
-const TOOLCHAINS = path.resolve(__dirname, '..', '.toolchains');
+// This file runs from scripts/ and, compiled with the tests, from dist/scripts/.
+const ROOT = [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')].find((d) => fs.existsSync(path.join(d, 'package.json')));
+const TOOLCHAINS = path.join(ROOT, '.toolchains');
 
 function probe(modules) {
-  return `import json, torch, torchvision${modules.map((m) => `, ${m}`).join('')}; print(json.dumps({"torch": torch.__version__, ` +
-    '"torchvision": torchvision.__version__, "cmake": torch.utils.cmake_prefix_path, "cuda": torch.version.cuda}))';
+  return `import json, torch${modules.map((m) => `, ${m}`).join('')}\n` +
+    'try:\n    import torchvision; vision = torchvision.__version__\nexcept Exception:\n    vision = None\n' +
+    'print(json.dumps({"torch": torch.__version__, "torchvision": vision, "cmake": torch.utils.cmake_prefix_path, "cuda": torch.version.cuda}))';
 }
 
 function firstImporting(candidates, modules) {
@@ -42,17 +46,25 @@ function cached(key, find) {
   return cache.get(key);
 }
 
-/** { python, torch, torchvision, cmake, cuda } or null when no candidate imports torch. */
+/** { python, torch, torchvision, cmake, cuda } or null when no candidate imports torch and torchvision. */
 function findPythonWithTorch() {
-  return cached('reference', () =>
-    firstImporting(process.env.FINETORCH_PYTHON ? [process.env.FINETORCH_PYTHON] : CANDIDATES, []));
+  return cached('reference', () => firstImporting(referenceCandidates(), ['torchvision']));
+}
+
+/** The Python whose LibTorch a build may use: the same candidates, torch alone required. */
+function findPythonForBuild() {
+  return cached('build', () => firstImporting(referenceCandidates(), []));
+}
+
+function referenceCandidates() {
+  return process.env.FINETORCH_PYTHON ? [process.env.FINETORCH_PYTHON] : CANDIDATES;
 }
 
 /** Like findPythonWithTorch, for a Python that also has timm, onnx, onnxruntime, safetensors, huggingface_hub. */
 function findEcosystemPython() {
   return cached('ecosystem', () => {
     const candidates = [process.env.FINETORCH_ECOSYSTEM_PYTHON, process.env.FINETORCH_PYTHON, ...toolchainPythons(), ...CANDIDATES];
-    return firstImporting(candidates.filter(Boolean), ECOSYSTEM_MODULES);
+    return firstImporting(candidates.filter(Boolean), ['torchvision', ...ECOSYSTEM_MODULES]);
   });
 }
 
@@ -79,4 +91,4 @@ function requireEcosystemPython() {
   return found;
 }
 
-module.exports = { findPythonWithTorch, requirePythonWithTorch, findEcosystemPython, requireEcosystemPython, INSTALL_HINT };
+module.exports = { findPythonWithTorch, findPythonForBuild, requirePythonWithTorch, findEcosystemPython, requireEcosystemPython, INSTALL_HINT, TOOLCHAINS };

@@ -3,7 +3,7 @@
 #   FINETORCH_SANITIZE=address,undefined npm run build
 # needs. Node itself is not instrumented, so AddressSanitizer's runtime must be loaded first
 # (LD_PRELOAD); UBSan's comes in as a dependency of the addon. Examples:
-#   scripts/sanitized.sh node --test --test-concurrency=1 dist/test/unit/*.test.js
+#   scripts/sanitized.sh node --test --test-concurrency=1 dist/test/native/*.test.js
 #   scripts/sanitized.sh node dist/scripts/fuzz.js --mutants 2000 --no-save
 # The fuzzer's children inherit the environment. A sanitizer report aborts the process: the
 # fuzzer counts it as a crash and prints the report's tail; the tests fail. Afterwards, rebuild

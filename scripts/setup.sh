@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # LibTorch (C++) for the addon, with libjpeg-turbo (JPEG decoding) and gloo's headers (c10d's CPU
 # backend); PyTorch for the parity tests; libjpeg-turbo's cjpeg/jpegtran for the JPEG test files
-# (restart markers, arithmetic coding, 4:2:2); Fashion-MNIST for the demo; clang-format for the lint.
+# (restart markers, arithmetic coding, 4:2:2); Fashion-MNIST for the demo; clang-format and cpplint
+# for the lint.
 packages=(cmake g++ libtorch-dev libjpeg62-turbo-dev libgloo-dev python3-torch python3-torchvision
-          libjpeg-turbo-progs dataset-fashion-mnist clang-format python3-venv)
+          libjpeg-turbo-progs dataset-fashion-mnist clang-format cpplint python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,7 +25,9 @@ fi
 stamp=node_modules/.finetorch-setup
 if [ ! -f "$stamp" ] || [ -n "$(find package.json package-lock.json CMakeLists.txt native lib scripts tsconfig.json -newer "$stamp" -print -quit)" ] \
    || [ ! -f build/Release/finetorch.node ]; then
-  npm install --no-audit --no-fund
+  # onnxruntime-node (a devDependency: the ONNX export tests) ships its CPU build in the package;
+  # its postinstall would also download the CUDA execution provider from nuget.org, unused here.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund
   touch "$stamp"
 fi
 

@@ -5,7 +5,7 @@
 // steps (or loops): flat within noise is the goal; a leak of one batch per step would be ~1 MiB.
 import { parseArgs } from 'node:util';
 import { ResNet18, SGD } from '../lib';
-import { HostTensor } from '../lib/tensor';
+import { HostTensor } from '../lib/base/tensor';
 
 const MiB = 2 ** 20;
 

@@ -3,7 +3,7 @@
 // The toolchains the suite and the benchmarks run on: the addon in build/ (npm install's build,
 // with the reference Python found as the build found its LibTorch) and each one
 // scripts/pip-toolchain.sh made under .toolchains/ ({ name, addon, python } in toolchain.json).
-// Running a command on one sets FINETORCH_ADDON and FINETORCH_PYTHON, which lib/binding.ts and
+// Running a command on one sets FINETORCH_ADDON and FINETORCH_PYTHON, which lib/base/binding.ts and
 // scripts/python-with-torch.js read:
 //   node scripts/toolchain.js list
 //   node scripts/toolchain.js run NAME -- COMMAND [ARGS...]     e.g. run pytorch-2.14.1 -- npm run bench
@@ -47,7 +47,7 @@ function environment(toolchain) {
 /** "LibTorch 2.14.1 (CUDA 13.0 build)", or why the addon does not load. */
 function describe(toolchain) {
   const r = spawnSync(process.execPath, ['-e',
-    "const r = require('./dist/lib/binding').native.runtime; console.log(`LibTorch ${r.torchVersion}${r.cudaVersion ? ` (CUDA ${r.cudaVersion} build)` : ' (CPU)'}`)"],
+    "const r = require('./dist/lib/base/binding').native.runtime; console.log(`LibTorch ${r.torchVersion}${r.cudaVersion ? ` (CUDA ${r.cudaVersion} build)` : ' (CPU)'}`)"],
   { cwd: root, env: environment(toolchain), encoding: 'utf8' });
   return { ok: r.status === 0, label: r.status === 0 ? r.stdout.trim() : `cannot load ${toolchain.addon}: ${r.stderr.trim().split('\n').pop()}` };
 }

@@ -1,8 +1,8 @@
 // Command-line parsing shared by every command: node:util's parseArgs in strict mode, typed value
 // checks and generated help, so that every usage mistake becomes a UsageError (exit 2) alike.
 import { parseArgs } from 'node:util';
-import { didYouMean } from '../check';
-import type { ErrorCode } from '../errors';
+import { didYouMean } from '../base/check';
+import { FinetorchError, internalError } from '../base/errors';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -18,18 +18,23 @@ export interface CommandSpec {
   /** Synopsis lines, without the leading 'finetorch '. */
   usage: string[];
   options: Record<string, OptionSpec>;
-  /** How many positional arguments the command takes; none when absent. */
-  positionals?: { min: number; max: number };
+  /** How many positional arguments the command takes (none when absent), and what they are, for "missing" messages. */
+  positionals?: { min: number; max: number; what?: string };
   /** Paragraphs after the option list. */
   notes?: string[];
 }
 
-/** A mistake in how the command was called: reported with the usage, exit code 2. */
-export class UsageError extends Error {
-  readonly code: ErrorCode = 'ERR_FINETORCH_INVALID_ARG';
+/** A command: its flags and help, and how it runs once they are read (cli/commands/ holds one per command). */
+export interface Command {
+  spec: CommandSpec;
+  /** Resolves to the exit code. */
+  run(args: Parsed): Promise<number>;
+}
 
+/** A mistake in how the command was called: reported with the usage, exit code 2. */
+export class UsageError extends FinetorchError {
   constructor(message: string) {
-    super(message);
+    super('ERR_FINETORCH_INVALID_ARG', message);
     this.name = 'UsageError';
   }
 }
@@ -59,7 +64,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   }
   const { min = 0, max = 0 } = spec.positionals ?? {};
   const positionals = parsed.positionals;
-  if (positionals.length < min) throw new UsageError('missing argument');
+  if (positionals.length < min) throw new UsageError(`missing argument${spec.positionals?.what ? `: ${spec.positionals.what}` : ''}`);
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
   return { help: false, flags: new Flags(spec, parsed.values as Record<string, string | boolean>), positionals };
 }
@@ -103,19 +108,27 @@ function checkOptionNames(spec: CommandSpec, argv: string[]): void {
 
 /** The flags of one call, read with checks; every bad value is a UsageError naming the flag. */
 export class Flags {
+  readonly #spec: CommandSpec;
+  readonly #given: Readonly<Record<string, string | boolean | undefined>>;
+  readonly #fallback: Readonly<Record<string, string>>;
+
   constructor(
-    private readonly spec: CommandSpec,
-    private readonly given: Readonly<Record<string, string | boolean | undefined>>,
+    spec: CommandSpec,
+    given: Readonly<Record<string, string | boolean | undefined>>,
     /** Values that stand in for absent flags before the defaults (train --resume: the earlier run's). */
-    private readonly fallback: Readonly<Record<string, string>> = {},
-  ) {}
+    fallback: Readonly<Record<string, string>> = {},
+  ) {
+    this.#spec = spec;
+    this.#given = given;
+    this.#fallback = fallback;
+  }
 
   withFallback(fallback: Record<string, string>): Flags {
-    return new Flags(this.spec, this.given, fallback);
+    return new Flags(this.#spec, this.#given, fallback);
   }
 
   string(name: string): string | undefined {
-    const value = this.given[name] ?? this.fallback[name] ?? this.option(name).default;
+    const value = this.#given[name] ?? this.#fallback[name] ?? this.#option(name).default;
     return typeof value === 'string' ? value : undefined;
   }
 
@@ -126,14 +139,14 @@ export class Flags {
   }
 
   flag(name: string): boolean {
-    this.option(name);
-    return this.given[name] === true || (this.given[name] === undefined && this.fallback[name] === 'true');
+    this.#option(name);
+    return this.#given[name] === true || (this.#given[name] === undefined && this.#fallback[name] === 'true');
   }
 
   /** Whether the flag is on the command line (not a fallback or a default). */
   has(name: string): boolean {
-    this.option(name);
-    return this.given[name] !== undefined;
+    this.#option(name);
+    return this.#given[name] !== undefined;
   }
 
   int(name: string, min = 1): number {
@@ -168,9 +181,9 @@ export class Flags {
     return raw as T;
   }
 
-  private option(name: string): OptionSpec {
-    const option = this.spec.options[name];
-    if (!option) throw new Error(`finetorch ${this.spec.name} reads an undeclared flag --${name}`);
+  #option(name: string): OptionSpec {
+    const option = this.#spec.options[name];
+    if (!option) throw internalError(`finetorch ${this.#spec.name} reads an undeclared flag --${name}`);
     return option;
   }
 }

@@ -4,29 +4,34 @@
 import * as os from 'node:os';
 
 export class Interrupts {
-  private first: NodeJS.Signals | undefined;
-  private readonly handler = (signal: NodeJS.Signals) => {
-    if (this.first) {
-      this.onSecond(signal);
+  #first: NodeJS.Signals | undefined;
+  readonly #handler = (signal: NodeJS.Signals) => {
+    if (this.#first) {
+      this.#onSecond(signal);
       process.exit(128 + os.constants.signals[signal]);
     }
-    this.first = signal;
-    this.onFirst(signal);
+    this.#first = signal;
+    this.#onFirst(signal);
   };
 
   /** `onFirst` starts the orderly stop; `onSecond` tells the user what is on disk before exiting. */
-  constructor(private readonly onFirst: (signal: NodeJS.Signals) => void, private readonly onSecond: (signal: NodeJS.Signals) => void) {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
+  readonly #onFirst: (signal: NodeJS.Signals) => void;
+  readonly #onSecond: (signal: NodeJS.Signals) => void;
+
+  constructor(onFirst: (signal: NodeJS.Signals) => void, onSecond: (signal: NodeJS.Signals) => void) {
+    this.#onFirst = onFirst;
+    this.#onSecond = onSecond;
+    process.on('SIGINT', this.#handler);
+    process.on('SIGTERM', this.#handler);
   }
 
   /** 128 + the first signal's number, once one came. */
   exitCode(): number {
-    return this.first ? 128 + os.constants.signals[this.first] : 0;
+    return this.#first ? 128 + os.constants.signals[this.#first] : 0;
   }
 
   dispose(): void {
-    process.off('SIGINT', this.handler);
-    process.off('SIGTERM', this.handler);
+    process.off('SIGINT', this.#handler);
+    process.off('SIGTERM', this.#handler);
   }
 }

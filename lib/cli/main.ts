@@ -3,25 +3,19 @@
 // and --help never load LibTorch). Usage mistakes exit 2 with the synopsis; any other failure
 // exits 1 with one line on stderr (FINETORCH_DEBUG=1 adds the stack). A reader that closes the
 // pipe early (`finetorch predict ... | head -1`) ends the command quietly.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { didYouMean } from '../check';
-import { CommandSpec, Parsed, UsageError, helpText, parseCommand, usageText } from './args';
-
-export interface Command {
-  spec: CommandSpec;
-  /** Resolves to the exit code. */
-  run(args: Parsed): Promise<number>;
-}
+import { didYouMean } from '../base/check';
+import { packageVersion } from '../base/version';
+import { Command, UsageError, helpText, parseCommand, usageText } from './args';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a ResNet or ViT .pth on a folder of class folders.', load: () => import('./train') },
-  'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./lr-find') },
-  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a .pth on a folder of class folders.', load: () => import('./eval') },
-  predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./predict') },
-  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth file (no LibTorch needed).', load: () => import('./inspect') },
-  weights: { summary: "torchvision's pretrained ResNet weights in torch.hub's cache: list, get (downloads).", load: () => import('./weights') },
+  train: { summary: 'Fine-tune or linear-probe a ResNet or ViT (.pth, .safetensors, torchvision or hf-hub: weights) on a folder of class folders.', load: () => import('./commands/train') },
+  'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./commands/lr-find') },
+  eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a model on a folder of class folders.', load: () => import('./commands/eval') },
+  predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./commands/predict') },
+  export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./commands/export') },
+  inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth or .safetensors file (no LibTorch needed).', load: () => import('./commands/inspect') },
+  weights: { summary: "Pretrained weights: torchvision's ResNets and MAE's ViT encoders (torch.hub's cache), timm's ResNets on the Hugging Face Hub (its cache): list, get.", load: () => import('./commands/weights') },
 };
 
 function mainHelp(): string {
@@ -46,12 +40,6 @@ function fail(command: string, err: unknown): number {
   return 1;
 }
 
-/** The package's version, from its package.json (dist/lib/cli/main.js is three folders below it). */
-export function version(): string {
-  const file = path.resolve(__dirname, '..', '..', '..', 'package.json');
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h') {
@@ -59,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`finetorch ${version()}\n`);
+    process.stdout.write(`finetorch ${packageVersion()}\n`);
     return 0;
   }
   const entry = name === undefined ? undefined : COMMANDS[name];
@@ -99,7 +87,7 @@ if (require.main === module) {
   });
   // Images decode on libuv's pool: as many threads as cores (at least libuv's 4), unless set.
   process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, os.availableParallelism()));
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

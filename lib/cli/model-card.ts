@@ -2,24 +2,15 @@
 // was trained for (image size, resize rule, mean/std). train writes FILE.json beside every FILE.pth
 // it saves; eval, predict and inspect read it, so that weights trained at 64 px are not scored at
 // 224. A flag that contradicts the card wins, with a warning.
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-// From the transform module alone: train's flag checks read cards and must not load LibTorch or libvips.
-import type { Interpolation } from '../data/geometry';
-import { IMAGENET_MEAN, IMAGENET_STD, Transform, centerCrop, compose, normalize, resize, toTensor } from '../data/transforms';
-import { writeJson } from './files';
+// From the recipe module alone: train's flag checks read cards and must not load LibTorch or libvips.
+import { EvalRecipe, ResizeRule, evalRecipe } from '../data/eval-recipe';
+import { FinetorchError } from '../base/errors';
+import { readJsonFile, writeJson } from './files';
+
+export { EvalRecipe, ResizeRule, evalRecipe, recipeTransform } from '../data/eval-recipe';
 
 const FORMAT = 'finetorch-model';
-
-export interface EvalRecipe {
-  /** The square resize before the centre crop: [height, width]. */
-  resize: [number, number];
-  interpolation: Interpolation;
-  /** The side of the centre crop the network sees. */
-  centerCrop: number;
-  mean: number[];
-  std: number[];
-}
 
 export interface ModelCard {
   format: typeof FORMAT;
@@ -34,18 +25,20 @@ export interface ModelCard {
   eval: EvalRecipe;
 }
 
-/** torchvision's eval recipe scaled to the image size: resize to size*256/224 square, centre-crop size. */
-export function evalRecipe(imageSize: number): EvalRecipe {
-  const resized = Math.round((imageSize * 256) / 224);
-  return { resize: [resized, resized], interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
+/**
+ * The preprocessing (and class names) weights come with, and where that was read: a ModelCard
+ * beside the file, timm's config.json on the Hub, or torchvision's published transform.
+ */
+export interface WeightsCard {
+  imageSize: number;
+  eval: EvalRecipe;
+  classes?: string[];
+  /** 'best.json', 'timm/resnet50.a1_in1k/config.json', "torchvision's ResNet50_Weights.IMAGENET1K_V2". */
+  from: string;
 }
 
-export function recipeTransform(r: EvalRecipe): Transform {
-  return compose(resize(r.resize, { interpolation: r.interpolation }), centerCrop(r.centerCrop), toTensor(), normalize(r.mean, r.std));
-}
-
-export function modelCard(arch: string, classes: readonly string[], imageSize: number): ModelCard {
-  return { format: FORMAT, version: 1, arch, numClasses: classes.length, classes: [...classes], imageSize, eval: evalRecipe(imageSize) };
+export function modelCard(arch: string, classes: readonly string[], imageSize: number, rule: ResizeRule = {}): ModelCard {
+  return { format: FORMAT, version: 1, arch, numClasses: classes.length, classes: [...classes], imageSize, eval: evalRecipe(imageSize, rule) };
 }
 
 /** FILE.json for FILE.pth. */
@@ -61,36 +54,41 @@ export function writeCard(weights: string, card: ModelCard): Promise<void> {
 /** The card beside `weights`; undefined when there is none (or the JSON there is something else). */
 export async function readCard(weights: string): Promise<ModelCard | undefined> {
   const file = cardFile(weights);
-  const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (text === undefined) return undefined;
-  let card: unknown;
-  try {
-    card = JSON.parse(text);
-  } catch {
-    return undefined; // not ours: a .json that happens to share the name
-  }
-  if ((card as { format?: unknown } | null)?.format !== FORMAT) return undefined;
+  const read = await readJsonFile(file);
+  // Not ours when it is no JSON, or JSON of another format: a .json that happens to share the name.
+  const card = read && 'value' in read ? read.value : undefined;
+  if ((card as { format?: unknown } | null | undefined)?.format !== FORMAT) return undefined;
   const c = card as ModelCard;
   const ok = c.version === 1 && typeof c.arch === 'string' && Number.isInteger(c.numClasses) && Array.isArray(c.classes) &&
     c.classes.length === c.numClasses && c.classes.every((x) => typeof x === 'string') && Number.isInteger(c.imageSize) &&
-    c.eval && Array.isArray(c.eval.resize) && c.eval.resize.length === 2 && Number.isInteger(c.eval.centerCrop) &&
+    c.eval && (Number.isInteger(c.eval.resize) || (Array.isArray(c.eval.resize) && c.eval.resize.length === 2)) &&
+    [undefined, 'squash', 'center'].includes(c.eval.cropMode) && Number.isInteger(c.eval.centerCrop) &&
     Array.isArray(c.eval.mean) && Array.isArray(c.eval.std);
-  if (!ok) throw new Error(`${file}: a ${FORMAT} card with missing or malformed fields`);
+  if (!ok) throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `${file}: a ${FORMAT} card with missing or malformed fields`);
   return c;
 }
 
+/** What --image-size, --crop-mode and --crop-pct say, undefined where absent. */
+export interface RecipeFlags extends ResizeRule {
+  imageSize?: number;
+}
+
 /**
- * The eval transform for `weights`: the card's, or torchvision's recipe at `imageSize` when the flag
- * is given (warning when it contradicts the card) or there is no card (224 when neither).
+ * The eval transform for `weights`: the card's, with what the flags change (a warning for each
+ * that contradicts the card). Without a card, torchvision's recipe at --image-size, else 224.
  */
-export function chooseRecipe(card: ModelCard | undefined, imageSize: number | undefined, weights: string, warn: (message: string) => void): EvalRecipe {
-  if (card && imageSize !== undefined && imageSize !== card.imageSize) {
-    warn(`warning: --image-size ${imageSize} differs from the ${card.imageSize} that ${weights} was trained at ` +
-      `(${cardFile(weights)}); using ${imageSize}`);
+export function chooseRecipe(card: WeightsCard | undefined, flags: RecipeFlags, weights: string, warn: (message: string) => void): EvalRecipe {
+  const cardValues = card && { 'image-size': card.imageSize, 'crop-mode': card.eval.cropMode ?? 'squash', 'crop-pct': card.eval.cropPct };
+  const given = { 'image-size': flags.imageSize, 'crop-mode': flags.cropMode, 'crop-pct': flags.cropPct };
+  for (const [flag, value] of Object.entries(given)) {
+    const trained = cardValues?.[flag as keyof typeof given];
+    if (cardValues && value !== undefined && value !== trained) {
+      warn(`warning: --${flag} ${value} differs from the ${trained ?? '224/256'} that ${weights} was trained with ` +
+        `(${card.from}); using ${value}`);
+    }
   }
-  if (imageSize === undefined && card) return card.eval;
-  return evalRecipe(imageSize ?? 224);
+  if (card && Object.values(given).every((v) => v === undefined)) return card.eval;
+  return evalRecipe(flags.imageSize ?? card?.imageSize ?? 224, {
+    cropMode: flags.cropMode ?? card?.eval.cropMode, cropPct: flags.cropPct ?? card?.eval.cropPct,
+  });
 }

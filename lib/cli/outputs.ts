@@ -3,13 +3,14 @@
 // last position saved, which may be inside an epoch).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { removeStaleTemps } from '../atomic';
-import type { Model } from '../model';
+import { removeStaleTemps } from '../base/atomic';
+import { nodeError } from '../base/errors';
+import type { Model } from '../model/model';
 import { savePth } from '../pth';
-import type { EpochRecord } from '../train';
+import type { EpochRecord } from '../train/history';
 import { writeClasses } from './classes';
-import type { ScoreReport } from './confusion';
-import { writeFileAtomic, writeJson } from './files';
+import type { ScoreReport } from './score-report';
+import { readJson, writeFileAtomic, writeJson } from './files';
 import { ModelCard, writeCard } from './model-card';
 import { COLORS, confusionChart, lineChart, renderPng } from './plots';
 
@@ -48,35 +49,35 @@ export function outFile(dir: string, name: OutFile): string {
   return path.join(dir, OUT_FILES[name]);
 }
 
-async function readJson<T>(file: string): Promise<T | undefined> {
-  const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-}
 
 /** The settings an earlier run saved in `dir`, or undefined when it saved none. */
 export function savedSettings(dir: string): Promise<Record<string, string> | undefined> {
-  return readJson(outFile(dir, 'settings'));
+  return readJson(outFile(dir, 'settings')) as Promise<Record<string, string> | undefined>;
 }
 
 /** The best epoch's validation an earlier run saved in `dir`. */
 export function savedValidation(dir: string): Promise<BestValidation | undefined> {
-  return readJson(outFile(dir, 'validation'));
+  return readJson(outFile(dir, 'validation')) as Promise<BestValidation | undefined>;
 }
 
-/** What is in `dir` already: 'run' (files of a finetorch run), 'other' (anything else), or 'empty'. */
-export async function folderState(dir: string): Promise<'run' | 'other' | 'empty'> {
+/**
+ * What is at `dir` already: 'run' (a finetorch run with a checkpoint to resume), 'unsaved' (only
+ * files of a run that stopped before its first checkpoint: nothing to resume, nothing of value),
+ * 'other' (anything else), 'empty' (or nothing), or 'file' (not a folder).
+ */
+export async function folderState(dir: string): Promise<'run' | 'unsaved' | 'other' | 'empty' | 'file'> {
   const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
-    if (err.code === 'ENOTDIR') return ['(a file)'];
+    if (err.code === 'ENOTDIR') return undefined;
     throw err;
   });
+  if (names === undefined) return 'file';
   if (names.length === 0) return 'empty';
+  if (names.includes(OUT_FILES.checkpoint)) return 'run';
   const ours = new Set<string>(Object.values(OUT_FILES));
+  // Before the first checkpoint a run has written only these.
+  const unsaved = new Set<string>([OUT_FILES.classes, OUT_FILES.settings, OUT_FILES.checkpointCard]);
+  if (names.every((n) => unsaved.has(n))) return 'unsaved';
   return names.some((n) => ours.has(n)) ? 'run' : 'other';
 }
 
@@ -93,14 +94,18 @@ async function makeDir(dir: string): Promise<void> {
     while (path.dirname(levels[0]) !== levels[0]) levels.unshift(path.dirname(levels[0]));
     for (const level of levels) {
       await fs.mkdir(level).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw Object.assign(new Error(`cannot create the output folder ${dir}: ${e.message}`, { cause: e }), { code: e.code });
+        if (e.code !== 'EEXIST') throw nodeError(e.code ?? 'EIO', `cannot create the output folder ${dir}: ${e.message}`, { cause: e });
       });
     }
   }
 }
 
 export class RunFolder {
-  constructor(readonly dir: string, private readonly card: ModelCard) {}
+  readonly #card: ModelCard;
+
+  constructor(readonly dir: string, card: ModelCard) {
+    this.#card = card;
+  }
 
   file(name: OutFile): string {
     return outFile(this.dir, name);
@@ -115,9 +120,9 @@ export class RunFolder {
     // A run killed outright (kill -9) left temporaries; some targets (best.pth) may not be written again soon.
     await Promise.all(Object.values(OUT_FILES).map((name) => removeStaleTemps(this.dir, name)));
     if (options.clear) await Promise.all(Object.values(OUT_FILES).map((name) => fs.rm(path.join(this.dir, name), { force: true })));
-    await writeClasses(this.dir, this.card.classes);
+    await writeClasses(this.dir, this.#card.classes);
     await writeJson(this.file('settings'), settings);
-    await writeCard(this.file('checkpoint'), this.card);
+    await writeCard(this.file('checkpoint'), this.#card);
   }
 
   /** After each epoch: metrics, last.pth (and best.pth when `best`) with their cards, the curves. */
@@ -126,22 +131,25 @@ export class RunFolder {
     await writeFileAtomic(this.file('metricsCsv'), `${csv.join('\n')}\n`);
     await writeJson(this.file('metricsJson'), history);
     const weights = await net.stateDict();
-    await this.weights('last', weights);
-    if (best) await this.weights('best', weights);
-    await this.picture('lossSvg', 'lossPng', lineChart({
+    await this.#weights('last', weights);
+    if (best) await this.#weights('best', weights);
+    await this.#picture('lossSvg', 'lossPng', lineChart({
       title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'cross-entropy loss', yLog: 'auto',
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainLoss]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validLoss]) },
       ],
     }));
-    await this.picture('accuracySvg', 'accuracyPng', lineChart({
+    await this.#picture('accuracySvg', 'accuracyPng', lineChart({
       title: 'Accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1],
       yFormat: (v) => `${Math.round(v * 100)}%`,
       series: [
         { name: 'train', color: COLORS.train, points: history.map((r) => [r.epoch, r.trainAcc]) },
         { name: 'valid', color: COLORS.valid, points: history.map((r) => [r.epoch, r.validAcc]) },
-        { name: 'valid top-5', color: COLORS.validTop5, points: history.map((r) => [r.epoch, r.validTop5 ?? null]) },
+        // With five classes or fewer every image is in its top five: a line at 100% says nothing.
+        ...(this.#card.classes.length > 5
+          ? [{ name: 'valid top-5', color: COLORS.validTop5, points: history.map((r): [number, number | null] => [r.epoch, r.validTop5 ?? null]) }]
+          : []),
       ],
     }));
   }
@@ -150,7 +158,7 @@ export class RunFolder {
   async validation(best: BestValidation): Promise<void> {
     await writeJson(this.file('validation'), best);
     const title = `Validation confusion matrix, best epoch ${best.epoch} (accuracy ${(best.accuracy * 100).toFixed(1)}%)`;
-    await this.picture('confusionSvg', 'confusionPng', confusionChart(title, best.classes, best.matrix));
+    await this.#picture('confusionSvg', 'confusionPng', confusionChart(title, best.classes, best.matrix));
   }
 
   /** A resumed run's best weights so far, brought from its folder into this one. */
@@ -161,12 +169,12 @@ export class RunFolder {
     }
   }
 
-  private async weights(name: 'last' | 'best', weights: Parameters<typeof savePth>[1]): Promise<void> {
+  async #weights(name: 'last' | 'best', weights: Parameters<typeof savePth>[1]): Promise<void> {
     await savePth(this.file(name), weights);
-    await writeCard(this.file(name), this.card);
+    await writeCard(this.file(name), this.#card);
   }
 
-  private async picture(svgName: OutFile, pngName: OutFile, svg: string): Promise<void> {
+  async #picture(svgName: OutFile, pngName: OutFile, svg: string): Promise<void> {
     await writeFileAtomic(this.file(svgName), svg);
     await writeFileAtomic(this.file(pngName), await renderPng(svg));
   }

@@ -1,9 +1,10 @@
 // finetorch train as one rank of a data-parallel job (started by --nproc-per-node or torchrun):
 // joining the job, this rank's device and share of the data, and who reports and writes (rank 0).
-import { Dataset, DistributedSampler, Sampler } from '../data';
-import { dist } from '../dist';
-import { evaluationShard, writesFiles } from '../dist-loop';
-import type { Device, Model } from '../model';
+import type { Dataset, Sampler } from '../data';
+import { DistributedSampler, evaluationShard } from '../dist/distributed-sampler';
+import { dist } from '../dist/process-group';
+import { writesFiles } from '../train/rank-agreement';
+import type { Device, Model } from '../model/model';
 import { exitWithLauncher } from './launch';
 import type { ProgressStream } from './progress';
 

@@ -3,7 +3,8 @@
 // optionally shrunk image for a train transform, whose random crop and flip then run from the raw
 // pixels). It fills until full and then keeps what it has: epochs visit every sample once, and
 // evicting would only trade one miss for another.
-import { checkOptions, int, num } from '../check';
+import { internalError } from '../base/errors';
+import { checkOptions, int, num } from '../base/check';
 import { RgbImage } from './image';
 
 export interface CacheOptions {
@@ -26,10 +27,10 @@ export interface CachedImage {
 export class PixelCache {
   readonly maxBytes: number;
   readonly shorterSide: number;
-  private readonly entries = new Map<number, CachedImage>();
+  readonly #entries = new Map<number, CachedImage>();
   // Bytes promised to fills in flight (a batch plans all its fills before any is made).
-  private readonly reserved = new Map<number, number>();
-  private used = 0;
+  readonly #reserved = new Map<number, number>();
+  #used = 0;
 
   constructor(options: CacheOptions) {
     const o = checkOptions('DataLoader cache', options, { maxBytes: num({ min: 0 }), shorterSide: int({ min: 1 }).orUndefined() });
@@ -39,39 +40,39 @@ export class PixelCache {
 
   /** Bytes of the cached pixels and of the fills in flight. */
   get bytes(): number {
-    return this.used;
+    return this.#used;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   get(key: number): CachedImage | undefined {
-    return this.entries.get(key);
+    return this.#entries.get(key);
   }
 
   /** Promises room for `key`'s pixels if there is room and no entry or fill for it; returns whether it did. */
   reserve(key: number, bytes: number): boolean {
-    if (this.entries.has(key) || this.reserved.has(key) || this.used + bytes > this.maxBytes) return false;
-    this.reserved.set(key, bytes);
-    this.used += bytes;
+    if (this.#entries.has(key) || this.#reserved.has(key) || this.#used + bytes > this.maxBytes) return false;
+    this.#reserved.set(key, bytes);
+    this.#used += bytes;
     return true;
   }
 
   /** Stores a reserved entry. */
   set(key: number, entry: CachedImage): void {
-    const bytes = this.reserved.get(key);
-    if (bytes === undefined) throw new Error(`PixelCache: no room reserved for ${key}`);
-    this.reserved.delete(key);
-    this.used += entry.image.data.byteLength - bytes;
-    this.entries.set(key, entry);
+    const bytes = this.#reserved.get(key);
+    if (bytes === undefined) throw internalError(`PixelCache: no room reserved for ${key}`);
+    this.#reserved.delete(key);
+    this.#used += entry.image.data.byteLength - bytes;
+    this.#entries.set(key, entry);
   }
 
   /** Gives back the room of a fill that failed. */
   cancel(key: number): void {
-    const bytes = this.reserved.get(key);
+    const bytes = this.#reserved.get(key);
     if (bytes === undefined) return;
-    this.reserved.delete(key);
-    this.used -= bytes;
+    this.#reserved.delete(key);
+    this.#used -= bytes;
   }
 }

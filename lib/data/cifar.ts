@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { bool, checkOptions } from '../check';
+import { bool, checkOptions } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 const SIDE = 32;
@@ -22,8 +22,8 @@ export class CIFAR10 extends ImageDataset {
 
   readonly classes: string[] = [...CIFAR10.classNames];
   readonly targets: Uint8Array;
-  private readonly planar: Uint8Array;
-  private interleaved?: Promise<Uint8Array>;
+  readonly #planar: Uint8Array;
+  #interleaved?: Promise<Uint8Array>;
 
   /** root holds data_batch_1.bin ... test_batch.bin, directly or in cifar-10-batches-bin/. */
   constructor(root: string, options: Cifar10Options = {}) {
@@ -32,12 +32,12 @@ export class CIFAR10 extends ImageDataset {
     const records = names.map((name) => readRecords(findFile(root, name)));
     const n = records.reduce((sum, r) => sum + r.length / RECORD, 0);
     this.targets = new Uint8Array(n);
-    this.planar = new Uint8Array(n * 3 * PLANE);
+    this.#planar = new Uint8Array(n * 3 * PLANE);
     let i = 0;
     for (const file of records) {
       for (let offset = 0; offset < file.length; offset += RECORD, i++) {
         this.targets[i] = file[offset];
-        this.planar.set(file.subarray(offset + 1, offset + RECORD), i * 3 * PLANE);
+        this.#planar.set(file.subarray(offset + 1, offset + RECORD), i * 3 * PLANE);
       }
     }
     const bad = this.targets.findIndex((t) => t >= CIFAR10.classNames.length);
@@ -53,8 +53,8 @@ export class CIFAR10 extends ImageDataset {
   }
 
   protected async source(index: number): Promise<ImageSource> {
-    this.interleaved ??= planarToInterleaved(this.planar, this.length);
-    const pixels = await this.interleaved;
+    this.#interleaved ??= planarToInterleaved(this.#planar, this.length);
+    const pixels = await this.#interleaved;
     const offset = index * 3 * PLANE;
     return { data: pixels.subarray(offset, offset + 3 * PLANE), width: SIDE, height: SIDE, channels: 3 };
   }

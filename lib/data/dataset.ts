@@ -1,8 +1,9 @@
 // Datasets: indexed samples (image + class index) that load through a transform pipeline. A data
 // set plans each sample (where its pixels come from, the view its transform takes of them); the
 // images are made in one native call per batch (render.ts).
-import { bool, custom, int } from '../check';
-import { HostTensor, zeros } from '../tensor';
+import { internalError, rangeError } from '../base/errors';
+import { bool, custom, int } from '../base/check';
+import { HostTensor, zeros } from '../base/tensor';
 import { PixelCache } from './cache';
 import { DatasetError } from './errors';
 import { View } from './geometry';
@@ -48,7 +49,7 @@ export abstract class BaseDataset implements Dataset {
   /** Sample `index` through the whole transform (random ones drawn from seed and epoch). */
   async get(index: number, options: { seed?: number; epoch?: number } = {}): Promise<Item> {
     const rng = sampleRng(options.seed ?? 0, options.epoch ?? 0, index);
-    const { job, target } = await this.single(index, rng);
+    const { job, target } = await this.#single(index, rng);
     const input = zeros('float32', [3, job.view.height, job.view.width]);
     const { mean, std } = this.pipeline;
     const [error] = await renderJobs([job], { floats: input.data, offsets: [0], mean, std }, singleImage());
@@ -58,14 +59,14 @@ export abstract class BaseDataset implements Dataset {
 
   /** Sample `index` through the transform's crops, resizes and flips, as 8-bit RGB pixels (no normalisation). */
   async loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
-    const { job, target } = await this.single(index, context.rng, context.cache);
+    const { job, target } = await this.#single(index, context.rng, context.cache);
     const image = { data: new Uint8Array(job.view.width * job.view.height * 3), width: job.view.width, height: job.view.height };
     const [error] = await renderJobs([job], { bytes: [image.data] }, singleImage());
     if (error) throw error;
     return { image, target };
   }
 
-  private async single(index: number, rng: Rng, cache?: PixelCache): Promise<{ job: ImageJob; target: number }> {
+  async #single(index: number, rng: Rng, cache?: PixelCache): Promise<{ job: ImageJob; target: number }> {
     const plan = await this.plan(index, { rng, cache });
     const [job] = await resolveFills([plan], singleImage());
     if (job instanceof Error) throw job;
@@ -74,7 +75,7 @@ export abstract class BaseDataset implements Dataset {
 
   protected checkIndex(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
-      throw new RangeError(`index ${index} out of range for a dataset of ${this.length} samples`);
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `index ${index} out of range for a dataset of ${this.length} samples`);
     }
   }
 }
@@ -106,7 +107,7 @@ export abstract class ImageDataset extends BaseDataset {
   readonly transform: Transform | undefined;
   readonly pipeline: Pipeline;
   protected readonly decode: DecodeOptions;
-  private readonly infos = new Map<number, ImageInfo>();
+  readonly #infos = new Map<number, ImageInfo>();
 
   constructor(options: ImageDatasetOptions = {}) {
     super();
@@ -123,7 +124,7 @@ export abstract class ImageDataset extends BaseDataset {
 
   /** The same samples under another transform (e.g. an eval transform for a validation split). */
   withTransform(transform: Transform): this {
-    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    const copy = Object.create(Object.getPrototypeOf(this) as object | null) as this;
     Object.assign(copy, this, { transform, pipeline: toPipeline(transform) });
     return copy;
   }
@@ -139,7 +140,7 @@ export abstract class ImageDataset extends BaseDataset {
       return { target, job: { source: { ...cached.image, channels: 3 }, view, decode: this.decode } };
     }
     const source = await this.source(index);
-    const info = await this.info(index, source);
+    const info = await this.#info(index, source);
     const { width, height } = info;
     if (cache) {
       // The deterministic prefix goes to the cache (shrunk before a random crop when asked); the
@@ -162,12 +163,12 @@ export abstract class ImageDataset extends BaseDataset {
     return { target, job: { source, info, view: planView(width, height, ops, rng), decode: this.decode } };
   }
 
-  private async info(index: number, source: ImageSource): Promise<ImageInfo> {
+  async #info(index: number, source: ImageSource): Promise<ImageInfo> {
     if (typeof source !== 'string') return { width: source.width, height: source.height, native: true, scalable: false };
-    let info = this.infos.get(index);
+    let info = this.#infos.get(index);
     if (!info) {
       info = await imageInfo(source, this.decode);
-      this.infos.set(index, info);
+      this.#infos.set(index, info);
     }
     return info;
   }
@@ -175,7 +176,7 @@ export abstract class ImageDataset extends BaseDataset {
 
 const NO_RANDOMNESS: Rng = {
   next() {
-    throw new Error('a deterministic transform drew a random number');
+    throw internalError('a deterministic transform drew a random number');
   },
 };
 
@@ -194,7 +195,7 @@ export class Subset extends BaseDataset {
     super();
     for (const i of indices) {
       if (!Number.isInteger(i) || i < 0 || i >= dataset.length) {
-        throw new RangeError(`Subset: index ${i} out of range for a dataset of ${dataset.length} samples`);
+        throw rangeError('ERR_FINETORCH_INVALID_ARG', `Subset: index ${i} out of range for a dataset of ${dataset.length} samples`);
       }
     }
     this.dataset = dataset;

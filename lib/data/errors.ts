@@ -1,5 +1,5 @@
 // Errors of the data pipeline; each names the file or folder involved.
-import { ErrorCode, FinetorchError } from '../errors';
+import { ErrorCode, FinetorchError } from '../base/errors';
 
 /** A data set that cannot be used as given: a missing root, an empty class folder, a bad file header. */
 export class DatasetError extends FinetorchError {

@@ -1,6 +1,7 @@
-// The geometric part of a transform pipeline (crops, resizes, flips), folded into the stages that
-// one pass runs in order (sharp's decode and crop, then the native resample), so each image is
-// decoded once and reshaped in a single pass.
+// The geometric part of a transform pipeline (crops, resizes, flips), folded into one View: a crop
+// of the source, a resize, a crop of the result and a mirror, which the native side runs in that
+// order, so each image is decoded once (only as far as the view needs) and reshaped in one pass.
+import { rangeError } from '../base/errors';
 
 export interface Rect {
   left: number;
@@ -46,7 +47,7 @@ export class View {
 
   /** Crops the current image; a box reaching past its edges pads with zeros. */
   crop(top: number, left: number, height: number, width: number): void {
-    if (!(width > 0 && height > 0)) throw new RangeError(`crop size must be positive, got ${height}x${width}`);
+    if (!(width > 0 && height > 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `crop size must be positive, got ${height}x${width}`);
     if (this.flipped) left = this.width - left - width;
     const box = { left: this.post.left + left, top: this.post.top + top, width, height };
     if (!this.isResized() && contains(this.resized, box)) {
@@ -61,7 +62,7 @@ export class View {
 
   /** Resizes the current image to width x height. */
   resize(width: number, height: number, interpolation: Interpolation): void {
-    if (!(width > 0 && height > 0)) throw new RangeError(`resize size must be positive, got ${height}x${width}`);
+    if (!(width > 0 && height > 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `resize size must be positive, got ${height}x${width}`);
     this.interpolation = interpolation;
     if (isWhole(this.post, this.resized)) {
       this.resized = { width, height };

@@ -3,9 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { rangeError } from '../base/errors';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { arrayOf, bool, checkOptions, int, str } from '../check';
+import { arrayOf, bool, checkOptions, int, str } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
 
 export interface IdxArray {
@@ -57,7 +58,7 @@ export class IdxDataset extends ImageDataset {
   readonly indices: Int32Array;
   readonly imageHeight: number;
   readonly imageWidth: number;
-  private readonly gray: Uint8Array;
+  readonly #gray: Uint8Array;
 
   constructor(imagesFile: string, labelsFile: string, options: IdxDatasetOptions = {}) {
     const o = checkOptions('IdxDataset', options, IDX_OPTIONS);
@@ -69,11 +70,11 @@ export class IdxDataset extends ImageDataset {
       throw new DatasetError(`${labelsFile}: expected ${images.shape[0]} labels, got shape [${labels.shape.join(', ')}]`);
     }
     [, this.imageHeight, this.imageWidth] = images.shape;
-    this.gray = images.data;
+    this.#gray = images.data;
     const numClasses = o.classNames?.length ?? labels.data.reduce((max, label) => Math.max(max, label), -1) + 1;
     const kept = o.classes ?? Array.from({ length: numClasses }, (_, i) => i);
     const relabel = new Map(kept.map((label, i) => [label, i]));
-    if (relabel.size !== kept.length) throw new RangeError(`classes ${JSON.stringify(kept)} has duplicates`);
+    if (relabel.size !== kept.length) throw rangeError('ERR_FINETORCH_INVALID_ARG', `classes ${JSON.stringify(kept)} has duplicates`);
     const indices: number[] = [];
     labels.data.forEach((label, i) => {
       if (relabel.has(label)) indices.push(i);
@@ -94,7 +95,7 @@ export class IdxDataset extends ImageDataset {
   protected source(index: number): ImageSource {
     const { imageWidth: width, imageHeight: height } = this;
     const offset = this.indices[index] * width * height;
-    return { data: this.gray.subarray(offset, offset + width * height), width, height, channels: 1 };
+    return { data: this.#gray.subarray(offset, offset + width * height), width, height, channels: 1 };
   }
 }
 

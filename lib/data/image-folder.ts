@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetError } from './errors';
 import { ImageSource } from './image';
-import { arrayOf, checkArg, checkOptions, str } from '../check';
+import { arrayOf, checkArg, checkOptions, str } from '../base/check';
 import { IMAGE_DATASET_OPTIONS, ImageDataset, ImageDatasetOptions } from './dataset';
+import { IMG_EXTENSIONS } from './extensions';
 
-/** Extensions ImageFolder picks up (case-insensitively) unless told otherwise: torchvision's IMG_EXTENSIONS. */
-export const IMG_EXTENSIONS: readonly string[] = Object.freeze(['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp']);
+export { IMG_EXTENSIONS };
 
 export interface ImageFolderOptions extends ImageDatasetOptions {
   /** File extensions to accept, with or without the dot; default IMG_EXTENSIONS. */

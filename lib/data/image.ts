@@ -4,7 +4,8 @@
 // call per batch (render.ts).
 import * as fs from 'node:fs';
 import sharp from 'sharp';
-import { native } from '../binding';
+import { FinetorchError } from '../base/errors';
+import { native } from '../base/binding';
 import { ImageDecodeError } from './errors';
 import { Rect } from './geometry';
 import { readImageHeader } from './header';
@@ -66,22 +67,24 @@ export interface DecodeOptions {
    */
   exifTranspose?: boolean;
   /**
-   * JPEGs that a transform reduces 4x or more are decoded at 1/2, 1/4 or 1/8 size (DCT scaling,
-   * as sharp and PIL's draft() do), leaving at least 2x to the resampler: several times faster on
-   * large photos, within a few levels of the exact pixels. false always decodes at full size, as
-   * torchvision's loader does. Default true.
+   * true: JPEGs that a transform reduces 4x or more are decoded at 1/2, 1/4 or 1/8 size (DCT
+   * scaling, as sharp and PIL's draft() do), leaving at least 2x to the resampler. Several times
+   * faster on large photos, but the pixels are no longer torchvision's: about 1 level of 255 apart
+   * on average (the data fidelity test), and a model's logits move with them. Default false:
+   * every JPEG is decoded at full size, as torchvision's loader does.
    */
   shrinkOnLoad?: boolean;
 }
 
-export type Backend = `libjpeg-turbo ${string}` | 'sharp';
+/** Which decoder takes JPEGs: the addon's libjpeg-turbo (and its version), or sharp. */
+export type JpegBackend = `libjpeg-turbo ${string}` | 'sharp';
 
 /** Which decoder takes each kind of file in this build; JPEGs go to sharp when the addon lacks libjpeg-turbo. */
-export function backends(): { jpeg: Backend; netpbmBmp: 'finetorch'; other: 'sharp' } {
+export function backends(): { jpeg: JpegBackend; netpbmBmp: 'finetorch'; other: 'sharp' } {
   return { jpeg: nativeJpeg ?? 'sharp', netpbmBmp: 'finetorch', other: 'sharp' };
 }
 
-const nativeJpeg = native.imageBackends.jpeg as Backend | undefined;
+const nativeJpeg = native.imageBackends.jpeg as JpegBackend | undefined;
 let warnedNoJpeg = false;
 
 /** Reads an image's header: its size as the transform will see it, and which decoder takes it. */
@@ -128,7 +131,7 @@ export async function decodeWithSharp(file: string, box: Rect, info: ImageInfo, 
     if (box.left !== 0 || box.top !== 0 || box.width !== info.width || box.height !== info.height) image = image.extract(box);
     const { data, info: out } = await image.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (out.channels !== 3 || out.width !== box.width || out.height !== box.height) {
-      throw new Error(`decoded to ${out.width}x${out.height}x${out.channels}, expected ${box.width}x${box.height}x3`);
+      throw new FinetorchError('ERR_FINETORCH_IMAGE_DECODE', `decoded to ${out.width}x${out.height}x${out.channels}, expected ${box.width}x${box.height}x3`);
     }
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: box.width, height: box.height, channels: 3 };
   } catch (err) {

@@ -4,15 +4,14 @@
 // need runs at the lowest CPU priority (Linux's SCHED_IDLE), taking only the cores the steps leave
 // idle; one the consumer waits for, at normal priority.
 import * as os from 'node:os';
-import { bool, checkOptions, custom, int } from '../check';
-import { withCode } from '../errors';
-import type { Batch } from '../model';
-import type { BatchSource } from '../train';
-import type { HostTensor } from '../tensor';
+import { bool, checkOptions, custom, int } from '../base/check';
+import { rangeError } from '../base/errors';
+import type { HostTensor } from '../base/tensor';
+import type { Batch, BatchSource } from './batch';
 import { CacheOptions, PixelCache } from './cache';
 import { Channel } from './channel';
 import { Dataset, sampleRng } from './dataset';
-import type { Sampler } from './distributed-sampler';
+import type { Sampler } from './sampler';
 import { DatasetError, ImageDecodeError } from './errors';
 import { mixSeed, mulberry32, randperm } from './random';
 import { DEFAULT_DECODE_MEMORY, ImageJob, RenderSettings, SamplePlan, renderJobs, resolveFills } from './render';
@@ -83,8 +82,8 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   readonly onError: OnError;
   readonly reuseBuffers: boolean;
   readonly cache: PixelCache | undefined;
-  private epoch = 0;
-  private skips = 0;
+  #epoch = 0;
+  #skips = 0;
 
   constructor(dataset: Dataset, options: DataLoaderOptions = {}) {
     const o = checkOptions('DataLoader', options, {
@@ -107,8 +106,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
     this.seed = o.seed;
     this.dropLast = o.dropLast;
     if (o.sampler && o.shuffle) {
-      throw withCode(new RangeError('DataLoader: sampler and shuffle exclude each other (the sampler decides the order)'),
-        'ERR_FINETORCH_INVALID_ARG');
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', 'DataLoader: sampler and shuffle exclude each other (the sampler decides the order)');
     }
     this.sampler = o.sampler;
     this.concurrency = o.concurrency;
@@ -121,7 +119,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /** Samples skipped (onError 'skip' or a function) so far. */
   get skipped(): number {
-    return this.skips;
+    return this.#skips;
   }
 
   /** Number of batches in an epoch (before any skipped samples). */
@@ -132,8 +130,8 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
 
   /** The epoch the next iteration runs (it then advances by one, so each pass reshuffles). */
   setEpoch(epoch: number): void {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
-    this.epoch = epoch;
+    if (!Number.isInteger(epoch) || epoch < 0) throw rangeError('ERR_FINETORCH_INVALID_ARG', `epoch must be a non-negative integer, got ${epoch}`);
+    this.#epoch = epoch;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<LoaderBatch> {
@@ -144,17 +142,16 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
    * One epoch's batches, as iterating the loader gives them, except that `reuseBuffers` says
    * whether batch buffers are recycled. The library's loops iterate with true whatever the option
    * says: they are done with a batch before they ask for the next, and a fresh batch of more than
-   * 32 MiB (224 px x 64) is fresh pages every time (measured: 2.6-2.8 CPU ms per image, against
-   * 2.1-2.5 recycled).
+   * 32 MiB (224 px x 64) is fresh pages every time (their cost: README, Benchmarks).
    */
   iterate(reuseBuffers: boolean): AsyncIterator<LoaderBatch> {
-    const epoch = this.epoch++;
+    const epoch = this.#epoch++;
     const batches = new Channel<LoaderBatch>(this.prefetch);
     const buffers: Buffers = { free: [] };
     // Set while the consumer waits: batches made ahead of need yield the cores to the steps.
     const waitedFor = new Int32Array(1);
     let handedOut: LoaderBatch | undefined;
-    this.produce(epoch, batches, buffers, waitedFor).then(() => batches.close(), (err) => batches.close(err));
+    this.#produce(epoch, batches, buffers, waitedFor).then(() => batches.close(), (err) => batches.close(err));
     return {
       next: async () => {
         if (handedOut && reuseBuffers) buffers.free.push(handedOut.input.data);
@@ -174,7 +171,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   }
 
   /** Makes the epoch's batches in order and pushes them; a batch is made in one native call. */
-  private async produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers, waitedFor: Int32Array): Promise<void> {
+  async #produce(epoch: number, batches: Channel<LoaderBatch>, buffers: Buffers, waitedFor: Int32Array): Promise<void> {
     const order = this.sampler ? await this.sampler.indices(epoch)
       : this.shuffle ? randperm(this.dataset.length, mulberry32(mixSeed(this.seed, epoch, 0x5eed))) : undefined;
     const n = order?.length ?? this.dataset.length;
@@ -189,9 +186,9 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
       while (targets.length < this.batchSize && next < n) {
         const indices: number[] = [];
         while (indices.length < this.batchSize - targets.length && next < n) indices.push(order ? order[next++] : next++);
-        const plans = this.survivors<{ index: number }, SamplePlan>(indices.map((index) => ({ index })), await Promise.all(indices.map((index) =>
+        const plans = this.#survivors<{ index: number }, SamplePlan>(indices.map((index) => ({ index })), await Promise.all(indices.map((index) =>
           this.dataset.plan(index, { rng: sampleRng(this.seed, epoch, index), cache: this.cache }).catch((error: unknown) => error))));
-        const jobs = this.survivors<{ index: number; target: number }, ImageJob>(plans.map(({ index, result }) => ({ index, target: result.target })),
+        const jobs = this.#survivors<{ index: number; target: number }, ImageJob>(plans.map(({ index, result }) => ({ index, target: result.target })),
           await resolveFills(plans.map((p) => p.result), settings));
         if (jobs.length === 0) continue;
         size ??= { width: jobs[0].result.view.width, height: jobs[0].result.view.height };
@@ -202,11 +199,11 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
           }
         }
         const per = 3 * size.width * size.height;
-        data ??= this.buffer(buffers, this.batchSize * per);
+        data ??= this.#buffer(buffers, this.batchSize * per);
         const slots = jobs.map((job, k) => ({ ...job, slot: targets.length + k }));
         const errors = await renderJobs(jobs.map((j) => j.result), { floats: data, offsets: slots.map((j) => j.slot * per), mean, std }, settings);
         // Made images move up over the slots of those that failed.
-        for (const { slot, target } of this.survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
+        for (const { slot, target } of this.#survivors<(typeof slots)[number], null>(slots, errors.map((error) => error ?? null))) {
           if (slot !== targets.length) data.copyWithin(targets.length * per, slot * per, (slot + 1) * per);
           targets.push(target);
         }
@@ -223,7 +220,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
    * The entries whose result is no error, each with its result. An ImageDecodeError is skipped
    * (onError 'skip' warns; a function is told); any other error is thrown.
    */
-  private survivors<E extends { index: number }, R>(entries: E[], results: readonly unknown[]): (E & { result: R })[] {
+  #survivors<E extends { index: number }, R>(entries: E[], results: readonly unknown[]): (E & { result: R })[] {
     const kept: (E & { result: R })[] = [];
     results.forEach((result, k) => {
       if (!(result instanceof Error)) {
@@ -231,7 +228,7 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
         return;
       }
       if (this.onError === 'throw' || !(result instanceof ImageDecodeError)) throw result;
-      this.skips++;
+      this.#skips++;
       if (this.onError === 'skip') process.emitWarning(`skipped sample ${entries[k].index}: ${result.message}`, { code: 'FINETORCH_BAD_IMAGE' });
       else this.onError(result, entries[k].index);
     });
@@ -239,10 +236,20 @@ export class DataLoader implements AsyncIterable<LoaderBatch> {
   }
 
   /** A batch buffer: a recycled one (reuseBuffers) or a new one. */
-  private buffer(buffers: Buffers, length: number): Float32Array {
+  #buffer(buffers: Buffers, length: number): Float32Array {
     const free = buffers.free.findIndex((b) => b.length === length);
     return free >= 0 ? buffers.free.splice(free, 1)[0] : new Float32Array(length);
   }
+}
+
+/**
+ * What makes the batches of `source` differ from one epoch to the next: the random transforms of a
+ * DataLoader's pipeline, by name, and its shuffling; nothing that finetorch can see for another
+ * source.
+ */
+export function perEpochVariation(source: BatchSource): { randomTransforms: string[]; shuffle: boolean } {
+  if (!(source instanceof DataLoader)) return { randomTransforms: [], shuffle: false };
+  return { randomTransforms: source.dataset.pipeline.image.filter((t) => t.random).map((t) => t.name), shuffle: source.shuffle };
 }
 
 /**

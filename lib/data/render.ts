@@ -2,7 +2,7 @@
 // addon, only the part its view needs; other formats by sharp first), cropped, resampled as PIL
 // resamples, mirrored and normalised, on native threads, straight into its slot of the batch.
 // A bad image fails alone: its error comes back in its place and the rest of the batch is made.
-import { native, NativeBatchItem, NativeView } from '../binding';
+import { native, NativeBatchItem, NativeView } from '../base/binding';
 import { PixelCache } from './cache';
 import { ImageDecodeError } from './errors';
 import { View } from './geometry';
@@ -72,7 +72,7 @@ export async function resolveFills(plans: SamplePlan[], settings: RenderSettings
 
 /** Makes jobs[i] into destination i; returns, per job, the ImageDecodeError that stopped it or undefined. */
 export async function renderJobs(jobs: ImageJob[], destination: Destination, settings: RenderSettings): Promise<(ImageDecodeError | undefined)[]> {
-  const errors: (ImageDecodeError | undefined)[] = new Array(jobs.length).fill(undefined);
+  const errors: (ImageDecodeError | undefined)[] = new Array<ImageDecodeError | undefined>(jobs.length).fill(undefined);
   // One native call for `indices`, those in `decoded` as the pixels sharp made of them; returns
   // the files the addon declined.
   const call = async (indices: number[], decoded: Map<number, RawPixels>, held: number): Promise<number[]> => {
@@ -156,7 +156,7 @@ function item(job: ImageJob, destination: Destination, i: number, decoded: RawPi
     const { data, width, height, channels } = job.source;
     return Object.assign(to, { pixels: data, width, height, channels, view });
   }
-  const scale = job.decode.shrinkOnLoad !== false && job.info?.scalable ? dctScale(job.view) : 1;
+  const scale = job.decode.shrinkOnLoad === true && job.info?.scalable ? dctScale(job.view) : 1;
   return Object.assign(to, { file: job.source, scale, view, checkedBytes: job.info?.checkedBytes });
 }
 

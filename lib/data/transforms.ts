@@ -1,9 +1,10 @@
 // Transforms as torchvision names them. They are descriptions, not functions over pixels: the
-// geometric ones plan crops, resizes and flips on a View that becomes, per image, a sharp decode
-// and crop plus one native resample, and toTensor/normalize become one native uint8 NHWC ->
-// float32 NCHW pass per batch.
+// geometric ones plan crops, resizes and flips on a View, which the batch's one native call
+// carries out per image (render.ts: decode only what the view needs, crop, resample as PIL does,
+// mirror), and toTensor/normalize become the same call's uint8 HWC -> float32 CHW pass.
 import { Interpolation, View, roundHalfEven } from './geometry';
-import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../check';
+import { arrayOf, checkOptions, custom, num, oneOf, Rule } from '../base/check';
+import { rangeError, typeError } from '../base/errors';
 import { Rng, randint, uniform } from './random';
 
 /** A crop, resize or flip, planned on the View of an image before any pixel is decoded. */
@@ -42,6 +43,7 @@ const INTERPOLATION = oneOf(['nearest', 'bilinear', 'bicubic']).default('bilinea
 // Shapes here; the transforms themselves check the values with their own messages.
 const SIZE = custom<Size>('a number or [height, width]', (v) => typeof v === 'number' || Array.isArray(v));
 const CHANNELS = custom<readonly number[]>('an array of 1 or 3 numbers', Array.isArray);
+const PAIR = arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>;
 
 export function compose(...transforms: Transform[]): Compose {
   return { kind: 'compose', transforms };
@@ -98,12 +100,10 @@ export interface RandomResizedCropOptions {
 export function randomResizedCrop(size: Size, options: RandomResizedCropOptions = {}): ImageTransform {
   const [height, width] = pair(size, 'randomResizedCrop');
   const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
-    scale: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([0.08, 1]),
-    ratio: (arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>).default([3 / 4, 4 / 3]),
-    interpolation: INTERPOLATION,
+    scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), interpolation: INTERPOLATION,
   });
-  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw new RangeError(`randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
-  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw new RangeError(`randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
+  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
+  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
   return {
     kind: 'image',
     name: `randomResizedCrop(${JSON.stringify(size)})`,
@@ -144,7 +144,7 @@ export function randomResizedCropBox(
 
 /** Mirrors the image left–right with probability p. */
 export function randomHorizontalFlip(p = 0.5): ImageTransform {
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`randomHorizontalFlip: p must be in [0, 1], got ${p}`);
+  if (!(p >= 0 && p <= 1)) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomHorizontalFlip: p must be in [0, 1], got ${p}`);
   return {
     kind: 'image',
     name: `randomHorizontalFlip(${p})`,
@@ -164,24 +164,103 @@ export function toTensor(): ToTensor {
 export function normalize(mean: readonly number[], std: readonly number[]): Normalize {
   const m = perChannel(mean, 'mean');
   const s = perChannel(std, 'std');
-  if (s.some((v) => v === 0)) throw new RangeError('normalize: std must not be zero');
+  if (s.some((v) => v === 0)) throw rangeError('ERR_FINETORCH_INVALID_ARG', 'normalize: std must not be zero');
   return { kind: 'normalize', mean: m, std: s };
 }
 
-/** d2l's fine-tuning train augmentation: randomResizedCrop(size) + flip + ImageNet normalisation. */
-export function trainTransform(options: { size?: Size; mean?: readonly number[]; std?: readonly number[] } = {}): Compose {
-  const o = checkOptions('trainTransform', options, { size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD) });
-  return compose(randomResizedCrop(o.size), randomHorizontalFlip(), toTensor(), normalize(o.mean, o.std));
+export interface TrainTransformOptions extends RandomResizedCropOptions {
+  /** The side (or [height, width]) of the crops; default 224. */
+  size?: Size;
+  /** The probability of a left-right flip, as timm's hflip; default 0.5. */
+  hflip?: number;
+  mean?: readonly number[];
+  std?: readonly number[];
 }
 
-/** d2l's fine-tuning eval transform: resize([256, 256]) + centerCrop(224) + ImageNet normalisation. */
-export function evalTransform(
-  options: { resize?: Size; size?: Size; mean?: readonly number[]; std?: readonly number[] } = {},
-): Compose {
-  const o = checkOptions('evalTransform', options, {
-    resize: SIZE.default([256, 256]), size: SIZE.default(224), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
+/**
+ * d2l's fine-tuning train augmentation: randomResizedCrop(size, { scale, ratio }) + a flip with
+ * probability hflip + ImageNet normalisation (torchvision's and timm's defaults: scale [0.08, 1],
+ * ratio [3/4, 4/3], hflip 0.5).
+ */
+export function trainTransform(options: TrainTransformOptions = {}): Compose {
+  const { size, hflip, mean, std, ...crop } = checkOptions('trainTransform', options, {
+    size: SIZE.default(224), scale: PAIR.orUndefined(), ratio: PAIR.orUndefined(), interpolation: INTERPOLATION,
+    hflip: num({ min: 0, max: 1 }).default(0.5), mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
   });
-  return compose(resize(o.resize), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
+  return compose(randomResizedCrop(size, crop), randomHorizontalFlip(hflip), toTensor(), normalize(mean, std));
+}
+
+/** How evalTransform resizes before its centre crop when no `resize` is given (timm's crop_mode). */
+export type CropMode = 'squash' | 'center';
+
+export interface EvalTransformOptions {
+  /** The centre crop the network sees; default 224. */
+  size?: Size;
+  /**
+   * The resize before the crop, as torchvision's Resize takes it: [height, width] exactly (the aspect
+   * ratio is not kept), or one number for the shorter side (the aspect ratio kept). Default: each side
+   * of `size` times 256 / 224, rounded (with `cropPct`: divided by it and floored, as timm does), applied as
+   * `cropMode` says. The crop must fit inside it.
+   */
+  resize?: Size;
+  /** The crop's share of the resized image, as timm's crop_pct; default 0.875 (224 of 256, torchvision's ImageNet recipe). */
+  cropPct?: number;
+  /**
+   * Without `resize`: 'squash' (default, the d2l chapter's resize([256, 256])) resizes to the square
+   * size / cropPct, changing the aspect ratio; 'center' resizes the shorter side to it, keeping the
+   * aspect ratio, as torchvision's T.Resize(256) and timm's default crop_mode.
+   */
+  cropMode?: CropMode;
+  interpolation?: Interpolation;
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+/** torchvision's ImageNet eval ratio: a 224 crop of a 256 resize. */
+export const DEFAULT_CROP_PCT = 224 / 256;
+
+/**
+ * The resize before a centre crop of `size`: `resize` as given, else each side of size scaled by 256 / 224
+ * (or 1 / cropPct), as [h, w] for 'squash' or the shorter side (one number) for 'center'.
+ */
+export function evalResize(size: Size, options: { resize?: Size; cropPct?: number; cropMode?: CropMode } = {}): Size {
+  const [height, width] = pair(size, 'evalTransform');
+  const { resize: given, cropPct, cropMode } = options;
+  if (given !== undefined && (cropPct !== undefined || cropMode !== undefined)) {
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: resize ${JSON.stringify(given)} already says how to resize; ` +
+      `leave out ${cropPct !== undefined ? 'cropPct' : 'cropMode'}, or resize`);
+  }
+  if (cropPct !== undefined && !(cropPct > 0 && cropPct <= 1)) {
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: cropPct must be in (0, 1], got ${cropPct}`);
+  }
+  if (given !== undefined) {
+    const [h, w] = typeof given === 'number' ? [given, given] : pair(given, 'evalTransform: resize');
+    // Resize(int) sets the shorter side: the crop fits in any orientation only when its longer side does.
+    const fits = typeof given === 'number' ? Math.max(height, width) <= given : height <= h && width <= w;
+    if (!fits) {
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `evalTransform: a centre crop of ${JSON.stringify(size)} does not fit in resize ${JSON.stringify(given)} ` +
+        '(it would pad with zeros); leave resize out to scale it with size');
+    }
+    return given;
+  }
+  // The CLI's model cards round size * 256 / 224; timm floors size / crop_pct, and so does an explicit cropPct.
+  const scale = (side: number) => (cropPct === undefined ? Math.round(side / DEFAULT_CROP_PCT) : Math.floor(side / cropPct));
+  if ((cropMode ?? 'squash') === 'squash') return [scale(height), scale(width)];
+  // timm resizes the shorter side only for a square crop; a non-square one is resized to its own shape.
+  return height === width ? scale(height) : [scale(height), scale(width)];
+}
+
+/**
+ * The eval transform: resize, centerCrop(size), ImageNet normalisation. Defaults are the d2l
+ * chapter's resize([256, 256]) + centerCrop(224), scaled with `size`: size 64 resizes to [73, 73].
+ */
+export function evalTransform(options: EvalTransformOptions = {}): Compose {
+  const o = checkOptions('evalTransform', options, {
+    size: SIZE.default(224), resize: SIZE.orUndefined(), cropPct: num().orUndefined(), cropMode: oneOf(['squash', 'center'] as const).orUndefined(),
+    interpolation: INTERPOLATION, mean: CHANNELS.default(IMAGENET_MEAN), std: CHANNELS.default(IMAGENET_STD),
+  });
+  const resized = evalResize(o.size, o);
+  return compose(resize(resized, { interpolation: o.interpolation }), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
 }
 
 /** A transform flattened: the image transforms in order, then the one normalisation they end with. */
@@ -205,21 +284,21 @@ export function toPipeline(transform?: Transform): Pipeline {
         t.transforms.forEach(visit);
         break;
       case 'image':
-        if (tensor) throw new TypeError(`${t.name} must come before toTensor() and normalize()`);
+        if (tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', `${t.name} must come before toTensor() and normalize()`);
         image.push(t);
         break;
       case 'toTensor':
-        if (tensor) throw new TypeError('toTensor() appears twice');
+        if (tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', 'toTensor() appears twice');
         tensor = true;
         break;
       case 'normalize':
-        if (!tensor) throw new TypeError('normalize() needs toTensor() before it');
+        if (!tensor) throw typeError('ERR_FINETORCH_INVALID_ARG', 'normalize() needs toTensor() before it');
         // Folds successive normalisations: ((x - m1) / s1 - m2) / s2 = (x - (m1 + m2 s1)) / (s1 s2).
         mean = mean.map((m, c) => m + t.mean[c] * std[c]);
         std = std.map((s, c) => s * t.std[c]);
         break;
       default:
-        throw new TypeError(`not a transform: ${JSON.stringify(t)}`);
+        throw typeError('ERR_FINETORCH_INVALID_ARG', `not a transform: ${JSON.stringify(t)}`);
     }
   };
   if (transform) visit(transform);
@@ -235,14 +314,14 @@ function pair(size: Size, what: string): [number, number] {
 function checkSize(size: Size, what: string): void {
   const values = typeof size === 'number' ? [size] : size;
   if (values.length !== (typeof size === 'number' ? 1 : 2) || !values.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new RangeError(`${what}: size must be a positive integer or [height, width], got ${JSON.stringify(size)}`);
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${what}: size must be a positive integer or [height, width], got ${JSON.stringify(size)}`);
   }
 }
 
 function perChannel(values: readonly number[], what: string): number[] {
   if (values.length === 1) return [values[0], values[0], values[0]];
   if (values.length !== 3 || !values.every(Number.isFinite)) {
-    throw new RangeError(`normalize: ${what} needs 1 or 3 finite values, got ${JSON.stringify(values)}`);
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `normalize: ${what} needs 1 or 3 finite values, got ${JSON.stringify(values)}`);
   }
   return [...values];
 }

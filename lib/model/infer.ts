@@ -1,6 +1,7 @@
 // Which family a state dict holds (read off its keys) and what it is, without LibTorch (inspect
 // and checkpoint reading use it before any model is built).
-import { ARCHITECTURES, ARCH_NAMES, ReprStyle, inferArch, moduleRepr, resnetTree } from '../architectures';
+import { ReprStyle, moduleRepr } from './module-tree';
+import { ARCHITECTURES, ARCH_NAMES, inferArch, resnetTree } from './resnet-architectures';
 import { inferVit, parseVitArch, vitArchName, vitTree } from './vit-architectures';
 import { fromTorchvision, vitLayoutOf } from './vit-layouts';
 

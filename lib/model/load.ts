@@ -1,6 +1,7 @@
 // Loading whichever family a .pth holds: what the CLI uses when a file may hold either.
-import type { Arch } from '../architectures';
-import { Device, ResNet, readWeights } from '../model';
+import type { Arch } from './resnet-architectures';
+import { Device, readWeights } from './model';
+import { ResNet } from './resnet';
 import { familyOf, familyOfArch } from './infer';
 import { VisionTransformer } from './vit';
 

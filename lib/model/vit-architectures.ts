@@ -1,8 +1,8 @@
 // timm's Vision Transformers as data: the named sizes (timm's and MAE's model names), the module
 // tree a configuration builds (names, state_dict shapes, and how print(model) shows each module),
 // and the configuration a state dict was saved from, read off its keys and shapes.
-import { ModuleNode, ReprStyle, container, leaf } from '../architectures';
-import { FinetorchError } from '../errors';
+import { ModuleNode, ReprStyle, container, leaf } from './module-tree';
+import { FinetorchError } from '../base/errors';
 
 /** timm's VisionTransformer arguments that finetorch builds (timm's names, camelCase). */
 export interface VitConfig {

@@ -1,7 +1,7 @@
 // The key layouts ViT weights come in: timm's (and MAE's, whose models subclass timm's) and
 // torchvision's vision_transformer.py. The computations are the same (a fused q/k/v projection,
 // pre-norm blocks, LayerNorm eps 1e-6, exact GELU), so converting is renaming keys, both ways.
-import { FinetorchError } from '../errors';
+import { FinetorchError } from '../base/errors';
 
 export type VitLayout = 'timm' | 'torchvision';
 

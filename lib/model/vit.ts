@@ -2,16 +2,18 @@
 // LibTorch, beside ResNet under the same Model interface. Weights come in timm's keys (timm, MAE's
 // checkpoints) or torchvision's (vit_b_16 ...); the configuration is read off them, and the
 // position embedding is interpolated as MAE does when the image size changes.
-import { reprStyle, moduleRepr, stateShapes } from '../architectures';
-import { NativeModel, native } from '../binding';
-import { bool, checkArg, checkOptions, int, num, oneOf, str } from '../check';
-import { FinetorchError, withCode } from '../errors';
-import { MAE_WEIGHTS_NAMES, MaeWeightsName, PretrainedOptions, maePretrainedWeights } from '../hub';
+import { NativeModel, native } from '../base/binding';
+import { bool, checkArg, checkOptions, int, num, oneOf, str } from '../base/check';
+import { FinetorchError, rangeError } from '../base/errors';
+import { HostTensor } from '../base/tensor';
+import type { OnnxSource } from '../export/export';
+import { MAE_WEIGHTS_NAMES, MaeWeightsName, maePretrainedWeights } from './mae-weights';
 import {
   DEFAULT_MAX_CLASSES, Device, Linear, Model, Weights, deviceRule, numClassesRule, readWeights, seedRule,
-} from '../model';
-import { loadPth } from '../pth';
-import { HostTensor } from '../tensor';
+} from './model';
+import { moduleRepr, reprStyle, stateShapes } from './module-tree';
+import type { PretrainedOptions } from './torchvision-weights';
+import { loadWeights } from './weights-file';
 import { interpolatePosEmbed } from './pos-embed';
 import { VIT_ARCH_NAMES, VitConfig, inferVit, parseVitArch, vitArchName, vitTree, withHeads } from './vit-architectures';
 import { VitLayout, fromTorchvision, toTorchvision, vitLayoutOf } from './vit-layouts';
@@ -84,7 +86,7 @@ function checkArch(where: string, arch: string | undefined): ReturnType<typeof p
 
 /** Sizes that timm refuses or would silently truncate, as coded errors. */
 function checkConfig(where: string, c: VitConfig): void {
-  const fail = (message: string) => withCode(new RangeError(`${where}: ${message}`), 'ERR_FINETORCH_INVALID_ARG');
+  const fail = (message: string) => rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: ${message}`);
   if (c.imgSize % c.patchSize !== 0) throw fail(`patchSize ${c.patchSize} does not divide imgSize ${c.imgSize}`);
   if (c.embedDim % c.numHeads !== 0) throw fail(`embedDim ${c.embedDim} is not a multiple of numHeads ${c.numHeads}`);
   if (Math.trunc(c.embedDim * c.mlpRatio) < 1) throw fail(`embedDim ${c.embedDim} x mlpRatio ${c.mlpRatio} leaves the MLP no hidden units`);
@@ -161,7 +163,7 @@ export class VisionTransformer extends Model {
     const read = await readWeights(file);
     const layout = vitLayoutOf(read.shapes.keys());
     const weights: Weights = {
-      file, shapes: timmKeys(read.shapes, file), stored: read.stored && timmKeys(read.stored, file), tensors: read.tensors && timmKeys(read.tensors, file),
+      ...read, shapes: timmKeys(read.shapes, file), stored: read.stored && timmKeys(read.stored, file), tensors: read.tensors && timmKeys(read.tensors, file),
     };
     const inferred = inferVit(weights.shapes, file);
     const saved = withHeads(inferred, file, o.numHeads ?? named?.numHeads);
@@ -222,13 +224,19 @@ export class VisionTransformer extends Model {
     return timmKeys(stateDict, 'loadStateDict');
   }
 
+  /** @internal ONNX export is written for ResNets only so far. */
+  protected onnxSource(): OnnxSource {
+    throw new FinetorchError('ERR_FINETORCH_UNSUPPORTED', 'exportOnnx: ONNX export is written for ResNets only; a VisionTransformer ' +
+      'cannot be exported yet (its stateDict() in timm\'s keys loads in timm, whose model torch.onnx.export takes)');
+  }
+
   /** @internal */
   protected checkImages(input: HostTensor, what: string): void {
     const [, , h, w] = input.shape;
     const size = this.config.imgSize;
     if (h !== size || w !== size) {
-      throw withCode(new RangeError(`${what}: this VisionTransformer takes ${size}x${size} images, got ${h}x${w} ` +
-        `(VisionTransformer.load(file, { imgSize }) interpolates the position embedding for another size)`), 'ERR_FINETORCH_BAD_INPUT');
+      throw rangeError('ERR_FINETORCH_BAD_INPUT', `${what}: this VisionTransformer takes ${size}x${size} images, got ${h}x${w} ` +
+        '(VisionTransformer.load(file, { imgSize }) interpolates the position embedding for another size)');
     }
   }
 }
@@ -265,9 +273,9 @@ function checkKeys(file: string, own: ReadonlyMap<string, readonly number[]>, gi
 async function keptWeights(weights: Weights, fresh: ReadonlySet<string>, config: VitConfig, saved: VitConfig): Promise<Weights> {
   const keep = <T>(m: Map<string, T>) => new Map([...m].filter(([k]) => !fresh.has(k)));
   if (config.imgSize === saved.imgSize) {
-    return { file: weights.file, shapes: keep(weights.shapes), stored: weights.stored && keep(weights.stored), tensors: weights.tensors && keep(weights.tensors) };
+    return { ...weights, shapes: keep(weights.shapes), stored: weights.stored && keep(weights.stored), tensors: weights.tensors && keep(weights.tensors) };
   }
-  const tensors = keep(weights.tensors ?? timmKeys(await loadPth(weights.file), weights.file));
+  const tensors = keep(weights.tensors ?? timmKeys(await loadWeights(weights.file), weights.file));
   const posEmbed = tensors.get('pos_embed')!;
   if (posEmbed.dtype !== 'float32') {
     throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${weights.file}: pos_embed is ${posEmbed.dtype}; interpolating it takes float32`);

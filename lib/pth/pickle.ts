@@ -1,18 +1,19 @@
 // A pickle writer for the opcodes torch.save uses (protocol 2), so that every torch.load,
 // 1.13's weights_only unpickler included, reads what we write.
 import { OP } from './opcodes';
+import { codecError } from './error';
 
 export class Pickler {
-  private buf = Buffer.alloc(4096);
-  private length = 0;
+  #buf = Buffer.alloc(4096);
+  #length = 0;
 
   constructor() {
     this.op(OP.PROTO);
-    this.byte(2);
+    this.#byte(2);
   }
 
   op(code: number): void {
-    this.byte(code);
+    this.#byte(code);
   }
 
   none(): void {
@@ -27,42 +28,42 @@ export class Pickler {
     const n = BigInt(value);
     if (n >= 0n && n < 0x100n) {
       this.op(OP.BININT1);
-      this.byte(Number(n));
+      this.#byte(Number(n));
     } else if (n >= 0n && n < 0x10000n) {
       this.op(OP.BININT2);
-      this.room(2);
-      this.length = this.buf.writeUInt16LE(Number(n), this.length);
+      this.#room(2);
+      this.#length = this.#buf.writeUInt16LE(Number(n), this.#length);
     } else if (n >= -(2n ** 31n) && n < 2n ** 31n) {
       this.op(OP.BININT);
-      this.room(4);
-      this.length = this.buf.writeInt32LE(Number(n), this.length);
+      this.#room(4);
+      this.#length = this.#buf.writeInt32LE(Number(n), this.#length);
     } else {
       const bytes = twosComplement(n);
       // LONG4 would carry more, but torch 1.13's weights_only unpickler only knows LONG1.
-      if (bytes.length > 0xff) throw new Error(`integer ${n} is too large to save`);
+      if (bytes.length > 0xff) throw codecError(`integer ${n} is too large to save`);
       this.op(OP.LONG1);
-      this.byte(bytes.length);
-      this.raw(bytes);
+      this.#byte(bytes.length);
+      this.#raw(bytes);
     }
   }
 
   float(value: number): void {
     this.op(OP.BINFLOAT);
-    this.room(8);
-    this.length = this.buf.writeDoubleBE(value, this.length);
+    this.#room(8);
+    this.#length = this.#buf.writeDoubleBE(value, this.#length);
   }
 
   str(value: string): void {
     const bytes = Buffer.from(value, 'utf8');
     this.op(OP.BINUNICODE);
-    this.room(4);
-    this.length = this.buf.writeUInt32LE(bytes.length, this.length);
-    this.raw(bytes);
+    this.#room(4);
+    this.#length = this.#buf.writeUInt32LE(bytes.length, this.#length);
+    this.#raw(bytes);
   }
 
   global(module: string, name: string): void {
     this.op(OP.GLOBAL);
-    this.raw(Buffer.from(`${module}\n${name}\n`, 'utf8'));
+    this.#raw(Buffer.from(`${module}\n${name}\n`, 'utf8'));
   }
 
   /** A tuple of `count` items, which `items` writes. */
@@ -84,25 +85,25 @@ export class Pickler {
   /** The finished pickle. */
   end(): Buffer {
     this.op(OP.STOP);
-    return this.buf.subarray(0, this.length);
+    return this.#buf.subarray(0, this.#length);
   }
 
-  private byte(value: number): void {
-    this.room(1);
-    this.buf[this.length++] = value;
+  #byte(value: number): void {
+    this.#room(1);
+    this.#buf[this.#length++] = value;
   }
 
-  private raw(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+  #raw(bytes: Uint8Array): void {
+    this.#room(bytes.length);
+    this.#buf.set(bytes, this.#length);
+    this.#length += bytes.length;
   }
 
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(grown, 0, 0, this.length);
-    this.buf = grown;
+  #room(n: number): void {
+    if (this.#length + n <= this.#buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.#buf.length * 2, this.#length + n));
+    this.#buf.copy(grown, 0, 0, this.#length);
+    this.#buf = grown;
   }
 }
 

@@ -1,12 +1,11 @@
 // Reading .pth files in both torch.save formats: the zip archive (PyTorch >= 1.6) and the
 // legacy stream of pickles followed by raw storages (before 1.6).
-import { checkArg, checkOptions, int, str } from '../check';
-import { HostTensor } from '../tensor';
-import { Budget } from './budget';
-import { withFile } from './error';
+import { HostTensor, StoredTensor } from '../base/tensor';
+import { Budget, checkReadArgs } from './budget';
+import { codecError, withFile } from './error';
 import { OP } from './opcodes';
 import { ByteSource, bufferSource, readWholeFile, withFileSource } from './source';
-import { StoredTensor, TorchUnpickler } from './torch';
+import { TorchUnpickler } from './torch';
 import { TruncatedPickle, unpickle } from './unpickle';
 import { PthValue, StateDict, describeKind, isHostTensor } from './value';
 import { ZipReader } from './zip';
@@ -36,13 +35,6 @@ export interface PthReadOptions {
   maxBytes?: number;
 }
 
-const READ_OPTIONS = { maxBytes: int({ min: 0 }).orUndefined() };
-
-function checkReadArgs(where: string, file: unknown, options: unknown): { maxBytes?: number } {
-  checkArg(where, 'file', file, str());
-  return checkOptions(where, options, READ_OPTIONS);
-}
-
 /** The state dict in a .pth file: unwrapped from a checkpoint, `module.` prefixes stripped. */
 export async function loadPth(file: string, options: PthReadOptions = {}): Promise<StateDict> {
   const { maxBytes } = checkReadArgs('loadPth', file, options);
@@ -68,13 +60,13 @@ export async function pthFormat(file: string, options: PthReadOptions = {}): Pro
  * 'state_dict' or 'model'. Keys lose a `module.` prefix (saved from nn.DataParallel).
  */
 export function stateDictFrom(value: PthValue, isTensor: (v: unknown) => boolean = isHostTensor): StateDict {
-  if (!(value instanceof Map)) throw new Error(`expected a state dict (a dict of tensors) but the file holds ${describeKind(value)}`);
+  if (!(value instanceof Map)) throw codecError(`expected a state dict (a dict of tensors) but the file holds ${describeKind(value)}`);
   const inner = [value.get('state_dict'), value.get('model')].find((v) => v instanceof Map);
   const dict = (inner ?? value) as Map<PthValue, PthValue>;
   const stateDict: StateDict = new Map();
   for (const [key, tensor] of dict) {
     if (typeof key !== 'string' || !isTensor(tensor)) {
-      throw new Error(`entry ${String(key)} holds ${describeKind(tensor)}: expected a state dict (names -> tensors), or a checkpoint holding one under 'state_dict' or 'model'`);
+      throw codecError(`entry ${String(key)} holds ${describeKind(tensor)}: expected a state dict (names -> tensors), or a checkpoint holding one under 'state_dict' or 'model'`);
     }
     stateDict.set(key.startsWith(DATA_PARALLEL_PREFIX) ? key.slice(DATA_PARALLEL_PREFIX.length) : key, tensor as HostTensor);
   }
@@ -112,26 +104,26 @@ async function parseSource(source: ByteSource, reading: Reading, budget: Budget)
   const magic = await source.read(0, Math.min(4, source.length));
   if (magic.length >= 4 && magic.readUInt32LE(0) === ZIP_SIGNATURE) return parseZip(source, reading, budget);
   if (magic.length >= 2 && magic[0] === OP.PROTO) return parseLegacy(source, reading, budget);
-  throw new Error('not a PyTorch .pth file: neither a zip archive (torch.save since 1.6) nor a pickle (legacy torch.save)');
+  throw codecError('not a PyTorch .pth file: neither a zip archive (torch.save since 1.6) nor a pickle (legacy torch.save)');
 }
 
 async function parseZip(source: ByteSource, reading: Reading, budget: Budget): Promise<Parsed | undefined> {
   const zip = await ZipReader.open(source, budget);
   // Records live under one folder, named after the saved file; the first record says which.
   const first = zip.names[0] ?? '';
-  if (!first.includes('/')) throw new Error(`zip archive is not a torch.save file (first record: '${first}')`);
+  if (!first.includes('/')) throw codecError(`zip archive is not a torch.save file (first record: '${first}')`);
   const prefix = first.slice(0, first.indexOf('/'));
   const byteorder = (await zip.read(`${prefix}/byteorder`))?.toString();
-  if (byteorder !== undefined && byteorder !== 'little') throw new Error(`byte order '${byteorder}' is not supported`);
+  if (byteorder !== undefined && byteorder !== 'little') throw codecError(`byte order '${byteorder}' is not supported`);
   const pickle = await zip.read(`${prefix}/data.pkl`);
-  if (!pickle) throw new Error(`zip archive has no ${prefix}/data.pkl: not a torch.save file`);
+  if (!pickle) throw codecError(`zip archive has no ${prefix}/data.pkl: not a torch.save file`);
 
   const torch = new TorchUnpickler(budget);
   const { value } = unpickle(pickle, 0, torch, `${prefix}/data.pkl`);
   const storages = [...torch.storages.values()];
   const names = storages.map((storage) => `${prefix}/data/${storage.key}`);
   const absent = names.findIndex((name) => !zip.has(name));
-  if (absent >= 0) throw new Error(`storage '${storages[absent].key}' has no record ${names[absent]}`);
+  if (absent >= 0) throw codecError(`storage '${storages[absent].key}' has no record ${names[absent]}`);
   if (reading === 'bytes') {
     const records = await Promise.all(names.map((name) => zip.read(name)));
     storages.forEach((storage, i) => storage.setBytes(records[i]!, budget));
@@ -173,38 +165,38 @@ async function parseLegacyFrom(source: ByteSource, head: Buffer, reading: Readin
     pos = result.end;
     return result.value;
   };
-  if (next('magic number') !== LEGACY_MAGIC) throw new Error('not a PyTorch .pth file: wrong magic number');
+  if (next('magic number') !== LEGACY_MAGIC) throw codecError('not a PyTorch .pth file: wrong magic number');
   const protocol = next('protocol version');
-  if (protocol !== LEGACY_PROTOCOL) throw new Error(`unsupported legacy protocol version ${String(protocol)}`);
+  if (protocol !== LEGACY_PROTOCOL) throw codecError(`unsupported legacy protocol version ${String(protocol)}`);
   const sysInfo = next('system info');
-  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw new Error('big-endian files are not supported');
+  if (sysInfo instanceof Map && sysInfo.get('little_endian') === false) throw codecError('big-endian files are not supported');
   const value = next('data pickle') as PthValue;
   const keys = next('storage keys');
-  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new Error('malformed storage key list');
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw codecError('malformed storage key list');
 
   // Each storage: its element count (int64, little-endian), then its raw bytes. The counts
   // repeat the sizes the pickle declared, which say where every storage starts.
   const storages = (keys as string[]).map((key) => {
     const storage = torch.storages.get(key);
-    if (!storage) throw new Error(`storage '${key}' is listed but no tensor uses it`);
+    if (!storage) throw codecError(`storage '${key}' is listed but no tensor uses it`);
     return storage;
   });
   const listed = new Set(keys);
-  if (listed.size !== keys.length) throw new Error('the storage key list names a storage twice (corrupt file)');
+  if (listed.size !== keys.length) throw codecError('the storage key list names a storage twice (corrupt file)');
   const unlisted = [...torch.storages.keys()].find((key) => !listed.has(key));
-  if (unlisted !== undefined) throw new Error(`storage '${unlisted}' is used by a tensor but missing from the storage key list, so its data is not in the file (corrupt file)`);
+  if (unlisted !== undefined) throw codecError(`storage '${unlisted}' is used by a tensor but missing from the storage key list, so its data is not in the file (corrupt file)`);
   const starts: number[] = [];
   for (const storage of storages) {
     starts.push(pos);
     if (pos + 8 + storage.byteLength > source.length) {
-      throw new Error(`storage '${storage.key}' is cut off: it needs ${storage.byteLength} bytes at byte ${pos + 8} of a ${source.length}-byte file (truncated file)`);
+      throw codecError(`storage '${storage.key}' is cut off: it needs ${storage.byteLength} bytes at byte ${pos + 8} of a ${source.length}-byte file (truncated file)`);
     }
     pos += 8 + storage.byteLength;
   }
   const counts = await Promise.all(starts.map(async (start) => (await source.read(start, 8)).readBigInt64LE(0)));
   storages.forEach((storage, i) => {
     if (counts[i] !== BigInt(storage.numel)) {
-      throw new Error(`storage '${storage.key}' holds ${counts[i]} elements but the pickle declares ${storage.numel} (corrupt file)`);
+      throw codecError(`storage '${storage.key}' holds ${counts[i]} elements but the pickle declares ${storage.numel} (corrupt file)`);
     }
   });
   if (reading === 'bytes') {

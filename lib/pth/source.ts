@@ -1,6 +1,7 @@
 // Random access to a .pth file's bytes: a buffer already in memory, or the file itself, where
 // only the parts asked for are read (the container's directory and the pickle, not the tensors).
 import * as fs from 'node:fs/promises';
+import { codecError } from './error';
 
 export interface ByteSource {
   readonly length: number;
@@ -48,7 +49,7 @@ export async function readWholeFile(file: string): Promise<Buffer> {
 async function readFully(handle: fs.FileHandle, buf: Buffer, position: number): Promise<Buffer> {
   for (let done = 0; done < buf.length;) {
     const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
-    if (bytesRead === 0) throw new Error('the file shrank while it was being read');
+    if (bytesRead === 0) throw codecError('the file shrank while it was being read');
     done += bytesRead;
   }
   return buf;
@@ -56,6 +57,6 @@ async function readFully(handle: fs.FileHandle, buf: Buffer, position: number): 
 
 function checkRange(start: number, length: number, size: number): void {
   if (start < 0 || length < 0 || start + length > size) {
-    throw new Error(`bytes ${start}..${start + length} run past the end of the data (${size} bytes; truncated file?)`);
+    throw codecError(`bytes ${start}..${start + length} run past the end of the data (${size} bytes; truncated file?)`);
   }
 }

@@ -2,6 +2,8 @@
 // globals its caller allows, as torch.load(weights_only=True) does. Nothing in the file is run.
 import { OP, opcodeName } from './opcodes';
 import { describeKind } from './value';
+import { FinetorchError } from '../base/errors';
+import { codecError } from './error';
 
 /** A Python global that the caller allows; `call` is what REDUCE/NEWOBJ on it builds. */
 export class PyGlobal {
@@ -18,7 +20,11 @@ export interface UnpickleHooks {
 const MAX_PROTOCOL = 5;
 
 /** The pickle runs past the end of the bytes given: a truncated file, or too short a head of one. */
-export class TruncatedPickle extends Error {}
+export class TruncatedPickle extends FinetorchError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super('ERR_FINETORCH_PTH', detail, options);
+  }
+}
 
 /**
  * Unpickles the pickle that starts at `start`; returns its value and the offset after STOP.
@@ -33,7 +39,7 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
   const memo = new Map<number, unknown>();
 
   const fail = (message: string): never => {
-    throw new Error(message);
+    throw codecError(message);
   };
   const need = (n: number): number => {
     if (n > buf.length - pos) throw new TruncatedPickle(`needs ${n} more bytes but the data ends (truncated or corrupt file)`);
@@ -70,8 +76,8 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks, label
   try {
     return run();
   } catch (err) {
-    const Wrapped = err instanceof TruncatedPickle ? TruncatedPickle : Error;
-    throw new Wrapped(`${label}, byte ${at}: ${(err as Error).message}`, { cause: err });
+    const detail = `${label}, byte ${at}: ${(err as Error).message}`;
+    throw err instanceof TruncatedPickle ? new TruncatedPickle(detail, { cause: err }) : codecError(detail, { cause: err });
   }
 
   function run(): { value: unknown; end: number } {

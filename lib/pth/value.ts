@@ -10,7 +10,7 @@
 // Saving takes the same tree, plus plain objects: Map -> OrderedDict, plain object -> dict,
 // array -> list, frozen array -> tuple, integer number or bigint -> int, other number -> float.
 // Python has no int/float distinction in JS numbers: a float 2.0 reads back as 2 and saves as int.
-import { HostTensor, isDType } from '../tensor';
+import { HostTensor, isDType } from '../base/tensor';
 
 export type PthValue =
   | null | boolean | number | bigint | string | HostTensor

@@ -1,8 +1,8 @@
 // savePth: a JS value tree -> a zip-format .pth file, laid out as torch.save (PyTorch >= 1.6)
 // writes it, written to a temporary file and renamed into place so no reader sees half a file.
-import { writeFileAtomic } from '../atomic';
-import { DType, HostTensor, checkHostTensor } from '../tensor';
-import { withFile } from './error';
+import { writeFileAtomic } from '../base/atomic';
+import { DType, HostTensor, checkHostTensor } from '../base/tensor';
+import { codecError, withFile } from './error';
 import { OP } from './opcodes';
 import { Pickler } from './pickle';
 import { STORAGE_DTYPES } from './torch';
@@ -44,12 +44,18 @@ function pthRecords(value: PthSavable): ZipRecord[] {
 
 /** Pickles a value tree; each distinct HostTensor gets one storage, keyed "0", "1", … */
 class TreeWriter {
-  private readonly ancestors = new Set<object>();
+  readonly #ancestors = new Set<object>();
 
-  constructor(private readonly p: Pickler, private readonly storages: Map<HostTensor, string>) {}
+  readonly #p: Pickler;
+  readonly #storages: Map<HostTensor, string>;
+
+  constructor(p: Pickler, storages: Map<HostTensor, string>) {
+    this.#p = p;
+    this.#storages = storages;
+  }
 
   value(value: unknown, where: string): void {
-    const p = this.p;
+    const p = this.#p;
     if (value === null) return p.none();
     switch (typeof value) {
       case 'boolean': return p.bool(value);
@@ -57,32 +63,32 @@ class TreeWriter {
       case 'bigint': return p.int(value);
       case 'string': return p.str(value);
       case 'object': break;
-      default: throw new Error(`${where}: cannot save ${typeof value}`);
+      default: throw codecError(`${where}: cannot save ${typeof value}`);
     }
-    if (this.ancestors.has(value)) throw new Error(`${where}: the value contains itself`);
-    this.ancestors.add(value);
-    if (isHostTensor(value)) this.tensor(value, where);
-    else if (Array.isArray(value)) this.array(value, where);
-    else if (value instanceof Map) this.dict([...value], where, true);
-    else if (isPlainObject(value)) this.dict(Object.entries(value), where, false);
-    else throw new Error(`${where}: cannot save ${describeKind(value)}`);
-    this.ancestors.delete(value);
+    if (this.#ancestors.has(value)) throw codecError(`${where}: the value contains itself`);
+    this.#ancestors.add(value);
+    if (isHostTensor(value)) this.#tensor(value, where);
+    else if (Array.isArray(value)) this.#array(value, where);
+    else if (value instanceof Map) this.#dict([...value], where, true);
+    else if (isPlainObject(value)) this.#dict(Object.entries(value), where, false);
+    else throw codecError(`${where}: cannot save ${describeKind(value)}`);
+    this.#ancestors.delete(value);
   }
 
-  private array(items: readonly unknown[], where: string): void {
+  #array(items: readonly unknown[], where: string): void {
     const each = () => items.forEach((item, i) => this.value(item, `${where}[${i}]`));
-    if (Object.isFrozen(items)) return this.p.tuple(items.length, each);
-    this.p.op(OP.EMPTY_LIST);
-    this.p.extend(OP.APPENDS, items.length, each);
+    if (Object.isFrozen(items)) return this.#p.tuple(items.length, each);
+    this.#p.op(OP.EMPTY_LIST);
+    this.#p.extend(OP.APPENDS, items.length, each);
   }
 
-  private dict(entries: [unknown, unknown][], where: string, ordered: boolean): void {
-    if (ordered) this.emptyOrderedDict();
-    else this.p.op(OP.EMPTY_DICT);
-    this.p.extend(OP.SETITEMS, entries.length, () => {
+  #dict(entries: [unknown, unknown][], where: string, ordered: boolean): void {
+    if (ordered) this.#emptyOrderedDict();
+    else this.#p.op(OP.EMPTY_DICT);
+    this.#p.extend(OP.SETITEMS, entries.length, () => {
       for (const [key, item] of entries) {
         if (key !== null && !['string', 'number', 'bigint', 'boolean'].includes(typeof key)) {
-          throw new Error(`${where}: dict keys must be strings, numbers, booleans or null, not ${describeKind(key)}`);
+          throw codecError(`${where}: dict keys must be strings, numbers, booleans or null, not ${describeKind(key)}`);
         }
         this.value(key, where);
         this.value(item, `${where}[${JSON.stringify(String(key))}]`);
@@ -90,20 +96,20 @@ class TreeWriter {
     });
   }
 
-  private emptyOrderedDict(): void {
-    this.p.global('collections', 'OrderedDict');
-    this.p.op(OP.EMPTY_TUPLE);
-    this.p.op(OP.REDUCE);
+  #emptyOrderedDict(): void {
+    this.#p.global('collections', 'OrderedDict');
+    this.#p.op(OP.EMPTY_TUPLE);
+    this.#p.op(OP.REDUCE);
   }
 
   /** torch._utils._rebuild_tensor_v2(storage, 0, shape, stride, False, OrderedDict()), as torch.save writes it. */
-  private tensor(tensor: HostTensor, where: string): void {
+  #tensor(tensor: HostTensor, where: string): void {
     checkHostTensor(tensor, where);
-    const p = this.p;
-    let key = this.storages.get(tensor);
+    const p = this.#p;
+    let key = this.#storages.get(tensor);
     if (key === undefined) {
-      key = String(this.storages.size);
-      this.storages.set(tensor, key);
+      key = String(this.#storages.size);
+      this.#storages.set(tensor, key);
     }
     const { shape } = tensor;
     const stride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -122,14 +128,14 @@ class TreeWriter {
       p.tuple(shape.length, ints(shape));
       p.tuple(stride.length, ints(stride));
       p.bool(false);
-      this.emptyOrderedDict();
+      this.#emptyOrderedDict();
     });
     p.op(OP.REDUCE);
   }
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {
-  const proto = Object.getPrototypeOf(value);
+  const proto = Object.getPrototypeOf(value) as object | null;
   return proto === Object.prototype || proto === null;
 }
 

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import type { Budget } from './budget';
 import type { ByteSource } from './source';
+import { codecError } from './error';
 
 const LOCAL_HEADER = 0x04034b50;
 const CENTRAL_HEADER = 0x02014b50;
@@ -64,7 +65,14 @@ export class ZipReader {
   /** Record names in central-directory order. */
   readonly names: string[];
 
-  private constructor(private readonly source: ByteSource, private readonly entries: Map<string, Entry>, private readonly budget: Budget) {
+  readonly #source: ByteSource;
+  readonly #entries: Map<string, Entry>;
+  readonly #budget: Budget;
+
+  private constructor(source: ByteSource, entries: Map<string, Entry>, budget: Budget) {
+    this.#source = source;
+    this.#entries = entries;
+    this.#budget = budget;
     this.names = [...entries.keys()];
   }
 
@@ -75,7 +83,7 @@ export class ZipReader {
     let p = 0;
     for (let i = 0; i < count; i++) {
       need(p, 46, central.length, 'central directory');
-      if (central.readUInt32LE(p) !== CENTRAL_HEADER) throw new Error(`bad central directory header at byte ${offset + p}`);
+      if (central.readUInt32LE(p) !== CENTRAL_HEADER) throw codecError(`bad central directory header at byte ${offset + p}`);
       const nameLen = central.readUInt16LE(p + 28);
       const extraLen = central.readUInt16LE(p + 30);
       const commentLen = central.readUInt16LE(p + 32);
@@ -90,8 +98,8 @@ export class ZipReader {
         dataStart: 0,
       };
       applyZip64Extra(entry, central, p + 46 + nameLen, extraLen, source.length);
-      if (entries.has(entry.name)) throw new Error(`record ${entry.name} appears twice in the central directory`);
-      if (entry.method === STORED && entry.compressedSize !== entry.size) throw new Error(`stored record ${entry.name} has inconsistent sizes`);
+      if (entries.has(entry.name)) throw codecError(`record ${entry.name} appears twice in the central directory`);
+      if (entry.method === STORED && entry.compressedSize !== entry.size) throw codecError(`stored record ${entry.name} has inconsistent sizes`);
       entry.dataStart = await dataStart(source, entry);
       entries.set(entry.name, entry);
       p += 46 + nameLen + extraLen + commentLen;
@@ -101,28 +109,28 @@ export class ZipReader {
   }
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.#entries.has(name);
   }
 
   /** Byte size of a record once extracted. */
   size(name: string): number | undefined {
-    return this.entries.get(name)?.size;
+    return this.#entries.get(name)?.size;
   }
 
   /** The record's bytes (CRC checked), or undefined when there is no such record. */
   async read(name: string): Promise<Buffer | undefined> {
-    const entry = this.entries.get(name);
+    const entry = this.#entries.get(name);
     if (!entry) return undefined;
-    const raw = await this.source.read(entry.dataStart, entry.compressedSize);
+    const raw = await this.#source.read(entry.dataStart, entry.compressedSize);
     let data: Buffer;
     if (entry.method === STORED) {
       data = raw;
     } else if (entry.method === DEFLATED) {
-      data = await this.inflate(entry, raw);
+      data = await this.#inflate(entry, raw);
     } else {
-      throw new Error(`record ${name} uses unsupported compression method ${entry.method}`);
+      throw codecError(`record ${name} uses unsupported compression method ${entry.method}`);
     }
-    if (crc32(data) !== entry.crc) throw new Error(`CRC mismatch in record ${name}: the file is corrupt`);
+    if (crc32(data) !== entry.crc) throw codecError(`CRC mismatch in record ${name}: the file is corrupt`);
     return data;
   }
 
@@ -131,24 +139,24 @@ export class ZipReader {
    * CRC, as torch.load reads records); undefined for a compressed record.
    */
   locate(name: string): { start: number; size: number } | undefined {
-    const entry = this.entries.get(name);
+    const entry = this.#entries.get(name);
     if (!entry || entry.method !== STORED) return undefined;
     return { start: entry.dataStart, size: entry.size };
   }
 
   /** What the declared size adds is charged to the budget before inflating; the stream may not exceed it. */
-  private async inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
-    this.budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
-    if (entry.size > MAX_BUFFER_BYTES) throw new Error(`record ${entry.name} declares ${entry.size} bytes, more than one buffer can hold`);
+  async #inflate(entry: Entry, raw: Buffer): Promise<Buffer> {
+    this.#budget.spend(Math.max(0, entry.size - entry.compressedSize), `record ${entry.name} (${entry.compressedSize} bytes deflated, ${entry.size} inflated)`);
+    if (entry.size > MAX_BUFFER_BYTES) throw codecError(`record ${entry.name} declares ${entry.size} bytes, more than one buffer can hold`);
     try {
       // maxOutputLength bounds the allocation by the declared size, whatever the stream says.
       const data = await inflateRaw(raw, { maxOutputLength: Math.max(entry.size, 1) });
-      if (data.length !== entry.size) throw new Error(`inflates to ${data.length} bytes, not the ${entry.size} it declares`);
+      if (data.length !== entry.size) throw codecError(`inflates to ${data.length} bytes, not the ${entry.size} it declares`);
       return data;
     } catch (err) {
       const code = (err as { code?: string }).code;
       const why = code === 'ERR_BUFFER_TOO_LARGE' ? `inflates to more than the ${entry.size} bytes it declares` : (err as Error).message;
-      throw new Error(`record ${entry.name} cannot be inflated: ${why} (corrupt file)`, { cause: err });
+      throw codecError(`record ${entry.name} cannot be inflated: ${why} (corrupt file)`, { cause: err });
     }
   }
 }
@@ -158,7 +166,7 @@ async function dataStart(source: ByteSource, entry: Entry): Promise<number> {
   const p = entry.headerOffset;
   need(p, 30, source.length, `local header of ${entry.name}`);
   const header = await source.read(p, 30);
-  if (header.readUInt32LE(0) !== LOCAL_HEADER) throw new Error(`bad local header for ${entry.name} at byte ${p}`);
+  if (header.readUInt32LE(0) !== LOCAL_HEADER) throw codecError(`bad local header for ${entry.name} at byte ${p}`);
   // (PyTorch's alignment padding lives only in the local extra field.)
   const start = p + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
   need(start, entry.compressedSize, source.length, `data of ${entry.name}`);
@@ -172,9 +180,9 @@ function checkLayout(entries: Entry[], centralStart: number): void {
     const end = entry.dataStart + entry.compressedSize;
     const next = byStart[i + 1];
     if (next && end > next.headerOffset) {
-      throw new Error(`records ${entry.name} (bytes ${entry.headerOffset}..${end}) and ${next.name} (from byte ${next.headerOffset}) overlap: a forged archive`);
+      throw codecError(`records ${entry.name} (bytes ${entry.headerOffset}..${end}) and ${next.name} (from byte ${next.headerOffset}) overlap: a forged archive`);
     }
-    if (end > centralStart) throw new Error(`record ${entry.name} (bytes ${entry.headerOffset}..${end}) runs into the central directory at byte ${centralStart}: a forged archive`);
+    if (end > centralStart) throw codecError(`record ${entry.name} (bytes ${entry.headerOffset}..${end}) runs into the central directory at byte ${centralStart}: a forged archive`);
   });
 }
 
@@ -186,24 +194,24 @@ async function findCentralDirectory(source: ByteSource): Promise<{ count: number
   for (let p = tail.length - 22; p >= 0; p--) {
     if (tail.readUInt32LE(p) === END_OF_CENTRAL_DIR) { eocd = p; break; }
   }
-  if (eocd < 0) throw new Error('no zip end-of-central-directory record: the file is truncated or not a zip archive');
+  if (eocd < 0) throw codecError('no zip end-of-central-directory record: the file is truncated or not a zip archive');
   let count = tail.readUInt16LE(eocd + 10);
   let size = tail.readUInt32LE(eocd + 12);
   let offset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || size === U32_MAX || offset === U32_MAX) {
     const locator = tailStart + eocd - 20;
-    if (locator < 0 || (await source.read(locator, 4)).readUInt32LE(0) !== ZIP64_LOCATOR) throw new Error('zip64 end-of-central-directory locator missing');
+    if (locator < 0 || (await source.read(locator, 4)).readUInt32LE(0) !== ZIP64_LOCATOR) throw codecError('zip64 end-of-central-directory locator missing');
     const end64 = u64(await source.read(locator + 8, 8), 0, source.length);
     need(end64, 56, source.length, 'zip64 end-of-central-directory record');
     const record = await source.read(end64, 56);
-    if (record.readUInt32LE(0) !== ZIP64_END) throw new Error('bad zip64 end-of-central-directory record');
+    if (record.readUInt32LE(0) !== ZIP64_END) throw codecError('bad zip64 end-of-central-directory record');
     count = u64(record, 32, source.length);
     size = u64(record, 40, source.length);
     offset = u64(record, 48, source.length);
   }
   need(offset, size, source.length, 'central directory');
   // Each entry takes at least 46 bytes: a forged count cannot make us loop past the data.
-  if (count * 46 > size) throw new Error(`central directory claims ${count} records in ${size} bytes`);
+  if (count * 46 > size) throw codecError(`central directory claims ${count} records in ${size} bytes`);
   return { count, offset, size };
 }
 
@@ -222,17 +230,17 @@ function applyZip64Extra(entry: Entry, buf: Buffer, start: number, length: numbe
     }
     p += 4 + len;
   }
-  throw new Error(`record ${entry.name} lacks its zip64 sizes`);
+  throw codecError(`record ${entry.name} lacks its zip64 sizes`);
 }
 
 function u64(buf: Buffer, p: number, fileSize: number): number {
   const value = buf.readBigUInt64LE(p);
-  if (value > BigInt(fileSize)) throw new Error(`zip64 field (${value}) exceeds the file size`);
+  if (value > BigInt(fileSize)) throw codecError(`zip64 field (${value}) exceeds the file size`);
   return Number(value);
 }
 
 function need(start: number, length: number, end: number, what: string): void {
-  if (start + length > end) throw new Error(`${what} at byte ${start} runs past the end of the data (truncated file?)`);
+  if (start + length > end) throw codecError(`${what} at byte ${start} runs past the end of the data (truncated file?)`);
 }
 
 export interface ZipRecord {
@@ -245,7 +253,7 @@ export interface ZipRecord {
  * in order: fresh header buffers interleaved with the records' own data (never copied).
  */
 export function zipChunks(records: readonly ZipRecord[]): Uint8Array[] {
-  if (records.length >= 0xffff) throw new Error(`${records.length} records need zip64, which this writer does not write`);
+  if (records.length >= 0xffff) throw codecError(`${records.length} records need zip64, which this writer does not write`);
   const chunks: Uint8Array[] = [];
   const central: Buffer[] = [];
   let cursor = 0;
@@ -258,7 +266,7 @@ export function zipChunks(records: readonly ZipRecord[]): Uint8Array[] {
     extra.writeUInt16LE(padding, 2);
     const crc = crc32(data);
     if (cursor + 30 + nameBytes.length + extra.length + data.length >= U32_MAX) {
-      throw new Error('archives of 4 GiB or more need zip64, which this writer does not write');
+      throw codecError('archives of 4 GiB or more need zip64, which this writer does not write');
     }
     const local = Buffer.alloc(30);
     local.writeUInt32LE(LOCAL_HEADER, 0);

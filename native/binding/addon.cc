@@ -1,14 +1,13 @@
 // Module registration only.
-#include "binding/addon.h"
-
 #include <napi.h>
 
-#include "binding/dist_wrap.h"
-#include "binding/images_wrap.h"
+#include "binding/addon_data.h"
 #include "binding/model_wrap.h"
-#include "binding/runtime_wrap.h"
+#include "binding/pos_embed.h"
+#include "binding/process_group.h"
+#include "binding/render_batch.h"
+#include "binding/runtime.h"
 #include "binding/sgd_wrap.h"
-#include "binding/vit_wrap.h"
 #include "core/cpu_allocator.h"
 
 namespace finetorch {

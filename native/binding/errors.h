@@ -1,4 +1,4 @@
-// Every C++ exception becomes a JS Error with a `code` (lib/errors.ts); nothing may reach the
+// Every C++ exception becomes a JS Error with a `code` (lib/base/errors.ts); nothing may reach the
 // Node-API boundary unconverted, or the Node process would terminate.
 #pragma once
 #include <napi.h>

@@ -1,9 +1,13 @@
 #include "binding/model_wrap.h"
 
-#include "binding/addon.h"
-#include "binding/args.h"
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "binding/addon_data.h"
+#include "binding/host_tensor.h"
+#include "binding/options.h"
 #include "binding/sgd_wrap.h"
-#include "binding/tensor.h"
 #include "core/runtime.h"
 #include "core/steps.h"
 

@@ -1,5 +1,5 @@
 // The Model object JS holds: a core Model behind a handle that workers share, with one method per
-// coarse operation, each run on the libuv pool. lib/model.ts queues every call on a model, so the
+// coarse operation, each run on the libuv pool. lib/model/resnet.ts queues every call on a model, so the
 // lock here is only a safety net: it is never waited for, and a held lock is an error.
 #pragma once
 #include <napi.h>
@@ -8,8 +8,8 @@
 #include <memory>
 #include <mutex>
 
-#include "binding/memory.h"
-#include "binding/worker.h"
+#include "binding/async_call.h"
+#include "binding/external_memory.h"
 #include "core/error.h"
 #include "core/model.h"
 

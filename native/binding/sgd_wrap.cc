@@ -2,9 +2,10 @@
 
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
-#include "binding/args.h"
-#include "binding/tensor.h"
+#include "binding/host_tensor.h"
+#include "binding/options.h"
 
 namespace finetorch {
 

@@ -1,4 +1,4 @@
-// The SGD object JS holds: the native side of lib/optim.ts's SGD (its parameters and momentum
+// The SGD object JS holds: the native side of lib/optim/sgd.ts's SGD (its parameters and momentum
 // buffers; the group hyper-parameters live in JS and arrive with every step).
 #pragma once
 #include <napi.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "binding/memory.h"
+#include "binding/external_memory.h"
 #include "binding/model_wrap.h"
 #include "core/optimizer.h"
 

@@ -4,11 +4,18 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <unistd.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <list>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -30,17 +37,28 @@ constexpr size_t kSmallestCached = 64 * 1024;
 constexpr size_t kPage = 4096;
 // Room before each block for its size, keeping LibTorch's 64-byte alignment.
 constexpr size_t kHeader = 64;
+// A block idle this long goes back to the system: jemalloc's default dirty_decay_ms, 10 s. A
+// training step reuses its blocks within milliseconds; blocks left idle longer belong to work
+// that is over (models dropped, a larger working set that shrank).
+constexpr std::chrono::seconds kDecay{10};
+// How often the decay looks, while blocks are idle.
+constexpr std::chrono::seconds kDecayTick{1};
+
+using Clock = std::chrono::steady_clock;
 
 struct Block {
   void* base;
   size_t bytes;
+  Clock::time_point idleSince;
 };
 
 // Idle blocks by exact size. The blocks in use and idle together never exceed twice the most that
 // were in use at once, and the idle ones never exceed `limit`; past that, the blocks idle longest
 // go back to the system first. A training step's blocks are not all in use at the same moment
-// (backward frees the forward's activations while it allocates gradients): its blocks came to 1.5x
-// its peak in use at 224 px, batch 64, and a step keeps all of them.
+// (backward frees the forward's activations while it allocates gradients), so a step keeps more
+// blocks than its peak in use. A block idle for kDecay goes back too, by a thread of the cache's
+// own that wakes while blocks are idle (as jemalloc's decay purges): memory the program no longer
+// uses returns without emptyCache().
 class BlockCache {
  public:
   explicit BlockCache(size_t limit) : limit_(limit) {}
@@ -72,14 +90,18 @@ class BlockCache {
 
   void Keep(void* base, size_t bytes) {
     FINETORCH_POISON(base, bytes);
+    bool first = false;
     Free(Update(
         [&] {
-          idle_.push_back(Block{base, bytes});
+          first = idle_.empty();
+          idle_.push_back(Block{base, bytes, Clock::now()});
           bySize_[bytes].push_back(std::prev(idle_.end()));
           idleBytes_ += bytes;
           inUse_ -= bytes;
+          if (!decaying_) StartDecay();
         },
         limit_));
+    if (first) wake_.notify_one();
   }
 
   void Empty() {
@@ -121,7 +143,39 @@ class BlockCache {
     for (void* p : blocks) c10::free_cpu(p);
   }
 
+  // Caller holds the lock. The decay thread, started with the first idle block; it lives as long
+  // as the process, asleep while nothing is idle.
+  void StartDecay() {
+    decaying_ = true;
+    std::thread([this] { Decay(); }).detach();
+  }
+
+  void Decay() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (idle_.empty()) {
+        wake_.wait(lock);
+      } else {
+        wake_.wait_for(lock, kDecayTick);
+      }
+      // The oldest idle block is the first: those idle for kDecay are a prefix of the list.
+      std::vector<void*> expired;
+      const auto cutoff = Clock::now() - kDecay;
+      while (!idle_.empty() && idle_.front().idleSince <= cutoff) expired.push_back(DropOldest());
+      if (expired.empty()) continue;
+      lock.unlock();
+      Free(expired);
+#if defined(__GLIBC__)
+      // glibc keeps freed blocks below its mmap threshold in its heap: hand those pages back too.
+      malloc_trim(0);
+#endif
+      lock.lock();
+    }
+  }
+
   std::mutex mutex_;
+  std::condition_variable wake_;  // a block went idle while none was
+  bool decaying_ = false;
   const size_t limit_;
   size_t idleBytes_ = 0;
   size_t inUse_ = 0;

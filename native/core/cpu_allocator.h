@@ -6,8 +6,9 @@ namespace finetorch {
 
 // Makes LibTorch allocate CPU tensors through a cache of freed blocks: a training step frees and
 // again allocates the same activation and gradient sizes every time, and glibc hands blocks that
-// big back to the kernel, so without the cache each step's memory is fresh pages (about 30,000
-// page faults a step at 64 px, batch 64: about 7% of the step's time, in the kernel). Idempotent.
+// big back to the kernel, so without the cache each step's memory is fresh pages, faulted in by
+// the kernel (their cost: README, Benchmarks). A block idle for 10 s goes back by itself.
+// Idempotent.
 void UseCachingCpuAllocator();
 
 // Blocks the cache holds now, not in use by any tensor.

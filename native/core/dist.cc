@@ -3,9 +3,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "core/error.h"
 

@@ -1,5 +1,5 @@
 // The one exception type of the LibTorch core: a message for people and a code for programs. The
-// binding turns it into a JS Error whose `code` is the matching ERR_FINETORCH_* of lib/errors.ts.
+// binding turns it into a JS Error whose `code` is the matching ERR_FINETORCH_* of lib/base/errors.ts.
 #pragma once
 #include <stdexcept>
 #include <string>

@@ -1,5 +1,7 @@
 #include "core/optimizer.h"
 
+#include <utility>
+
 #include "core/error.h"
 
 namespace finetorch {

@@ -19,10 +19,12 @@ export interface Result {
   stderr: string;
 }
 
-/** Runs the built CLI; `onStderr` may act on the running process (send it a signal). */
-export function cli(args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Result> {
+/** Runs the built CLI; `onStderr` may act on the running process (send it a signal); `env` adds to this process's environment. */
+export function cli(
+  args: string[], onStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void, env: Record<string, string> = {},
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, FINETORCH_DEBUG: '' } });
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, FINETORCH_DEBUG: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

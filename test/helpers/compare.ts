@@ -1,6 +1,6 @@
 // Numeric comparisons for parity tests.
 import * as assert from 'node:assert/strict';
-import type { HostTensor } from '../../lib/tensor';
+import type { HostTensor } from '../../lib/base/tensor';
 
 /** max|a - b| / max|b|: the "max relative error" the parity tests bound. */
 export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -24,4 +24,9 @@ export function sum(t: HostTensor): number {
   let s = 0;
   for (const v of t.data) s += Number(v);
   return s;
+}
+
+/** |actual - expected| within `relative` of |expected|. */
+export function closeTo(actual: number, expected: number, relative: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
 }

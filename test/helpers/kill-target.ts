@@ -4,7 +4,7 @@
 //   kill-target.js pth FILE          savePth of a 3 x 1M float32 state dict (12 MB)
 //   kill-target.js checkpoint FILE   saveCheckpoint of a 2-class ResNet-18 and its SGD state
 import { ResNet18, SGD, saveCheckpoint, savePth } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 
 export const PTH_TENSORS = ['a', 'b', 'c'];
 export const PTH_ELEMENTS = 2 ** 20;

@@ -1,7 +1,8 @@
 // Child process of the resume test: a fresh process loads the start weights, resumes from the
-// checkpoint, trains 2 more steps (batches 2 and 3) and saves the weights.
+// checkpoint, trains 2 more steps (batches 2 and 3) on THREADS compute threads (the parent's) and
+// saves the weights.
 import * as path from 'node:path';
-import { loadCheckpoint, ResNet18, savePth } from '../../lib';
+import { loadCheckpoint, ResNet18, savePth, setNumThreads } from '../../lib';
 import { chapterSgd, readBatches } from './training';
 
 async function main(dir: string, checkpoint: string, out: string): Promise<void> {
@@ -13,7 +14,8 @@ async function main(dir: string, checkpoint: string, out: string): Promise<void>
   await savePth(out, await net.stateDict());
 }
 
-const [dir, checkpoint, out] = process.argv.slice(2);
+const [dir, checkpoint, out, threads] = process.argv.slice(2);
+setNumThreads(Number(threads));
 main(dir, checkpoint, out).catch((err) => {
   console.error(err);
   process.exit(1);

@@ -3,8 +3,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Batch, ResNet18, SGD } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { after, before } from 'node:test';
+import { Batch, getNumThreads, ResNet18, setNumThreads, SGD } from '../../lib';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from './compare';
 import { readFloat32 } from './python';
 
@@ -38,4 +39,18 @@ export function assertStateClose(actual: Map<string, HostTensor>, expected: Map<
     if (t.dtype === 'int64') assert.deepEqual(a.data, t.data, name);
     else assertClose(a.data as Float32Array, t.data as Float32Array, tolerance, name);
   }
+}
+
+/**
+ * One compute thread for the enclosing describe block, as the reference scripts pin
+ * (torch.set_num_threads(1)): another count sums in another order, and training amplifies the
+ * last bit. LibTorch 2.x starts with one thread per core.
+ */
+export function pinComputeThreads(): void {
+  let previous = 0;
+  before(() => {
+    previous = getNumThreads();
+    setNumThreads(1);
+  });
+  after(() => setNumThreads(previous));
 }

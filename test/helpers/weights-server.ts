@@ -48,12 +48,7 @@ export class WeightsServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const record: Served = { path: url.pathname, range: req.headers.range, status: 0, bytes: 0 };
     this.requests.push(record);
-    const reply = (status: number, headers: http.OutgoingHttpHeaders, body?: Buffer) => {
-      record.status = status;
-      record.bytes = body?.length ?? 0;
-      res.writeHead(status, headers);
-      res.end(body);
-    };
+    const reply = replier(req, res, record);
     // A redirect chain /hop/1/... -> /hop/2/... -> /models/..., relative and absolute.
     const hop = /^\/hop\/(\d)\/(.*)$/.exec(url.pathname);
     if (hop) {
@@ -71,27 +66,48 @@ export class WeightsServer {
       reply(404, { 'Content-Type': 'text/plain' }, Buffer.from('no such file'));
       return;
     }
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (range && behaviour !== 'ignore-range') {
-      const start = Number(range[1]);
-      if (start >= file.length) {
-        reply(416, { 'Content-Range': `bytes */${file.length}` });
-        return;
-      }
-      reply(206, { 'Content-Length': file.length - start, 'Content-Range': `bytes ${start}-${file.length - 1}/${file.length}` }, file.subarray(start));
-      return;
-    }
-    if (behaviour === 'cut' || behaviour === 'stall') {
-      const sent = behaviour === 'cut' ? Math.floor(file.length / 2) : 1000;
-      record.status = 200;
-      record.bytes = sent;
-      res.writeHead(200, { 'Content-Length': file.length });
-      // A FIN, not a reset: a reset may make the client drop bytes it has not read yet.
-      res.write(file.subarray(0, sent), () => {
-        if (behaviour === 'cut') res.socket?.end();
-      });
-      return;
-    }
-    reply(200, { 'Content-Length': file.length, 'Accept-Ranges': 'bytes' }, file);
+    serveBytes(req, res, file, behaviour, record);
   }
+}
+
+/** A function that answers with a status, headers (after `common`) and a body (none to a HEAD), and records what it sent. */
+export function replier(req: http.IncomingMessage, res: http.ServerResponse, record: Served, common: http.OutgoingHttpHeaders = {}) {
+  return (status: number, headers: http.OutgoingHttpHeaders, body?: Buffer): void => {
+    record.status = status;
+    record.bytes = req.method === 'HEAD' ? 0 : body?.length ?? 0;
+    res.writeHead(status, { ...common, ...headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+}
+
+/**
+ * Answers a GET (or HEAD) of `file` as a static file server does: 200 with Content-Length, or 206
+ * for a Range request (416 past the end), unless `behaviour` says to cut the body, stall, or
+ * ignore the Range. Fills in `record`.
+ */
+export function serveBytes(req: http.IncomingMessage, res: http.ServerResponse, file: Buffer, behaviour: Behaviour, record: Served,
+  headers: http.OutgoingHttpHeaders = {}): void {
+  const reply = replier(req, res, record, headers);
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (range && behaviour !== 'ignore-range') {
+    const start = Number(range[1]);
+    if (start >= file.length) {
+      reply(416, { 'Content-Range': `bytes */${file.length}` });
+      return;
+    }
+    reply(206, { 'Content-Length': file.length - start, 'Content-Range': `bytes ${start}-${file.length - 1}/${file.length}` }, file.subarray(start));
+    return;
+  }
+  if (behaviour === 'cut' || behaviour === 'stall') {
+    const sent = behaviour === 'cut' ? Math.floor(file.length / 2) : 1000;
+    record.status = 200;
+    record.bytes = sent;
+    res.writeHead(200, { ...headers, 'Content-Length': file.length });
+    // A FIN, not a reset: a reset may make the client drop bytes it has not read yet.
+    res.write(file.subarray(0, sent), () => {
+      if (behaviour === 'cut') res.socket?.end();
+    });
+    return;
+  }
+  reply(200, { 'Content-Length': file.length, 'Accept-Ranges': 'bytes' }, file);
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cuda, loadPth, ResNet18, setAllowTF32 } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose, chapterSgd, readBatches } from '../helpers/training';

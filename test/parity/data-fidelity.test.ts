@@ -27,6 +27,9 @@ const imagenet = (...t: Transform[]): Transform => compose(...t, toTensor(), nor
 // finetorch's transform and the same steps as data_transform.py spells them.
 const PIPELINES: [string, Transform, unknown[]][] = [
   ['evalTransform(): resize([256, 256]) + centerCrop(224)', evalTransform(), [['resize', [256, 256]], ['centerCrop', 224]]],
+  ['evalTransform({ size: 64 }): resize([73, 73]) + centerCrop(64)', evalTransform({ size: 64 }), [['resize', [73, 73]], ['centerCrop', 64]]],
+  ["evalTransform({ size: 64, cropMode: 'center' }): resize(73) + centerCrop(64)", evalTransform({ size: 64, cropMode: 'center' }),
+    [['resize', 73], ['centerCrop', 64]]],
   ['resize(100) + centerCrop(90)', imagenet(resize(100), centerCrop(90)), [['resize', 100], ['centerCrop', 90]]],
   ['centerCrop(140) + resize([96, 64])', imagenet(centerCrop(140), resize([96, 64])), [['centerCrop', 140], ['resize', [96, 64]]]],
   ['resize(64) + centerCrop([80, 60]) (pads)', imagenet(resize(64), centerCrop([80, 60])), [['resize', 64], ['centerCrop', [80, 60]]]],
@@ -35,10 +38,10 @@ const PIPELINES: [string, Transform, unknown[]][] = [
 // Mean absolute difference allowed per image, in levels of 255 (finetorch's pipeline with sharp
 // decoding allowed 2). The addon decodes as PIL does and resamples in floats where PIL uses fixed
 // point: a level apart at a few pixels. sharp turns 16-bit PNGs into 8 bits by rounding where PIL
-// truncates. A JPEG reduced 4x or more (large.jpg under resize(100) and resize(64)) is decoded
-// DCT-scaled unless shrinkOnLoad is false.
+// truncates. A JPEG reduced 4x or more is decoded at full size, as PIL does, unless shrinkOnLoad
+// asks for a DCT-scaled decode.
 const BOUND = { decodedAsPil: 0.05, sixteenBit: 1, dctScaled: 1 };
-const boundOf = (name: string) => (name === 'deep.png' ? BOUND.sixteenBit : name === 'large.jpg' ? BOUND.dctScaled : BOUND.decodedAsPil);
+const boundOf = (name: string) => (name === 'deep.png' ? BOUND.sixteenBit : BOUND.decodedAsPil);
 
 const pipelinesRoot = path.join(dir, 'pipelines');
 const decodeRoot = path.join(dir, 'decode');
@@ -99,19 +102,20 @@ test('exifTranspose: matches torchvision with ImageOps.exif_transpose in its loa
   }
 });
 
-test("a JPEG reduced 4x or more: DCT-scaled by default, close to torchvision's; shrinkOnLoad: false as exact as any", async () => {
+test("a JPEG reduced 4x or more: torchvision's pixels by default; shrinkOnLoad: true decodes it DCT-scaled, close to them", async () => {
   const root = path.join(dir, 'huge');
   await write(root, 'x/huge.jpg', (await photo(1600, 1200, 14)).jpeg({ quality: 90 }));
   const out = path.join(dir, 'torchvision-huge');
   await runPython('data_transform.py', [root, out, JSON.stringify([PIPELINES[0][2]])]);
   const expected = readFloat32(`${out}.0.f32`);
-  const mad = async (shrinkOnLoad: boolean) => {
+  const mad = async (shrinkOnLoad?: boolean) => {
     const { input } = await new ImageFolder(root, { transform: evalTransform(), shrinkOnLoad }).get(0);
     return meanAbsDiff(input.data.map((v, j) => v * IMAGENET_STD[Math.floor(j / (224 * 224))]),
       expected.map((v, j) => v * IMAGENET_STD[Math.floor(j / (224 * 224))])) * 255;
   };
-  const [scaled, exact] = [await mad(true), await mad(false)];
-  assert.ok(exact <= BOUND.decodedAsPil, `shrinkOnLoad false: ${exact.toFixed(3)}/255`);
+  const [byDefault, exact, scaled] = [await mad(), await mad(false), await mad(true)];
+  assert.ok(byDefault <= BOUND.decodedAsPil, `by default: ${byDefault.toFixed(3)}/255`);
+  assert.equal(byDefault, exact);
   assert.ok(scaled <= BOUND.dctScaled && scaled > exact, `DCT-scaled: ${scaled.toFixed(3)}/255 (exact ${exact.toFixed(3)})`);
 });
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadPth } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { requirePythonWithTorch } from '../../scripts/python-with-torch';
 import { PYTHON_DIR, runPython, tempDir } from '../helpers/python';
 import { assertAllSucceeded, runRanks } from '../helpers/ranks';

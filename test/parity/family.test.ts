@@ -4,12 +4,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARCH_NAMES, loadPth, ResNet, savePth, SGD, torchVersion } from '../../lib';
-import { reprStyle, resnetTree, stateShapes } from '../../lib/architectures';
-import { HostTensor } from '../../lib/tensor';
+import { ARCH_NAMES, loadPth, ResNet, savePth, SGD } from '../../lib';
+import { stateShapes } from '../../lib/model/module-tree';
+import { resnetTree } from '../../lib/model/resnet-architectures';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose, sum } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
-import { assertStateClose } from '../helpers/training';
+import { assertStateClose, pinComputeThreads } from '../helpers/training';
 
 /** family_reference.py's set_batchnorm: per-channel values exact in float32. */
 function setBatchNorm(state: Map<string, HostTensor>): void {
@@ -28,6 +29,7 @@ function setBatchNorm(state: Map<string, HostTensor>): void {
 }
 
 describe('the ResNet family against torchvision', () => {
+  pinComputeThreads();
   const tmp = tempDir();
   let input: HostTensor;
   before(async () => {
@@ -42,7 +44,7 @@ describe('the ResNet family against torchvision', () => {
       const net = await ResNet.create({ arch, numClasses: 5, seed: 3 });
       const state = await net.stateDict();
 
-      const expectedShapes = stateShapes(resnetTree(net.config, 5, reprStyle(torchVersion)));
+      const expectedShapes = stateShapes(resnetTree(net.config, 5));
       assert.deepEqual([...state.keys()], [...expectedShapes.keys()], 'state_dict keys in torchvision\'s order');
       for (const [name, p] of net.namedParameters()) assert.deepEqual(p.shape, expectedShapes.get(name), name);
       const sums = JSON.parse(fs.readFileSync(path.join(tmp.dir, `${arch}-init.json`), 'utf8')) as Record<string, number>;

@@ -1,14 +1,12 @@
 // The lr finder against fastai's algorithm (test/python/lr_find_reference.py transcribes it) on
 // synthetic loss curves whose shape is known: the lr schedule, the smoothed losses, where the test
-// stops and what each suggestion rule picks. Then lrFind on a real model: the same schedule, and
-// the weights put back.
+// stops and what each suggestion rule picks (test/native/lr-find.test.ts runs lrFind on a model).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Batch, lrFind, ResNet18, suggestLrs } from '../../lib';
-import { LrFindResult, rangeTest } from '../../lib/lr-find';
-import { HostTensor } from '../../lib/tensor';
+import { LrFindResult, rangeTest } from '../../lib/train/lr-range-test';
+import { closeTo } from '../helpers/compare';
 import { runPython, tempDir } from '../helpers/python';
 
 interface Case {
@@ -43,10 +41,6 @@ const CASES: Case[] = [
     return 3 - 0.6 / (1 + Math.exp(-8 * (x + 5))) - 1.6 / (1 + Math.exp(-1.5 * (x + 2.5))) + Math.exp(4 * (x + 0.3)) + 0.01 * jitter(i);
   }),
 ];
-
-function closeTo(actual: number, expected: number, relative: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= relative * Math.abs(expected), `${what}: ${actual} vs ${expected}`);
-}
 
 describe('lrFind against fastai\'s lr_find', () => {
   const tmp = tempDir();
@@ -94,37 +88,5 @@ describe('lrFind against fastai\'s lr_find', () => {
     assert.ok(ours['two-valleys'].suggestions!.valley.lr > 1e-4, 'the longer, second fall');
   });
 
-  it('too few points for fastai\'s trimming give no suggestion', () => {
-    assert.equal(suggestLrs([1e-3, 1e-2, 1e-1], [1, 0.5, 2], 100), null);
-    // numIt 6: fastai keeps points 0 .. length-5, one point of six.
-    assert.equal(suggestLrs(Array.from({ length: 6 }, (_, i) => 10 ** -i), Array.from({ length: 6 }, (_, i) => 1 + i), 6), null);
-    assert.notEqual(suggestLrs(Array.from({ length: 7 }, (_, i) => 10 ** -i), Array.from({ length: 7 }, (_, i) => 1 + i), 6), null);
-  });
 });
 
-describe('lrFind on a model', () => {
-  let net: ResNet18;
-  const x: HostTensor = { dtype: 'float32', shape: [4, 3, 16, 16], data: Float32Array.from({ length: 4 * 3 * 256 }, (_, i) => Math.sin(i)) };
-  const batches: Batch[] = [{ input: x, target: Int32Array.from([0, 1, 2, 1]) }, { input: x, target: Int32Array.from([2, 1, 0, 0]) }];
-  before(async () => {
-    net = await ResNet18.create({ numClasses: 3, seed: 4 });
-  });
-  after(() => net.dispose());
-
-  it('cycles the data, follows the exponential schedule, and puts weights and BatchNorm statistics back', async () => {
-    const initial = await net.stateDict();
-    const steps: number[] = [];
-    const result = await lrFind(net, batches, { startLr: 1e-4, endLr: 1, numIt: 9, onStep: (e) => steps.push(e.step) });
-    assert.ok(result.lrs.length >= 2 && result.lrs.length <= 9);
-    assert.deepEqual(steps, result.lrs.map((_, i) => i + 1));
-    result.lrs.forEach((lr, i) => closeTo(lr, 1e-4 * 1e4 ** (i / 9), 1e-12, `lr ${i}`));
-    assert.ok(result.rawLosses.every((l) => l > 0));
-    const final = await net.stateDict();
-    for (const [name, t] of initial) assert.deepEqual(final.get(name)!.data, t.data, `${name} not restored`);
-  });
-
-  it('refuses unknown options with the one meant', async () => {
-    await assert.rejects(lrFind(net, batches, { start_lr: 1e-5 } as never), /lrFind: unknown option 'start_lr' \(did you mean 'startLr'\?\)/);
-    await assert.rejects(lrFind(net, [], {}), /lrFind: the training data gave no batches/);
-  });
-});

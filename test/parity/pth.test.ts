@@ -6,13 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as zlib from 'node:zlib';
 import { SEEDS_DIR } from '../../scripts/fuzz';
 import { peakRssGrowth } from '../../scripts/fuzz-memory';
 import { PthError, loadPth, locatePth, pthFormat, readPth, savePth } from '../../lib/pth';
 import { isHostTensor } from '../../lib/pth/value';
-import { softwareCrc32 } from '../../lib/pth/zip';
-import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/tensor';
+import { DType, DTYPES, HostTensor, TypedArray, zeros } from '../../lib/base/tensor';
 import { pthRefusal } from '../helpers/pth-refusal';
 import { runPython, tempDir } from '../helpers/python';
 
@@ -324,9 +322,3 @@ describe('hostile and broken files', () => {
   });
 });
 
-describe('zip CRC-32', () => {
-  it('the table fallback for Node < 20.15 matches zlib', () => {
-    const data = randomBytes(100_003);
-    assert.equal(softwareCrc32(data), zlib.crc32(data));
-  });
-});

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   getNumThreads, interpolatePosEmbed, loadPth, savePth, setNumThreads, SGD, VisionTransformer, VitCreateOptions,
 } from '../../lib';
-import { HostTensor } from '../../lib/tensor';
+import { HostTensor } from '../../lib/base/tensor';
 import { assertClose, sum } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose } from '../helpers/training';

@@ -3,7 +3,7 @@
 
 allreduce REPS              one SUM all-reduce of ResNet-18's 11,689,512 gradient floats:
                             {"bestMs", "medianMs"} over REPS after one warm-up.
-step SIZE BATCH STEPS       ResNet-18 training steps (SIZE px, BATCH images per rank, the seed's SGD)
+step SIZE BATCH STEPS       ResNet-18 training steps (SIZE px, BATCH images per rank, the d2l chapter's SGD)
                             with DistributedDataParallel and, on the same ranks at the same time,
                             without it: {"ddpMs", "localMs"} median per step after 2 warm-up steps.
 """

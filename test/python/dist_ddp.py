@@ -6,8 +6,8 @@ make DIR WORLD  torchvision resnet18 with 5 classes, BatchNorm statistics calibr
                 (input-rank{r}.f32, target-rank{r}.i32).
 run DIR BNS     one rank of a DDP job (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT from the
                 environment), once per BatchNorm mode in BNS ('train,eval'): rank r starts from
-                init-rank{r}.pth and trains STEPS steps with the seed's two-group SGD at a tenth
-                of its lr (0.001, fc 0.01; weight decay 1e-3, momentum 0: the seed's lr diverges
+                init-rank{r}.pth and trains STEPS steps with the d2l chapter's two-group SGD at a tenth
+                of its lr (0.001, fc 0.01; weight decay 1e-3, momentum 0: the chapter's lr diverges
                 on these random images). 'eval' freezes BatchNorm (requires_grad False, eval
                 mode), as finetorch runs BatchNorm whose parameters are frozen. Writes
                 torch-BN-rank{r}.pth (state dict) and torch-BN-rank{r}.json ({losses, buckets}:

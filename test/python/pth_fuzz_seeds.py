@@ -78,8 +78,10 @@ def write(out_dir):
 
 def check(out_dir):
     files = sorted(f for f in os.listdir(out_dir) if f.endswith('.pth'))
-    # The seeds are our own files: plain torch.load, as 1.13's weights_only unpickler lacks floats.
-    print(json.dumps({f: describe(torch.load(os.path.join(out_dir, f))) for f in files}))
+    # The seeds are our own files, some of what neither version's weights_only unpickler takes
+    # (floats in 1.13, pickle protocol 4's frames in 2.x): the full unpickler, asked for by name
+    # since torch 2.6 defaults to weights_only=True.
+    print(json.dumps({f: describe(torch.load(os.path.join(out_dir, f), weights_only=False)) for f in files}))
 
 
 if __name__ == '__main__':

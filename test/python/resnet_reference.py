@@ -35,6 +35,7 @@ def make(out, num_classes):
 
 
 def logits(weights, input_file, out):
+    torch.set_num_threads(1)
     state = torch.load(weights, weights_only=True)
     model = torchvision.models.resnet18(num_classes=state['fc.weight'].shape[0])
     model.load_state_dict(state)

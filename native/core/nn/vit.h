@@ -7,6 +7,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <string>
+#include <utility>
+
 #include "core/nn/classifier.h"
 
 namespace finetorch {

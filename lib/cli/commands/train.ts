@@ -1,0 +1,288 @@
+// finetorch train, its interface: flags, their checks and help, and what a resume may change. The
+// training (LibTorch) lives in run/train.ts, loaded once the flags are right, so that --help and
+// mistakes answer at once and a refused resume has written nothing.
+import * as path from 'node:path';
+import { FinetorchError } from '../../base/errors';
+import type { CheckpointContents } from '../../train/checkpoint';
+import { readCheckpointInfo } from '../../train/checkpoint';
+import { familyOfArch } from '../../model/infer';
+import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
+import { isWithin, requireFile } from '../files';
+import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
+import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
+import { SCHEDULES, TrainSettings } from '../settings';
+import { DEVICE_OPTION } from './device-flag';
+import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, resizeRuleFlags } from './model-flags';
+import { weightsFlag } from '../weights-source';
+import {
+  AUGMENT_OPTIONS, BATCH_OPTIONS, LOG_EVERY_OPTION, PRECISION_OPTIONS, RUNTIME_OPTIONS, SGD_OPTIONS, STARTING_MODEL_OPTIONS, computeFlags,
+  optimizerFlags, startingModelFlags, trainingImageFlags,
+} from './training-flags';
+
+const options: Record<string, OptionSpec> = {
+  data: { type: 'string', value: 'DIR', help: 'train/ and valid/ (or val/, test/) class folders, or one folder of class folders' },
+  ...STARTING_MODEL_OPTIONS,
+  out: { type: 'string', value: 'DIR', help: 'where metrics, weights, checkpoint and pictures go (default with --resume: that DIR)' },
+  force: { type: 'boolean', help: 'let --out replace the run (or other files) already in DIR' },
+  resume: { type: 'string', value: 'DIR', help: "continue the run in DIR from its checkpoint.pth; its run.json supplies flags you don't pass" },
+  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (the head (fc) only, backbone frozen)', default: 'finetune' },
+  epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
+  'freeze-epochs': {
+    type: 'string', value: 'N', default: '0',
+    help: 'finetune: the first N of --epochs train fc alone, the backbone frozen with its BatchNorm statistics, then all layers ' +
+      "(fastai's fine_tune(E, freeze_epochs=N) trains N + E epochs, and BatchNorm during the N)",
+  },
+  lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
+  ...SGD_OPTIONS,
+  sched: {
+    type: 'string', value: 'NAME', default: 'constant',
+    help: "lr schedule, stepped every batch: constant, step, cosine, or onecycle (PyTorch's OneCycleLR over all steps, peaking at " +
+      '--lr (fc: its multiple), momentum cycled 0.95 -> 0.85 -> 0.95 in place of --momentum)',
+  },
+  'warmup-epochs': { type: 'string', value: 'N', help: 'linear warm-up from lr/100 over the first N epochs (fractions allowed)', default: '0' },
+  'min-lr': { type: 'string', value: 'X', help: 'cosine: the lr it ends at', default: '0' },
+  'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
+  'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
+  'pct-start': { type: 'string', value: 'F', help: "onecycle: the share of the steps spent raising the lr (OneCycleLR's pct_start)", default: '0.3' },
+  ...BATCH_OPTIONS,
+  ...AUGMENT_OPTIONS,
+  ...Object.fromEntries(Object.entries(RESIZE_OPTIONS).map(([name, o]) => [name, { ...o, help: `validation and the model card: ${o.help}` }])),
+  'skip-bad-images': SKIP_BAD_IMAGES_OPTION,
+  'drop-last': { type: 'boolean', help: "leave out each epoch's last batch when it is smaller than --batch-size (torch's drop_last)" },
+  'val-batch-size': { type: 'string', value: 'B', help: 'images per validation batch (default: --batch-size)' },
+  'valid-split': { type: 'string', value: 'F', help: 'share held out for validation when DIR has no valid/ folder (0: none)', default: '0.2' },
+  patience: { type: 'string', value: 'N', help: 'stop after N epochs without a better valid accuracy (default: never)' },
+  'checkpoint-every': { type: 'string', value: 'N', help: 'also save checkpoint.pth every N steps inside epochs (0: at epoch ends)', default: '0' },
+  device: DEVICE_OPTION,
+  ...PRECISION_OPTIONS,
+  ...RUNTIME_OPTIONS,
+  'log-every': LOG_EVERY_OPTION,
+  json: { type: 'boolean', help: 'print the final summary as JSON on stdout' },
+  ...LAUNCH_OPTIONS,
+};
+
+const spec: CommandSpec = {
+  name: 'train',
+  usage: [
+    'train --data DIR --weights WEIGHTS --out DIR [options]',
+    'train --resume DIR [--epochs N] [options]',
+  ],
+  options,
+  notes: [
+    `--out receives, after every epoch: ${OUT_FILES.metricsCsv} and ${OUT_FILES.metricsJson} (epoch, trainLoss, trainAcc, validLoss, ` +
+      `validAcc, validTop5, imagesPerSec, seconds (training and validation), lr, fcLr), ${OUT_FILES.last} and ${OUT_FILES.best} ` +
+      `(state dicts, best by valid accuracy), ${OUT_FILES.checkpoint} (for --resume), each .pth with a .json beside it ` +
+      '(architecture, classes, image size, resize rule, mean/std: what eval and predict read), ' +
+      `${OUT_FILES.classes}, ${OUT_FILES.settings}, loss and accuracy curves (.svg and .png); at each new best epoch, ` +
+      `${OUT_FILES.validation} and its confusion matrix (${OUT_FILES.confusionSvg}, ${OUT_FILES.confusionPng}).`,
+    'Every training image trains in every epoch (torch\'s DataLoader default), a smaller last batch included unless ' +
+      '--drop-last; a last batch of a single image is left out, since BatchNorm cannot train on one image at small sizes.',
+    '--out must be a new or empty folder (--force replaces what is there) outside --data, where it would become a class folder; ' +
+      'the folder of a run that failed before its first checkpoint counts as empty (nothing there to resume).',
+    'The head (a ResNet\'s fc, a ViT\'s head) is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
+      'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
+      'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
+    'A ViT (timm, torchvision or MAE weights) is made for --image-size images: its position embedding is interpolated as MAE\'s ' +
+      'interpolate_pos_embed does when the weights were trained at another size.',
+    'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
+      'and exits 130 (SIGTERM: 143, 128 + the signal\'s number as shells count); finetorch train --resume DIR then continues ' +
+      'exactly from there. A second Ctrl-C exits at once.',
+    'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
+      '--device, ...; another --epochs spreads a cosine or one-cycle schedule over the new length, and the lr it moves to is ' +
+      'said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
+      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --scale, --ratio, --hflip, --shrink-on-load ' +
+      'and the number of processes when the checkpoint stopped inside an epoch.',
+    '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
+      'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}, ' +
+      'skippedImages: [{image, error}] (--skip-bad-images)}.',
+    'Data-parallel (as PyTorch DistributedDataParallel): --nproc-per-node N starts N ranks here, each with ' +
+      '--batch-size images per step and 1/N of the cores; on several machines run the same command on each with ' +
+      '--nnodes M --node-rank K --master-addr <node 0> (the same --master-port). Rank 0 reports and writes --out, ' +
+      'which --resume needs on every machine. torchrun --no-python finetorch train ... starts the ranks alike.',
+  ],
+};
+
+// Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
+const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
+  'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images',
+  'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split', 'seed', 'shrink-on-load',
+  'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
+
+/** Why a resumed run cannot take another value of these. */
+const FIXED_ON_RESUME: Record<string, string> = {
+  weights: 'the checkpoint holds every weight; to start over from other weights, start a new run',
+  arch: 'the checkpoint holds that architecture\'s weights',
+  'keep-fc': 'fc comes from the checkpoint',
+  mode: 'the checkpoint holds that mode\'s optimizer state; to switch, start a new run with --weights DIR/last.pth',
+  seed: 'it seeds the train/valid split and the order of every epoch; another would mix validation images into training',
+  'valid-split': 'another split would mix validation images into training',
+};
+
+/** These change what each remaining batch of an epoch holds: only at an epoch's end. */
+const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'shrink-on-load'];
+
+function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSettings {
+  const out = flags.string('out') ?? resume?.dir;
+  if (out === undefined) throw new UsageError('--out is required');
+  const weights = resume ? undefined : weightsFlag(flags);
+  const data = path.resolve(flags.required('data'));
+  const sched = flags.choice('sched', SCHEDULES);
+  const { mode } = optimizerFlags(flags);
+  for (const [flag, applies] of [['min-lr', 'cosine'], ['decay-epochs', 'step'], ['decay-rate', 'step'], ['pct-start', 'onecycle']] as const) {
+    if (flags.has(flag) && sched !== applies) throw new UsageError(`--${flag} applies to --sched ${applies}, not ${sched}`);
+  }
+  for (const flag of ['warmup-epochs', 'momentum']) {
+    if (flags.has(flag) && sched === 'onecycle') {
+      const why = flag === 'momentum' ? 'cycles momentum itself' : 'warms up itself (--pct-start)';
+      throw new UsageError(`--${flag} does not apply to --sched onecycle, which ${why}`);
+    }
+  }
+  if (flags.has('freeze-epochs') && mode !== 'finetune') throw new UsageError('--freeze-epochs applies to --mode finetune');
+  const images = trainingImageFlags(flags);
+  const settings: TrainSettings = {
+    ...images,
+    weights,
+    ...startingModelFlags(flags),
+    out: path.resolve(out),
+    force: flags.flag('force'),
+    resume,
+    epochs: flags.int('epochs'),
+    freezeEpochs: flags.int('freeze-epochs', 0),
+    lr: flags.number('lr', { min: 0, open: true }),
+    ...optimizerFlags(flags),
+    sched,
+    warmupEpochs: flags.number('warmup-epochs', { min: 0 }),
+    minLr: flags.number('min-lr', { min: 0 }),
+    decayEpochs: flags.number('decay-epochs', { min: 0, open: true }),
+    decayRate: flags.number('decay-rate', { min: 0, open: true }),
+    pctStart: flags.number('pct-start', { min: 0, max: 1, open: true }),
+    dropLast: flags.flag('drop-last'),
+    valBatchSize: flags.string('val-batch-size') === undefined ? images.batchSize : flags.int('val-batch-size'),
+    resizeRule: resizeRuleFlags(flags),
+    patience: flags.string('patience') === undefined ? undefined : flags.int('patience'),
+    checkpointEvery: flags.int('checkpoint-every', 0),
+    ...computeFlags(flags),
+    logEvery: flags.int('log-every', 0),
+    json: flags.flag('json'),
+    saved: savedFlags(flags, data, weights),
+  };
+  if (settings.warmupEpochs >= settings.epochs && settings.warmupEpochs > 0) {
+    throw new UsageError(`--warmup-epochs ${settings.warmupEpochs} leaves nothing of --epochs ${settings.epochs} after the warm-up`);
+  }
+  return settings;
+}
+
+function savedFlags(flags: Flags, data: string, weights: string | undefined): Record<string, string> {
+  const saved: Record<string, string> = {};
+  for (const name of SAVED_FLAGS) {
+    const value = options[name].type === 'boolean' ? (flags.flag(name) ? 'true' : undefined) : flags.string(name);
+    if (value !== undefined) saved[name] = value;
+  }
+  saved.data = data;
+  if (weights) saved.weights = weights;
+  return saved;
+}
+
+/** Two spellings of one value: numbers by value, paths resolved. */
+function sameValue(name: string, a: string, b: string): boolean {
+  if (name === 'data' || name === 'weights') return path.resolve(a) === path.resolve(b);
+  const [x, y] = [Number(a), Number(b)];
+  return a === b || (a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && x === y);
+}
+
+/** Refuses, before anything is loaded or written, each flag a resume cannot apply. */
+function checkResumeFlags(given: Flags, saved: Record<string, string>, info: CheckpointContents, dir: string): void {
+  const changed = (name: string): boolean => {
+    if (!given.has(name)) return false;
+    if (options[name].type === 'boolean') return given.flag(name) !== (saved[name] === 'true');
+    const before = saved[name] ?? options[name].default;
+    return before === undefined || !sameValue(name, given.string(name)!, before);
+  };
+  const was = (name: string) => (options[name].type === 'boolean' ? String(saved[name] === 'true') : saved[name] ?? options[name].default);
+  for (const [name, why] of Object.entries(FIXED_ON_RESUME)) {
+    if (changed(name)) throw new UsageError(`--${name} cannot change on --resume (the run's: ${was(name) ?? 'none'}): ${why}`);
+  }
+  if (info.batch) {
+    for (const name of FIXED_MID_EPOCH.filter(changed)) {
+      throw new UsageError(`--${name} cannot change on this --resume: ${path.join(dir, OUT_FILES.checkpoint)} stopped inside epoch ` +
+        `${info.epoch + 1} (after batch ${info.batch}), whose remaining batches are replayed exactly with the run's own --${name} ` +
+        `(${was(name)}); resume without it, and change it once that epoch is done`);
+    }
+  }
+}
+
+/**
+ * The processes a resume trains with against the run's (run.json's world-size; runs from before it
+ * was recorded say nothing). Each process takes --batch-size images per step, so another count
+ * changes the images per step: refused inside an epoch, whose remaining batches are each rank's
+ * share, and said at an epoch's end.
+ */
+function checkWorldSize(saved: Record<string, string>, worldSize: number, s: TrainSettings): void {
+  const before = saved['world-size'] === undefined ? undefined : Number(saved['world-size']);
+  const info = s.resume?.info;
+  if (before === undefined || before === worldSize || !info) return;
+  const processes = (n: number) => `${n} process${n === 1 ? '' : 'es'} (${n * s.batchSize} images per step at --batch-size ${s.batchSize})`;
+  if (info.batch) {
+    throw new UsageError(`this --resume runs ${processes(worldSize)}, but ${s.resume!.checkpoint} stopped inside epoch ${info.epoch + 1} ` +
+      `of a run of ${before}, whose remaining batches are each process's share: resume with ${before} (--nproc-per-node, --nnodes), ` +
+      'and change it once that epoch is done');
+  }
+  process.stderr.write(`warning: the run trained with ${processes(before)}; this resume runs ${processes(worldSize)} from epoch ` +
+    `${info.epoch + 1} on\n`);
+}
+
+/**
+ * --out: new, or empty, or --force; never inside --data, never a file. A run that stopped before
+ * its first checkpoint left nothing to resume: it starts over without --force.
+ */
+async function checkOut(s: TrainSettings): Promise<void> {
+  if (isWithin(s.out, s.data)) {
+    throw new UsageError(`--out ${s.out} is inside --data ${s.data}: its files would become a class folder of the next run`);
+  }
+  const state = await folderState(s.out);
+  if (state === 'file') throw new UsageError(`--out ${s.out} is a file, not a folder; choose a folder for the run's files`);
+  // (The files of an unsaved run are the first ones a run writes: they are written anew.)
+  if (s.force || state === 'unsaved' || (s.resume && s.resume.dir === s.out)) return;
+  if (state === 'run') {
+    throw new UsageError(`--out ${s.out} holds a run already; continue it with --resume ${s.out}, or pass --force to replace it`);
+  }
+  if (state === 'other') throw new UsageError(`--out ${s.out} is not empty; choose a new folder, or pass --force to write into it`);
+}
+
+async function run({ flags: given }: Parsed): Promise<number> {
+  const resumeDir = given.string('resume') && path.resolve(given.string('resume')!);
+  let resume: TrainSettings['resume'];
+  let flags = given;
+  let saved: Record<string, string> = {};
+  if (resumeDir) {
+    // Before the flags: without a checkpoint there is nothing to resume, whatever else is missing.
+    const checkpoint = outFile(resumeDir, 'checkpoint');
+    if (await folderState(resumeDir) === 'unsaved') {
+      throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `${resumeDir} holds a run that stopped before its first checkpoint, so there is nothing to resume: ` +
+        'run its train command again, without --resume (it starts over in that folder)');
+    }
+    await requireFile(checkpoint, 'checkpoint');
+    saved = await savedSettings(resumeDir) ?? {};
+    const info = await readCheckpointInfo(checkpoint);
+    // Runs from before --arch saved none: the checkpoint says which (a ViT of no named size has none).
+    if (familyOfArch(info.arch)) saved.arch ??= info.arch;
+    checkResumeFlags(given, saved, info, resumeDir);
+    resume = { dir: resumeDir, checkpoint, info, saved };
+    flags = given.withFallback(saved);
+  }
+  const settings = settingsFrom(flags, resume);
+  // A launcher (--nproc-per-node) starts this machine's ranks as this same command. --out is
+  // checked once per job: by node 0's launcher, or by rank 0 under torchrun, before it writes.
+  const layout = process.env[LAUNCHED_ENV] ? undefined : await jobLayout(given);
+  const launched = process.env[LAUNCHED_ENV] !== undefined || (process.env.RANK ?? '0') !== '0';
+  const worldSize = layout ? layout.nnodes * layout.nprocPerNode : Number(process.env.WORLD_SIZE ?? 1);
+  settings.saved['world-size'] = String(worldSize);
+  if (layout ? layout.nodeRank === 0 : !launched) {
+    await checkOut(settings);
+    checkWorldSize(saved, worldSize, settings);
+  }
+  if (layout) return launch(layout, process.argv.slice(1));
+  return (await import('../run/train')).train(settings);
+}
+
+export const command: Command = { spec, run };

@@ -1,0 +1,94 @@
+// timm's config.json (timm 1.0.29, models/_hub.py save_config_for_hf and _parse_model_cfg): the
+// architecture, the class count, and the pretrained_cfg whose fields timm's resolve_data_config
+// turns into the eval transform (input_size, crop_pct, crop_mode, interpolation, mean, std), with
+// timm's defaults where a field is absent. Anything that would change the preprocessing or the
+// model in a way finetorch cannot follow is refused here, before any weight is downloaded.
+import { ARCH_NAMES, Arch } from './resnet-architectures';
+import { hubError } from '../hub/hf-cache';
+
+/** What a timm checkpoint on the Hub says about itself. */
+export interface TimmConfig {
+  /** timm's model name (config.json "architecture"): one of finetorch's architectures. */
+  architecture: Arch;
+  numClasses: number;
+  /** The pretrained weights' tag, e.g. 'a1_in1k'. */
+  tag: string | undefined;
+  /** [channels, height, width] the weights were evaluated at. */
+  inputSize: [number, number, number];
+  /** timm resizes to floor(size / cropPct), then crops the centre at `inputSize`. */
+  cropPct: number;
+  /** 'center': the shorter side is resized (aspect kept); 'squash': both sides are. */
+  cropMode: 'center' | 'squash';
+  interpolation: 'nearest' | 'bilinear' | 'bicubic';
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Class names in output order, when the config lists them. */
+  labelNames: string[] | undefined;
+}
+
+// timm's defaults (timm/data/constants.py, resolve_data_config).
+const DEFAULTS = { inputSize: [3, 224, 224], cropPct: 0.875, cropMode: 'center', interpolation: 'bicubic', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+// model_args that only shape training (dropout rates), which finetorch may take as they come.
+const HARMLESS_MODEL_ARGS = new Set(['drop_rate', 'drop_path_rate', 'drop_block_rate']);
+
+/** config.json's text -> TimmConfig; `where` names the repo and file in errors. */
+export function parseTimmConfig(text: string, where: string): TimmConfig {
+  const fail = (detail: string) => hubError(`${where}: ${detail}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw fail(`not JSON (${(err as Error).message})`);
+  }
+  if (!isObject(raw)) throw fail('not a JSON object, so not a timm config');
+  // timm's legacy single-dict layout keeps the pretrained_cfg fields at the top level.
+  const cfg = isObject(raw.pretrained_cfg) ? raw.pretrained_cfg : raw;
+  const architecture = raw.architecture;
+  if (typeof architecture !== 'string') throw fail('no "architecture": not a timm config.json');
+  if (!(ARCH_NAMES as readonly string[]).includes(architecture)) {
+    throw fail(`timm's architecture '${architecture}' is not one finetorch builds (${ARCH_NAMES.join(', ')})`);
+  }
+  const modelArgs = isObject(raw.model_args) ? Object.keys(raw.model_args).filter((k) => !HARMLESS_MODEL_ARGS.has(k)) : [];
+  if (modelArgs.length) throw fail(`model_args ${modelArgs.join(', ')} change timm's ${architecture}, which finetorch builds as published`);
+
+  const numClasses = raw.num_classes ?? cfg.num_classes;
+  if (!Number.isSafeInteger(numClasses) || (numClasses as number) < 1) throw fail(`num_classes must be a positive integer, got ${JSON.stringify(numClasses)}`);
+  const inputSize = cfg.input_size ?? DEFAULTS.inputSize;
+  if (!Array.isArray(inputSize) || inputSize.length !== 3 || inputSize[0] !== 3 || !inputSize.every((v) => Number.isSafeInteger(v) && v > 0)) {
+    throw fail(`pretrained_cfg.input_size must be [3, height, width], got ${JSON.stringify(inputSize)}`);
+  }
+  if (inputSize[1] !== inputSize[2]) throw fail(`pretrained_cfg.input_size ${JSON.stringify(inputSize)} is not square, which finetorch's eval transform needs`);
+  const cropPct = cfg.crop_pct || DEFAULTS.cropPct;
+  if (typeof cropPct !== 'number' || !(cropPct > 0 && cropPct <= 1)) throw fail(`pretrained_cfg.crop_pct must be in (0, 1], got ${JSON.stringify(cropPct)}`);
+  const cropMode = cfg.crop_mode || DEFAULTS.cropMode;
+  if (cropMode !== 'center' && cropMode !== 'squash') throw fail(`pretrained_cfg.crop_mode '${String(cropMode)}' is not one finetorch follows (center, squash)`);
+  const interpolation = cfg.interpolation || DEFAULTS.interpolation;
+  if (interpolation !== 'bilinear' && interpolation !== 'bicubic' && interpolation !== 'nearest') {
+    throw fail(`pretrained_cfg.interpolation '${String(interpolation)}' is not one finetorch resizes with (bilinear, bicubic, nearest)`);
+  }
+  const triple = (field: 'mean' | 'std') => {
+    const value = cfg[field] || DEFAULTS[field];
+    if (!Array.isArray(value) || value.length !== 3 || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw fail(`pretrained_cfg.${field} must be three numbers, got ${JSON.stringify(value)}`);
+    }
+    if (field === 'std' && value.some((v) => v <= 0)) throw fail(`pretrained_cfg.std must be positive, got ${JSON.stringify(value)}`);
+    return value as [number, number, number];
+  };
+  const labels = raw.label_names ?? cfg.label_names;
+  return {
+    architecture: architecture as Arch,
+    numClasses: numClasses as number,
+    tag: typeof cfg.tag === 'string' ? cfg.tag : undefined,
+    inputSize: inputSize as [number, number, number],
+    cropPct,
+    cropMode,
+    interpolation,
+    mean: triple('mean'),
+    std: triple('std'),
+    labelNames: Array.isArray(labels) && labels.length === numClasses && labels.every((l) => typeof l === 'string') ? labels : undefined,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

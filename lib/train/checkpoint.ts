@@ -1,0 +1,142 @@
+// Training checkpoints: model weights, optimizer state (momentum buffers, group lrs), schedule
+// position, the position in training (epochs done, and batches done of the next one with their
+// running sums) and history in one .pth that Python's torch.load(weights_only=True) also reads,
+// in torch 1.13 as in 2.x: 1.13's safe unpickler knows no Python floats, so every real number
+// (lrs, losses, accuracies, times) is a 0-d float64 tensor (float(x) in Python). savePth writes
+// atomically (temp file + rename), so a crash never leaves half a file.
+import { inferModel } from '../model/infer';
+import type { Model } from '../model/model';
+import type { SGD, SGDStateDict } from '../optim/sgd';
+import { FinetorchError } from '../base/errors';
+import { PthError, PthValue, readPth, savePth } from '../pth';
+import type { LRScheduler } from '../optim/schedule';
+import type { HostTensor } from '../base/tensor';
+import type { EpochRecord, EpochTotals } from './history';
+
+export interface TrainingState {
+  net: Model;
+  optimizer: SGD;
+  scheduler?: LRScheduler;
+}
+
+export interface CheckpointInfo {
+  /** Epochs completed. */
+  epoch: number;
+  /** Batches completed of epoch `epoch + 1` (a checkpoint taken mid-epoch); 0 at an epoch's end. */
+  batch?: number;
+  /** The sums over those batches, so that the epoch's record comes out as if never stopped. */
+  partial?: EpochTotals;
+  history: EpochRecord[];
+}
+
+/** What readCheckpointInfo also tells: the model the checkpoint holds, and the schedule's position. */
+export interface CheckpointContents extends CheckpointInfo {
+  /** torchvision's ResNet name, or timm's ViT name ('VisionTransformer' for a size of its own). */
+  arch: string;
+  numClasses: number;
+  /** The lr schedule's position (steps or epochs taken), when the checkpoint has a schedule. */
+  schedulerT?: number;
+}
+
+const GROUP_KEYS: [keyof SGDStateDict['param_groups'][number], string][] = [
+  ['lr', 'lr'], ['momentum', 'momentum'], ['dampening', 'dampening'], ['weightDecay', 'weight_decay'],
+  ['nesterov', 'nesterov'], ['initialLr', 'initial_lr'], ['params', 'params'],
+];
+
+/** A real number as torch 1.13's weights_only unpickler can read it: a 0-d float64 tensor. */
+function real(value: number): HostTensor<'float64'> {
+  return { dtype: 'float64', shape: [], data: Float64Array.of(value) };
+}
+
+/** Numbers of a record as real() (its epoch number as an int), other values as they are. */
+function reals(record: object): Map<PthValue, PthValue> {
+  return new Map(Object.entries(record).map(([k, v]) => [k, typeof v === 'number' && k !== 'epoch' ? real(v) : v as PthValue]));
+}
+
+/** A number back from real(), or from a checkpoint that pickled it as a Python float or int. */
+function number(value: PthValue): number {
+  if (typeof value === 'object' && value !== null && 'dtype' in value && value.shape.length === 0) return Number(value.data[0]);
+  return typeof value === 'bigint' ? Number(value) : value as number;
+}
+
+/** A record of reals() read back: numbers for reals, other values as they are. */
+function fromReals<T>(record: Map<PthValue, PthValue>): T {
+  return Object.fromEntries([...record].map(([k, v]) => [k, v === null || typeof v === 'boolean' || typeof v === 'string' ? v : number(v)])) as T;
+}
+
+export async function saveCheckpoint(file: string, state: TrainingState, info: CheckpointInfo = { epoch: 0, history: [] }): Promise<void> {
+  const { net, optimizer, scheduler } = state;
+  const opt = await optimizer.stateDict();
+  const groups = opt.param_groups.map((g) => new Map<PthValue, PthValue>(GROUP_KEYS.map(([js, py]) =>
+    [py, typeof g[js] === 'number' ? real(g[js]) : g[js] as PthValue])));
+  await savePth(file, {
+    model: await net.stateDict(),
+    optimizer: new Map<PthValue, PthValue>([
+      ['state', new Map<PthValue, PthValue>([...opt.state].map(([i, s]) => [i, new Map([['momentum_buffer', s.momentum_buffer]])]))],
+      ['param_groups', groups],
+    ]),
+    step: optimizer.stepCount,
+    scheduler_t: scheduler ? scheduler.t : null,
+    epoch: info.epoch,
+    batch: info.batch ?? 0,
+    partial: info.partial ? reals(info.partial) : null,
+    history: info.history.map((r) => reals(r)),
+  });
+}
+
+function field(map: PthValue, key: string, file: string): PthValue {
+  if (!(map instanceof Map) || !map.has(key)) throw new PthError(file, `not a finetorch checkpoint (no '${key}')`);
+  return map.get(key)!;
+}
+
+function infoFrom(root: PthValue, file: string): CheckpointInfo {
+  const history = (field(root, 'history', file) as Map<PthValue, PthValue>[]).map((r) => fromReals<EpochRecord>(r));
+  // Checkpoints from before mid-epoch positions hold neither key: they were taken at an epoch's end.
+  const map = root as Map<string, PthValue>;
+  const partial = map.get('partial');
+  return {
+    epoch: Number(field(root, 'epoch', file)),
+    batch: Number(map.get('batch') ?? 0),
+    partial: partial instanceof Map ? fromReals<EpochTotals>(partial) : undefined,
+    history,
+  };
+}
+
+/** The position, history and architecture a checkpoint holds, without building a model. */
+export async function readCheckpointInfo(file: string): Promise<CheckpointContents> {
+  const root = await readPth(file);
+  const model = field(root, 'model', file) as Map<string, HostTensor>;
+  const t = (root as Map<string, PthValue>).get('scheduler_t');
+  const { arch, numClasses } = inferModel(new Map([...model].map(([k, tensor]) => [k, tensor.shape])), file);
+  if (numClasses === undefined) throw new PthError(file, 'not a finetorch checkpoint (its model has no head)');
+  return {
+    ...infoFrom(root, file), arch, numClasses,
+    ...(typeof t === 'number' || typeof t === 'bigint' ? { schedulerT: Number(t) } : {}),
+  };
+}
+
+/** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */
+export async function loadCheckpoint(file: string, state: TrainingState): Promise<CheckpointInfo> {
+  const root = await readPth(file);
+  const model = field(root, 'model', file) as Map<string, HostTensor>;
+  const optimizer = field(root, 'optimizer', file);
+  const groups = (field(optimizer, 'param_groups', file) as Map<string, PthValue>[]).map((g) => {
+    const group = Object.fromEntries(GROUP_KEYS.map(([js, py]) => [js, field(g, py, file)]));
+    for (const key of ['lr', 'momentum', 'dampening', 'weightDecay', 'initialLr']) group[key] = number(group[key]);
+    return group as unknown as SGDStateDict['param_groups'][number];
+  });
+  const buffers = field(optimizer, 'state', file) as Map<number, Map<string, HostTensor>>;
+  await state.net.loadStateDict(model);
+  try {
+    await state.optimizer.loadStateDict({
+      state: new Map([...buffers].map(([i, s]) => [i, { momentum_buffer: s.get('momentum_buffer')! }])),
+      param_groups: groups,
+    });
+  } catch (err) {
+    throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: ${(err as Error).message}`, { cause: err });
+  }
+  state.optimizer.restoreStepCount(Number(field(root, 'step', file)));
+  const t = field(root, 'scheduler_t', file);
+  if (state.scheduler && t !== null) state.scheduler.loadStateDict({ t: Number(t) });
+  return infoFrom(root, file);
+}

@@ -1,0 +1,104 @@
+// The Hugging Face Hub cache both ways, against Python's huggingface_hub 1.33 and timm 1.0.29, with
+// a repo that timm's save_for_hf wrote, served by a local Hub (test/helpers/hub-server.ts): Python
+// (HF_HUB_OFFLINE=1) finds and loads what finetorch downloaded, timm with the same logits;
+// finetorch (offline) finds what Python's hf_hub_download fetched from the same server, in the same
+// layout; timm's eval transform is the one finetorch's card holds; and the architectures behind
+// the hf-hub: ids finetorch lists are torchvision's, as timm builds them.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ARCH_NAMES, ResNet, setNumThreads } from '../../lib';
+import { timmCard } from '../../lib/cli/weights-source';
+import { pretrainedWeights } from '../../lib/model/torchvision-weights';
+import { listHubWeights } from '../../lib/model/timm-ids';
+import type { HubDownloadOptions } from '../../lib/model/timm-weights';
+import { assertClose } from '../helpers/compare';
+import { HubServer } from '../helpers/hub-server';
+import { readFloat32, runPython, tempDir } from '../helpers/python';
+
+const ecosystem = { ecosystem: true };
+const REPO = 'timm/resnet18.a1_in1k';
+const server = new HubServer();
+const tmp = tempDir('finetorch-hf-hub-parity-');
+const repoDir = path.join(tmp.dir, 'repo');
+let commit: string;
+
+/** Every path under `dir` (but huggingface_hub's lock folder and CACHEDIR.TAG), symlinks as 'name -> target', ref files with their content. */
+function layout(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((p) => !p.startsWith('.locks') && p !== 'CACHEDIR.TAG').sort().map((p) => {
+      const full = path.join(dir, p);
+      if (fs.lstatSync(full).isSymbolicLink()) return `${p} -> ${fs.readlinkSync(full)}`;
+      return p.includes(`refs${path.sep}`) ? `${p} = ${fs.readFileSync(full, 'utf8')}` : p;
+    });
+}
+
+function opts(cacheDir: string, extra: HubDownloadOptions = {}): HubDownloadOptions {
+  return { cacheDir, endpoint: server.endpoint, token: false, offline: false, progress: false, ...extra };
+}
+
+before(async () => {
+  setNumThreads(1);
+  fs.mkdirSync(repoDir);
+  await runPython('hf_hub_reference.py', ['repo', repoDir, 'resnet18.a1_in1k', '10'], ecosystem);
+  await server.start();
+  commit = server.push(REPO, {
+    'config.json': fs.readFileSync(path.join(repoDir, 'config.json')),
+    'model.safetensors': fs.readFileSync(path.join(repoDir, 'model.safetensors')),
+    'README.md': Buffer.from('# resnet18.a1_in1k\n'),
+  });
+});
+after(async () => {
+  await server.stop();
+  tmp.cleanup();
+});
+
+describe('the Hub cache against huggingface_hub and timm', () => {
+  it("Python finds what finetorch downloaded (hf_hub_download, try_to_load_from_cache offline), and timm loads it with finetorch's logits", async () => {
+    const cache = path.join(tmp.dir, 'finetorch-cache');
+    const got = await pretrainedWeights(`hf-hub:${REPO}`, opts(cache));
+    for (const revision of ['main', commit]) {
+      const found = JSON.parse(await runPython('hf_hub_reference.py', ['offline', cache, REPO, 'model.safetensors', revision], ecosystem));
+      assert.deepEqual(found, { download: got.file, cached: got.file }, revision);
+    }
+    const timmOut = path.join(tmp.dir, 'timm-logits.f32');
+    const input = path.join(repoDir, 'input.f32');
+    const timm = JSON.parse(await runPython('hf_hub_reference.py', ['timm', cache, `hf-hub:${REPO}`, input, timmOut], ecosystem));
+    const net = await ResNet.pretrained(`hf-hub:${REPO}`, opts(cache, { offline: true }));
+    const logits = await net.eval().forward({ dtype: 'float32', shape: [2, 3, 64, 64], data: readFloat32(input) });
+    net.dispose();
+    assertClose(logits.data, readFloat32(timmOut), 1e-4, 'finetorch vs timm from the same cache');
+    assertClose(readFloat32(timmOut), readFloat32(path.join(repoDir, 'logits.f32')), 1e-6, 'timm from the cache vs the model it saved');
+    // timm's eval transform for these weights is the one finetorch's card holds.
+    const card = timmCard(got.config, `${REPO}/config.json`);
+    assert.deepEqual([timm.resize, timm.interpolation, timm.crop], [card.eval.resize, card.eval.interpolation, [card.eval.centerCrop, card.eval.centerCrop]]);
+    assertClose(card.eval.mean, timm.config.mean, 0, 'mean');
+    assertClose(card.eval.std, timm.config.std, 0, 'std');
+    assert.deepEqual([timm.config.input_size, timm.config.crop_pct, timm.config.crop_mode], [got.config.inputSize, got.config.cropPct, got.config.cropMode]);
+  });
+
+  it("finetorch finds (offline) what Python's hf_hub_download fetched from the same server, laid out as finetorch lays it out", async () => {
+    const pythonCache = path.join(tmp.dir, 'python-cache');
+    const fetched = JSON.parse(await runPython('hf_hub_reference.py', ['download', server.endpoint, pythonCache, REPO, 'config.json', 'model.safetensors'], ecosystem));
+    server.requests.length = 0;
+    const got = await pretrainedWeights(`hf-hub:${REPO}`, opts(pythonCache, { offline: true }));
+    assert.deepEqual([got.configFile, got.file, got.commit, got.downloaded], [fetched['config.json'], fetched['model.safetensors'], commit, false]);
+    assert.deepEqual(server.requests, []);
+    const ours = path.join(tmp.dir, 'finetorch-cache-2');
+    await pretrainedWeights(`hf-hub:${REPO}`, opts(ours));
+    assert.deepEqual(layout(ours), layout(pythonCache));
+  });
+
+  it('the hf-hub: ids finetorch lists are timm 1.0.29\'s, on architectures timm builds with torchvision\'s keys, shapes and logits', async () => {
+    const archs: Record<string, { same_layout: boolean; max_abs_diff: number; tags: string[]; hosted: boolean }> =
+      JSON.parse(await runPython('hf_hub_reference.py', ['archs'], ecosystem));
+    assert.deepEqual(Object.keys(archs), [...ARCH_NAMES]);
+    for (const arch of ARCH_NAMES) {
+      const { same_layout: sameLayout, max_abs_diff: diff, tags, hosted } = archs[arch];
+      assert.ok(sameLayout && hosted, arch);
+      assert.ok(diff < 1e-5, `${arch}: timm and torchvision differ by ${diff}`);
+      assert.deepEqual(listHubWeights().filter((w) => w.arch === arch).map((w) => w.tag), tags, arch);
+    }
+  });
+});
