@@ -137,20 +137,14 @@ export interface NativeResNetConfig {
   widthPerGroup: number;
 }
 
-/** @internal timm's VisionTransformer arguments (model/vit-architectures.ts' VitConfig). */
+/**
+ * @internal timm's VisionTransformer arguments, as model/vit-architectures.ts' VitConfig documents
+ * them (the addon's contract, as NativeResNetConfig is ResNetConfig's).
+ */
 export interface NativeVitConfig {
   family: 'vit';
-  imgSize: number;
-  patchSize: number;
-  embedDim: number;
-  depth: number;
-  numHeads: number;
-  mlpRatio: number;
-  qkvBias: boolean;
-  classToken: boolean;
-  globalPool: 'token' | 'avg';
-  fcNorm: boolean;
-  dropPathRate: number;
+  imgSize: number; patchSize: number; embedDim: number; depth: number; numHeads: number; mlpRatio: number;
+  qkvBias: boolean; classToken: boolean; globalPool: 'token' | 'avg'; fcNorm: boolean; dropPathRate: number;
 }
 
 /** @internal */

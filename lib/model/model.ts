@@ -265,7 +265,8 @@ export abstract class Model {
    * Writes the model to `file` as ONNX (as torch.onnx.export does): the eval-mode forward, whatever
    * `training` says, input [batch, 3, S, S] float32 named 'input', output [batch, numClasses]
    * named 'logits', and metadata_props recording the architecture, the class names when given and
-   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back).
+   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back). Written
+   * for ResNets; a VisionTransformer refuses with ERR_FINETORCH_UNSUPPORTED.
    */
   async exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
     return exportOnnx(file, this.onnxSource(() => this.stateDict()), options);
