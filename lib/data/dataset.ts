@@ -49,7 +49,7 @@ export abstract class BaseDataset implements Dataset {
   /** Sample `index` through the whole transform (random ones drawn from seed and epoch). */
   async get(index: number, options: { seed?: number; epoch?: number } = {}): Promise<Item> {
     const rng = sampleRng(options.seed ?? 0, options.epoch ?? 0, index);
-    const { job, target } = await this.#single(index, rng);
+    const { job, target } = await this.single(index, rng);
     const input = zeros('float32', [3, job.view.height, job.view.width]);
     const { mean, std } = this.pipeline;
     const [error] = await renderJobs([job], { floats: input.data, offsets: [0], mean, std }, singleImage());
@@ -59,14 +59,14 @@ export abstract class BaseDataset implements Dataset {
 
   /** Sample `index` through the transform's crops, resizes and flips, as 8-bit RGB pixels (no normalisation). */
   async loadPixels(index: number, context: LoadContext): Promise<PixelSample> {
-    const { job, target } = await this.#single(index, context.rng, context.cache);
+    const { job, target } = await this.single(index, context.rng, context.cache);
     const image = { data: new Uint8Array(job.view.width * job.view.height * 3), width: job.view.width, height: job.view.height };
     const [error] = await renderJobs([job], { bytes: [image.data] }, singleImage());
     if (error) throw error;
     return { image, target };
   }
 
-  async #single(index: number, rng: Rng, cache?: PixelCache): Promise<{ job: ImageJob; target: number }> {
+  private async single(index: number, rng: Rng, cache?: PixelCache): Promise<{ job: ImageJob; target: number }> {
     const plan = await this.plan(index, { rng, cache });
     const [job] = await resolveFills([plan], singleImage());
     if (job instanceof Error) throw job;
@@ -107,7 +107,9 @@ export abstract class ImageDataset extends BaseDataset {
   readonly transform: Transform | undefined;
   readonly pipeline: Pipeline;
   protected readonly decode: DecodeOptions;
-  readonly #infos = new Map<number, ImageInfo>();
+  // TypeScript-private, not #private: withTransform's copies are made without the constructor,
+  // and share the headers read so far.
+  private readonly infos = new Map<number, ImageInfo>();
 
   constructor(options: ImageDatasetOptions = {}) {
     super();
@@ -140,7 +142,7 @@ export abstract class ImageDataset extends BaseDataset {
       return { target, job: { source: { ...cached.image, channels: 3 }, view, decode: this.decode } };
     }
     const source = await this.source(index);
-    const info = await this.#info(index, source);
+    const info = await this.info(index, source);
     const { width, height } = info;
     if (cache) {
       // The deterministic prefix goes to the cache (shrunk before a random crop when asked); the
@@ -163,12 +165,12 @@ export abstract class ImageDataset extends BaseDataset {
     return { target, job: { source, info, view: planView(width, height, ops, rng), decode: this.decode } };
   }
 
-  async #info(index: number, source: ImageSource): Promise<ImageInfo> {
+  private async info(index: number, source: ImageSource): Promise<ImageInfo> {
     if (typeof source !== 'string') return { width: source.width, height: source.height, native: true, scalable: false };
-    let info = this.#infos.get(index);
+    let info = this.infos.get(index);
     if (!info) {
       info = await imageInfo(source, this.decode);
-      this.#infos.set(index, info);
+      this.infos.set(index, info);
     }
     return info;
   }

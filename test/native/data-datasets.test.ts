@@ -66,6 +66,15 @@ describe('ImageFolder', () => {
     assert.equal((await folder.get(5)).input.data[0], 1); // white
   });
 
+  test('withTransform: the same samples under another transform, the original unchanged', async () => {
+    const folder = new ImageFolder(root, { transform: resize([4, 4]) });
+    await folder.get(0);
+    const other = folder.withTransform(resize([2, 3]));
+    assert.deepEqual((await other.get(0)).input.shape, [3, 2, 3]);
+    assert.deepEqual((await folder.get(0)).input.shape, [3, 4, 4]);
+    assert.equal(other.target(5), folder.target(5));
+  });
+
   test('clear errors: missing root, a file as root, no class folders, empty class folders', async () => {
     assert.throws(() => new ImageFolder(path.join(dir, 'missing')), (e: Error) => e instanceof DatasetError && /does not exist/.test(e.message));
     assert.throws(() => new ImageFolder(path.join(root, 'zebra', 'a.png')), /is not a folder/);
