@@ -30,7 +30,7 @@ export interface NativeLoadResult {
 /** @internal */
 export type NativeAmp = 'none' | 'fp16' | 'bf16';
 /** @internal */
-export type NativeFcInit = 'default' | 'xavier';
+export type NativeHeadInit = 'default' | 'xavier';
 /** @internal */
 export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
 
@@ -44,7 +44,7 @@ export interface NativeBatch {
   headOnly: boolean;
 }
 
-/** @internal A LibTorch ResNet. Every method runs on the libuv pool; lib/model/resnet.ts queues them. */
+/** @internal A LibTorch classifier (ResNet, ViT). Every method runs on the libuv pool; lib/model/model.ts queues them. */
 export interface NativeModel {
   loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
   loadStateDictFromFile(o: { file: string; names: string[]; places: StoredTensor[]; strict: boolean }): Promise<NativeLoadResult>;
@@ -59,7 +59,7 @@ export interface NativeModel {
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
-  replaceFc(o: { numClasses: number; init: NativeFcInit; seed?: number }): Promise<void>;
+  resetClassifier(o: { numClasses: number; init: NativeHeadInit; seed?: number }): Promise<void>;
   setRequiresGrad(o: { flags: [string, boolean][]; bnTrainWhenFrozen: boolean }): Promise<void>;
   setPrecision(o: { amp: NativeAmp; channelsLast: boolean }): Promise<void>;
   /** The fp16 GradScaler's current scale. */
@@ -138,15 +138,26 @@ export type NativeItemResult = null | { checkedBytes: number } | { unsupported: 
 
 /** @internal A torchvision ResNet's constructor arguments (lib/model/resnet-architectures.ts holds each architecture's). */
 export interface NativeResNetConfig {
+  family: 'resnet';
   block: 'basic' | 'bottleneck';
   layers: readonly [number, number, number, number];
   groups: number;
   widthPerGroup: number;
 }
 
+/**
+ * @internal timm's VisionTransformer arguments, as model/vit-architectures.ts' VitConfig documents
+ * them (the addon's contract, as NativeResNetConfig is ResNetConfig's).
+ */
+export interface NativeVitConfig {
+  family: 'vit';
+  imgSize: number; patchSize: number; embedDim: number; depth: number; numHeads: number; mlpRatio: number;
+  qkvBias: boolean; classToken: boolean; globalPool: 'token' | 'avg'; fcNorm: boolean; dropPathRate: number;
+}
+
 /** @internal */
 export interface NativeAddon {
-  createModel(o: NativeResNetConfig & { numClasses: number; seed?: number }): Promise<{
+  createModel(o: (NativeResNetConfig | NativeVitConfig) & { numClasses: number; seed?: number }): Promise<{
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;
@@ -161,6 +172,8 @@ export interface NativeAddon {
     input: HostTensor; fill: 'const' | 'rand' | 'pixel';
     boxes: { image: number; top: number; left: number; height: number; width: number; seed: number }[];
   }): Promise<void>;
+  /** MAE's interpolate_pos_embed: posEmbed [1, numExtraTokens + g*g, D] float32 resampled to a gridSize x gridSize grid. */
+  interpolatePosEmbed(o: { posEmbed: HostTensor<'float32'>; numExtraTokens: number; gridSize: number }): Promise<HostTensor<'float32'>>;
   renderBatch(o: {
     items: NativeBatchItem[]; out?: Float32Array;
     mean: readonly number[]; std: readonly number[]; threads: number; maxPixels: number; memoryBudget: number;

@@ -3,8 +3,8 @@
 // transform, from the card beside a file (classes.json as a fallback for class names), timm's
 // config.json for a Hub id, torchvision's transform for a torchvision name.
 import { FinetorchError } from '../base/errors';
-import type { Arch } from '../model/resnet-architectures';
-import { Device, ResNet } from '../model/resnet';
+import type { Device, Model } from '../model/model';
+import { loadModel } from '../model/load';
 import { Transform } from '../data';
 import { cuda, setNumThreads } from '../base/runtime';
 import type { ComputeSettings } from './settings';
@@ -20,7 +20,7 @@ export function startCompute(s: Pick<ComputeSettings, 'device' | 'threads'>): vo
 }
 
 /** The model onto `device`, at the precision asked (autocast, channels-last). */
-export async function placeModel(net: ResNet, device: Device, s: Pick<ComputeSettings, 'amp' | 'channelsLast'>): Promise<void> {
+export async function placeModel(net: Model, device: Device, s: Pick<ComputeSettings, 'amp' | 'channelsLast'>): Promise<void> {
   if (device !== 'cpu') await net.to(device);
   if (s.amp !== 'none' || s.channelsLast) net.setPrecision({ amp: s.amp, channelsLast: s.channelsLast });
 }
@@ -33,7 +33,7 @@ export function checkDevice(device: Device): void {
 }
 
 export interface InferenceModel {
-  net: ResNet;
+  net: Model;
   card: WeightsCard | undefined;
   /** Class names in output order, and the file beside the weights they came from; undefined when none names them. */
   classes: string[] | undefined;
@@ -44,17 +44,26 @@ export interface InferenceModel {
   imageSize: number;
 }
 
-/** A ResNet from --weights (a file, a finetorch checkpoint, a torchvision name, a Hub id), its architecture and class count read off the weights. */
+/**
+ * A ResNet or ViT from --weights (a file, a finetorch checkpoint, a torchvision name, a Hub id), its
+ * architecture and class count read off the weights; a ViT is made for the recipe's image size (its
+ * position embedding interpolated when the file's differs).
+ */
 export async function loadInferenceModel(
-  weights: string, options: { device: Device; arch: Arch | undefined } & RecipeFlags, warn: (message: string) => void,
+  weights: string, options: { device: Device; arch: string | undefined } & RecipeFlags, warn: (message: string) => void,
 ): Promise<InferenceModel> {
   const { device, arch, ...flags } = options;
   checkDevice(device);
   const { file, card } = await resolveWeights(weights);
-  const net = await ResNet.load(file, { device, arch });
+  // The recipe's crop sizes a ViT; its warnings and errors come after the load, so that a file that
+  // cannot be read fails with its one line alone.
+  const warnings: string[] = [];
+  const chosen = attempt(() => chooseRecipe(card, flags, weights, (message) => warnings.push(message)));
+  const net = await loadModel(file, { device, arch, imgSize: chosen.value?.centerCrop });
   try {
-    // After the load: a file that cannot be read fails with its one line alone.
-    const recipe = chooseRecipe(card, flags, weights, warn);
+    if (chosen.error) throw chosen.error;
+    warnings.forEach(warn);
+    const recipe = chosen.value!;
     const listed = card?.classes ? undefined : await classesNextTo(file);
     const classes = card?.classes ?? listed;
     const classesFrom = card?.classes ? card.from : listed ? 'classes.json' : undefined;
@@ -64,5 +73,13 @@ export async function loadInferenceModel(
   } catch (err) {
     net.dispose();
     throw err;
+  }
+}
+
+function attempt<T>(f: () => T): { value?: T; error?: Error } {
+  try {
+    return { value: f() };
+  } catch (error) {
+    return { error: error as Error };
   }
 }

@@ -9,13 +9,13 @@ import { packageVersion } from '../base/version';
 import { Command, UsageError, helpText, parseCommand, usageText } from './args';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  train: { summary: 'Fine-tune or linear-probe a ResNet (.pth, .safetensors, torchvision or hf-hub: weights) on a folder of class folders.', load: () => import('./commands/train') },
+  train: { summary: 'Fine-tune or linear-probe a ResNet or ViT (.pth, .safetensors, torchvision or hf-hub: weights) on a folder of class folders.', load: () => import('./commands/train') },
   'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./commands/lr-find') },
   eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a model on a folder of class folders.', load: () => import('./commands/eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./commands/predict') },
   export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./commands/export') },
   inspect: { summary: 'Format, keys, dtypes, shapes and sizes of a .pth or .safetensors file (no LibTorch needed).', load: () => import('./commands/inspect') },
-  weights: { summary: "Pretrained ResNet weights: torchvision's (torch.hub's cache), timm's on the Hugging Face Hub (its cache): list, get.", load: () => import('./commands/weights') },
+  weights: { summary: "Pretrained weights: torchvision's ResNets and MAE's ViT encoders (torch.hub's cache), timm's ResNets on the Hugging Face Hub (its cache): list, get.", load: () => import('./commands/weights') },
 };
 
 function mainHelp(): string {
@@ -23,7 +23,7 @@ function mainHelp(): string {
   return [
     'usage: finetorch <command> [options]',
     '',
-    'Fine-tunes ImageNet-pretrained torchvision ResNets on LibTorch.',
+    'Fine-tunes pretrained torchvision ResNets and Vision Transformers (timm, torchvision, MAE) on LibTorch.',
     '',
     'commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),

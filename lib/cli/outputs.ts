@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { removeStaleTemps } from '../base/atomic';
 import { nodeError } from '../base/errors';
-import type { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
 import { savePth } from '../pth';
 import type { EpochRecord } from '../train/history';
 import { writeClasses } from './classes';
@@ -126,7 +126,7 @@ export class RunFolder {
   }
 
   /** After each epoch: metrics, last.pth (and best.pth when `best`) with their cards, the curves. */
-  async epoch(history: readonly EpochRecord[], net: ResNet, best: boolean): Promise<void> {
+  async epoch(history: readonly EpochRecord[], net: Model, best: boolean): Promise<void> {
     const csv = [METRIC_COLUMNS.join(','), ...history.map((r) => METRIC_COLUMNS.map((c) => r[c] ?? '').join(','))];
     await writeFileAtomic(this.file('metricsCsv'), `${csv.join('\n')}\n`);
     await writeJson(this.file('metricsJson'), history);

@@ -4,7 +4,7 @@ import type { Dataset, Sampler } from '../data';
 import { DistributedSampler, evaluationShard } from '../dist/distributed-sampler';
 import { dist } from '../dist/process-group';
 import { writesFiles } from '../train/rank-agreement';
-import type { Device, ResNet } from '../model/resnet';
+import type { Device, Model } from '../model/model';
 import { exitWithLauncher } from './launch';
 import type { ProgressStream } from './progress';
 
@@ -22,7 +22,7 @@ export async function joinJobIfRank(device: Device): Promise<Device> {
 }
 
 /** In a job, the model trains data-parallel (DistributedDataParallel's semantics). */
-export async function distributeIfRank(net: ResNet): Promise<void> {
+export async function distributeIfRank(net: Model): Promise<void> {
   if (dist.isInitialized) await net.distributed();
 }
 

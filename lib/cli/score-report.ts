@@ -4,7 +4,7 @@
 import { DatasetError, LoaderBatch } from '../data';
 import { evaluate } from '../train/evaluate';
 import { Scores, perClassAccuracy } from '../train/metrics';
-import type { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
 
 export interface ClassScore {
   class: string;
@@ -38,7 +38,7 @@ export function scoreReport(scores: Scores, classes: string[]): ScoreReport {
  * them when the two orders differ (a folder holding only some of the model's classes).
  */
 export async function scoreModel(
-  net: ResNet, batches: AsyncIterable<LoaderBatch> & { length?: number }, classes: string[], toModelClass?: readonly number[],
+  net: Model, batches: AsyncIterable<LoaderBatch> & { length?: number }, classes: string[], toModelClass?: readonly number[],
 ): Promise<ScoreReport> {
   const source = toModelClass ? relabelled(batches, toModelClass) : batches;
   const scores = await evaluate(source, (b) => net.evalStep(b.input, b.target, { logits: true }));

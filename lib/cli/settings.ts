@@ -1,8 +1,9 @@
 // What each command runs with, once its flags are read and checked (cli/commands/) and before the
 // work starts (cli/run/): plain values, no LibTorch. train and lr-find share their groups of fields.
-import type { Device } from '../model/resnet';
+import type { Device } from '../model/model';
 import type { Amp } from '../model/precision';
 import type { Arch } from '../model/resnet-architectures';
+import type { MaeWeightsName } from '../model/mae-weights';
 import type { ResizeRule } from './model-card';
 import type { CheckpointContents } from '../train/checkpoint';
 
@@ -22,8 +23,8 @@ export interface Augmentation {
 
 /** The model a run starts from, besides the weights file. */
 export interface StartingModelSettings {
-  /** Undefined: read off the weights (a resume: the checkpoint's). */
-  arch: Arch | undefined;
+  /** A ResNet's or ViT's name; undefined: read off the weights (a resume: the checkpoint's). */
+  arch: string | undefined;
   keepFc: boolean;
 }
 
@@ -102,8 +103,8 @@ export interface LrFindSettings extends StartingModelSettings, OptimizerSettings
 /** A trained model run on images (eval, predict): the weights, and how images are sized and decoded. */
 export interface InferenceSettings {
   weights: string;
-  /** Undefined: read off the weights. */
-  arch: Arch | undefined;
+  /** A ResNet's or ViT's name; undefined: read off the weights. */
+  arch: string | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   /** --crop-mode and --crop-pct; undefined: the card's. */
@@ -129,8 +130,8 @@ export interface PredictSettings extends InferenceSettings {
 export interface ExportSettings {
   weights: string;
   out: string;
-  /** Undefined: read off the weights. */
-  arch: Arch | undefined;
+  /** A ResNet's or ViT's name; undefined: read off the weights. */
+  arch: string | undefined;
   /** Undefined: the card's. */
   imageSize: number | undefined;
   opset: number;
@@ -150,5 +151,6 @@ export interface InspectSettings {
 export type WeightsSettings =
   | { sub: 'list'; json: boolean }
   | { sub: 'get'; arch: Arch; weights: string | undefined; modelDir: string | undefined; baseUrl: string | undefined; verify: boolean; json: boolean }
+  | { sub: 'get-mae'; name: MaeWeightsName; modelDir: string | undefined; baseUrl: string | undefined; verify: boolean; json: boolean }
   | { sub: 'get-hub'; id: `hf-hub:${string}`; revision: string | undefined; cacheDir: string | undefined; offline: boolean; json: boolean }
   | { sub: 'import'; file: string; modelDir: string | undefined; json: boolean };

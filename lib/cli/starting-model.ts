@@ -1,10 +1,11 @@
-// The model a run starts from (train, lr-find): the weights --weights names, whose fc is kept when
-// it already answers for the class folders (the card or classes.json beside them lists them, or
-// --keep-fc says so), and replaced by a fresh Linear(512, classes) otherwise. What happened is
-// said either way, and so is a normalisation the weights were trained with that train does not use.
+// The model a run starts from (train, lr-find): the weights --weights names, whose head (a ResNet's
+// fc, a ViT's head) is kept when it already answers for the class folders (the card or
+// classes.json beside them lists them, or --keep-fc says so), and replaced by a fresh
+// Linear(features, classes) otherwise. What happened is said either way, and so is a normalisation
+// the weights were trained with that train does not use.
 import { FinetorchError } from '../base/errors';
-import type { Arch } from '../model/resnet-architectures';
-import { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
+import { loadModel } from '../model/load';
 import { classesNextTo } from './classes';
 import { readCard } from './model-card';
 import { counted } from './progress';
@@ -20,29 +21,31 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export async function startingModel(
-  weights: string, classes: string[], options: { arch: Arch | undefined; seed: number; keepFc: boolean },
-): Promise<{ net: ResNet; about: string; warning: string | undefined }> {
+  weights: string, classes: string[], options: { arch: string | undefined; seed: number; keepFc: boolean; imageSize: number },
+): Promise<{ net: Model; about: string; warning: string | undefined }> {
   const { file, card } = await resolveWeights(weights);
   const warning = trainingNormalizationWarning(weights, card);
-  const net = await ResNet.load(file, { arch: options.arch });
+  // A ViT is made for the training images' size (its position embedding interpolated as MAE does).
+  const net = await loadModel(file, { arch: options.arch, imgSize: options.imageSize });
+  const head = net.classifierName;
   try {
     const own = card?.classes ?? await classesNextTo(file);
     const about = (text: string) => ({ net, about: `model: ${weights} (${net.arch}), ${text}`, warning });
     const fits = net.numClasses === classes.length;
     if (fits && own !== undefined && sameList(own, classes)) {
-      return about('fc kept (the classes listed beside it are these class folders)');
+      return about(`${head} kept (the classes listed beside it are these class folders)`);
     }
     if (options.keepFc) {
       if (!fits) throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: ${weights} has ${counted(net.numClasses, 'output')}, but the data has ${counted(classes.length, 'class folder')}`);
       if (own !== undefined) {
         throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--keep-fc: the classes listed beside ${weights} (${own.join(', ')}) are not the class folders (${classes.join(', ')})`);
       }
-      return about(`fc kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})`);
+      return about(`${head} kept (--keep-fc: its ${net.numClasses} outputs taken as ${classes.join(', ')})`);
     }
-    const before = String(net.fc);
-    net.replaceFc(classes.length, { seed: options.seed });
-    const hint = fits && own === undefined ? `; its fc had as many outputs as there are classes: --keep-fc keeps a fine-tuned one` : '';
-    return about(`fc replaced: ${before} -> ${net.fc}${hint}`);
+    const before = String(net.getClassifier());
+    net.resetClassifier(classes.length, { seed: options.seed });
+    const hint = fits && own === undefined ? `; its ${head} had as many outputs as there are classes: --keep-fc keeps a fine-tuned one` : '';
+    return about(`${head} replaced: ${before} -> ${net.getClassifier()}${hint}`);
   } catch (err) {
     net.dispose();
     throw err;

@@ -26,6 +26,8 @@ export class DownloadError extends FinetorchError {
 export interface DownloadOptions {
   /** The SHA-256 of the whole file must start with this (lowercase hex), as torch.hub checks; all 64 digits: must be this. */
   hashPrefix?: string;
+  /** The MD5 of the whole file must start with this (lowercase hex): what MAE's README publishes for its checkpoints. */
+  md5Prefix?: string;
   /** The file's git blob id must be this (lowercase hex): the Hugging Face Hub's ETag for a file outside LFS. */
   gitBlobSha1?: string;
   /** Request headers; an Authorization header is not sent on once a redirect leaves the URL's host. */
@@ -65,8 +67,9 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
   checkArg(where, 'url', url, str());
   checkArg(where, 'dst', dst, str());
   const hex = str().where('(lowercase hex digits)', (h) => /^[0-9a-f]*$/.test(h)).orUndefined();
-  const { hashPrefix, gitBlobSha1, headers, partialPath, progress, retries, timeout } = checkOptions(where, options, {
+  const { hashPrefix, md5Prefix, gitBlobSha1, headers, partialPath, progress, retries, timeout } = checkOptions(where, options, {
     hashPrefix: hex,
+    md5Prefix: hex,
     gitBlobSha1: hex,
     headers: custom<Record<string, string>>('an object of strings', (h) => typeof h === 'object' && h !== null && Object.values(h).every((v) => typeof v === 'string')).default({}),
     partialPath: str().orUndefined(),
@@ -87,7 +90,7 @@ export async function downloadUrlToFile(url: string, dst: string, options: Downl
         if (!(err instanceof DownloadError && err.code === 'ERR_FINETORCH_DOWNLOAD_INTERRUPTED') || attempt >= retries) throw err;
       }
     }
-    const mismatch = await hashMismatch(temp, hashPrefix, gitBlobSha1);
+    const mismatch = await hashMismatch(temp, { hashPrefix, md5Prefix, gitBlobSha1 });
     if (mismatch) {
       await fs.rm(temp, { force: true });
       // A kept partial may have come from another version of the file: start over once.
@@ -120,8 +123,12 @@ async function keepOrRemove(temp: string, partial: string): Promise<void> {
 }
 
 /** The SHA-256 of a file, hex. */
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
+export function sha256File(file: string): Promise<string> {
+  return fileDigest(file, 'sha256');
+}
+
+async function fileDigest(file: string, algorithm: 'sha256' | 'md5'): Promise<string> {
+  const hash = createHash(algorithm);
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
 }
@@ -134,10 +141,15 @@ export async function gitBlobSha1File(file: string): Promise<string> {
 }
 
 /** How the file's hashes differ from those expected ('expected "…", got "…"'), or undefined when they match. */
-async function hashMismatch(file: string, hashPrefix: string | undefined, gitBlobSha1: string | undefined): Promise<string | undefined> {
+export async function hashMismatch(file: string, expected: Pick<DownloadOptions, 'hashPrefix' | 'md5Prefix' | 'gitBlobSha1'>): Promise<string | undefined> {
+  const { hashPrefix, md5Prefix, gitBlobSha1 } = expected;
   if (hashPrefix !== undefined) {
     const digest = await sha256File(file);
     if (!digest.startsWith(hashPrefix)) return `expected "${hashPrefix}", got "${digest}"`;
+  }
+  if (md5Prefix !== undefined) {
+    const digest = await fileDigest(file, 'md5');
+    if (!digest.startsWith(md5Prefix)) return `expected MD5 "${md5Prefix}", got "${digest}"`;
   }
   if (gitBlobSha1 !== undefined) {
     const id = await gitBlobSha1File(file);

@@ -1,12 +1,20 @@
-// The models: torchvision's ResNet family in LibTorch, its fine-tuning surgery, and the weights published for it (torchvision's, timm's on the Hub).
-export { ResNet, ResNet18, Parameter, Linear } from './resnet';
-export type {
-  Arch, CreateOptions, Device, HubModelOptions, LoadOptions, LoadResult, PretrainedModelOptions, ResNetConfig, StepResult, TrainStepOptions,
-} from './resnet';
+// The models: torchvision's ResNet family and timm's VisionTransformer in LibTorch behind one Model, their fine-tuning surgery, and the weights published for them (torchvision's, timm's on the Hub, MAE's).
+export { Model, Parameter, Linear } from './model';
+export type { Device, LoadResult, StepResult, TrainStepOptions } from './model';
+export { ResNet, ResNet18 } from './resnet';
+export type { Arch, CreateOptions, HubModelOptions, LoadOptions, PretrainedModelOptions, ResNetConfig } from './resnet';
 export { ARCH_NAMES } from './resnet-architectures';
+export { VisionTransformer } from './vit';
+export type { VitCreateOptions, VitLoadOptions, VitPretrainedOptions } from './vit';
+export { VIT_ARCH_NAMES } from './vit-architectures';
+export type { VitConfig } from './vit-architectures';
+export type { VitLayout } from './vit-layouts';
+export { interpolatePosEmbed } from './pos-embed';
 export { IMAGENET_CLASSES } from './imagenet';
 export { pretrainedWeights, importWeights, weightsInfo, listWeights, WEIGHTS_NAMES, TORCHVISION_BASE_URL } from './torchvision-weights';
 export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './torchvision-weights';
+export { maePretrainedWeights, MAE_WEIGHTS_NAMES, MAE_BASE_URL } from './mae-weights';
+export type { MaePretrainedWeights, MaeWeightsName } from './mae-weights';
 export { listHubWeights } from './timm-ids';
 export type { HubWeightsEntry } from './timm-ids';
 export type { HubDownloadOptions, HubWeights } from './timm-weights';

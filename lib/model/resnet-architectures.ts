@@ -2,6 +2,7 @@
 // tree they build (names, state_dict shapes, and how print(model) shows each module), and the
 // architecture a state dict was saved from, read off its keys and shapes.
 import { FinetorchError } from '../base/errors';
+import { ModuleNode, ReprStyle, container, leaf, reprStyle } from './module-tree';
 
 export const ARCHITECTURES = {
   resnet18: { block: 'basic', layers: [2, 2, 2, 2], groups: 1, widthPerGroup: 64 },
@@ -32,65 +33,25 @@ export function featuresOf(config: ResNetConfig): number {
   return config.block === 'basic' ? 512 : 2048;
 }
 
-/** One module of the tree: its repr line (leaves) or its children, and its state_dict entries. */
-export interface ModuleNode {
-  name: string;
-  /** print(model)'s text for a leaf module, e.g. `Conv2d(3, 64, kernel_size=(7, 7), ...)`. */
-  repr?: string;
-  /** Container class name (`ResNet`, `Sequential`, `BasicBlock`, `Bottleneck`). */
-  kind?: string;
-  /** What a leaf computes, with the numbers its repr shows as text (an exporter's forward reads these). */
-  layer?: Layer;
-  children: ModuleNode[];
-  state: [string, number[]][];
-}
-
-/** A leaf module's operation: its torch.nn class and the arguments it was built with. */
-export type Layer =
-  | { type: 'Conv2d'; kernel: number; stride: number; padding: number; groups: number }
-  | { type: 'BatchNorm2d'; eps: number }
-  | { type: 'ReLU' }
-  | { type: 'MaxPool2d'; kernel: number; stride: number; padding: number }
-  | { type: 'AdaptiveAvgPool2d'; outputSize: 1 }
-  | { type: 'Linear' };
-
-const leaf = (name: string, repr: string, layer: Layer, state: [string, number[]][] = []): ModuleNode =>
-  ({ name, repr, layer, children: [], state });
-
 function conv(name: string, cin: number, cout: number, kernel: number, stride: number, padding: number, groups = 1): ModuleNode {
   const text = `Conv2d(${cin}, ${cout}, kernel_size=(${kernel}, ${kernel}), stride=(${stride}, ${stride})` +
     `${padding ? `, padding=(${padding}, ${padding})` : ''}${groups > 1 ? `, groups=${groups}` : ''}, bias=False)`;
-  return leaf(name, text, { type: 'Conv2d', kernel, stride, padding, groups }, [['weight', [cout, cin / groups, kernel, kernel]]]);
-}
-
-/**
- * What print(model) writes differs between PyTorch releases; finetorch writes what the PyTorch of
- * its LibTorch writes. PyTorch 2.12 added `bias=` to the repr of the batch norms (pytorch#176573).
- */
-export interface ReprStyle {
-  batchNormBias: boolean;
-}
-
-/** The repr style of PyTorch `torchVersion` ('1.13.0', '2.14.1+cu130'). */
-export function reprStyle(torchVersion: string): ReprStyle {
-  const [major, minor] = torchVersion.split('.').map((n) => parseInt(n, 10));
-  return { batchNormBias: major > 2 || (major === 2 && minor >= 12) };
+  return leaf(name, text, [['weight', [cout, cin / groups, kernel, kernel]]], { type: 'Conv2d', kernel, stride, padding, groups });
 }
 
 function bn(name: string, channels: number, style: ReprStyle): ModuleNode {
   const bias = style.batchNormBias ? ', bias=True' : '';
-  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, { type: 'BatchNorm2d', eps: 1e-5 }, [
+  return leaf(name, `BatchNorm2d(${channels}, eps=1e-05, momentum=0.1, affine=True${bias}, track_running_stats=True)`, [
     ['weight', [channels]], ['bias', [channels]], ['running_mean', [channels]], ['running_var', [channels]], ['num_batches_tracked', []],
-  ]);
+  ], { type: 'BatchNorm2d', eps: 1e-5 });
 }
 
-const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)', { type: 'ReLU' });
-const container = (name: string, kind: string, children: ModuleNode[]): ModuleNode => ({ name, kind, children, state: [] });
+const relu = (): ModuleNode => leaf('relu', 'ReLU(inplace=True)', [], { type: 'ReLU' });
 
 export function linear(name: string, inFeatures: number, outFeatures: number): ModuleNode {
-  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, { type: 'Linear' }, [
+  return leaf(name, `Linear(in_features=${inFeatures}, out_features=${outFeatures}, bias=True)`, [
     ['weight', [outFeatures, inFeatures]], ['bias', [outFeatures]],
-  ]);
+  ], { type: 'Linear' });
 }
 
 /**
@@ -124,31 +85,12 @@ export function resnetTree(config: ResNetConfig, numClasses: number, style: Repr
   };
   return container('', 'ResNet', [
     conv('conv1', 3, 64, 7, 2, 3), bn('bn1', 64, style), relu(),
-    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)', { type: 'MaxPool2d', kernel: 3, stride: 2, padding: 1 }),
+    leaf('maxpool', 'MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)', [], { type: 'MaxPool2d', kernel: 3, stride: 2, padding: 1 }),
     layer(1, 64, config.layers[0], 1), layer(2, 128, config.layers[1], 2),
     layer(3, 256, config.layers[2], 2), layer(4, 512, config.layers[3], 2),
-    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))', { type: 'AdaptiveAvgPool2d', outputSize: 1 }),
+    leaf('avgpool', 'AdaptiveAvgPool2d(output_size=(1, 1))', [], { type: 'AdaptiveAvgPool2d', outputSize: 1 }),
     linear('fc', featuresOf(config), numClasses),
   ]);
-}
-
-/** Every state_dict key of the tree with its shape, in torchvision's order. */
-export function stateShapes(node: ModuleNode, prefix = ''): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  const visit = (n: ModuleNode, path: string) => {
-    for (const [key, shape] of n.state) out.set(`${path}${key}`, shape);
-    for (const child of n.children) visit(child, `${path}${child.name}.`);
-  };
-  visit(node, prefix);
-  return out;
-}
-
-/** print(model)'s text for the tree. */
-export function moduleRepr(node: ModuleNode, indent = ''): string {
-  if (node.repr !== undefined) return node.repr;
-  const inner = `${indent}  `;
-  const lines = node.children.map((c) => `${inner}(${c.name}): ${moduleRepr(c, inner)}`);
-  return `${node.kind}(\n${lines.join('\n')}\n${indent})`;
 }
 
 /** The architecture and class count a state dict (keys -> shapes) was saved from. */

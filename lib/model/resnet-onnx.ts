@@ -3,7 +3,8 @@
 // (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc, as ResNet.forward,
 // BasicBlock.forward and Bottleneck.forward run them. Each Conv2d + BatchNorm2d pair becomes one
 // Conv with the BatchNorm folded in, or a Conv and a BatchNormalization.
-import { ARCHITECTURES, Arch, ModuleNode, resnetTree } from './resnet-architectures';
+import type { ModuleNode } from './module-tree';
+import { ARCHITECTURES, Arch, resnetTree } from './resnet-architectures';
 import { FinetorchError } from '../base/errors';
 import { HostTensor } from '../base/tensor';
 import { foldBatchNorm } from '../export/batch-norm';

@@ -7,8 +7,8 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs/promises';
 import { ARCH_NAMES, Arch } from './resnet-architectures';
-import { bool, checkArg, checkOptions, describe, oneOf, str } from '../base/check';
-import { DownloadError, TRANSFER_RULES, downloadUrlToFile, hashPrefixOf, sha256File } from '../hub/download';
+import { Parsed, bool, checkArg, checkOptions, describe, oneOf, str } from '../base/check';
+import { DownloadError, DownloadOptions, TRANSFER_RULES, downloadUrlToFile, hashMismatch, hashPrefixOf } from '../hub/download';
 import { fileIntoCache, hubDir } from '../hub/torch-hub';
 import { hasCode, rangeError } from '../base/errors';
 import { HubDownloadOptions, HubWeights, hubPretrainedWeights } from './timm-weights';
@@ -122,15 +122,17 @@ export interface PretrainedOptions {
   timeout?: number;
 }
 
-/** @internal PretrainedOptions' rules (ResNet.pretrained takes them too). */
-export const PRETRAINED_RULES = {
-  weights: str().default('DEFAULT'),
+/** @internal The rules of PretrainedOptions but `weights` (MAE's downloads take them too). */
+export const CACHED_DOWNLOAD_RULES = {
   modelDir: str().orUndefined(),
   baseUrl: str().where('(an http or https URL)', (u) => /^https?:\/\//.test(u)).orUndefined(),
   progress: bool().default(Boolean(process.stderr.isTTY)),
   verifyCached: bool().default(false),
   ...TRANSFER_RULES,
 };
+
+/** @internal PretrainedOptions' rules (ResNet.pretrained takes them too). */
+export const PRETRAINED_RULES = { weights: str().default('DEFAULT'), ...CACHED_DOWNLOAD_RULES };
 
 export interface PretrainedWeights extends WeightsInfo {
   /** The .pth file in the cache. */
@@ -167,27 +169,40 @@ export async function pretrainedWeights(source: Arch | `hf-hub:${string}`, optio
 async function torchvisionWeights(arch: Arch, options: PretrainedOptions): Promise<PretrainedWeights> {
   const o = checkOptions('pretrainedWeights', options, PRETRAINED_RULES);
   checkArch('pretrainedWeights', arch);
-  const baseUrl = o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL;
   const published = weightsInfo(arch, o.weights);
-  const info = { ...published, url: new URL(published.fileName, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href };
-  const file = path.join(o.modelDir ?? path.join(hubDir(), 'checkpoints'), info.fileName);
-  const hashPrefix = hashPrefixOf(info.fileName);
+  const url = publishedUrl(o.baseUrl ?? process.env[BASE_URL_ENV] ?? TORCHVISION_BASE_URL, published.fileName);
+  const offline = (dir: string) => `bring ${published.fileName} from a machine that has it (in its torch.hub cache, or from ` +
+    `${published.url}) and file it with 'finetorch weights import FILE' (importWeights(file)), or copy it into ${dir}; ` +
+    `or point baseUrl ($${BASE_URL_ENV}, --base-url) at a mirror`;
+  return { ...published, url, ...await cachedDownload(url, published.fileName, { hashPrefix: hashPrefixOf(published.fileName) }, o, offline) };
+}
+
+/** @internal `fileName` resolved against a base URL (with or without its final '/'). */
+export function publishedUrl(baseUrl: string, fileName: string): string {
+  return new URL(fileName, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
+}
+
+/**
+ * @internal `fileName` in the torch.hub cache folder: used when there (checked first with
+ * verifyCached), else downloaded into it and checked against `expected`; without network, the
+ * error says what would do instead (`offline`, given the cache folder).
+ */
+export async function cachedDownload(url: string, fileName: string, expected: Pick<DownloadOptions, 'hashPrefix' | 'md5Prefix'>,
+  o: Parsed<typeof CACHED_DOWNLOAD_RULES>, offline: (dir: string) => string): Promise<{ file: string; downloaded: boolean }> {
+  const file = path.join(o.modelDir ?? path.join(hubDir(), 'checkpoints'), fileName);
   if (await exists(file)) {
-    if (o.verifyCached) await verifyFile(file, info.url, hashPrefix);
-    return { ...info, file, downloaded: false };
+    if (o.verifyCached) await verifyFile(file, url, expected);
+    return { file, downloaded: false };
   }
-  if (o.progress) process.stderr.write(`Downloading: "${info.url}" to ${file}\n`);
+  if (o.progress) process.stderr.write(`Downloading: "${url}" to ${file}\n`);
   try {
-    await downloadUrlToFile(info.url, file, { hashPrefix, progress: o.progress, retries: o.retries, timeout: o.timeout });
+    await downloadUrlToFile(url, file, { ...expected, progress: o.progress, retries: o.retries, timeout: o.timeout });
   } catch (err) {
     if (!hasCode(err, 'ERR_FINETORCH_NETWORK')) throw err;
-    // Offline: say what would do instead of the download.
-    throw new DownloadError('ERR_FINETORCH_NETWORK', `${(err as Error).message}. Without network, bring ${info.fileName} from a ` +
-      `machine that has it (in its torch.hub cache, or from ${published.url}) and file it with 'finetorch weights import FILE' ` +
-      `(importWeights(file)), or copy it into ${path.dirname(file)}; or point baseUrl ($${BASE_URL_ENV}, --base-url) at a mirror`,
-    info.url, undefined, { cause: err });
+    throw new DownloadError('ERR_FINETORCH_NETWORK', `${(err as Error).message}. Without network, ${offline(path.dirname(file))}`,
+      url, undefined, { cause: err });
   }
-  return { ...info, file, downloaded: true };
+  return { file, downloaded: true };
 }
 
 /**
@@ -207,12 +222,9 @@ export function checkArch(where: string, arch: unknown): Arch {
   return checkArg(where, 'arch', arch, oneOf(ARCH_NAMES));
 }
 
-async function verifyFile(file: string, url: string, hashPrefix: string | undefined): Promise<void> {
-  const digest = await sha256File(file);
-  if (hashPrefix !== undefined && !digest.startsWith(hashPrefix)) {
-    throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: invalid hash value (expected "${hashPrefix}", got "${digest}"); ` +
-      `delete it to download ${url} again`, url);
-  }
+async function verifyFile(file: string, url: string, expected: Pick<DownloadOptions, 'hashPrefix' | 'md5Prefix'>): Promise<void> {
+  const mismatch = await hashMismatch(file, expected);
+  if (mismatch) throw new DownloadError('ERR_FINETORCH_HASH_MISMATCH', `${file}: invalid hash value (${mismatch}); delete it to download ${url} again`, url);
 }
 
 async function exists(file: string): Promise<boolean> {

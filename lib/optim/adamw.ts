@@ -2,7 +2,7 @@
 // step count, exp_avg and exp_avg_sq per parameter in torch's state_dict layout.
 import { Rule, bool, num } from '../base/check';
 import { FinetorchError } from '../base/errors';
-import type { Parameter } from '../model/resnet';
+import type { Parameter } from '../model/model';
 import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 

@@ -4,7 +4,7 @@
 // normalisation parameters get neither. Then heavy-ball momentum (`mu` per parameter, no
 // dampening) and the step.
 import { num } from '../base/check';
-import type { Parameter } from '../model/resnet';
+import type { Parameter } from '../model/model';
 import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 

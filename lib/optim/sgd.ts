@@ -3,7 +3,7 @@
 // PyTorch's, `opt.paramGroups[i].lr = x` takes effect at the next step.
 import { bool, num } from '../base/check';
 import { rangeError } from '../base/errors';
-import type { Parameter } from '../model/resnet';
+import type { Parameter } from '../model/model';
 import { GroupSpec, Optimizer, OptimizerSpec, ParamGroupOf, StateDictOf } from './optimizer';
 import type { HostTensor } from '../base/tensor';
 

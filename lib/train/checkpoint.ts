@@ -4,8 +4,8 @@
 // in torch 1.13 as in 2.x: 1.13's safe unpickler knows no Python floats, so every real number
 // (lrs, losses, accuracies, times) is a 0-d float64 tensor (float(x) in Python). savePth writes
 // atomically (temp file + rename), so a crash never leaves half a file.
-import { Arch, inferArch } from '../model/resnet-architectures';
-import type { ResNet } from '../model/resnet';
+import { inferModel } from '../model/infer';
+import type { Model } from '../model/model';
 import type { Optimizer } from '../optim/optimizer';
 import { FinetorchError } from '../base/errors';
 import { PthError, PthValue, readPth, savePth } from '../pth';
@@ -14,7 +14,7 @@ import type { HostTensor } from '../base/tensor';
 import type { EpochRecord, EpochTotals } from './history';
 
 export interface TrainingState {
-  net: ResNet;
+  net: Model;
   optimizer: Optimizer;
   scheduler?: LRScheduler;
 }
@@ -31,7 +31,8 @@ export interface CheckpointInfo {
 
 /** What readCheckpointInfo also tells: the model the checkpoint holds, and the schedule's position. */
 export interface CheckpointContents extends CheckpointInfo {
-  arch: Arch;
+  /** torchvision's ResNet name, or timm's ViT name ('VisionTransformer' for a size of its own). */
+  arch: string;
   numClasses: number;
   /** The lr schedule's position (steps or epochs taken), when the checkpoint has a schedule. */
   schedulerT?: number;
@@ -110,8 +111,10 @@ export async function readCheckpointInfo(file: string): Promise<CheckpointConten
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
   const t = (root as Map<string, PthValue>).get('scheduler_t');
+  const { arch, numClasses } = inferModel(new Map([...model].map(([k, tensor]) => [k, tensor.shape])), file);
+  if (numClasses === undefined) throw new PthError(file, 'not a finetorch checkpoint (its model has no head)');
   return {
-    ...infoFrom(root, file), ...inferArch(new Map([...model].map(([k, tensor]) => [k, tensor.shape])), file),
+    ...infoFrom(root, file), arch, numClasses,
     ...(typeof t === 'number' || typeof t === 'bigint' ? { schedulerT: Number(t) } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';
 import { dist } from '../dist/process-group';
-import type { StepResult } from '../model/resnet';
+import type { StepResult } from '../model/model';
 import { ScoreAccumulator, Scores } from './metrics';
 
 /**

@@ -5,7 +5,7 @@
 import { bool, checkOptions, int, num, oneOf } from '../base/check';
 import type { Batch, BatchSource } from '../data/batch';
 import { perEpochVariation, stepwise } from '../data/loader';
-import type { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
 import { SGD } from '../optim/sgd';
 import type { EpochRecord } from './history';
 import { LOOP_SCHEMA, LoopOptions, LoopPlan, checkClassifier, checkLoop, runLoop } from './loop';
@@ -39,33 +39,33 @@ const FINE_TUNE_SCHEMA = { ...LOOP_SCHEMA, fcLrMult: num({ min: 0 }).default(10)
 const LINEAR_PROBE_SCHEMA = { ...LOOP_SCHEMA, featureCache: bool().default(false), bn: oneOf(['eval', 'train'] as const).default('eval') };
 
 /** Full fine-tuning with the chapter's two parameter groups. */
-export async function fineTune(net: ResNet, options: FineTuneOptions): Promise<EpochRecord[]> {
+export async function fineTune(net: Model, options: FineTuneOptions): Promise<EpochRecord[]> {
   const o = checkOptions('fineTune', options, FINE_TUNE_SCHEMA);
   checkLoop('fineTune', o);
   checkClassifier('fineTune', net);
   net.unfreeze();
   const optimizer = new SGD([
-    { params: net.parameters({ exclude: ['fc'] }) },
-    { params: net.fc.parameters(), lr: o.lr * o.fcLrMult },
+    { params: net.parameters({ exclude: [net.classifierName] }) },
+    { params: net.getClassifier().parameters(), lr: o.lr * o.fcLrMult },
   ], sgdDefaults(o));
   return runLoop({
     net, optimizer,
     trainStep: (b) => net.trainStep(b.input, b.target, optimizer),
     evalStep: (b) => net.evalStep(b.input, b.target, { logits: true }),
-    beforeEpoch: o.freezeEpochs > 0 ? (epoch) => (epoch <= o.freezeEpochs ? net.freeze({ except: ['fc'] }) : net.unfreeze()) : undefined,
+    beforeEpoch: o.freezeEpochs > 0 ? (epoch) => (epoch <= o.freezeEpochs ? net.freeze({ except: [net.classifierName] }) : net.unfreeze()) : undefined,
   }, o);
 }
 
 /** Linear probing: the backbone frozen, only fc trains, at lr. */
-export async function linearProbe(net: ResNet, options: LinearProbeOptions): Promise<EpochRecord[]> {
+export async function linearProbe(net: Model, options: LinearProbeOptions): Promise<EpochRecord[]> {
   const o = checkOptions('linearProbe', options, LINEAR_PROBE_SCHEMA);
   checkLoop('linearProbe', o);
   checkClassifier('linearProbe', net);
   if (o.featureCache && o.bn === 'train') {
     throw rangeError('ERR_FINETORCH_INVALID_ARG', 'linearProbe: featureCache needs a fixed backbone, so it cannot be combined with bn: \'train\'');
   }
-  net.freeze({ except: ['fc'], bn: o.bn });
-  const optimizer = new SGD(net.fc.parameters(), sgdDefaults(o));
+  net.freeze({ except: [net.classifierName], bn: o.bn });
+  const optimizer = new SGD(net.getClassifier().parameters(), sgdDefaults(o));
   const plan: LoopPlan = {
     net, optimizer,
     trainStep: (b) => net.trainStep(b.input, b.target, optimizer),

@@ -7,7 +7,7 @@ import { ErrorCode, FinetorchError, hasCode, rangeError, withContext } from '../
 import { cpuMemory } from '../base/runtime';
 import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';
-import type { ResNet, StepResult } from '../model/resnet';
+import type { Model, StepResult } from '../model/model';
 import { LRScheduler, Schedule, checkSchedule } from '../optim/schedule';
 import type { Optimizer } from '../optim/optimizer';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -119,14 +119,14 @@ export function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
 }
 
 /**
- * @internal The training loops minimise cross-entropy over fc's outputs: with one output its loss
- * is 0 whatever the image, and nothing would be learnt while accuracy shows 100%.
+ * @internal The training loops minimise cross-entropy over the head's outputs: with one output its
+ * loss is 0 whatever the image, and nothing would be learnt while accuracy shows 100%.
  */
-export function checkClassifier(where: string, net: ResNet): void {
+export function checkClassifier(where: string, net: Model): void {
   if (net.numClasses < 2) {
-    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: the model has ${net.numClasses} output (fc out_features=${net.numClasses}): ` +
-      'cross-entropy over a single class is 0 for every image, so nothing would train; a classifier needs at least 2 classes ' +
-      '(net.replaceFc(numClasses))');
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: the model has ${net.numClasses} output ` +
+      `(${net.classifierName} out_features=${net.numClasses}): cross-entropy over a single class is 0 for every image, so nothing ` +
+      'would train; a classifier needs at least 2 classes (net.resetClassifier(numClasses))');
   }
 }
 
@@ -141,7 +141,7 @@ export class TrainingDivergedError extends FinetorchError {
 
 /** What a loop trains and how: the model, its optimizer, one step each way. */
 export interface LoopPlan {
-  net: ResNet;
+  net: Model;
   optimizer: Optimizer;
   trainStep(b: Batch): Promise<StepResult>;
   /** Returns logits, for top-5 accuracy and the confusion matrix. */

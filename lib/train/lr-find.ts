@@ -6,7 +6,7 @@ import { FinetorchError } from '../base/errors';
 import { cpuMemory } from '../base/runtime';
 import type { Batch, BatchSource } from '../data/batch';
 import { stepwise } from '../data/loader';
-import type { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
 import { SGD } from '../optim/sgd';
 import { checkClassifier, isNonFiniteLoss } from './loop';
 import { LrFindResult, RANGE_TEST_SCHEMA, RangeTestOptions, rangeTest } from './lr-range-test';
@@ -37,14 +37,14 @@ const SCHEMA = {
 };
 
 /** fastai's lr_find on `net` over `train` (cycled through epochs as needed). */
-export async function lrFind(net: ResNet, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
+export async function lrFind(net: Model, train: BatchSource, options: LrFindOptions = {}): Promise<LrFindResult> {
   const o = checkOptions('lrFind', options, SCHEMA);
   checkClassifier('lrFind', net);
   if (o.mode === 'finetune') net.unfreeze();
-  else net.freeze({ except: ['fc'] });
+  else net.freeze({ except: [net.classifierName] });
   const groups = o.mode === 'finetune'
-    ? [{ params: net.parameters({ exclude: ['fc'] }) }, { params: net.fc.parameters(), lr: o.startLr * o.fcLrMult }]
-    : [{ params: net.fc.parameters() }];
+    ? [{ params: net.parameters({ exclude: [net.classifierName] }) }, { params: net.getClassifier().parameters(), lr: o.startLr * o.fcLrMult }]
+    : [{ params: net.getClassifier().parameters() }];
   const optimizer = new SGD(groups, { lr: o.startLr, momentum: o.momentum, weightDecay: o.weightDecay, nesterov: o.nesterov });
   const saved = await net.stateDict();
   const batches = cycle(train);

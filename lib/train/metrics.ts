@@ -2,7 +2,7 @@
 // matrix, accumulated batch by batch from what an eval step returns. What the training loop's
 // validation, `finetorch eval` and the CLI's plots all read.
 import type { Target } from '../data/batch';
-import type { StepResult } from '../model/resnet';
+import type { StepResult } from '../model/model';
 import { rangeError } from '../base/errors';
 
 export interface Scores {

@@ -4,7 +4,7 @@
 // only rank 0 writes files. Outside a job each of these is what a single process does.
 import type { EpochTotals } from './history';
 import { dist } from '../dist/process-group';
-import type { ResNet } from '../model/resnet';
+import type { Model } from '../model/model';
 import type { StopSignal } from './stop-signal';
 
 /** Whether this process writes the run's files: rank 0 of a job, or a process outside one. */
@@ -43,6 +43,6 @@ export function resumedTotals(partial: EpochTotals): EpochTotals {
 }
 
 /** Before evaluating: every rank takes rank 0's BatchNorm statistics, so all evaluate one model. */
-export async function syncForEvaluation(net: ResNet): Promise<void> {
+export async function syncForEvaluation(net: Model): Promise<void> {
   if (dist.isInitialized && net.isDistributed) await net.syncBuffers();
 }

@@ -5,6 +5,7 @@
 #include "binding/augment_batch.h"
 #include "binding/model_wrap.h"
 #include "binding/optimizer_wrap.h"
+#include "binding/pos_embed.h"
 #include "binding/process_group.h"
 #include "binding/render_batch.h"
 #include "binding/runtime.h"
@@ -20,6 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Optimizer", OptimizerWrap::Define(env));
   exports.Set("mixBatch", Napi::Function::New<MixBatch>(env, "mixBatch"));
   exports.Set("eraseBatch", Napi::Function::New<EraseBatch>(env, "eraseBatch"));
+  exports.Set("interpolatePosEmbed", Napi::Function::New<InterpolatePosEmbed>(env, "interpolatePosEmbed"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));
   exports.Set("cudaIsAvailable", Napi::Function::New<CudaIsAvailable>(env, "cudaIsAvailable"));

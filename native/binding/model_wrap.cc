@@ -75,7 +75,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
                          InstanceMethod<&ModelWrap::EvalStep>("evalStep"),
                          InstanceMethod<&ModelWrap::To>("to"),
-                         InstanceMethod<&ModelWrap::ReplaceFc>("replaceFc"),
+                         InstanceMethod<&ModelWrap::ResetClassifier>("resetClassifier"),
                          InstanceMethod<&ModelWrap::SetRequiresGrad>("setRequiresGrad"),
                          InstanceMethod<&ModelWrap::SetPrecision>("setPrecision"),
                          InstanceMethod<&ModelWrap::LossScale>("lossScale"),
@@ -104,25 +104,61 @@ ModelWrap::~ModelWrap() {
   memory_.set(Env(), 0);
 }
 
-Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Options o(info[0], "createModel");
+namespace {
+
+enum class Family { kResNet, kVit };
+
+ResNetConfig ReadResNetConfig(const Options& o) {
   ResNetConfig config;
   config.block = o.choice<BlockKind>("block", {{"basic", BlockKind::kBasic}, {"bottleneck", BlockKind::kBottleneck}});
   Napi::Array layers = o.array("layers");
   for (uint32_t i = 0; i < layers.Length(); ++i) config.layers.push_back(layers.Get(i).As<Napi::Number>().Int64Value());
   config.groups = o.integer("groups");
   config.widthPerGroup = o.integer("widthPerGroup");
+  return config;
+}
+
+VitConfig ReadVitConfig(const Options& o) {
+  VitConfig config;
+  config.imgSize = o.integer("imgSize");
+  config.patchSize = o.integer("patchSize");
+  config.embedDim = o.integer("embedDim");
+  config.depth = o.integer("depth");
+  config.numHeads = o.integer("numHeads");
+  config.mlpRatio = o.number("mlpRatio");
+  config.qkvBias = o.boolean("qkvBias");
+  config.classToken = o.boolean("classToken");
+  config.globalPool = o.choice<VitPool>("globalPool", {{"token", VitPool::kToken}, {"avg", VitPool::kAvg}});
+  config.fcNorm = o.boolean("fcNorm");
+  config.dropPathRate = o.number("dropPathRate");
+  return config;
+}
+
+}  // namespace
+
+Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Options o(info[0], "createModel");
+  std::function<std::unique_ptr<Model>(std::optional<uint64_t>)> build;
   int64_t numClasses = o.integer("numClasses");
+  if (o.choice<Family>("family", {{"resnet", Family::kResNet}, {"vit", Family::kVit}}) == Family::kResNet) {
+    build = [config = ReadResNetConfig(o), numClasses](auto seed) {
+      return std::make_unique<Model>(config, numClasses, seed);
+    };
+  } else {
+    build = [config = ReadVitConfig(o), numClasses](auto seed) {
+      return std::make_unique<Model>(config, numClasses, seed);
+    };
+  }
   std::optional<int64_t> seed = o.optionalInteger("seed");
   auto handle = std::make_shared<ModelHandle>();
   auto parameters = std::make_shared<std::vector<std::pair<std::string, std::vector<int64_t>>>>();
   AsyncCall call(env);
   return call.run(
-      [handle, config, numClasses, seed, parameters] {
+      [handle, build, seed, parameters] {
         std::optional<uint64_t> s;
         if (seed) s = AsSeed(*seed);
-        handle->model = std::make_unique<Model>(config, numClasses, s);
+        handle->model = build(s);
         for (const auto& p : handle->model->net()->named_parameters()) {
           parameters->emplace_back(p.key(), p.value().sizes().vec());
         }
@@ -278,17 +314,17 @@ Napi::Value ModelWrap::To(const Napi::CallbackInfo& info) {
   });
 }
 
-// replaceFc({ numClasses, init: 'default' | 'xavier', seed? }) -> Promise<void>
-Napi::Value ModelWrap::ReplaceFc(const Napi::CallbackInfo& info) {
+// resetClassifier({ numClasses, init: 'default' | 'xavier', seed? }) -> Promise<void>
+Napi::Value ModelWrap::ResetClassifier(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
-  Options o(info[0], "replaceFc");
+  Options o(info[0], "resetClassifier");
   int64_t numClasses = o.integer("numClasses");
-  FcInit init = o.choice<FcInit>("init", {{"default", FcInit::kDefault}, {"xavier", FcInit::kXavier}});
+  HeadInit init = o.choice<HeadInit>("init", {{"default", HeadInit::kDefault}, {"xavier", HeadInit::kXavier}});
   std::optional<int64_t> seed = o.optionalInteger("seed");
   return Run(call, [numClasses, init, seed](Model& model) {
     std::optional<uint64_t> s;
     if (seed) s = AsSeed(*seed);
-    model.replaceFc(numClasses, init, s);
+    model.resetClassifier(numClasses, init, s);
     return Nothing();
   });
 }

@@ -32,7 +32,9 @@ auto WithModel(ModelHandle& handle, F&& f) {
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // createModel({ block, layers, groups, widthPerGroup, numClasses, seed? })
+  // createModel({ family: 'resnet', block, layers, groups, widthPerGroup, numClasses, seed? }
+  //   | { family: 'vit', imgSize, patchSize, embedDim, depth, numHeads, mlpRatio, qkvBias,
+  //       classToken, globalPool, fcNorm, dropPathRate, numClasses, seed? })
   //   -> Promise<{ model, parameters: { name, shape }[] }>
   static Napi::Value Create(const Napi::CallbackInfo& info);
   static ModelWrap* Unwrap(const Napi::Value& value);  // throws a TypeError if it is not one
@@ -55,7 +57,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value EvalStep(const Napi::CallbackInfo& info);
   Napi::Value To(const Napi::CallbackInfo& info);
-  Napi::Value ReplaceFc(const Napi::CallbackInfo& info);
+  Napi::Value ResetClassifier(const Napi::CallbackInfo& info);
   Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
   Napi::Value SetPrecision(const Napi::CallbackInfo& info);
   Napi::Value LossScale(const Napi::CallbackInfo& info);

@@ -93,7 +93,7 @@ std::shared_ptr<OptimizerState> OptimizerWrap::attachedTo(const std::shared_ptr<
 }
 
 // attach(model) -> Promise<void>: looks the parameters up by name, as torch.optim holds the
-// tensors it was given (a later replaceFc does not change what it steps).
+// tensors it was given (a later resetClassifier does not change what it steps).
 Napi::Value OptimizerWrap::Attach(const Napi::CallbackInfo& info) {
   ModelWrap* model = ModelWrap::Unwrap(info[0]);
   if (state_->model) throw Napi::Error::New(info.Env(), std::string(KindName(state_->kind)) + ": already attached");

@@ -139,7 +139,7 @@ Napi::Value WrapModel(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
   return model->Run(call, [group, options](Model& m) -> AsyncCall::Result {
     m.setHooks(nullptr);  // a model wrapped again drops its earlier hooks first
-    m.setHooks(std::make_shared<dist::DataParallel>(group, m.net().ptr(), options));
+    m.setHooks(std::make_shared<dist::DataParallel>(group, m.net(), options));
     return [](Napi::Env env) { return env.Undefined(); };
   });
 }

@@ -20,11 +20,15 @@ void Seeded(std::optional<uint64_t> seed, F&& init) {
 }  // namespace
 
 Model::Model(const ResNetConfig& config, int64_t numClasses, std::optional<uint64_t> seed) {
-  Seeded(seed, [&] { net_ = ResNet(config, numClasses); });
+  Seeded(seed, [&] { net_ = ResNet(config, numClasses).ptr(); });
+}
+
+Model::Model(const VitConfig& config, int64_t numClasses, std::optional<uint64_t> seed) {
+  Seeded(seed, [&] { net_ = VisionTransformer(config, numClasses).ptr(); });
 }
 
 LoadReport Model::loadState(const StateSource& source, bool strict) {
-  return LoadState(*net_, "ResNet", source, strict);
+  return LoadState(*net_, net_->className(), source, strict);
 }
 
 std::vector<NamedTensor> Model::stateDict() {
@@ -41,10 +45,8 @@ void Model::to(const torch::Device& device) {
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 }
 
-void Model::replaceFc(int64_t numClasses, FcInit init, std::optional<uint64_t> seed) {
-  bool training = net_->fc->is_training();
-  Seeded(seed, [&] { net_->replaceFc(numClasses, init); });
-  net_->fc->train(training);
+void Model::resetClassifier(int64_t numClasses, HeadInit init, std::optional<uint64_t> seed) {
+  Seeded(seed, [&] { net_->resetClassifier(numClasses, init); });
 }
 
 void Model::setRequiresGrad(const std::vector<std::pair<std::string, bool>>& flags, bool bnTrainWhenFrozen) {

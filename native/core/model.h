@@ -1,6 +1,6 @@
-// A ResNet and what training it needs besides its weights: the precision settings, the fp16
-// loss scaler, which frozen BatchNorm layers stay in eval mode, and data-parallel hooks. No
-// locking here: the binding runs one operation at a time on a model.
+// A classifier (a ResNet or a VisionTransformer) and what training it needs besides its weights: the precision
+// settings, the fp16 loss scaler, which frozen BatchNorm layers stay in eval mode, and data-parallel hooks. No locking
+// here: the binding runs one operation at a time on a model.
 #pragma once
 #include <torch/torch.h>
 
@@ -12,6 +12,8 @@
 
 #include "core/autocast.h"
 #include "core/grad_scaler.h"
+#include "core/nn/classifier.h"
+#include "core/nn/vit.h"
 #include "core/resnet.h"
 #include "core/state_dict.h"
 #include "core/train_step_hooks.h"
@@ -20,19 +22,21 @@ namespace finetorch {
 
 class Model {
  public:
-  // torchvision's resnetX(num_classes=numClasses); a seed makes the initialisation that of
-  // torch.manual_seed(seed) followed by the same constructor.
+  // torchvision's resnetX(num_classes=numClasses), or timm's VisionTransformer(**config,
+  // num_classes=numClasses); a seed makes the initialisation that of torch.manual_seed(seed)
+  // followed by the same constructor.
   Model(const ResNetConfig& config, int64_t numClasses, std::optional<uint64_t> seed);
+  Model(const VitConfig& config, int64_t numClasses, std::optional<uint64_t> seed);
 
-  ResNet& net() { return net_; }
-  torch::Device device() const { return net_->fc->weight.device(); }
+  const std::shared_ptr<ClassifierImpl>& net() { return net_; }
+  torch::Device device() const { return net_->parameters().front().device(); }
   int64_t numClasses() const { return net_->numClasses(); }
 
   LoadReport loadState(const StateSource& source, bool strict);
   std::vector<NamedTensor> stateDict();  // CPU copies
 
   void to(const torch::Device& device);
-  void replaceFc(int64_t numClasses, FcInit init, std::optional<uint64_t> seed);
+  void resetClassifier(int64_t numClasses, HeadInit init, std::optional<uint64_t> seed);
   // requiresGrad per parameter name (names the model lacks are an error, nothing changed).
   void setRequiresGrad(const std::vector<std::pair<std::string, bool>>& flags, bool bnTrainWhenFrozen);
   void setPrecision(Amp amp, bool channelsLast);
@@ -50,7 +54,7 @@ class Model {
   std::vector<torch::Tensor> tensors();
 
  private:
-  ResNet net_{nullptr};
+  std::shared_ptr<ClassifierImpl> net_;
   Amp amp_ = Amp::kNone;
   bool channelsLast_ = false;
   bool bnTrainWhenFrozen_ = false;

@@ -109,18 +109,9 @@ torch::Tensor ResNetImpl::features(torch::Tensor x) {
   return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
 }
 
-torch::Tensor ResNetImpl::forward(torch::Tensor x) {
-  return fc(features(x));
-}
-
-void ResNetImpl::replaceFc(int64_t numClasses, FcInit init) {
-  auto device = fc->weight.device();
-  nn::Linear fresh(config.features(), numClasses);
-  if (init == FcInit::kXavier) {
-    torch::NoGradGuard noGrad;
-    nn::init::xavier_uniform_(fresh->weight);
-  }
-  fresh->to(device);
+void ResNetImpl::resetClassifier(int64_t numClasses, HeadInit init) {
+  nn::Linear fresh = FreshHead(config.features(), numClasses, init, fc->weight.device());
+  fresh->train(is_training());
   fc = replace_module("fc", fresh);
 }
 

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/nn/classifier.h"
+
 namespace finetorch {
 
 enum class BlockKind { kBasic, kBottleneck };
@@ -46,16 +48,15 @@ struct BottleneckImpl : torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
-enum class FcInit { kDefault, kXavier };  // nn.Linear's own, or xavier_uniform_ weights
-
-struct ResNetImpl : torch::nn::Module {
+struct ResNetImpl : ClassifierImpl {
   ResNetImpl(const ResNetConfig& config, int64_t numClasses);
-  torch::Tensor forward(torch::Tensor x);
   // Everything but fc: the pooled [N, features] the linear head sees.
-  torch::Tensor features(torch::Tensor x);
-  // A fresh Linear(features, numClasses) on fc's device; every other layer keeps its values.
-  void replaceFc(int64_t numClasses, FcInit init);
-  int64_t numClasses() const { return fc->options.out_features(); }
+  torch::Tensor features(torch::Tensor x) override;
+  torch::Tensor classify(torch::Tensor features) override { return fc(features); }
+  int64_t numFeatures() const override { return config.features(); }
+  int64_t numClasses() const override { return fc->options.out_features(); }
+  void resetClassifier(int64_t numClasses, HeadInit init) override;
+  std::string className() const override { return "ResNet"; }
 
   const ResNetConfig config;
   torch::nn::Conv2d conv1{nullptr};

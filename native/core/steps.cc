@@ -19,7 +19,7 @@ std::string Describe(const torch::Tensor& t) {
 // leave to LibTorch (whose own messages name no argument). To a GPU it goes through pinned memory
 // with a non-blocking copy.
 torch::Tensor DeviceInput(Model& model, const torch::Tensor& input, bool headOnly) {
-  const int64_t features = model.net()->config.features();
+  const int64_t features = model.net()->numFeatures();
   bool ok = input.scalar_type() == torch::kFloat32 &&
             (headOnly ? input.dim() == 2 && input.size(1) == features : input.dim() == 4 && input.size(1) == 3);
   if (!ok) {
@@ -29,6 +29,7 @@ torch::Tensor DeviceInput(Model& model, const torch::Tensor& input, bool headOnl
                     ", got " + Describe(input));
   }
   if (input.size(0) == 0) throw Error(ErrorCode::kBadInput, "the batch is empty (N = 0)");
+  if (!headOnly) model.net()->checkImages(input);
   torch::Device device = model.device();
   torch::Tensor x = device.is_cuda() ? input.pin_memory().to(device, /*non_blocking=*/true) : input;
   if (model.channelsLast() && !headOnly) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
@@ -67,8 +68,8 @@ torch::Tensor Loss(const torch::Tensor& logits, const torch::Tensor& target, dou
 }
 
 torch::Tensor Logits(Model& model, const torch::Tensor& x, bool headOnly) {
-  ResNet& net = model.net();
-  return headOnly ? net->fc(x) : net->forward(x);
+  ClassifierImpl& net = *model.net();
+  return headOnly ? net.classify(x) : net.forward(x);
 }
 
 int64_t Correct(const torch::Tensor& logits, const torch::Tensor& target) {
@@ -78,7 +79,7 @@ int64_t Correct(const torch::Tensor& logits, const torch::Tensor& target) {
 // The BatchNorm statistics (all buffers) as they were before a step, put back if it fails.
 class BufferSnapshot {
  public:
-  explicit BufferSnapshot(ResNet& net) : buffers_(net->buffers()) {
+  explicit BufferSnapshot(torch::nn::Module& net) : buffers_(net.buffers()) {
     saved_.reserve(buffers_.size());
     for (const auto& b : buffers_) saved_.push_back(b.clone());
   }
@@ -113,13 +114,13 @@ StepResult TrainStep(Model& model, const Batch& batch, Optimizer& optimizer, con
                      bool training) {
   torch::Tensor x = DeviceInput(model, batch.input, batch.headOnly);
   torch::Tensor labels = DeviceTarget(model, batch, IsSoft(batch));
-  ResNet& net = model.net();
+  ClassifierImpl& net = *model.net();
   TrainStepHooks* hooks = model.hooks();
   model.setMode(training);
   BufferSnapshot snapshot(net);
   StepResult result;
   try {
-    for (auto& p : net->parameters()) p.mutable_grad().reset();
+    for (auto& p : net.parameters()) p.mutable_grad().reset();
     if (hooks) hooks->beforeForward();
     torch::Tensor logits, loss;
     {
@@ -143,7 +144,7 @@ StepResult TrainStep(Model& model, const Batch& batch, Optimizer& optimizer, con
       scaler.scale(loss).backward();
       if (hooks) hooks->afterBackward();
       std::vector<torch::Tensor> grads;
-      for (const auto& p : net->parameters()) {
+      for (const auto& p : net.parameters()) {
         if (p.grad().defined()) grads.push_back(p.grad());
       }
       if (scaler.unscale(grads)) optimizer.step(options);

@@ -24,6 +24,14 @@ describe('finetorch weights', () => {
     assert.match(listed.stdout, /resnet50\s+IMAGENET1K_V2\s+yes\s+80\.858/);
     assert.match(listed.stdout, new RegExp(`cache: ${dir}/hub/checkpoints`));
 
+    fs.writeFileSync(path.join(dir, 'mae_pretrain_vit_huge.pth'), content);
+    const mae = await cli(['weights', 'get', 'mae_pretrain_vit_huge', '--model-dir', dir]);
+    assert.equal(mae.code, 0, mae.stderr);
+    assert.equal(mae.stdout, `${path.join(dir, 'mae_pretrain_vit_huge.pth')}\n`);
+    assert.match(mae.stderr, /mae_pretrain_vit_huge: already in the cache/);
+    assert.match((await cli(['weights', 'get', 'mae_pretrain_vit_hug'])).stderr, /did you mean 'mae_pretrain_vit_huge'/);
+    assert.equal((await cli(['weights', 'get', 'mae_pretrain_vit_huge', '--weights', 'IMAGENET1K_V1'])).code, 2);
+
     const misspelt = await cli(['weights', 'get', 'resnet-18']);
     assert.equal(misspelt.code, 2);
     assert.match(misspelt.stderr, /did you mean 'resnet18'/);

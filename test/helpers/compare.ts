@@ -1,5 +1,6 @@
 // Numeric comparisons for parity tests.
 import * as assert from 'node:assert/strict';
+import type { HostTensor } from '../../lib/base/tensor';
 
 /** max|a - b| / max|b|: the "max relative error" the parity tests bound. */
 export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -16,6 +17,13 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   const err = maxRelativeError(actual, expected);
   assert.ok(err <= tolerance, `${what}: max relative error ${err.toExponential(3)} > ${tolerance}`);
+}
+
+/** A tensor's elements summed in float64 (the parity tests compare initialisations by it). */
+export function sum(t: HostTensor): number {
+  let s = 0;
+  for (const v of t.data) s += Number(v);
+  return s;
 }
 
 /** |actual - expected| within `relative` of |expected|. */

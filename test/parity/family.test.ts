@@ -5,9 +5,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ARCH_NAMES, loadPth, ResNet, savePth, SGD } from '../../lib';
-import { resnetTree, stateShapes } from '../../lib/model/resnet-architectures';
+import { stateShapes } from '../../lib/model/module-tree';
+import { resnetTree } from '../../lib/model/resnet-architectures';
 import { HostTensor } from '../../lib/base/tensor';
-import { assertClose } from '../helpers/compare';
+import { assertClose, sum } from '../helpers/compare';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose, pinComputeThreads } from '../helpers/training';
 
@@ -25,12 +26,6 @@ function setBatchNorm(state: Map<string, HostTensor>): void {
     fill('running_var', (i) => 0.5 + ((i * 11 + k) % 16) / 16);
     (state.get(`${p}.num_batches_tracked`)!.data as BigInt64Array)[0] = 7n;
   });
-}
-
-function sum(t: HostTensor): number {
-  let s = 0;
-  for (const v of t.data) s += Number(v);
-  return s;
 }
 
 describe('the ResNet family against torchvision', () => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DownloadError, downloadUrlToFile, hashPrefixOf, partialPathFor } from '../../lib/hub/download';
 import { fileIntoCache, hubDir } from '../../lib/hub/torch-hub';
+import { MAE_BASE_URL_ENV, maePretrainedWeights } from '../../lib/model/mae-weights';
 import { BASE_URL_ENV, checkArch, importWeights, listWeights, pretrainedWeights, weightsInfo } from '../../lib/model/torchvision-weights';
 import { content, dir, name, server, tmp, useWeightsFixture } from '../helpers/weights-fixture';
 import { WeightsServer } from '../helpers/weights-server';
@@ -285,3 +286,33 @@ describe('importWeights', () => {
   });
 });
 
+describe('maePretrainedWeights', () => {
+  it("downloads MAE's file by its name and checks the MD5 prefix of MAE's README", async () => {
+    server.files.set('mae_pretrain_vit_base.pth', content); // not MAE's file: its MD5 cannot match
+    await rejectsWith(maePretrainedWeights('mae_pretrain_vit_base', { modelDir: dir, baseUrl: server.baseUrl, progress: false }),
+      'ERR_FINETORCH_HASH_MISMATCH', /expected MD5 "8cad7c"/);
+    assert.deepEqual(server.requests.map((r) => r.path), ['/models/mae_pretrain_vit_base.pth']);
+    assert.deepEqual(others(dir), []);
+  });
+
+  it("uses a file in torch.hub's cache without the network; verifyCached checks its MD5", async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'mae_pretrain_vit_large.pth'), content);
+    const saved = process.env[MAE_BASE_URL_ENV];
+    process.env[MAE_BASE_URL_ENV] = 'http://127.0.0.1:9/'; // nothing listens on the discard port
+    try {
+      const got = await maePretrainedWeights('mae_pretrain_vit_large', { modelDir: dir });
+      assert.deepEqual([got.file, got.downloaded, got.arch, got.md5Prefix, got.url],
+        [path.join(dir, 'mae_pretrain_vit_large.pth'), false, 'vit_large_patch16', 'b8b06e', 'http://127.0.0.1:9/mae_pretrain_vit_large.pth']);
+      await rejectsWith(maePretrainedWeights('mae_pretrain_vit_large', { modelDir: dir, verifyCached: true }), 'ERR_FINETORCH_HASH_MISMATCH', /delete it/);
+      // Offline, a file not in the cache fails with what to do instead.
+      await rejectsWith(maePretrainedWeights('mae_pretrain_vit_huge', { modelDir: dir }), 'ERR_FINETORCH_NETWORK',
+        /Without network, bring mae_pretrain_vit_huge\.pth .*FINETORCH_MAE_BASE_URL/);
+    } finally {
+      if (saved === undefined) delete process.env[MAE_BASE_URL_ENV];
+      else process.env[MAE_BASE_URL_ENV] = saved;
+    }
+    assert.equal(server.requests.length, 0);
+    await assert.rejects(maePretrainedWeights('mae_pretrain_vit_bse' as never), { code: 'ERR_FINETORCH_INVALID_ARG', message: /did you mean 'mae_pretrain_vit_base'/ });
+  });
+});

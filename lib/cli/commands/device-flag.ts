@@ -1,6 +1,6 @@
 // The --device flag of the LibTorch commands. Only its form is checked here (no LibTorch loaded);
 // whether the machine has that device, checkDevice in cli/inference-model.ts says.
-import type { Device } from '../../model/resnet';
+import type { Device } from '../../model/model';
 import { Flags, OptionSpec, UsageError } from '../args';
 
 export const DEVICE_OPTION: OptionSpec = { type: 'string', value: 'DEV', help: 'cpu, cuda or cuda:N', default: 'cpu' };

@@ -16,9 +16,13 @@ const spec: CommandSpec = {
     'The format is read off the content, not the name. A .safetensors file is read by its header alone; its dtypes ' +
       "are torch's names where finetorch holds them (F8_E4M3 and the like are shown as the format names them).",
     'The .json that finetorch train writes beside each .pth (architecture, classes, image size, eval transform) is shown too.',
-    "--json prints {file, format ('zip', 'legacy' or 'safetensors'), fileBytes, arch, numClasses (null when not a torchvision ResNet), " +
+    'A ResNet or ViT state dict is also shown as print(model) shows it (timm\'s classes for a ViT, in the repr of the PyTorch of ' +
+      "finetorch's LibTorch; of PyTorch 2.12 where LibTorch does not load).",
+    "--json prints {file, format ('zip', 'legacy' or 'safetensors'), fileBytes, family (resnet, vit, or null: neither), arch, " +
+      'numClasses (null when neither, or a ViT without a head), ' +
       'tensors: [{key, dtype, shape, numel, bytes}], dtypes: {dtype: count}, ' +
-      'parameters, buffers, tensorBytes, metadata (safetensors: its __metadata__; else null), card (the .json beside it, or null)}.',
+      'parameters, buffers, tensorBytes, metadata (safetensors: its __metadata__; else null), card (the .json beside it, or null), ' +
+      'repr (print(model), or null)}.',
   ],
 };
 

@@ -14,7 +14,7 @@ import {
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'the class folders train would use (their training part)' },
   ...STARTING_MODEL_OPTIONS,
-  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers, fc at --fc-lr-mult x lr) or linear-probe (fc only)', default: 'finetune' },
+  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers, the head (fc) at --fc-lr-mult x lr) or linear-probe (the head only)', default: 'finetune' },
   ...SGD_OPTIONS,
   'start-lr': { type: 'string', value: 'X', help: 'the first step\'s lr', default: '1e-7' },
   'end-lr': { type: 'string', value: 'X', help: 'the lr the last step would reach', default: '10' },

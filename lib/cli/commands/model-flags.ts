@@ -1,6 +1,8 @@
 // The flags of the commands that read images: the weights to run, how images are sized and
 // decoded (also train's and lr-find's), where the model runs, and JSON output.
-import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
+import { didYouMean } from '../../base/check';
+import { ARCH_NAMES } from '../../model/resnet-architectures';
+import { VIT_ARCH_NAMES, parseVitArch } from '../../model/vit-architectures';
 import { Flags, OptionSpec, UsageError } from '../args';
 import type { InferenceSettings } from '../settings';
 import { weightsFlag } from '../weights-source';
@@ -8,11 +10,17 @@ import { DEVICE_OPTION, deviceFlag } from './device-flag';
 import type { ResizeRule } from '../model-card';
 
 export const ARCH_OPTION: OptionSpec = {
-  type: 'string', value: 'NAME', help: `the architecture the weights must hold, one of ${ARCH_NAMES.join(', ')} (default: read off the weights)`,
+  type: 'string', value: 'NAME',
+  help: `the architecture the weights must hold: a torchvision ResNet (${ARCH_NAMES.join(', ')}) or a ViT (${VIT_ARCH_NAMES.join(', ')}, ` +
+    'or any vit_<tiny|small|base|large|huge>_patch<P>[_<size>]) (default: read off the weights)',
 };
 
-export function archFlag(flags: Flags): Arch | undefined {
-  return flags.string('arch') === undefined ? undefined : flags.choice('arch', ARCH_NAMES);
+export function archFlag(flags: Flags): string | undefined {
+  const arch = flags.string('arch');
+  if (arch === undefined || (ARCH_NAMES as readonly string[]).includes(arch) || parseVitArch(arch)) return arch;
+  const meant = didYouMean(arch, [...ARCH_NAMES, ...VIT_ARCH_NAMES]);
+  throw new UsageError(`--arch must name a torchvision ResNet (${ARCH_NAMES.join(', ')}) or a ViT (${VIT_ARCH_NAMES.join(', ')}, ...), ` +
+    `got '${arch}'${meant ? ` (did you mean '${meant}'?)` : ''}`);
 }
 
 /** JPEG decoding at reduced DCT scale: opt-in, since it changes the pixels. */
@@ -30,7 +38,7 @@ export const SKIP_BAD_IMAGES_OPTION: OptionSpec = {
 
 export const WEIGHTS_OPTION: OptionSpec = {
   type: 'string', value: 'WEIGHTS',
-  help: 'a .pth or .safetensors file (a ResNet state dict, or a finetorch checkpoint), a torchvision name (resnet50, ' +
+  help: 'a .pth or .safetensors file (a ResNet or ViT state dict in timm\'s, torchvision\'s or MAE\'s keys, or a finetorch checkpoint), a torchvision name (resnet50, ' +
     'ResNet50_Weights.IMAGENET1K_V2) or a Hub id (hf-hub:timm/resnet50.a1_in1k)',
 };
 

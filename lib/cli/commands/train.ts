@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { FinetorchError } from '../../base/errors';
 import type { CheckpointContents } from '../../train/checkpoint';
 import { readCheckpointInfo } from '../../train/checkpoint';
+import { familyOfArch } from '../../model/infer';
 import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../args';
 import { isWithin, requireFile } from '../files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
@@ -24,7 +25,7 @@ const options: Record<string, OptionSpec> = {
   out: { type: 'string', value: 'DIR', help: 'where metrics, weights, checkpoint and pictures go (default with --resume: that DIR)' },
   force: { type: 'boolean', help: 'let --out replace the run (or other files) already in DIR' },
   resume: { type: 'string', value: 'DIR', help: "continue the run in DIR from its checkpoint.pth; its run.json supplies flags you don't pass" },
-  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (fc only, backbone frozen)', default: 'finetune' },
+  mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (the head (fc) only, backbone frozen)', default: 'finetune' },
   epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
   'freeze-epochs': {
     type: 'string', value: 'N', default: '0',
@@ -78,9 +79,11 @@ const spec: CommandSpec = {
       '--drop-last; a last batch of a single image is left out, since BatchNorm cannot train on one image at small sizes.',
     '--out must be a new or empty folder (--force replaces what is there) outside --data, where it would become a class folder; ' +
       'the folder of a run that failed before its first checkpoint counts as empty (nothing there to resume).',
-    'fc is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
+    'The head (a ResNet\'s fc, a ViT\'s head) is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
+    'A ViT (timm, torchvision or MAE weights) is made for --image-size images: its position embedding is interpolated as MAE\'s ' +
+      'interpolate_pos_embed does when the weights were trained at another size.',
     'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
       'and exits 130 (SIGTERM: 143, 128 + the signal\'s number as shells count); finetorch train --resume DIR then continues ' +
       'exactly from there. A second Ctrl-C exits at once.',
@@ -261,8 +264,8 @@ async function run({ flags: given }: Parsed): Promise<number> {
     await requireFile(checkpoint, 'checkpoint');
     saved = await savedSettings(resumeDir) ?? {};
     const info = await readCheckpointInfo(checkpoint);
-    // Runs from before --arch saved none: the checkpoint says which.
-    saved.arch ??= info.arch;
+    // Runs from before --arch saved none: the checkpoint says which (a ViT of no named size has none).
+    if (familyOfArch(info.arch)) saved.arch ??= info.arch;
     checkResumeFlags(given, saved, info, resumeDir);
     resume = { dir: resumeDir, checkpoint, info, saved };
     flags = given.withFallback(saved);

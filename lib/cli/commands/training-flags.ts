@@ -14,7 +14,7 @@ import { ARCH_OPTION, SHRINK_ON_LOAD_OPTION, WEIGHTS_OPTION, archFlag } from './
 export const STARTING_MODEL_OPTIONS: Record<string, OptionSpec> = {
   weights: { ...WEIGHTS_OPTION, help: `the starting weights: ${WEIGHTS_OPTION.help}` },
   arch: ARCH_OPTION,
-  'keep-fc': { type: 'boolean', help: 'keep the weights\' fc when its outputs match the class folders, without a classes list beside it' },
+  'keep-fc': { type: 'boolean', help: 'keep the weights\' head (fc) when its outputs match the class folders, without a classes list beside it' },
 };
 
 /** The SGD settings besides lr (the d2l fine-tuning chapter's: fc at 10x, weight decay 0.001, no momentum). */

@@ -1,9 +1,10 @@
 // finetorch weights, its interface: the subcommand (list, get, import), its arguments and flags,
-// their checks and help. Pretrained ResNet weights come from two sources: torchvision's in
-// torch.hub's cache, timm's on the Hugging Face Hub in the Hub cache; the listing, downloads and
-// import live in run/weights.ts.
+// their checks and help. Pretrained weights come from three sources: torchvision's ResNets and
+// MAE's ViT encoders in torch.hub's cache, timm's ResNets on the Hugging Face Hub in the Hub cache;
+// the listing, downloads and import live in run/weights.ts.
 import { didYouMean } from '../../base/check';
 import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
+import { MAE_BASE_URL_ENV, MAE_WEIGHTS_NAMES, MaeWeightsName } from '../../model/mae-weights';
 import { isHubId } from '../../model/timm-ids';
 import { BASE_URL_ENV, checkArch } from '../../model/torchvision-weights';
 import { Command, CommandSpec, Flags, Parsed, UsageError } from '../args';
@@ -18,6 +19,7 @@ const spec: CommandSpec = {
   usage: [
     'weights list [--json]',
     'weights get ARCH [--weights NAME] [--model-dir DIR] [--base-url URL] [--verify] [--json]',
+    'weights get MAE_NAME [--model-dir DIR] [--base-url URL] [--verify] [--json]',
     'weights get hf-hub:REPO [--revision REV] [--cache-dir DIR] [--offline] [--json]',
     'weights import FILE [--model-dir DIR] [--json]',
   ],
@@ -25,8 +27,12 @@ const spec: CommandSpec = {
   options: {
     weights: { type: 'string', value: 'NAME', default: 'DEFAULT', help: "torchvision's weights name: DEFAULT, IMAGENET1K_V1, IMAGENET1K_V2" },
     'model-dir': { type: 'string', value: 'DIR', help: "the cache folder (default: torch.hub's, $TORCH_HOME/hub/checkpoints)" },
-    'base-url': { type: 'string', value: 'URL', help: `where the files are published (default: $${BASE_URL_ENV}, else download.pytorch.org/models/)` },
-    verify: { type: 'boolean', help: 'check the SHA-256 of a file already in the cache too' },
+    'base-url': {
+      type: 'string', value: 'URL',
+      help: `where the files are published (default: $${BASE_URL_ENV}, else download.pytorch.org/models/; MAE's: $${MAE_BASE_URL_ENV}, ` +
+        'else dl.fbaipublicfiles.com/mae/pretrain/)',
+    },
+    verify: { type: 'boolean', help: "check the hash of a file already in the cache too (SHA-256 prefix; MAE's: MD5 prefix)" },
     revision: { type: 'string', value: 'REV', help: "hf-hub: a branch, tag or commit (default: main, or what the id names after '@')" },
     'cache-dir': { type: 'string', value: 'DIR', help: 'hf-hub: the Hub cache (default: $HF_HUB_CACHE, else $HF_HOME/hub)' },
     offline: { type: 'boolean', help: 'hf-hub: the cache only, no network (as HF_HUB_OFFLINE=1)' },
@@ -37,6 +43,7 @@ const spec: CommandSpec = {
       "is not in the cache, with a progress line on stderr when that is a terminal); PyTorch's " +
       "torchvision.models.resnet18(weights='DEFAULT') finds and uses the same file. DEFAULT is torchvision's: " +
       'IMAGENET1K_V2 where published, else IMAGENET1K_V1. An interrupted download resumes on the next call.',
+    `MAE's pre-trained ViT encoders: ${MAE_WEIGHTS_NAMES.join(', ')} (no head; checked against the MD5 prefix MAE's README publishes).`,
     "'import FILE' files a copy of a published torchvision file (brought from a machine that has it) into the cache under its " +
       "published name, once its SHA-256 matches that name's hash prefix; 'get' then finds it without network.",
     "An hf-hub: id names timm's weights on the Hugging Face Hub (e.g. hf-hub:timm/resnet50.a1_in1k, as timm.create_model takes it): " +
@@ -65,7 +72,8 @@ async function run({ flags, positionals }: Parsed): Promise<number> {
     return (await import('../run/weights')).weights({ sub: 'import', file: source, modelDir: flags.string('model-dir'), json: flags.flag('json') });
   }
   if (source === undefined) throw new UsageError("missing architecture or Hub id: 'weights get ARCH' or 'weights get hf-hub:REPO'");
-  return (await import('../run/weights')).weights(isHubId(source) ? hubGet(source, flags) : torchvisionGet(source, flags));
+  const settings = isHubId(source) ? hubGet(source, flags) : isMaeName(source) ? maeGet(source, flags) : torchvisionGet(source, flags);
+  return (await import('../run/weights')).weights(settings);
 }
 
 function torchvisionGet(arch: string, flags: Flags): WeightsSettings {
@@ -74,12 +82,24 @@ function torchvisionGet(arch: string, flags: Flags): WeightsSettings {
   try {
     checked = checkArch('weights get', arch);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/^weights get: arch/, 'ARCH')}, or an hf-hub: id`);
+    const meant = didYouMean(arch, MAE_WEIGHTS_NAMES);
+    throw new UsageError(meant ? `ARCH must be one of ${ARCH_NAMES.join(', ')}, an MAE encoder (${MAE_WEIGHTS_NAMES.join(', ')}) ` +
+      `or an hf-hub: id, got '${arch}' (did you mean '${meant}'?)`
+      : `${(err as Error).message.replace(/^weights get: arch/, 'ARCH')}, an MAE encoder (${MAE_WEIGHTS_NAMES.join(', ')}) or an hf-hub: id`);
   }
   return {
     sub: 'get', arch: checked, weights: flags.string('weights'), modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'),
     verify: flags.flag('verify'), json: flags.flag('json'),
   };
+}
+
+function isMaeName(source: string): source is MaeWeightsName {
+  return (MAE_WEIGHTS_NAMES as readonly string[]).includes(source);
+}
+
+function maeGet(name: MaeWeightsName, flags: Flags): WeightsSettings {
+  refuseFlags(flags, [...HUB_FLAGS, 'weights'], 'torchvision architectures and hf-hub: ids');
+  return { sub: 'get-mae', name, modelDir: flags.string('model-dir'), baseUrl: flags.string('base-url'), verify: flags.flag('verify'), json: flags.flag('json') };
 }
 
 function hubGet(id: `hf-hub:${string}`, flags: Flags): WeightsSettings {

@@ -1,8 +1,10 @@
 // finetorch inspect, the work: what a .pth or .safetensors holds (container format, keys, dtypes,
-// shapes, sizes, parameter count), read by the TypeScript codecs alone, so it works without LibTorch.
+// shapes, sizes, parameter count, the model and its print(model)), read by the TypeScript codecs
+// alone, so it works without LibTorch (which, where it loads, only says how its PyTorch prints modules).
 import * as fs from 'node:fs/promises';
 import { elementSize, numel } from '../../base/tensor';
-import { inferArch } from '../../model/resnet-architectures';
+import { InferredModel, inferModel } from '../../model/infer';
+import { reprStyle } from '../../model/module-tree';
 import { weightsFormat } from '../../model/weights-file';
 import { pthFormat, readPth, stateDictFrom } from '../../pth';
 import { hostDTypeOf, readSafetensorsHeader } from '../../safetensors';
@@ -21,14 +23,17 @@ export async function inspect({ file, json }: InspectSettings): Promise<number> 
   for (const t of tensors) dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + 1;
   const sum = (list: typeof tensors, field: 'numel' | 'bytes') => list.reduce((a, t) => a + t[field], 0);
   const card = await readCard(file);
-  const model = resnetOf(new Map(tensors.map((t) => [t.key, t])), file);
+  const model = modelOf(new Map(tensors.map((t) => [t.key, t])), file);
+  const repr = model?.repr(reprStyle(await torchVersion()));
   const result = {
-    file, format, fileBytes: (await fs.stat(file)).size, ...model, tensors, dtypes,
+    file, format, fileBytes: (await fs.stat(file)).size,
+    family: model?.family ?? null, arch: model?.arch ?? null, numClasses: model?.numClasses ?? null, tensors, dtypes,
     parameters: sum(tensors.filter((t) => !BUFFER.test(t.key)), 'numel'),
     buffers: sum(tensors.filter((t) => BUFFER.test(t.key)), 'numel'),
     tensorBytes: sum(tensors, 'bytes'),
     metadata: metadata ? Object.fromEntries(metadata) : null,
     card: card ?? null,
+    repr: repr ?? null,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -39,12 +44,14 @@ export async function inspect({ file, json }: InspectSettings): Promise<number> 
     ...(metadata?.size ? [`metadata: ${[...metadata].map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`] : []),
     `${tensors.length} tensors (${Object.entries(dtypes).map(([d, n]) => `${n} ${d}`).join(', ')}), ` +
       `${result.parameters.toLocaleString('en-US')} parameters, ${result.buffers.toLocaleString('en-US')} in buffers, ${bytes(result.tensorBytes)}`,
-    model.arch ? `torchvision ${model.arch}, ${model.numClasses} classes` : 'not a torchvision ResNet state dict',
+    model ? `${model.family === 'resnet' ? 'torchvision' : 'timm'} ${model.arch}, ${model.numClasses === undefined ? 'no head' : `${model.numClasses} classes`}`
+      : 'neither a torchvision ResNet nor a ViT state dict',
     ...(card ? [`${cardFile(file)}: ${card.arch}, ${card.numClasses} classes (${card.classes.join(', ')}), trained at ${card.imageSize} px`] : []),
     '',
     table([['key', 'dtype', 'shape', 'size'], ...tensors.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, bytes(t.bytes)])],
       [false, false, false, true]),
     '',
+    ...(repr ? [repr, ''] : []),
   ].join('\n'));
   return 0;
 }
@@ -69,13 +76,18 @@ async function contents(file: string): Promise<{ format: keyof typeof FORMAT_NAM
   return { format, tensors };
 }
 
-/** The ResNet a state dict was saved from, or nulls when its keys and shapes are no torchvision ResNet's. */
-function resnetOf(stateDict: Map<string, { shape: number[] }>, file: string): { arch: string | null; numClasses: number | null } {
+/** The model a state dict was saved from, or undefined when its keys and shapes are neither a ResNet's nor a ViT's. */
+function modelOf(stateDict: Map<string, { shape: number[] }>, file: string): InferredModel | undefined {
   try {
-    return inferArch(new Map([...stateDict].map(([k, t]) => [k, t.shape])), file);
+    return inferModel(new Map([...stateDict].map(([k, t]) => [k, t.shape])), file);
   } catch {
-    return { arch: null, numClasses: null };
+    return undefined;
   }
+}
+
+/** The PyTorch release of finetorch's LibTorch; where the addon does not load, the newest repr finetorch knows (2.12's). */
+async function torchVersion(): Promise<string> {
+  return import('../../base/binding').then((b) => b.native.runtime.torchVersion, () => '2.12');
 }
 
 function bytes(n: number): string {

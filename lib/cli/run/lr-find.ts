@@ -19,7 +19,7 @@ const SKIP_END = 5;
 export async function findLr(s: LrFindSettings): Promise<number> {
   startCompute(s);
   const data = trainData(s.data, s);
-  const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+  const { net, about, warning } = await startingModel(s.weights, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize });
   const progress = new Progress(process.stderr, 1, s.batchSize);
   const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const controller = new AbortController();

@@ -3,7 +3,11 @@
 import { DataLoader, Dataset, DatasetError } from '../../data';
 import type { Scores } from '../../train/metrics';
 import type { CheckpointContents } from '../../train/checkpoint';
-import { ResNet } from '../../model/resnet';
+import { FinetorchError } from '../../base/errors';
+import { familyOfArch } from '../../model/infer';
+import { loadModel } from '../../model/load';
+import type { Model } from '../../model/model';
+import { VisionTransformer } from '../../model/vit';
 import { writesFiles } from '../../train/rank-agreement';
 import { fineTune, linearProbe } from '../../train/fine-tune';
 import type { EpochRecord, TrainingPosition } from '../../train/history';
@@ -30,15 +34,16 @@ export async function train(s: TrainSettings): Promise<number> {
   const data = trainData(s.data, s);
   const previous = resume?.info.history ?? [];
   const { net, about, warning } = resume
-    ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info), warning: undefined }
-    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc });
+    ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info, s.imageSize), warning: undefined }
+    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize });
   await placeModel(net, device, s);
   await distributeIfRank(net);
 
   // Asked now: once the job is left, every rank would look like a process of its own.
   const reports = writesFiles();
   const card = modelCard(net.arch, data.classes, s.imageSize, s.resizeRule);
-  s.saved.arch = net.arch;
+  // (A ViT of no named size has a class name, not an --arch.)
+  if (familyOfArch(net.arch)) s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
   const freezeEpochs = s.mode === 'finetune' ? s.freezeEpochs : 0;
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5, freezeEpochs });
@@ -198,8 +203,8 @@ function epochPlan(train: DataLoader, s: TrainSettings): string {
   return `each epoch trains on ${count - left} of ${count} images${rank} in ${batches} of ${s.batchSize} (${why})`;
 }
 
-/** A blank model of the right shape: the training loop loads every weight from the checkpoint. */
-async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents): Promise<{ net: ResNet; about: string }> {
+/** The checkpoint's model (the training loop loads its weights again, with the optimizer's). */
+async function resumedModel(checkpoint: string, classes: string[], info: CheckpointContents, imageSize: number): Promise<{ net: Model; about: string }> {
   const own = await classesOf(checkpoint);
   if (own && !sameList(own, classes)) {
     throw new DatasetError(`the data's classes (${classes.join(', ')}) differ from those of the run being resumed (${own.join(', ')})`);
@@ -208,7 +213,12 @@ async function resumedModel(checkpoint: string, classes: string[], info: Checkpo
     throw new DatasetError(`${checkpoint} holds a model of ${counted(info.numClasses, 'class', 'classes')}, but the data has ` +
       `${counted(classes.length, 'class folder')}`);
   }
-  const net = await ResNet.create({ arch: info.arch, numClasses: classes.length });
+  const net = await loadModel(checkpoint);
+  if (net instanceof VisionTransformer && net.config.imgSize !== imageSize) {
+    net.dispose();
+    throw new FinetorchError('ERR_FINETORCH_INVALID_ARG', `--image-size ${imageSize}: the ViT of ${checkpoint} takes ${net.config.imgSize} px ` +
+      'images (its position embedding has that grid); a resumed run keeps it');
+  }
   const at = info.batch ? `inside epoch ${info.epoch + 1}, after batch ${info.batch}` : `after epoch ${info.epoch}`;
   return { net, about: `resuming from ${checkpoint} (${info.arch}) ${at}` };
 }

@@ -1,8 +1,10 @@
-// finetorch weights, the work: pretrained ResNet weights from their two sources: torchvision's in
-// torch.hub's cache, timm's on the Hugging Face Hub in the Hub cache: the list, a download into a
-// cache (get), a copy of a published torchvision file filed into torch.hub's (import).
+// finetorch weights, the work: pretrained weights from their three sources: torchvision's ResNets
+// and MAE's ViT encoders in torch.hub's cache, timm's ResNets on the Hugging Face Hub in the Hub
+// cache: the list, a download into a cache (get), a copy of a published torchvision file filed
+// into torch.hub's (import).
 import { hfHubCache } from '../../hub/hf-env';
 import { hubDir } from '../../hub/torch-hub';
+import { maePretrainedWeights } from '../../model/mae-weights';
 import { listHubWeights } from '../../model/timm-ids';
 import { importWeights, listWeights, pretrainedWeights } from '../../model/torchvision-weights';
 import type { WeightsSettings } from '../settings';
@@ -24,6 +26,10 @@ export async function weights(s: WeightsSettings): Promise<number> {
         `timm's ${config.architecture}, ${config.numClasses} classes, evaluated at ${config.inputSize[1]} px (crop_pct ${config.cropPct}, ` +
         `${config.interpolation}, mean [${config.mean}], std [${config.std}])`,
     }, s.json);
+  }
+  if (s.sub === 'get-mae') {
+    const mae = await maePretrainedWeights(s.name, { modelDir: s.modelDir, baseUrl: s.baseUrl, verifyCached: s.verify });
+    return report({ result: mae, about: `${mae.name}: ${mae.downloaded ? `downloaded from ${mae.url}` : 'already in the cache'}` }, s.json);
   }
   const got = await pretrainedWeights(s.arch, { weights: s.weights, modelDir: s.modelDir, baseUrl: s.baseUrl, verifyCached: s.verify });
   return report({ result: got, about: `${got.enumName}: ${got.downloaded ? `downloaded from ${got.url}` : 'already in the cache'}` }, s.json);
