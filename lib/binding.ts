@@ -3,6 +3,7 @@
 // validated them (lib/check.ts), the addon only asserts this contract. Errors carry a `code`.
 import * as path from 'node:path';
 import type { ResNetConfig } from './architectures';
+import type { MaeConfig } from './model/mae';
 import type { VitConfig } from './model/vit-architectures';
 import type { StoredTensor } from './pth';
 import type { HostTensor } from './tensor';
@@ -59,6 +60,17 @@ export interface NativeModel {
   setPrecision(o: { amp: NativeAmp; channelsLast: boolean }): Promise<void>;
   /** The fp16 GradScaler's current scale. */
   lossScale(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/** @internal MAE's MaskedAutoencoderViT (lib/model/mae.ts queues the calls). */
+export interface NativeMae {
+  loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
+  stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
+  forwardLoss(o: { images: HostTensor; maskRatio: number; noise?: HostTensor; noiseSeed?: number; gradients: boolean }): Promise<{
+    loss: number; pred: HostTensor<'float32'>; mask: HostTensor<'float32'>; idsRestore: HostTensor<'int64'>;
+    gradients?: { names: string[]; tensors: HostTensor[] };
+  }>;
   dispose(): Promise<void>;
 }
 
@@ -130,6 +142,7 @@ export interface NativeAddon {
     model: NativeModel;
     parameters: { name: string; shape: number[] }[];
   }>;
+  createMae(o: MaeConfig & { seed?: number }): Promise<{ model: NativeMae; parameters: { name: string; shape: number[]; requiresGrad: boolean }[] }>;
   SGD: new (o: { groups: string[][] }) => NativeSgd;
   /** MAE's interpolate_pos_embed: posEmbed [1, numExtraTokens + g*g, D] float32 resampled to a gridSize x gridSize grid. */
   interpolatePosEmbed(o: { posEmbed: HostTensor<'float32'>; numExtraTokens: number; gridSize: number }): Promise<HostTensor<'float32'>>;

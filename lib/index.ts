@@ -12,6 +12,10 @@ export type { VitCreateOptions, VitLoadOptions, VitPretrainedOptions } from './m
 export { VIT_ARCH_NAMES } from './model/vit-architectures';
 export type { VitConfig } from './model/vit-architectures';
 export type { VitLayout } from './model/vit-layouts';
+export { MaskedAutoencoder, MAE_ARCHS } from './model/mae';
+export type { MaeArch, MaeConfig, MaeCreateOptions, MaeForwardOptions, MaeOutput } from './model/mae';
+export { writeReconstruction } from './train/mae-reconstruction';
+export type { ReconstructionOptions } from './train/mae-reconstruction';
 export { interpolatePosEmbed } from './model/pos-embed';
 export { SGD } from './optim';
 export type { SGDOptions, ParamGroup, ParamGroupSpec, SGDStateDict } from './optim';

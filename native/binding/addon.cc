@@ -5,6 +5,7 @@
 
 #include "binding/dist_wrap.h"
 #include "binding/images_wrap.h"
+#include "binding/mae_wrap.h"
 #include "binding/model_wrap.h"
 #include "binding/runtime_wrap.h"
 #include "binding/sgd_wrap.h"
@@ -15,9 +16,10 @@ namespace finetorch {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   UseCachingCpuAllocator();
-  auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
+  auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env)), Napi::Persistent(MaeWrap::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
+  exports.Set("createMae", Napi::Function::New<MaeWrap::Create>(env, "createMae"));
   exports.Set("SGD", SgdWrap::Define(env));
   exports.Set("interpolatePosEmbed", Napi::Function::New<InterpolatePosEmbed>(env, "interpolatePosEmbed"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
