@@ -9,16 +9,13 @@ import { withCode } from '../errors';
 import { seedRule } from '../model';
 import { OperationQueue } from '../queue';
 import { HostTensor, checkHostTensor } from '../tensor';
+import type { VitConfig } from './vit-architectures';
 
-/** MaskedAutoencoderViT's constructor arguments, in camelCase. */
-export interface MaeConfig {
-  imgSize: number;
-  patchSize: number;
-  embedDim: number;
-  depth: number;
-  numHeads: number;
-  /** Of both the encoder's and the decoder's MLPs, as MAE's constructor takes one. */
-  mlpRatio: number;
+/**
+ * MaskedAutoencoderViT's constructor arguments, in camelCase: the encoder's as a ViT's (mlpRatio
+ * serves the decoder's MLPs too, as MAE's constructor takes one), and the decoder's.
+ */
+export interface MaeConfig extends Pick<VitConfig, 'imgSize' | 'patchSize' | 'embedDim' | 'depth' | 'numHeads' | 'mlpRatio'> {
   decoderEmbedDim: number;
   decoderDepth: number;
   decoderNumHeads: number;
