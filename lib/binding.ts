@@ -71,6 +71,8 @@ export interface NativeMae {
     loss: number; pred: HostTensor<'float32'>; mask: HostTensor<'float32'>; idsRestore: HostTensor<'int64'>;
     gradients?: { names: string[]; tensors: HostTensor[] };
   }>;
+  /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
+  to(o: { device: string }): Promise<string>;
   dispose(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
 import { NativeMae, native } from '../binding';
 import { bool, checkOptions, custom, int, num, oneOf } from '../check';
 import { withCode } from '../errors';
-import { seedRule } from '../model';
+import { Device, deviceRule, seedRule } from '../model';
 import { OperationQueue } from '../queue';
 import { HostTensor, checkHostTensor } from '../tensor';
 import type { VitConfig } from './vit-architectures';
@@ -45,6 +45,8 @@ export interface MaeCreateOptions extends Partial<MaeConfig> {
   arch?: MaeArch;
   /** Seeds the initialisation as torch.manual_seed(seed) before MAE's constructor would. Default 0. */
   seed?: number;
+  /** Where the model lives; default 'cpu'. */
+  device?: Device;
 }
 
 export interface MaeForwardOptions {
@@ -105,6 +107,7 @@ export class MaskedAutoencoder {
   readonly parameters: readonly { name: string; shape: number[]; requiresGrad: boolean }[];
   private readonly handle: NativeMae;
   private readonly queue = new OperationQueue();
+  private where = 'cpu';
 
   private constructor(config: MaeConfig, handle: NativeMae, parameters: { name: string; shape: number[]; requiresGrad: boolean }[]) {
     this.config = config;
@@ -120,13 +123,34 @@ export class MaskedAutoencoder {
       imgSize: positive.orUndefined(), patchSize: positive.orUndefined(), embedDim: positive.orUndefined(),
       depth: positive.orUndefined(), numHeads: positive.orUndefined(), mlpRatio: num({ above: 0 }).orUndefined(),
       decoderEmbedDim: positive.orUndefined(), decoderDepth: positive.orUndefined(), decoderNumHeads: positive.orUndefined(),
-      normPixLoss: bool().orUndefined(), seed: seedRule.default(0),
+      normPixLoss: bool().orUndefined(), seed: seedRule.default(0), device: deviceRule.orUndefined(),
     });
     const given = Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in MAE_DEFAULTS)) as Partial<MaeConfig>;
     const config: MaeConfig = { ...MAE_DEFAULTS, ...(o.arch ? MAE_ARCHS[o.arch] : {}), ...given };
     checkConfig(where, config);
     const { model, parameters } = await native.createMae({ ...config, seed: o.seed });
-    return new MaskedAutoencoder(config, model, parameters);
+    const net = new MaskedAutoencoder(config, model, parameters);
+    if (o.device) {
+      try {
+        await net.to(o.device);
+      } catch (err) {
+        await net.dispose();
+        throw err;
+      }
+    }
+    return net;
+  }
+
+  /** The device the model is on ('cpu', 'cuda:0'); images and noise are moved there for each call. */
+  get device(): string {
+    return this.where;
+  }
+
+  /** Moves the model (torch's module.to(device)). */
+  async to(device: Device): Promise<this> {
+    const { device: checked } = checkOptions('MaskedAutoencoder.to', { device }, { device: deviceRule });
+    this.where = await this.queue.run(`MaskedAutoencoder.to('${checked}')`, () => this.handle.to({ device: checked }));
+    return this;
   }
 
   /** Patches per image (L). */

@@ -10,6 +10,7 @@
 #include "binding/tensor.h"
 #include "core/error.h"
 #include "core/nn/masking.h"
+#include "core/runtime.h"
 #include "core/seeded.h"
 #include "core/state_dict.h"
 
@@ -77,6 +78,7 @@ Napi::Function MaeWrap::Define(Napi::Env env) {
                          InstanceMethod<&MaeWrap::LoadStateDict>("loadStateDict"),
                          InstanceMethod<&MaeWrap::StateDict>("stateDict"),
                          InstanceMethod<&MaeWrap::ForwardLoss>("forwardLoss"),
+                         InstanceMethod<&MaeWrap::To>("to"),
                          InstanceMethod<&MaeWrap::Dispose>("dispose"),
                      });
 }
@@ -229,6 +231,17 @@ Napi::Value MaeWrap::ForwardLoss(const Napi::CallbackInfo& info) {
       if (gradients) result.Set("gradients", NamedTensorsToJs(env, *grads));
       return result;
     };
+  });
+}
+
+// to({ device }) -> Promise<string> (the device's canonical name)
+Napi::Value MaeWrap::To(const Napi::CallbackInfo& info) {
+  AsyncCall call(info.Env());
+  std::string name = Options(info[0], "to").string("device");
+  return Run(call, [name](MaskedAutoencoderImpl& net) -> AsyncCall::Result {
+    net.to(ParseDevice(name));
+    std::string device = net.cls_token.device().str();
+    return [device](Napi::Env env) -> Napi::Value { return Napi::String::New(env, device); };
   });
 }
 

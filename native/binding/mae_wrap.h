@@ -35,6 +35,7 @@ class MaeWrap : public Napi::ObjectWrap<MaeWrap> {
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value ForwardLoss(const Napi::CallbackInfo& info);
+  Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<MaeHandle> handle_;

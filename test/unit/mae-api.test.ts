@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { MaskedAutoencoder, writeReconstruction } from '../../lib';
+import { cuda, MaskedAutoencoder, writeReconstruction } from '../../lib';
 import { HostTensor } from '../../lib/tensor';
 import { tempDir } from '../helpers/python';
 
@@ -35,6 +35,20 @@ describe('MaskedAutoencoder API', () => {
     assert.deepEqual(keys.slice(0, 4), ['cls_token', 'pos_embed', 'patch_embed.proj.weight', 'patch_embed.proj.bias']);
     assert.deepEqual(keys.slice(-2), ['norm.weight', 'norm.bias']);
     assert.equal(keys.length, 4 + 12 * 12 + 2);
+    await net.dispose();
+  });
+
+  it("to(): 'cpu' is where it is; CUDA where the build has none is a coded device error, the model left on the CPU", async () => {
+    const net = await MaskedAutoencoder.create({ ...SMALL, device: 'cpu' });
+    assert.equal(net.device, 'cpu');
+    assert.equal((await net.to('cpu')).device, 'cpu');
+    if (!cuda.isAvailable()) {
+      await assert.rejects(net.to('cuda'), { code: 'ERR_FINETORCH_DEVICE' });
+      await assert.rejects(MaskedAutoencoder.create({ ...SMALL, device: 'cuda' }), { code: 'ERR_FINETORCH_DEVICE' });
+      assert.equal(net.device, 'cpu');
+      assert.ok(Number.isFinite((await net.forwardLoss(randomImages(1, 32))).loss));
+    }
+    await assert.rejects(net.to('tpu' as 'cpu'), { code: 'ERR_FINETORCH_INVALID_ARG' });
     await net.dispose();
   });
 
