@@ -67,6 +67,19 @@ export interface NativeModel {
   dispose(): Promise<void>;
 }
 
+/** @internal MAE's MaskedAutoencoderViT (lib/model/mae.ts queues the calls). */
+export interface NativeMae {
+  loadStateDict(o: { names: string[]; tensors: HostTensor[]; strict: boolean }): Promise<NativeLoadResult>;
+  stateDict(): Promise<{ names: string[]; tensors: HostTensor[] }>;
+  forwardLoss(o: { images: HostTensor; maskRatio: number; noise?: HostTensor; noiseSeed?: number; gradients: boolean }): Promise<{
+    loss: number; pred: HostTensor<'float32'>; mask: HostTensor<'float32'>; idsRestore: HostTensor<'int64'>;
+    gradients?: { names: string[]; tensors: HostTensor[] };
+  }>;
+  /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
+  to(o: { device: string }): Promise<string>;
+  dispose(): Promise<void>;
+}
+
 /** @internal Parameters (by name, per group) and per-parameter state of an optimizer. */
 export interface NativeOptimizer {
   /** Binds the named parameters of `model` (queued on the model like any call on it). */
@@ -155,6 +168,12 @@ export interface NativeVitConfig {
   qkvBias: boolean; classToken: boolean; globalPool: 'token' | 'avg'; fcNorm: boolean; dropPathRate: number;
 }
 
+/** @internal MAE's sizes as the native MaskedAutoencoderViT takes them (lib/model/mae.ts's MaeConfig). */
+export interface NativeMaeConfig {
+  imgSize: number; patchSize: number; embedDim: number; depth: number; numHeads: number; mlpRatio: number;
+  decoderEmbedDim: number; decoderDepth: number; decoderNumHeads: number; normPixLoss: boolean;
+}
+
 /** @internal */
 export interface NativeAddon {
   createModel(o: (NativeResNetConfig | NativeVitConfig) & { numClasses: number; seed?: number }): Promise<{
@@ -172,6 +191,7 @@ export interface NativeAddon {
     input: HostTensor; fill: 'const' | 'rand' | 'pixel';
     boxes: { image: number; top: number; left: number; height: number; width: number; seed: number }[];
   }): Promise<void>;
+  createMae(o: NativeMaeConfig & { seed?: number }): Promise<{ model: NativeMae; parameters: { name: string; shape: number[]; requiresGrad: boolean }[] }>;
   /** MAE's interpolate_pos_embed: posEmbed [1, numExtraTokens + g*g, D] float32 resampled to a gridSize x gridSize grid. */
   interpolatePosEmbed(o: { posEmbed: HostTensor<'float32'>; numExtraTokens: number; gridSize: number }): Promise<HostTensor<'float32'>>;
   renderBatch(o: {

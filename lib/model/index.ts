@@ -15,6 +15,8 @@ export { pretrainedWeights, importWeights, weightsInfo, listWeights, WEIGHTS_NAM
 export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } from './torchvision-weights';
 export { maePretrainedWeights, MAE_WEIGHTS_NAMES, MAE_BASE_URL } from './mae-weights';
 export type { MaePretrainedWeights, MaeWeightsName } from './mae-weights';
+export { MaskedAutoencoder, MAE_ARCHS } from './mae';
+export type { MaeArch, MaeConfig, MaeCreateOptions, MaeForwardOptions, MaeOutput } from './mae';
 export { listHubWeights } from './timm-ids';
 export type { HubWeightsEntry } from './timm-ids';
 export type { HubDownloadOptions, HubWeights } from './timm-weights';

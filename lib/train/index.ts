@@ -14,3 +14,5 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointInfo } from './checkpoint
 export type { CheckpointContents, CheckpointInfo, TrainingState } from './checkpoint';
 export type { EpochRecord, EpochTotals, TrainingPosition } from './history';
 export type { StopSignal } from './stop-signal';
+export { writeReconstruction } from './mae-reconstruction';
+export type { ReconstructionOptions } from './mae-reconstruction';

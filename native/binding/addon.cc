@@ -3,6 +3,7 @@
 
 #include "binding/addon_data.h"
 #include "binding/augment_batch.h"
+#include "binding/mae_wrap.h"
 #include "binding/model_wrap.h"
 #include "binding/optimizer_wrap.h"
 #include "binding/pos_embed.h"
@@ -15,12 +16,13 @@ namespace finetorch {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   UseCachingCpuAllocator();
-  auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env))};
+  auto* data = new AddonData{Napi::Persistent(ModelWrap::Define(env)), Napi::Persistent(MaeWrap::Define(env))};
   env.SetInstanceData(data);
   exports.Set("createModel", Napi::Function::New<ModelWrap::Create>(env, "createModel"));
   exports.Set("Optimizer", OptimizerWrap::Define(env));
   exports.Set("mixBatch", Napi::Function::New<MixBatch>(env, "mixBatch"));
   exports.Set("eraseBatch", Napi::Function::New<EraseBatch>(env, "eraseBatch"));
+  exports.Set("createMae", Napi::Function::New<MaeWrap::Create>(env, "createMae"));
   exports.Set("interpolatePosEmbed", Napi::Function::New<InterpolatePosEmbed>(env, "interpolatePosEmbed"));
   exports.Set("renderBatch", Napi::Function::New<RenderBatch>(env, "renderBatch"));
   exports.Set("imageBackends", ImageBackends(env));

@@ -6,6 +6,7 @@ namespace finetorch {
 
 struct AddonData {
   Napi::FunctionReference model;
+  Napi::FunctionReference mae;
 };
 
 }  // namespace finetorch

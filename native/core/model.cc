@@ -1,23 +1,11 @@
 #include "core/model.h"
 
-#include <mutex>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/seeded.h"
 
 namespace finetorch {
-namespace {
-
-// torch's global RNG seeds initialisation: one seeded initialisation at a time, process-wide.
-template <typename F>
-void Seeded(std::optional<uint64_t> seed, F&& init) {
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (seed) torch::manual_seed(*seed);
-  init();
-}
-
-}  // namespace
 
 Model::Model(const ResNetConfig& config, int64_t numClasses, std::optional<uint64_t> seed) {
   Seeded(seed, [&] { net_ = ResNet(config, numClasses).ptr(); });

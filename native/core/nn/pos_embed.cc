@@ -32,4 +32,31 @@ torch::Tensor InterpolatePosEmbed(const torch::Tensor& posEmbed, int64_t numExtr
   return torch::cat({extra, grid.permute({0, 2, 3, 1}).flatten(1, 2)}, 1);
 }
 
+namespace {
+
+// MAE's get_1d_sincos_pos_embed_from_grid, in float32 as its numpy code computes it.
+torch::Tensor SinCos1d(int64_t dim, const torch::Tensor& positions) {
+  torch::Tensor omega = torch::arange(dim / 2, torch::kFloat32) / (static_cast<double>(dim) / 2.0);
+  omega = 1.0 / torch::pow(10000.0, omega);
+  torch::Tensor angles = torch::outer(positions, omega);
+  return torch::cat({angles.sin(), angles.cos()}, 1);
+}
+
+}  // namespace
+
+torch::Tensor SinCosPosEmbed2d(int64_t dim, int64_t gridSize, bool clsToken) {
+  if (dim < 4 || dim % 4 != 0 || gridSize < 1) {
+    throw Error(ErrorCode::kBadInput,
+                "a 2-D sine-cosine position embedding needs a width that is a multiple of 4 "
+                "and a grid of at least 1x1, got width " +
+                    std::to_string(dim) + " and grid " + std::to_string(gridSize));
+  }
+  torch::Tensor steps = torch::arange(gridSize, torch::kFloat32);
+  torch::Tensor columns = steps.repeat({gridSize});
+  torch::Tensor rows = steps.repeat_interleave(gridSize);
+  torch::Tensor table = torch::cat({SinCos1d(dim / 2, columns), SinCos1d(dim / 2, rows)}, 1);
+  if (clsToken) table = torch::cat({torch::zeros({1, dim}), table}, 0);
+  return table;
+}
+
 }  // namespace finetorch
