@@ -30,7 +30,7 @@ export interface NativeLoadResult {
 /** @internal */
 export type NativeAmp = 'none' | 'fp16' | 'bf16';
 /** @internal */
-export type NativeHeadInit = 'default' | 'xavier';
+export type NativeHeadInit = 'default' | 'xavier' | 'trunc-normal';
 /** @internal */
 export type NativeInterpolation = 'nearest' | 'bilinear' | 'bicubic';
 
@@ -59,7 +59,9 @@ export interface NativeModel {
   evalStep(o: NativeBatch & { logits: boolean }): Promise<NativeStepResult>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
-  resetClassifier(o: { numClasses: number; init: NativeHeadInit; seed?: number }): Promise<void>;
+  resetClassifier(o: { numClasses: number; head: 'linear' | 'mae-probe'; init: NativeHeadInit; std: number; seed?: number }): Promise<void>;
+  /** A VisionTransformer's stochastic depth (timm's drop_path_rate). */
+  setDropPathRate(o: { rate: number }): Promise<void>;
   setRequiresGrad(o: { flags: [string, boolean][]; bnTrainWhenFrozen: boolean }): Promise<void>;
   setPrecision(o: { amp: NativeAmp; channelsLast: boolean }): Promise<void>;
   /** The fp16 GradScaler's current scale. */

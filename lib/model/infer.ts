@@ -1,6 +1,6 @@
 // Which family a state dict holds (read off its keys) and what it is, without LibTorch (inspect
 // and checkpoint reading use it before any model is built).
-import { ReprStyle, moduleRepr } from './module-tree';
+import { ReprStyle, moduleRepr, withMaeProbeHead } from './module-tree';
 import { ARCHITECTURES, ARCH_NAMES, inferArch, resnetTree } from './resnet-architectures';
 import { inferVit, parseVitArch, vitArchName, vitTree } from './vit-architectures';
 import { fromTorchvision, vitLayoutOf } from './vit-layouts';
@@ -36,7 +36,11 @@ export function inferModel(shapes: ReadonlyMap<string, readonly number[]>, sourc
     return { family: 'resnet', arch, numClasses, repr: (style) => moduleRepr(resnetTree(ARCHITECTURES[arch], numClasses, style)) };
   }
   const timm = vitLayoutOf(shapes.keys()) === 'torchvision' ? fromTorchvision(shapes, source) : shapes;
-  const { config, numHeads, numClasses } = inferVit(timm, source);
+  const { config, numHeads, numClasses, maeProbeHead } = inferVit(timm, source);
   const arch = (numHeads === undefined ? undefined : vitArchName({ ...config, numHeads })) ?? 'VisionTransformer';
-  return { family: 'vit', arch, numClasses, repr: (style) => moduleRepr(vitTree(config, numClasses ?? 0, style)) };
+  const tree = (style: ReprStyle) => vitTree(config, numClasses ?? 0, style);
+  return {
+    family: 'vit', arch, numClasses,
+    repr: (style) => moduleRepr(maeProbeHead && numClasses !== undefined ? withMaeProbeHead(tree(style), 'head', config.embedDim, numClasses!, style) : tree(style)),
+  };
 }

@@ -16,6 +16,7 @@ import { OperationQueue } from '../base/queue';
 import { checkHostTensor, HostTensor } from '../base/tensor';
 import type { SoftTarget, Target } from '../data/batch';
 import { loadWeights, locateWeights } from './weights-file';
+import { ModuleNode, ReprStyle, maeProbeNorm, reprStyle, withMaeProbeHead } from './module-tree';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
@@ -63,18 +64,46 @@ export class Parameter {
   }
 }
 
-/** What `net.fc` (a ViT's `net.head`) shows: the linear head, as torch prints it. */
+/**
+ * The head's kind: a Linear (torchvision's fc, timm's head), or MAE's linear-probe head as
+ * main_linprobe.py makes it, Sequential(BatchNorm1d(features, affine=False, eps=1e-6), Linear), whose
+ * state_dict keys are `head.0.running_mean/running_var/num_batches_tracked` and `head.1.weight/bias`.
+ */
+export type HeadKind = 'linear' | 'mae-probe';
+
+/**
+ * How resetClassifier starts the Linear: nn.Linear's own initialisation ('default'),
+ * xavier_uniform_ weights ('xavier'), or timm's trunc_normal_(weight, std) and a zero bias
+ * ('trunc-normal': MAE's probe uses std 0.01, main_linprobe.py; its fine-tuning 2e-5, main_finetune.py).
+ */
+export type HeadInit = 'default' | 'xavier' | 'trunc-normal';
+
+/** {@link Model.resetClassifier}'s options. */
+export interface ResetClassifierOptions {
+  /** Default 'linear'. */
+  head?: HeadKind;
+  /** Default 'trunc-normal' for the 'mae-probe' head (MAE's), 'default' for a Linear. */
+  init?: HeadInit;
+  /** trunc_normal_'s std (only with init 'trunc-normal'): default 0.01 for 'mae-probe' (MAE's), 0.02 for a Linear (timm's). */
+  std?: number;
+  /** Seeds the draw as torch.manual_seed(seed) before building the head would. */
+  seed?: number;
+}
+
+/** What `net.fc` (a ViT's `net.head`) shows: the linear head (or MAE's probe head), as torch prints it. */
 export class Linear {
   readonly #net: Model;
 
-  constructor(net: Model, readonly inFeatures: number, readonly outFeatures: number) {
+  constructor(net: Model, readonly inFeatures: number, readonly outFeatures: number, readonly kind: HeadKind = 'linear') {
     this.#net = net;
   }
   parameters(): Parameter[] {
     return this.#net.parameters({ include: [this.#net.classifierName] });
   }
   toString(): string {
-    return `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
+    const linear = `Linear(in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=True)`;
+    if (this.kind === 'linear') return linear;
+    return `Sequential(\n  (0): ${maeProbeNorm(this.inFeatures, this.#net.reprStyle)}\n  (1): ${linear}\n)`;
   }
 }
 
@@ -124,6 +153,7 @@ export abstract class Model {
   readonly queue = new OperationQueue();
   #mode = true;
   #classes: number;
+  #headKind: HeadKind = 'linear';
   #where = 'cpu';
   readonly #params: Map<string, ParameterMeta>;
   #disposed = false;
@@ -152,22 +182,51 @@ export abstract class Model {
 
   /** The linear head (timm's get_classifier()). */
   getClassifier(): Linear {
-    return new Linear(this, this.numFeatures, this.#classes);
+    return new Linear(this, this.numFeatures, this.#classes, this.#headKind);
+  }
+
+  /** The head's kind: 'mae-probe' after resetClassifier(n, { head: 'mae-probe' }). */
+  get headKind(): HeadKind {
+    return this.#headKind;
   }
 
   /**
-   * Replaces the head with a fresh Linear(numFeatures, numClasses) (timm's reset_classifier);
-   * every other layer keeps its values. `init: 'default'` is nn.Linear's own initialisation.
+   * Replaces the head with a fresh Linear(numFeatures, numClasses) (timm's reset_classifier), or
+   * with MAE's probe head (`head: 'mae-probe'`); every other layer keeps its values.
    */
-  resetClassifier(numClasses: number, options: { init?: 'default' | 'xavier'; seed?: number } = {}): Linear {
+  resetClassifier(numClasses: number, options: ResetClassifierOptions = {}): Linear {
     checkArg('resetClassifier', 'numClasses', numClasses, numClassesRule);
-    const o = checkOptions('resetClassifier', options, { init: oneOf(['default', 'xavier']).default('default'), seed: seedRule.orUndefined() });
+    const o = checkOptions('resetClassifier', options, {
+      head: oneOf(['linear', 'mae-probe'] as const).default('linear'), init: oneOf(['default', 'xavier', 'trunc-normal'] as const).orUndefined(),
+      std: num({ above: 0 }).orUndefined(), seed: seedRule.orUndefined(),
+    });
+    const init = o.init ?? (o.head === 'mae-probe' ? 'trunc-normal' : 'default');
+    if (o.std !== undefined && init !== 'trunc-normal') {
+      throw rangeError('ERR_FINETORCH_INVALID_ARG', `resetClassifier: std is trunc_normal_'s, so it needs init 'trunc-normal' (init is '${init}')`);
+    }
+    const std = o.std ?? (o.head === 'mae-probe' ? 0.01 : 0.02);
     this.#checkUsable('resetClassifier');
+    const name = this.classifierName;
+    for (const key of [...this.#params.keys()]) if (matches(key, [name])) this.#params.delete(key);
+    const linear = o.head === 'mae-probe' ? `${name}.1` : name;
     this.#classes = numClasses;
-    this.#params.set(`${this.classifierName}.weight`, { shape: [numClasses, this.numFeatures], requiresGrad: true });
-    this.#params.set(`${this.classifierName}.bias`, { shape: [numClasses], requiresGrad: true });
-    this.queue.post('resetClassifier', () => this.handle.resetClassifier({ numClasses, ...o }));
+    this.#headKind = o.head;
+    this.#params.set(`${linear}.weight`, { shape: [numClasses, this.numFeatures], requiresGrad: true });
+    this.#params.set(`${linear}.bias`, { shape: [numClasses], requiresGrad: true });
+    const { seed, head } = o;
+    this.queue.post('resetClassifier', () => this.handle.resetClassifier({ numClasses, head, init, std, ...(seed === undefined ? {} : { seed }) }));
     return this.getClassifier();
+  }
+
+  /** @internal print(model)'s text style, that of the PyTorch of finetorch's LibTorch. */
+  get reprStyle(): ReprStyle {
+    return reprStyle(native.runtime.torchVersion);
+  }
+
+  /** @internal `tree` (this family's module tree) with this model's head in place of the Linear it has. */
+  protected withHead(tree: ModuleNode): ModuleNode {
+    if (this.#headKind === 'linear') return tree;
+    return withMaeProbeHead(tree, this.classifierName, this.numFeatures, this.#classes, this.reprStyle);
   }
 
   get numClasses(): number {

@@ -65,3 +65,20 @@ export function moduleRepr(node: ModuleNode, indent = ''): string {
   const lines = node.children.map((c) => `${inner}(${c.name}): ${moduleRepr(c, inner)}`);
   return `${node.kind}(\n${lines.join('\n')}\n${indent})`;
 }
+
+/** print()'s text of MAE's probe BatchNorm1d(features, affine=False, eps=1e-6). */
+export function maeProbeNorm(features: number, style: ReprStyle): string {
+  return `BatchNorm1d(${features}, eps=1e-06, momentum=0.1, affine=False${style.batchNormBias ? ', bias=True' : ''}, track_running_stats=True)`;
+}
+
+/**
+ * `tree` with its head `name` replaced by MAE's linear-probe head (main_linprobe.py):
+ * Sequential(BatchNorm1d(features, affine=False, eps=1e-6), Linear(features, classes)).
+ */
+export function withMaeProbeHead(tree: ModuleNode, name: string, features: number, classes: number, style: ReprStyle): ModuleNode {
+  const probe = container(name, 'Sequential', [
+    leaf('0', maeProbeNorm(features, style), [['running_mean', [features]], ['running_var', [features]], ['num_batches_tracked', []]]),
+    leaf('1', `Linear(in_features=${features}, out_features=${classes}, bias=True)`, [['weight', [classes, features]], ['bias', [classes]]]),
+  ]);
+  return { ...tree, children: tree.children.map((c) => (c.name === name ? probe : c)) };
+}

@@ -163,11 +163,15 @@ export class ResNet extends Model {
   }
 
   toString(): string {
-    return moduleRepr(resnetTree(this.config, this.numClasses, reprStyle(native.runtime.torchVersion)));
+    return moduleRepr(this.withHead(resnetTree(this.config, this.numClasses, reprStyle(native.runtime.torchVersion))));
   }
 
   /** @internal */
   protected onnxSource(stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
+    if (this.headKind !== 'linear') {
+      throw new FinetorchError('ERR_FINETORCH_UNSUPPORTED', "exportOnnx: the ONNX exporter writes a Linear fc; MAE's probe head " +
+        '(BatchNorm1d + Linear) is not written yet');
+    }
     return resnetSource(this.arch, this.numClasses, stateDict);
   }
 }

@@ -155,6 +155,8 @@ export interface InferredVit {
   numHeads: number | undefined;
   /** The head's outputs; undefined when the file has no head (MAE's pre-trained encoders). */
   numClasses: number | undefined;
+  /** The head is MAE's linear-probe head (head.0: BatchNorm1d without affine, head.1: Linear), as its probe checkpoints hold. */
+  maeProbeHead: boolean;
 }
 
 /** The ViT configuration of a state dict in timm's keys; shapes that fit no ViT are an ERR_FINETORCH_STATE_DICT. */
@@ -190,8 +192,10 @@ export function inferVit(shapes: ReadonlyMap<string, readonly number[]>, source:
   const mlpRatio = fc1[0] / embedDim;
   const fcNorm = shapes.has('fc_norm.weight');
   if (!fcNorm && !shapes.has('norm.weight')) throw fail("it has neither 'norm.weight' (the final norm) nor 'fc_norm.weight' (MAE's global pool)");
-  const head = shape('head.weight');
-  if (head && (head.length !== 2 || head[1] !== embedDim)) throw fail(`head.weight is [${head.join(', ')}], expected [classes, ${embedDim}]`);
+  const maeProbeHead = shapes.has('head.0.running_mean');
+  const headKey = maeProbeHead ? 'head.1.weight' : 'head.weight';
+  const head = shape(headKey);
+  if (head && (head.length !== 2 || head[1] !== embedDim)) throw fail(`${headKey} is [${head.join(', ')}], expected [classes, ${embedDim}]`);
   if (Math.trunc(embedDim * mlpRatio) !== fc1[0]) throw fail(`its MLP width ${fc1[0]} is no whole ratio of its width ${embedDim} that timm would rebuild`);
   return {
     config: {
@@ -201,6 +205,7 @@ export function inferVit(shapes: ReadonlyMap<string, readonly number[]>, source:
     },
     numHeads: namedHeads(embedDim, depth),
     numClasses: head?.[0],
+    maeProbeHead,
   };
 }
 

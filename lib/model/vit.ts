@@ -11,7 +11,7 @@ import { MAE_WEIGHTS_NAMES, MaeWeightsName, maePretrainedWeights } from './mae-w
 import {
   DEFAULT_MAX_CLASSES, Device, Linear, Model, Weights, deviceRule, numClassesRule, readWeights, seedRule,
 } from './model';
-import { moduleRepr, reprStyle, stateShapes } from './module-tree';
+import { moduleRepr, reprStyle, stateShapes, withMaeProbeHead } from './module-tree';
 import type { PretrainedOptions } from './torchvision-weights';
 import { loadWeights } from './weights-file';
 import { interpolatePosEmbed } from './pos-embed';
@@ -94,7 +94,7 @@ function checkConfig(where: string, c: VitConfig): void {
 }
 
 export class VisionTransformer extends Model {
-  readonly config: VitConfig;
+  #config: VitConfig;
   /** timm's name for this size (`vit_base_patch16_224`), or 'VisionTransformer' for a size of its own. */
   readonly arch: string;
   /**
@@ -106,7 +106,7 @@ export class VisionTransformer extends Model {
   /** @internal */
   protected constructor(config: VitConfig, handle: NativeModel, numClasses: number, parameters: { name: string; shape: number[] }[]) {
     super(handle, numClasses, parameters);
-    this.config = config;
+    this.#config = config;
     this.arch = vitArchName(config) ?? 'VisionTransformer';
   }
 
@@ -171,9 +171,11 @@ export class VisionTransformer extends Model {
       throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: holds a ViT of width ${saved.embedDim}, depth ${saved.depth} and ` +
         `patch ${saved.patchSize}, not the ${o.arch} asked for`);
     }
-    const numClasses = o.numClasses ?? inferred.numClasses ?? 1000;
+    // MAE's linear-probe checkpoints hold its probe head: head.0 (BatchNorm1d), head.1 (Linear).
+    const { maeProbeHead: probe, numClasses: savedClasses } = inferred;
+    const numClasses = o.numClasses ?? savedClasses ?? 1000;
     if (numClasses < 1 || numClasses > o.maxClasses) {
-      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: head.weight declares ${numClasses} classes, ` +
+      throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `${file}: ${probe ? 'head.1.weight' : 'head.weight'} declares ${numClasses} classes, ` +
         `outside 1..${o.maxClasses} (pass maxClasses to allow more)`);
     }
     const globalPool = o.globalPool ?? saved.globalPool;
@@ -184,15 +186,39 @@ export class VisionTransformer extends Model {
     checkConfig(where, config);
     // What the file holds that this model starts afresh: a head of another size (or none), the
     // norm of the other pooling.
+    const keepProbe = probe && savedClasses === numClasses;
     const fresh = new Set<string>();
-    if (inferred.numClasses !== numClasses) ['head.weight', 'head.bias'].forEach((k) => fresh.add(k));
+    if (savedClasses !== numClasses) {
+      // A fresh Linear head, in place of the file's (a probe head's keys too).
+      const probeKeys = ['head.0.running_mean', 'head.0.running_var', 'head.0.num_batches_tracked', 'head.1.weight', 'head.1.bias'];
+      ['head.weight', 'head.bias', ...(probe ? probeKeys : [])].forEach((k) => fresh.add(k));
+    }
     if (config.fcNorm !== saved.fcNorm) ['norm.weight', 'norm.bias', 'fc_norm.weight', 'fc_norm.bias'].forEach((k) => fresh.add(k));
     const kept = await keptWeights(weights, fresh, config, saved);
-    checkKeys(file, stateShapes(vitTree(config, numClasses, reprStyle(native.runtime.torchVersion))), kept.shapes, fresh, o.strict);
+    const style = reprStyle(native.runtime.torchVersion);
+    const tree = keepProbe ? withMaeProbeHead(vitTree(config, numClasses, style), 'head', config.embedDim, numClasses, style) : vitTree(config, numClasses, style);
+    checkKeys(file, stateShapes(tree), kept.shapes, fresh, o.strict);
     const net = await VisionTransformer.create({ ...config, numClasses, seed: o.seed });
+    if (keepProbe) net.resetClassifier(numClasses, { head: 'mae-probe', seed: o.seed });
     // torchvision's keys in, torchvision's keys out, where torchvision's class can hold the model.
     net.layout = layout === 'torchvision' && config.classToken && !config.fcNorm && config.qkvBias ? 'torchvision' : 'timm';
     return net.adopt(kept, false, o.device);
+  }
+
+  /** The configuration it was built with; dropPathRate as setDropPathRate last set it. */
+  get config(): Readonly<VitConfig> {
+    return this.#config;
+  }
+
+  /**
+   * Stochastic depth from the next step on, as timm's drop_path_rate would have built it (block i
+   * drops with probability rate * i / (depth - 1)); MAE's fine-tuning uses 0.1 (main_finetune.py).
+   */
+  setDropPathRate(rate: number): this {
+    checkArg('setDropPathRate', 'rate', rate, dropPathRule);
+    this.#config = { ...this.#config, dropPathRate: rate };
+    this.queue.post('setDropPathRate', () => this.handle.setDropPathRate({ rate }));
+    return this;
   }
 
   get classifierName(): string {
@@ -209,14 +235,19 @@ export class VisionTransformer extends Model {
   }
 
   toString(): string {
-    return moduleRepr(vitTree(this.config, this.numClasses, reprStyle(native.runtime.torchVersion)));
+    return moduleRepr(this.withHead(vitTree(this.config, this.numClasses, reprStyle(native.runtime.torchVersion))));
   }
 
-  /** Parameters, in timm's state_dict order and keys, or torchvision's (`layout`, default {@link layout}), as CPU copies. */
+  /**
+   * Parameters, in timm's state_dict order and keys, or torchvision's (`layout`, default
+   * {@link layout}; timm's with MAE's probe head, which torchvision's class cannot hold), as CPU copies.
+   */
   async stateDict(options: { layout?: VitLayout } = {}): Promise<Map<string, HostTensor>> {
-    const { layout } = checkOptions('stateDict', options, { layout: oneOf(['timm', 'torchvision'] as const).default(this.layout) });
-    const own = await super.stateDict();
-    return layout === 'torchvision' ? toTorchvision(own, 'stateDict') : own;
+    // torchvision's class has no place for MAE's probe head: a probed model writes timm's keys.
+    const own = this.headKind === 'mae-probe' ? 'timm' : this.layout;
+    const { layout } = checkOptions('stateDict', options, { layout: oneOf(['timm', 'torchvision'] as const).default(own) });
+    const state = await super.stateDict();
+    return layout === 'torchvision' ? toTorchvision(state, 'stateDict') : state;
   }
 
   /** @internal loadStateDict and loadPth read torchvision's keys too. */

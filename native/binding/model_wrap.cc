@@ -78,6 +78,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::ResetClassifier>("resetClassifier"),
                          InstanceMethod<&ModelWrap::SetRequiresGrad>("setRequiresGrad"),
                          InstanceMethod<&ModelWrap::SetPrecision>("setPrecision"),
+                         InstanceMethod<&ModelWrap::SetDropPathRate>("setDropPathRate"),
                          InstanceMethod<&ModelWrap::LossScale>("lossScale"),
                          InstanceMethod<&ModelWrap::Dispose>("dispose"),
                      });
@@ -314,17 +315,23 @@ Napi::Value ModelWrap::To(const Napi::CallbackInfo& info) {
   });
 }
 
-// resetClassifier({ numClasses, init: 'default' | 'xavier', seed? }) -> Promise<void>
+// resetClassifier({ numClasses, head: 'linear' | 'mae-probe', init: 'default' | 'xavier' |
+// 'trunc-normal', std, seed? }) -> Promise<void>
 Napi::Value ModelWrap::ResetClassifier(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
   Options o(info[0], "resetClassifier");
   int64_t numClasses = o.integer("numClasses");
-  HeadInit init = o.choice<HeadInit>("init", {{"default", HeadInit::kDefault}, {"xavier", HeadInit::kXavier}});
+  HeadKind kind = o.choice<HeadKind>("head", {{"linear", HeadKind::kLinear}, {"mae-probe", HeadKind::kMaeProbe}});
+  HeadInit init;
+  init.kind = o.choice<HeadInit::Kind>("init", {{"default", HeadInit::Kind::kDefault},
+                                                {"xavier", HeadInit::Kind::kXavier},
+                                                {"trunc-normal", HeadInit::Kind::kTruncNormal}});
+  init.std = o.number("std");
   std::optional<int64_t> seed = o.optionalInteger("seed");
-  return Run(call, [numClasses, init, seed](Model& model) {
+  return Run(call, [numClasses, kind, init, seed](Model& model) {
     std::optional<uint64_t> s;
     if (seed) s = AsSeed(*seed);
-    model.resetClassifier(numClasses, init, s);
+    model.resetClassifier(numClasses, kind, init, s);
     return Nothing();
   });
 }
@@ -354,6 +361,18 @@ Napi::Value ModelWrap::SetPrecision(const Napi::CallbackInfo& info) {
   bool channelsLast = o.boolean("channelsLast");
   return Run(call, [amp, channelsLast](Model& model) {
     model.setPrecision(amp, channelsLast);
+    return Nothing();
+  });
+}
+
+// setDropPathRate({ rate }) -> Promise<void>: a VisionTransformer's stochastic depth.
+Napi::Value ModelWrap::SetDropPathRate(const Napi::CallbackInfo& info) {
+  AsyncCall call(info.Env());
+  double rate = Options(info[0], "setDropPathRate").number("rate");
+  return Run(call, [rate](Model& model) {
+    auto* vit = dynamic_cast<VisionTransformerImpl*>(model.net().get());
+    if (!vit) throw Error(ErrorCode::kBadInput, "setDropPathRate: only a VisionTransformer has drop path");
+    vit->setDropPathRate(rate);
     return Nothing();
   });
 }

@@ -60,6 +60,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value ResetClassifier(const Napi::CallbackInfo& info);
   Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info);
   Napi::Value SetPrecision(const Napi::CallbackInfo& info);
+  Napi::Value SetDropPathRate(const Napi::CallbackInfo& info);
   Napi::Value LossScale(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

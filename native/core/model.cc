@@ -33,8 +33,8 @@ void Model::to(const torch::Device& device) {
   if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 }
 
-void Model::resetClassifier(int64_t numClasses, HeadInit init, std::optional<uint64_t> seed) {
-  Seeded(seed, [&] { net_->resetClassifier(numClasses, init); });
+void Model::resetClassifier(int64_t numClasses, HeadKind kind, const HeadInit& init, std::optional<uint64_t> seed) {
+  Seeded(seed, [&] { net_->resetClassifier(numClasses, kind, init); });
 }
 
 void Model::setRequiresGrad(const std::vector<std::pair<std::string, bool>>& flags, bool bnTrainWhenFrozen) {

@@ -36,7 +36,7 @@ class Model {
   std::vector<NamedTensor> stateDict();  // CPU copies
 
   void to(const torch::Device& device);
-  void resetClassifier(int64_t numClasses, HeadInit init, std::optional<uint64_t> seed);
+  void resetClassifier(int64_t numClasses, HeadKind kind, const HeadInit& init, std::optional<uint64_t> seed);
   // requiresGrad per parameter name (names the model lacks are an error, nothing changed).
   void setRequiresGrad(const std::vector<std::pair<std::string, bool>>& flags, bool bnTrainWhenFrozen);
   void setPrecision(Amp amp, bool channelsLast);

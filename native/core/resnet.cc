@@ -68,7 +68,7 @@ ResNetImpl::ResNetImpl(const ResNetConfig& config, int64_t numClasses) : config(
   layer2 = register_module("layer2", makeLayer(128, config.layers[1], 2));
   layer3 = register_module("layer3", makeLayer(256, config.layers[2], 2));
   layer4 = register_module("layer4", makeLayer(512, config.layers[3], 2));
-  fc = register_module("fc", nn::Linear(config.features(), numClasses));
+  registerHead("fc", nn::Linear(config.features(), numClasses));
 
   // torchvision's init: convs kaiming_normal_(fan_out, relu), BN weight 1 / bias 0, fc as nn.Linear.
   torch::NoGradGuard noGrad;
@@ -107,12 +107,6 @@ torch::Tensor ResNetImpl::features(torch::Tensor x) {
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
   return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
-}
-
-void ResNetImpl::resetClassifier(int64_t numClasses, HeadInit init) {
-  nn::Linear fresh = FreshHead(config.features(), numClasses, init, fc->weight.device());
-  fresh->train(is_training());
-  fc = replace_module("fc", fresh);
 }
 
 }  // namespace finetorch

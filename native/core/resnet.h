@@ -52,17 +52,13 @@ struct ResNetImpl : ClassifierImpl {
   ResNetImpl(const ResNetConfig& config, int64_t numClasses);
   // Everything but fc: the pooled [N, features] the linear head sees.
   torch::Tensor features(torch::Tensor x) override;
-  torch::Tensor classify(torch::Tensor features) override { return fc(features); }
   int64_t numFeatures() const override { return config.features(); }
-  int64_t numClasses() const override { return fc->options.out_features(); }
-  void resetClassifier(int64_t numClasses, HeadInit init) override;
   std::string className() const override { return "ResNet"; }
 
   const ResNetConfig config;
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
-  torch::nn::Linear fc{nullptr};
 
  private:
   torch::nn::Sequential makeLayer(int64_t planes, int64_t blocks, int64_t stride);

@@ -21,6 +21,14 @@ std::string Text(int64_t n) {
   return std::to_string(n);
 }
 
+// timm's per-block rates: torch.linspace(0, rate, depth) in float32.
+std::vector<double> DropPathRates(double rate, int64_t depth) {
+  torch::Tensor rates = torch::linspace(0.0, rate, depth);
+  std::vector<double> out;
+  for (int64_t i = 0; i < depth; ++i) out.push_back(rates[i].item<double>());
+  return out;
+}
+
 }  // namespace
 
 void VitConfig::check() const {
@@ -107,14 +115,13 @@ VisionTransformerImpl::VisionTransformerImpl(const VitConfig& config, int64_t nu
   if (config.classToken) cls_token = register_parameter("cls_token", torch::zeros({1, 1, dim}));
   pos_embed = register_parameter("pos_embed", torch::zeros({1, grid * grid + config.numPrefixTokens(), dim}));
   blocks = register_module("blocks", nn::ModuleList());
-  torch::Tensor rates = torch::linspace(0.0, config.dropPathRate, config.depth);
-  for (int64_t i = 0; i < config.depth; ++i) blocks->push_back(Block(config, rates[i].item<double>()));
+  for (double rate : DropPathRates(config.dropPathRate, config.depth)) blocks->push_back(Block(config, rate));
   if (config.fcNorm) {
     fc_norm = register_module("fc_norm", Norm(dim));
   } else {
     norm = register_module("norm", Norm(dim));
   }
-  head = register_module("head", nn::Linear(dim, numClasses));
+  registerHead("head", nn::Linear(dim, numClasses));
 
   torch::NoGradGuard noGrad;
   TruncNormal_(pos_embed, 0.02);
@@ -135,6 +142,13 @@ void VisionTransformerImpl::checkImages(const torch::Tensor& images) const {
   }
 }
 
+void VisionTransformerImpl::setDropPathRate(double rate) {
+  if (!(rate >= 0 && rate < 1)) throw Error(ErrorCode::kBadInput, "VisionTransformer: dropPathRate must be in [0, 1)");
+  std::vector<double> rates = DropPathRates(rate, config.depth);
+  for (size_t i = 0; i < rates.size(); ++i) blocks[i]->as<BlockImpl>()->dropPath = rates[i];
+  config.dropPathRate = rate;
+}
+
 torch::Tensor VisionTransformerImpl::features(torch::Tensor images) {
   torch::Tensor x = patch_embed(images);
   if (cls_token.defined()) x = torch::cat({cls_token.expand({x.size(0), -1, -1}), x}, 1);
@@ -143,12 +157,6 @@ torch::Tensor VisionTransformerImpl::features(torch::Tensor images) {
   if (norm) x = norm(x);
   x = config.globalPool == VitPool::kAvg ? x.slice(1, config.numPrefixTokens()).mean(1) : x.select(1, 0);
   return fc_norm ? fc_norm(x) : x;
-}
-
-void VisionTransformerImpl::resetClassifier(int64_t numClasses, HeadInit init) {
-  nn::Linear fresh = FreshHead(config.embedDim, numClasses, init, head->weight.device());
-  fresh->train(is_training());
-  head = replace_module("head", fresh);
 }
 
 }  // namespace finetorch

@@ -82,20 +82,19 @@ struct VisionTransformerImpl : ClassifierImpl {
   VisionTransformerImpl(const VitConfig& config, int64_t numClasses);
   // The pooled tokens after the final norm or fc_norm: timm's forward_head(pre_logits=True).
   torch::Tensor features(torch::Tensor images) override;
-  torch::Tensor classify(torch::Tensor features) override { return head(features); }
   int64_t numFeatures() const override { return config.embedDim; }
-  int64_t numClasses() const override { return head->options.out_features(); }
-  void resetClassifier(int64_t numClasses, HeadInit init) override;
   std::string className() const override { return "VisionTransformer"; }
   void checkImages(const torch::Tensor& images) const override;
+  // Stochastic depth from now on (MAE's fine-tuning builds its model with drop_path 0.1), by
+  // timm's linspace rule; no parameter changes.
+  void setDropPathRate(double rate);
 
-  const VitConfig config;
+  VitConfig config;
   torch::Tensor cls_token, pos_embed;
   PatchEmbed patch_embed{nullptr};
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};     // when !fcNorm
   torch::nn::LayerNorm fc_norm{nullptr};  // when fcNorm
-  torch::nn::Linear head{nullptr};
 };
 TORCH_MODULE(VisionTransformer);
 
