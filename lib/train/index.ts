@@ -1,6 +1,8 @@
 // Training: the epoch loop and the recipes on it (fineTune, linearProbe, lrFind), evaluation and its scores, checkpoints.
 export { fineTune, linearProbe } from './fine-tune';
-export type { FineTuneOptions, LinearProbeOptions } from './fine-tune';
+export type { FineTuneOptions, LinearProbeOptions, Protocol } from './fine-tune';
+export { MAE_DEFAULTS } from './mae-defaults';
+export type { MaeFineTuneOptions, MaeLinearProbeOptions, MaeScheduleOptions } from './mae-protocols';
 export { TrainingDivergedError } from './loop';
 export type { BatchEvent, ValidBatchEvent, LoopOptions } from './loop';
 export { evaluate } from './evaluate';

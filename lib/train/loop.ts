@@ -112,7 +112,7 @@ export const LOOP_SCHEMA = {
 };
 
 /** @internal What one option cannot say alone. */
-export function checkLoop(where: string, o: Parsed<typeof LOOP_SCHEMA>): void {
+export function checkLoop(where: string, o: Pick<Parsed<typeof LOOP_SCHEMA>, 'schedule' | 'patience' | 'valid' | 'checkpointEvery' | 'checkpoint'>): void {
   if (o.schedule) checkSchedule(o.schedule);
   if (o.patience !== undefined && !o.valid) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: patience needs a valid source to watch`);
   if (o.checkpointEvery > 0 && !o.checkpoint) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: checkpointEvery needs a checkpoint file`);
