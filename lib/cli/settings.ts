@@ -11,6 +11,24 @@ import type { CheckpointContents } from '../train/checkpoint';
 export const MODES = ['finetune', 'linear-probe'] as const;
 export type Mode = (typeof MODES)[number];
 
+/** train's --protocol: the d2l chapter's recipe (--mode, --sched ...), or MAE's linear probe or fine-tuning. */
+export const PROTOCOLS = ['d2l', 'mae-linprobe', 'mae-finetune'] as const;
+export type CliProtocol = (typeof PROTOCOLS)[number];
+
+/** MAE's flags as given (undefined: MAE's default, which the library applies). */
+export interface MaeSettings {
+  blr?: number;
+  lr?: number;
+  weightDecay?: number;
+  warmupEpochs?: number;
+  minLr?: number;
+  layerDecay?: number;
+  mixup?: number;
+  cutmix?: number;
+  labelSmoothing?: number;
+  dropPath?: number;
+}
+
 /** train's --sched. */
 export const SCHEDULES = ['constant', 'step', 'cosine', 'onecycle'] as const;
 
@@ -75,6 +93,9 @@ export interface TrainSettings extends StartingModelSettings, OptimizerSettings,
   weights: string | undefined;
   out: string;
   force: boolean;
+  protocol: CliProtocol;
+  /** --protocol mae-*: MAE's flags. */
+  mae: MaeSettings;
   /** The run resumed: its folder, checkpoint, and the settings run.json kept (the flags it ran with). */
   resume: { dir: string; checkpoint: string; info: CheckpointContents; saved: Record<string, string> } | undefined;
   freezeEpochs: number;

@@ -10,7 +10,8 @@ import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../
 import { isWithin, requireFile } from '../files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
 import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
-import { SCHEDULES, TrainSettings } from '../settings';
+import { CliProtocol, MaeSettings, PROTOCOLS, SCHEDULES, TrainSettings } from '../settings';
+import { MAE_DEFAULTS } from '../../train/mae-defaults';
 import { DEVICE_OPTION } from './device-flag';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, resizeRuleFlags } from './model-flags';
 import { weightsFlag } from '../weights-source';
@@ -19,6 +20,9 @@ import {
   optimizerFlags, startingModelFlags, trainingImageFlags,
 } from './training-flags';
 
+const L = MAE_DEFAULTS.linprobe;
+const F = MAE_DEFAULTS.finetune;
+
 const options: Record<string, OptionSpec> = {
   data: { type: 'string', value: 'DIR', help: 'train/ and valid/ (or val/, test/) class folders, or one folder of class folders' },
   ...STARTING_MODEL_OPTIONS,
@@ -26,6 +30,14 @@ const options: Record<string, OptionSpec> = {
   force: { type: 'boolean', help: 'let --out replace the run (or other files) already in DIR' },
   resume: { type: 'string', value: 'DIR', help: "continue the run in DIR from its checkpoint.pth; its run.json supplies flags you don't pass" },
   mode: { type: 'string', value: 'MODE', help: 'finetune (all layers) or linear-probe (the head (fc) only, backbone frozen)', default: 'finetune' },
+  protocol: {
+    type: 'string', value: 'NAME', default: 'd2l',
+    help: "whose recipe: d2l (the d2l chapter's SGD: --mode, --lr, --sched ...), mae-linprobe (MAE's main_linprobe.py on a ViT: " +
+      `class token, MAE's probe head (BatchNorm1d without affine + Linear), LARS, --blr ${L.blr}, weight decay ${L.weightDecay}, ` +
+      `warm-up ${L.warmupEpochs} of ${L.epochs} epochs, half-cycle cosine per step) or mae-finetune (main_finetune.py: global pool + fc_norm, ` +
+      `AdamW, --blr ${F.blr}, --layer-decay ${F.layerDecay}, weight decay ${F.weightDecay}, warm-up ${F.warmupEpochs} of ${F.epochs} epochs, ` +
+      `--min-lr ${F.minLr}, --smoothing ${F.labelSmoothing}, --drop-path ${F.dropPath})`,
+  },
   epochs: { type: 'string', value: 'N', help: 'train until this epoch', default: '5' },
   'freeze-epochs': {
     type: 'string', value: 'N', default: '0',
@@ -39,8 +51,18 @@ const options: Record<string, OptionSpec> = {
     help: "lr schedule, stepped every batch: constant, step, cosine, or onecycle (PyTorch's OneCycleLR over all steps, peaking at " +
       '--lr (fc: its multiple), momentum cycled 0.95 -> 0.85 -> 0.95 in place of --momentum)',
   },
-  'warmup-epochs': { type: 'string', value: 'N', help: 'linear warm-up from lr/100 over the first N epochs (fractions allowed)', default: '0' },
-  'min-lr': { type: 'string', value: 'X', help: 'cosine: the lr it ends at', default: '0' },
+  'warmup-epochs': {
+    type: 'string', value: 'N', default: '0',
+    help: 'linear warm-up from lr/100 over the first N epochs (fractions allowed); mae-*: from 0, MAE\'s (its own when --epochs reaches ' +
+      'MAE\'s, else the same share of --epochs)',
+  },
+  'min-lr': { type: 'string', value: 'X', help: 'cosine, mae-*: the lr it ends at', default: '0' },
+  blr: { type: 'string', value: 'X', help: 'mae-*: base lr, lr = X * batch size * processes / 256 (--lr gives the lr itself)' },
+  'layer-decay': { type: 'string', value: 'X', help: 'mae-finetune: lr x X^(layers - layer) per ViT block (MAE\'s README: 0.65 for ViT-B)' },
+  smoothing: { type: 'string', value: 'X', help: 'mae-finetune: label smoothing' },
+  mixup: { type: 'string', value: 'A', help: "mae-finetune: timm's Mixup alpha (MAE's default 0; its README's commands 0.8)" },
+  cutmix: { type: 'string', value: 'A', help: "mae-finetune: timm's CutMix alpha (MAE's default 0; its README's commands 1.0)" },
+  'drop-path': { type: 'string', value: 'X', help: "mae-finetune: the ViT's stochastic depth" },
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   'pct-start': { type: 'string', value: 'F', help: "onecycle: the share of the steps spent raising the lr (OneCycleLR's pct_start)", default: '0.3' },
@@ -103,7 +125,7 @@ const spec: CommandSpec = {
 };
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
-const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
+const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'protocol', 'blr', 'layer-decay', 'smoothing', 'mixup', 'cutmix', 'drop-path', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
   'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images',
   'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split', 'seed', 'shrink-on-load',
   'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
@@ -114,6 +136,7 @@ const FIXED_ON_RESUME: Record<string, string> = {
   arch: 'the checkpoint holds that architecture\'s weights',
   'keep-fc': 'fc comes from the checkpoint',
   mode: 'the checkpoint holds that mode\'s optimizer state; to switch, start a new run with --weights DIR/last.pth',
+  protocol: 'the checkpoint holds that protocol\'s optimizer state (SGD, LARS or AdamW) and head; to switch, start a new run',
   seed: 'it seeds the train/valid split and the order of every epoch; another would mix validation images into training',
   'valid-split': 'another split would mix validation images into training',
 };
@@ -121,15 +144,44 @@ const FIXED_ON_RESUME: Record<string, string> = {
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
 const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'shrink-on-load'];
 
+/** The d2l recipe's flags, which MAE's protocols do not take. */
+const D2L_ONLY = ['mode', 'fc-lr-mult', 'momentum', 'sched', 'decay-epochs', 'decay-rate', 'pct-start', 'freeze-epochs'];
+/** MAE's flags, and the protocols that take each. */
+const MAE_ONLY: Record<string, readonly CliProtocol[]> = {
+  blr: ['mae-linprobe', 'mae-finetune'], 'layer-decay': ['mae-finetune'], smoothing: ['mae-finetune'], mixup: ['mae-finetune'],
+  cutmix: ['mae-finetune'], 'drop-path': ['mae-finetune'],
+};
+
+/** --protocol and the flags it cannot honour, refused; MAE's flags as given. */
+function protocolFlags(flags: Flags): { protocol: CliProtocol; mae: MaeSettings } {
+  const protocol = flags.choice('protocol', PROTOCOLS);
+  for (const [flag, takers] of Object.entries(MAE_ONLY)) {
+    if (flags.has(flag) && !takers.includes(protocol)) throw new UsageError(`--${flag} applies to --protocol ${takers.join(' or ')}, not ${protocol}`);
+  }
+  if (protocol === 'd2l') return { protocol, mae: {} };
+  for (const flag of D2L_ONLY) {
+    if (flags.has(flag)) throw new UsageError(`--${flag} is the d2l recipe's; --protocol ${protocol} runs MAE's (see --help)`);
+  }
+  const given = (flag: string, range: { min?: number; max?: number; open?: boolean } = { min: 0 }) => (flags.has(flag) ? flags.number(flag, range) : undefined);
+  const mae: MaeSettings = {
+    blr: given('blr'), lr: given('lr'), weightDecay: given('weight-decay'), warmupEpochs: given('warmup-epochs'), minLr: given('min-lr'),
+    layerDecay: given('layer-decay', { min: 0, open: true }), mixup: given('mixup'), cutmix: given('cutmix'),
+    labelSmoothing: given('smoothing', { min: 0, max: 1 }), dropPath: given('drop-path', { min: 0, max: 1 }),
+  };
+  if (mae.dropPath === 1) throw new UsageError('--drop-path must be below 1, got \'1\'');
+  return { protocol, mae: Object.fromEntries(Object.entries(mae).filter(([, v]) => v !== undefined)) };
+}
+
 function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSettings {
   const out = flags.string('out') ?? resume?.dir;
   if (out === undefined) throw new UsageError('--out is required');
   const weights = resume ? undefined : weightsFlag(flags);
   const data = path.resolve(flags.required('data'));
   const sched = flags.choice('sched', SCHEDULES);
+  const { protocol, mae } = protocolFlags(flags);
   const { mode } = optimizerFlags(flags);
   for (const [flag, applies] of [['min-lr', 'cosine'], ['decay-epochs', 'step'], ['decay-rate', 'step'], ['pct-start', 'onecycle']] as const) {
-    if (flags.has(flag) && sched !== applies) throw new UsageError(`--${flag} applies to --sched ${applies}, not ${sched}`);
+    if (flags.has(flag) && sched !== applies && protocol === 'd2l') throw new UsageError(`--${flag} applies to --sched ${applies}, not ${sched}`);
   }
   for (const flag of ['warmup-epochs', 'momentum']) {
     if (flags.has(flag) && sched === 'onecycle') {
@@ -142,6 +194,8 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
   const settings: TrainSettings = {
     ...images,
     weights,
+    protocol,
+    mae,
     ...startingModelFlags(flags),
     out: path.resolve(out),
     force: flags.flag('force'),
@@ -150,13 +204,15 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     freezeEpochs: flags.int('freeze-epochs', 0),
     lr: flags.number('lr', { min: 0, open: true }),
     ...optimizerFlags(flags),
+    ...(protocol === 'mae-linprobe' ? { mode: 'linear-probe' as const } : {}),
     sched,
     warmupEpochs: flags.number('warmup-epochs', { min: 0 }),
     minLr: flags.number('min-lr', { min: 0 }),
     decayEpochs: flags.number('decay-epochs', { min: 0, open: true }),
     decayRate: flags.number('decay-rate', { min: 0, open: true }),
     pctStart: flags.number('pct-start', { min: 0, max: 1, open: true }),
-    dropLast: flags.flag('drop-last'),
+    // MAE's train loaders drop the last, smaller batch (drop_last=True); Mixup pairs a batch's images.
+    dropLast: flags.flag('drop-last') || protocol !== 'd2l',
     valBatchSize: flags.string('val-batch-size') === undefined ? images.batchSize : flags.int('val-batch-size'),
     resizeRule: resizeRuleFlags(flags),
     patience: flags.string('patience') === undefined ? undefined : flags.int('patience'),
@@ -166,8 +222,11 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     json: flags.flag('json'),
     saved: savedFlags(flags, data, weights),
   };
-  if (settings.warmupEpochs >= settings.epochs && settings.warmupEpochs > 0) {
+  if (settings.warmupEpochs >= settings.epochs && settings.warmupEpochs > 0 && (protocol === 'd2l' || mae.warmupEpochs !== undefined)) {
     throw new UsageError(`--warmup-epochs ${settings.warmupEpochs} leaves nothing of --epochs ${settings.epochs} after the warm-up`);
+  }
+  if (((mae.mixup ?? 0) > 0 || (mae.cutmix ?? 0) > 0) && settings.batchSize % 2 !== 0) {
+    throw new UsageError(`--mixup and --cutmix pair each image with another of its batch: --batch-size must be even, got ${settings.batchSize}`);
   }
   return settings;
 }

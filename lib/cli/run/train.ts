@@ -22,7 +22,7 @@ import { Progress, counted, percent } from '../progress';
 import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from '../ranks';
 import { cliSchedule } from '../lr-schedule';
 import { scheduledLr } from '../../optim/schedule';
-import { classesOf, sameList, startingModel } from '../starting-model';
+import { StartingModelOptions, classesOf, sameList, startingModel } from '../starting-model';
 import type { TrainSettings } from '../settings';
 
 export async function train(s: TrainSettings): Promise<number> {
@@ -35,7 +35,7 @@ export async function train(s: TrainSettings): Promise<number> {
   const previous = resume?.info.history ?? [];
   const { net, about, warning } = resume
     ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info, s.imageSize), warning: undefined }
-    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize });
+    : await startingModel(s.weights!, data.classes, { arch: s.arch, seed: s.seed, keepFc: s.keepFc, imageSize: s.imageSize, ...maeStart(s.protocol) });
   await placeModel(net, device, s);
   await distributeIfRank(net);
 
@@ -48,14 +48,14 @@ export async function train(s: TrainSettings): Promise<number> {
   const freezeEpochs = s.mode === 'finetune' ? s.freezeEpochs : 0;
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5, freezeEpochs });
   progress.note(`data: ${data.description}`);
-  progress.note(`${about}; ${s.mode} on ${device}`);
+  progress.note(`${about}; ${s.protocol === 'd2l' ? s.mode : `--protocol ${s.protocol}`} on ${device}`);
   if (warning) progress.note(warning);
 
   const badImages = new BadImages(s.skipBadImages, (message) => progress.note(message));
   const trainLoader = loader(data.train, s, true, badImages);
   const validLoader = data.valid && loader(data.valid, s, false, badImages);
   progress.note(epochPlan(trainLoader, s));
-  const reshaped = resume && scheduleChange(s, resume, trainLoader.length);
+  const reshaped = resume && s.protocol === 'd2l' && scheduleChange(s, resume, trainLoader.length);
   if (reshaped) progress.note(reshaped);
   if (freezeEpochs > 0) {
     const frozen = freezeEpochs >= s.epochs ? `all ${s.epochs} epochs` : freezeEpochs === 1 ? 'epoch 1' : `epochs 1-${freezeEpochs}`;
@@ -72,8 +72,7 @@ export async function train(s: TrainSettings): Promise<number> {
   }, (signal) => progress.note(`${signal}: stopped now. ${whereSaved(s, saved ?? resume?.info)}`));
 
   const options: LoopOptions = {
-    train: trainLoader, valid: validLoader, epochs: s.epochs, lr: s.lr,
-    momentum: s.momentum, weightDecay: s.weightDecay, schedule: cliSchedule(s, trainLoader.length),
+    train: trainLoader, valid: validLoader, epochs: s.epochs,
     checkpoint: folder.file('checkpoint'), checkpointEvery: s.checkpointEvery, resume: resume?.checkpoint,
     patience: s.patience, signal: controller.signal,
     onStart: async (start) => {
@@ -99,8 +98,11 @@ export async function train(s: TrainSettings): Promise<number> {
     },
   };
   try {
-    if (s.mode === 'finetune') await fineTune(net, { ...options, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs });
-    else await linearProbe(net, options);
+    const sgd = { lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, schedule: cliSchedule(s, trainLoader.length) };
+    if (s.protocol === 'mae-finetune') await fineTune(net, { ...options, protocol: 'mae', ...s.mae, seed: s.seed });
+    else if (s.protocol === 'mae-linprobe') await linearProbe(net, { ...options, protocol: 'mae', ...s.mae });
+    else if (s.mode === 'finetune') await fineTune(net, { ...options, ...sgd, fcLrMult: s.fcLrMult, freezeEpochs: s.freezeEpochs });
+    else await linearProbe(net, { ...options, ...sgd });
   } catch (err) {
     // The error is the one line main prints; where the work stands goes before it.
     progress.note(`training failed. ${whereSaved(s, saved ?? resume?.info)}`);
@@ -120,6 +122,17 @@ export async function train(s: TrainSettings): Promise<number> {
   if (stoppedEarly) progress.note(`early stop after epoch ${last.epoch}: no better valid accuracy for ${s.patience} epochs`);
   if (reports) printSummary(s, data.classes, history, best, folder, stoppedEarly, badImages);
   return 0;
+}
+
+/**
+ * The model MAE's protocols start from: main_linprobe.py reads the class token into its probe head
+ * (weight trunc_normal std 0.01); main_finetune.py pools the patch tokens into fc_norm and starts
+ * the head at trunc_normal std 2e-5.
+ */
+function maeStart(protocol: TrainSettings['protocol']): Pick<StartingModelOptions, 'globalPool' | 'head'> {
+  if (protocol === 'mae-linprobe') return { globalPool: 'token', head: { head: 'mae-probe' } };
+  if (protocol === 'mae-finetune') return { globalPool: 'avg', head: { init: 'trunc-normal', std: 2e-5 } };
+  return {};
 }
 
 /** Where a stopped run can be picked up, as the checkpoint on disk says. */
