@@ -23,16 +23,20 @@ import type { Schedule } from '../optim/schedule';
 
 /** What both MAE protocols take (main_linprobe.py's and main_finetune.py's arguments). */
 export interface MaeScheduleOptions {
-  /** Base lr: lr = blr x effective batch size / 256 (MAE's --blr). */
+  /** Base lr: lr = blr x effective batch size / 256 (MAE's --blr); default 0.1 (main_linprobe.py), 1e-3 (main_finetune.py). */
   blr?: number;
   /** The absolute peak lr (MAE's --lr), instead of blr's scaling. */
   lr?: number;
   /** The effective batch size blr scales by; default the train source's batchSize x processes. */
   batchSize?: number;
-  /** MAE's --warmup_epochs: its own when `epochs` reaches MAE's, else the same fraction of `epochs`. */
+  /**
+   * MAE's --warmup_epochs: 10 of its 90 probe epochs, 5 of its 50 fine-tuning epochs; with fewer
+   * `epochs` than MAE's, the same share of them (so that a short run keeps its cosine).
+   */
   warmupEpochs?: number;
-  /** Where the cosine ends (MAE's --min_lr). */
+  /** Where the cosine ends (MAE's --min_lr); default 0 (probe), 1e-6 (fine-tuning). */
   minLr?: number;
+  /** Default 0 (main_linprobe.py, after MoCo v1), 0.05 (main_finetune.py). */
   weightDecay?: number;
 }
 
@@ -41,11 +45,14 @@ export type MaeLinearProbeOptions = MaeScheduleOptions;
 
 /** protocol 'mae' of fineTune: main_finetune.py's defaults. */
 export interface MaeFineTuneOptions extends MaeScheduleOptions {
-  /** lr_decay.py's layer-wise lr decay (MAE's --layer_decay). */
+  /**
+   * lr_decay.py's layer-wise lr decay (MAE's --layer_decay); default 0.75, main_finetune.py's
+   * argparse (its README fine-tunes ViT-B with 0.65 and blr 5e-4, ViT-L/H with 0.75 and 1e-3).
+   */
   layerDecay?: number;
-  /** Label smoothing of class-index targets (MAE's --smoothing; mixed soft targets carry their own). */
+  /** Label smoothing of class-index targets (MAE's --smoothing, default 0.1; mixed soft targets carry it in them). */
   labelSmoothing?: number;
-  /** The ViT's stochastic depth while it fine-tunes (MAE's --drop_path). */
+  /** The ViT's stochastic depth while it fine-tunes (MAE's --drop_path, default 0.1); set on the model, where it stays. */
   dropPath?: number;
   /**
    * timm's Mixup alpha (MAE's --mixup): default 0, MAE's argparse default; its README's commands

@@ -107,6 +107,24 @@ describe("protocol 'mae'", () => {
     net.dispose();
   });
 
+  it('fineTune with mixup mixes a copy of each batch (the source stays) into soft targets', async () => {
+    const train = batches(2, 4, 3);
+    const before = train.map((b) => (b.input.data as Float32Array).slice());
+    const losses = async (extra: { mixup?: number; cutmix?: number }) => {
+      const net = await VisionTransformer.create({ ...TINY, globalPool: 'avg' });
+      const seen: number[] = [];
+      await fineTune(net, { protocol: 'mae', train, epochs: 2, blr: 0.05, dropPath: 0, ...extra, onBatch: (e) => seen.push(e.loss) });
+      net.dispose();
+      return seen;
+    };
+    const plain = await losses({});
+    const mixed = await losses({ mixup: 0.8, cutmix: 1 });
+    train.forEach((b, i) => assert.deepEqual(b.input.data, before[i], `batch ${i} unchanged`));
+    assert.equal(mixed.length, plain.length);
+    assert.notDeepEqual(mixed, plain);
+    assert.deepEqual(await losses({ mixup: 0.8, cutmix: 1 }), mixed, 'the same draws again');
+  });
+
   for (const which of ['linearProbe', 'fineTune'] as const) {
     it(`${which}: stopped after epoch 1 of 3 with a checkpoint, resumed, ends where an uninterrupted run does`, async () => {
       const train = batches(3, 4, 7);
