@@ -44,8 +44,12 @@ const options: Record<string, OptionSpec> = {
     help: 'finetune: the first N of --epochs train fc alone, the backbone frozen with its BatchNorm statistics, then all layers ' +
       "(fastai's fine_tune(E, freeze_epochs=N) trains N + E epochs, and BatchNorm during the N)",
   },
-  lr: { type: 'string', value: 'X', help: 'learning rate of the pretrained layers (linear-probe: of fc)', default: '0.01' },
+  lr: {
+    type: 'string', value: 'X', default: '0.01',
+    help: "learning rate of the pretrained layers (linear-probe: of fc); mae-*: the peak lr itself (MAE's --lr), in place of --blr's scaling",
+  },
   ...SGD_OPTIONS,
+  'weight-decay': { ...SGD_OPTIONS['weight-decay'], help: `L2 weight decay (mae-*, unless given: MAE's, ${L.weightDecay} to probe, ${F.weightDecay} to fine-tune)` },
   sched: {
     type: 'string', value: 'NAME', default: 'constant',
     help: "lr schedule, stepped every batch: constant, step, cosine, or onecycle (PyTorch's OneCycleLR over all steps, peaking at " +
@@ -57,12 +61,17 @@ const options: Record<string, OptionSpec> = {
       'MAE\'s, else the same share of --epochs)',
   },
   'min-lr': { type: 'string', value: 'X', help: 'cosine, mae-*: the lr it ends at', default: '0' },
-  blr: { type: 'string', value: 'X', help: 'mae-*: base lr, lr = X * batch size * processes / 256 (--lr gives the lr itself)' },
-  'layer-decay': { type: 'string', value: 'X', help: 'mae-finetune: lr x X^(layers - layer) per ViT block (MAE\'s README: 0.65 for ViT-B)' },
-  smoothing: { type: 'string', value: 'X', help: 'mae-finetune: label smoothing' },
+  blr: {
+    type: 'string', value: 'X',
+    help: `mae-*: base lr, lr = X * batch size * processes / 256 (MAE's ${L.blr} to probe, ${F.blr} to fine-tune; --lr gives the lr itself)`,
+  },
+  'layer-decay': {
+    type: 'string', value: 'X', help: `mae-finetune: lr x X^(layers - layer) per ViT block (MAE's ${F.layerDecay}; its README: 0.65 for ViT-B)`,
+  },
+  smoothing: { type: 'string', value: 'X', help: `mae-finetune: label smoothing (MAE's ${F.labelSmoothing})` },
   mixup: { type: 'string', value: 'A', help: "mae-finetune: timm's Mixup alpha (MAE's default 0; its README's commands 0.8)" },
   cutmix: { type: 'string', value: 'A', help: "mae-finetune: timm's CutMix alpha (MAE's default 0; its README's commands 1.0)" },
-  'drop-path': { type: 'string', value: 'X', help: "mae-finetune: the ViT's stochastic depth" },
+  'drop-path': { type: 'string', value: 'X', help: `mae-finetune: the ViT's stochastic depth (MAE's ${F.dropPath})` },
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   'pct-start': { type: 'string', value: 'F', help: "onecycle: the share of the steps spent raising the lr (OneCycleLR's pct_start)", default: '0.3' },
