@@ -88,7 +88,7 @@ describe('MaskedAutoencoder against MAE (models_mae.py transcribed)', () => {
       const made = await MaskedAutoencoder.create({ ...c.finetorch, seed: 3 });
       // The same draws in the same order: equal to float32 rounding (the sine-cosine tables are numpy's float32 arithmetic).
       assertStateClose(await made.stateDict(), await loadPth(file(`${name}.pth`)), 1e-6);
-      assert.deepEqual(made.parameters.filter((p) => !p.requiresGrad).map((p) => p.name), ['pos_embed', 'decoder_pos_embed'], 'fixed position embeddings');
+      assert.deepEqual(made.parameters().filter((p) => !p.requiresGrad).map((p) => p.name), ['pos_embed', 'decoder_pos_embed'], 'fixed position embeddings');
       await made.dispose();
 
       // MAE's weights loaded into finetorch.
