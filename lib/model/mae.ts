@@ -10,6 +10,10 @@ import { Device, Parameter, ParameterOwner, StepOptimizer, deviceRule, seedRule 
 import { OperationQueue } from '../base/queue';
 import { HostTensor, checkHostTensor } from '../base/tensor';
 import type { VitConfig } from './vit-architectures';
+import { MAE_ARCHS, MaeArch } from './mae-architectures';
+
+export { MAE_ARCHS };
+export type { MaeArch };
 
 /**
  * MaskedAutoencoderViT's constructor arguments, in camelCase: the encoder's as a ViT's (mlpRatio
@@ -23,16 +27,6 @@ export interface MaeConfig extends Pick<VitConfig, 'imgSize' | 'patchSize' | 'em
   normPixLoss: boolean;
 }
 
-/**
- * MAE's named sizes (models_mae.py): ViT-B/16, ViT-L/16 and ViT-H/14 encoders at 224 px, each with
- * the 512-wide, 8-block, 16-head decoder, MLP ratio 4.
- */
-export const MAE_ARCHS = {
-  mae_vit_base_patch16: { patchSize: 16, embedDim: 768, depth: 12, numHeads: 12 },
-  mae_vit_large_patch16: { patchSize: 16, embedDim: 1024, depth: 24, numHeads: 16 },
-  mae_vit_huge_patch14: { patchSize: 14, embedDim: 1280, depth: 32, numHeads: 16 },
-} as const;
-export type MaeArch = keyof typeof MAE_ARCHS;
 
 /** MaskedAutoencoderViT's defaults besides the encoder: 224 px, the 512/8/16 decoder, MLP ratio 4, no norm_pix_loss. */
 const MAE_DEFAULTS: MaeConfig = {
