@@ -76,10 +76,13 @@ function archOf(flags: Flags): MaeArch {
 async function run({ flags, positionals }: Parsed): Promise<number> {
   const maskRatio = flags.number('mask-ratio', { min: 0, max: 1 });
   if (maskRatio === 1) throw new UsageError("--mask-ratio must be below 1: the encoder would see no patch, got '1'");
+  const data = path.resolve(positionals[0]);
+  const out = path.resolve(flags.required('out'));
+  if (!path.relative(data, out).startsWith('..')) throw new UsageError(`--out ${out} is inside DATA ${data}: its folder would become a class folder`);
   const sizes = Object.fromEntries(Object.entries(SIZE_FLAGS).map(([flag, key]) => [key, positiveOrUndefined(flags, flag)]));
   return (await import('../run/mae-pretrain')).pretrainMae({
-    data: path.resolve(positionals[0]),
-    out: path.resolve(flags.required('out')),
+    data,
+    out,
     model: { arch: archOf(flags), ...sizes, mlpRatio: flags.number('mlp-ratio', { min: 0, open: true }), normPixLoss: flags.flag('norm-pix-loss') },
     maskRatio,
     epochs: flags.int('epochs'),
