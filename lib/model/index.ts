@@ -1,6 +1,6 @@
 // The models: torchvision's ResNet family and timm's VisionTransformer in LibTorch behind one Model, their fine-tuning surgery, and the weights published for them (torchvision's, timm's on the Hub, MAE's).
 export { Model, Parameter, Linear } from './model';
-export type { Device, LoadResult, ParameterOwner, StepOptimizer, StepResult, TrainStepOptions } from './model';
+export type { Device, LoadResult, ParameterOwner, StepResult, TrainStepOptions } from './model';
 export { ResNet, ResNet18 } from './resnet';
 export type { Arch, CreateOptions, HubModelOptions, LoadOptions, PretrainedModelOptions, ResNetConfig } from './resnet';
 export { ARCH_NAMES } from './resnet-architectures';

@@ -17,10 +17,11 @@ import { halfCycleCosineLr } from '../optim/lr-sched';
 import { paramGroupsWeightDecay } from '../optim/weight-decay-groups';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import type { TrainingPosition } from './history';
-import { TrainingDivergedError, isNonFiniteLoss } from './loop';
-import { StopSignal, stopSignal } from './stop-signal';
+import { LoopOptions, TrainingDivergedError, isNonFiniteLoss } from './loop';
+import { stopSignal } from './stop-signal';
 
-export interface MaePretrainOptions {
+/** The classifier loop's checkpointing and stopping, as they are there. */
+export interface MaePretrainOptions extends Pick<LoopOptions, 'checkpoint' | 'checkpointEvery' | 'signal' | 'onCheckpoint'> {
   /**
    * Batches of images (their labels are ignored) that say how many there are per epoch, as a
    * DataLoader does: the schedule runs at epoch + batch / batches. MAE's: a shuffled DataLoader
@@ -48,21 +49,13 @@ export interface MaePretrainOptions {
   maskRatio?: number;
   /** Seeds every batch's masking noise, with the epoch and batch number; default 0. */
   seed?: number;
-  /** Written (atomically) after every epoch, every `checkpointEvery` steps, and when `signal` stops the run. */
-  checkpoint?: string;
-  /** Also checkpoint every this many steps inside epochs (0: only at epochs' ends); needs `checkpoint`. */
-  checkpointEvery?: number;
   /** Continue from a checkpoint: weights, AdamW's state, step count, history and position come from it. */
   resume?: string;
-  /** Stops the run after the step running when it is aborted; `checkpoint` then records that position. */
-  signal?: StopSignal;
   /** Awaited once the optimizer and (with `resume`) the checkpoint are ready, before the first step. */
   onStart?: (start: TrainingPosition & { history: MaeEpochRecord[] }) => void | Promise<void>;
   onBatch?: (event: MaeBatchEvent) => void;
   /** Awaited: files written here are done before the next epoch. */
   onEpoch?: (record: MaeEpochRecord) => void | Promise<void>;
-  /** After each checkpoint written, with the position it holds. */
-  onCheckpoint?: (position: TrainingPosition & { step: number }) => void;
 }
 
 export interface MaeBatchEvent {

@@ -7,29 +7,16 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadPth, maeNoiseSeed, maePretrain, MaeCreateOptions, MaskedAutoencoder, savePth } from '../../lib';
+import { loadPth, maeNoiseSeed, maePretrain, MaskedAutoencoder, savePth } from '../../lib';
 import type { Batch } from '../../lib/data/batch';
+import { MaeCase, NORM_PIX_MAE, SMALL_MAE } from '../helpers/mae-cases';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertClose } from '../helpers/compare';
 import { pinComputeThreads } from '../helpers/training';
 
-interface Case {
-  mae: Record<string, number | boolean>;
-  finetorch: MaeCreateOptions;
-  maskRatio: number;
-}
-
-const CASES: Record<string, Case> = {
-  small: {
-    mae: { img_size: 32, patch_size: 8, embed_dim: 32, depth: 2, num_heads: 2, decoder_embed_dim: 16, decoder_depth: 1, decoder_num_heads: 2, mlp_ratio: 2.0 },
-    finetorch: { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, decoderEmbedDim: 16, decoderDepth: 1, decoderNumHeads: 2, mlpRatio: 2 },
-    maskRatio: 0.75,
-  },
-  normPix: {
-    mae: { img_size: 16, patch_size: 4, embed_dim: 24, depth: 1, num_heads: 3, decoder_embed_dim: 16, decoder_depth: 1, decoder_num_heads: 2, norm_pix_loss: true },
-    finetorch: { imgSize: 16, patchSize: 4, embedDim: 24, depth: 1, numHeads: 3, decoderEmbedDim: 16, decoderDepth: 1, decoderNumHeads: 2, normPixLoss: true, mlpRatio: 4 },
-    maskRatio: 0.6,
-  },
+const CASES: Record<string, MaeCase> = {
+  small: SMALL_MAE,
+  normPix: NORM_PIX_MAE,
 };
 
 const STEPS = 5;
