@@ -77,6 +77,8 @@ export interface NativeMae {
     loss: number; pred: HostTensor<'float32'>; mask: HostTensor<'float32'>; idsRestore: HostTensor<'int64'>;
     gradients?: { names: string[]; tensors: HostTensor[] };
   }>;
+  /** Forward on the visible patches, the loss, backward and one step of the attached optimizer. */
+  trainStep(o: NativeOptimizerStep & { images: HostTensor; maskRatio: number; noise?: HostTensor; noiseSeed?: number }): Promise<{ loss: number }>;
   /** Resolves to the device's canonical name ('cpu', 'cuda:0'). */
   to(o: { device: string }): Promise<string>;
   dispose(): Promise<void>;
@@ -85,7 +87,7 @@ export interface NativeMae {
 /** @internal Parameters (by name, per group) and per-parameter state of an optimizer. */
 export interface NativeOptimizer {
   /** Binds the named parameters of `model` (queued on the model like any call on it). */
-  attach(model: NativeModel): Promise<void>;
+  attach(model: NativeModel | NativeMae): Promise<void>;
   /** Per parameter in group order: its state in slot order, or null before its first step. */
   state(): Promise<(HostTensor[] | null)[]>;
   loadState(o: { state: (HostTensor[] | null)[] }): Promise<void>;

@@ -11,6 +11,7 @@ import { Command, UsageError, helpText, parseCommand, usageText } from './args';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   train: { summary: 'Fine-tune or linear-probe a ResNet or ViT (.pth, .safetensors, torchvision or hf-hub: weights) on a folder of class folders.', load: () => import('./commands/train') },
   'lr-find': { summary: "fastai's learning-rate range test: loss against lr, and a suggested --lr for train.", load: () => import('./commands/lr-find') },
+  'mae-pretrain': { summary: "Pretrain a masked autoencoder (MAE's main_pretrain.py) on a folder of images; writes its encoder in MAE's layout.", load: () => import('./commands/mae-pretrain') },
   eval: { summary: 'Accuracy, per-class accuracy and confusion matrix of a model on a folder of class folders.', load: () => import('./commands/eval') },
   predict: { summary: 'Top-k classes with softmax probabilities for each image.', load: () => import('./commands/predict') },
   export: { summary: 'Write a .pth as an ONNX model for ONNX Runtime, with its preprocessing and class names in the metadata.', load: () => import('./commands/export') },

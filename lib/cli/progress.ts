@@ -3,6 +3,7 @@
 // line every `logEvery` batches, and the summary lines.
 import type { EpochRecord } from '../train/history';
 import type { BatchEvent, ValidBatchEvent } from '../train/loop';
+import type { MaeBatchEvent } from '../train/mae-pretrain';
 
 /** What Progress needs of a stream: process.stderr, or a test's stand-in. */
 export interface ProgressStream {
@@ -52,6 +53,13 @@ export class Progress {
     const tail = ` ${e.batch}/${e.batches ?? '?'}  loss ${e.meanLoss.toFixed(4)}  acc ${percent(e.meanAcc)}  ` +
       `${e.imagesPerSec.toFixed(0)} img/s  ETA ${clock(remaining(e, this.#batchSize))}`;
     this.#draw(e, `epoch ${e.epoch}/${this.#epochs} `, tail);
+  }
+
+  /** A step of MAE's pretraining: the reconstruction loss, no accuracy. */
+  maeBatch(e: MaeBatchEvent): void {
+    const tail = ` ${e.batch}/${e.batches}  loss ${e.meanLoss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ${e.imagesPerSec.toFixed(1)} img/s`;
+    if (this.#live) this.#draw(e, `epoch ${e.epoch}/${this.#epochs} `, tail);
+    else if (this.#logEvery > 0 && e.batch % this.#logEvery === 0) this.#stream.write(`epoch ${e.epoch}/${this.#epochs}${tail}\n`);
   }
 
   /** A step of the lr finder. */

@@ -1,6 +1,7 @@
 // What each command runs with, once its flags are read and checked (cli/commands/) and before the
 // work starts (cli/run/): plain values, no LibTorch. train and lr-find share their groups of fields.
 import type { Device } from '../model/model';
+import type { MaeCreateOptions } from '../model/mae';
 import type { Amp } from '../model/precision';
 import type { Arch } from '../model/resnet-architectures';
 import type { MaeWeightsName } from '../model/mae-weights';
@@ -175,3 +176,25 @@ export type WeightsSettings =
   | { sub: 'get-mae'; name: MaeWeightsName; modelDir: string | undefined; baseUrl: string | undefined; verify: boolean; json: boolean }
   | { sub: 'get-hub'; id: `hf-hub:${string}`; revision: string | undefined; cacheDir: string | undefined; offline: boolean; json: boolean }
   | { sub: 'import'; file: string; modelDir: string | undefined; json: boolean };
+
+/** finetorch mae-pretrain's settings (main_pretrain.py's arguments). */
+export interface MaePretrainSettings extends Pick<ComputeSettings, 'device' | 'threads' | 'workers'> {
+  data: string;
+  out: string;
+  /** MaskedAutoencoder.create's options: the named size, the flags that change it, norm_pix_loss. */
+  model: MaeCreateOptions;
+  maskRatio: number;
+  epochs: number;
+  warmupEpochs: number;
+  blr: number;
+  lr: number | undefined;
+  minLr: number;
+  weightDecay: number;
+  batchSize: number;
+  seed: number;
+  resume: boolean;
+  checkpointEvery: number;
+  shrinkOnLoad: boolean;
+  skipBadImages: boolean;
+  logEvery: number;
+}

@@ -1,6 +1,6 @@
 // The models: torchvision's ResNet family and timm's VisionTransformer in LibTorch behind one Model, their fine-tuning surgery, and the weights published for them (torchvision's, timm's on the Hub, MAE's).
 export { Model, Parameter, Linear } from './model';
-export type { Device, HeadInit, HeadKind, LoadResult, ResetClassifierOptions, StepResult, TrainStepOptions } from './model';
+export type { Device, HeadInit, HeadKind, LoadResult, ParameterOwner, ResetClassifierOptions, StepResult, TrainStepOptions } from './model';
 export { ResNet, ResNet18 } from './resnet';
 export type { Arch, CreateOptions, HubModelOptions, LoadOptions, PretrainedModelOptions, ResNetConfig } from './resnet';
 export { ARCH_NAMES } from './resnet-architectures';
@@ -16,7 +16,7 @@ export type { PretrainedOptions, PretrainedWeights, WeightsInfo, WeightsName } f
 export { maePretrainedWeights, MAE_WEIGHTS_NAMES, MAE_BASE_URL } from './mae-weights';
 export type { MaePretrainedWeights, MaeWeightsName } from './mae-weights';
 export { MaskedAutoencoder, MAE_ARCHS } from './mae';
-export type { MaeArch, MaeConfig, MaeCreateOptions, MaeForwardOptions, MaeOutput } from './mae';
+export type { MaeArch, MaeConfig, MaeCreateOptions, MaeForwardOptions, MaeOutput, MaeStepOptions } from './mae';
 export { listHubWeights } from './timm-ids';
 export type { HubWeightsEntry } from './timm-ids';
 export type { HubDownloadOptions, HubWeights } from './timm-weights';

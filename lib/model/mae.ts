@@ -5,11 +5,15 @@
 // is written in the layout of MAE's released checkpoints, which VisionTransformer.load reads.
 import { NativeMae, native } from '../base/binding';
 import { bool, checkOptions, custom, int, num, oneOf } from '../base/check';
-import { rangeError } from '../base/errors';
-import { Device, deviceRule, seedRule } from './model';
+import { FinetorchError, rangeError } from '../base/errors';
+import { Device, Parameter, ParameterOwner, StepOptimizer, deviceRule, seedRule } from './model';
 import { OperationQueue } from '../base/queue';
 import { HostTensor, checkHostTensor } from '../base/tensor';
 import type { VitConfig } from './vit-architectures';
+import { MAE_ARCHS, MaeArch } from './mae-architectures';
+
+export { MAE_ARCHS };
+export type { MaeArch };
 
 /**
  * MaskedAutoencoderViT's constructor arguments, in camelCase: the encoder's as a ViT's (mlpRatio
@@ -23,16 +27,6 @@ export interface MaeConfig extends Pick<VitConfig, 'imgSize' | 'patchSize' | 'em
   normPixLoss: boolean;
 }
 
-/**
- * MAE's named sizes (models_mae.py): ViT-B/16, ViT-L/16 and ViT-H/14 encoders at 224 px, each with
- * the 512-wide, 8-block, 16-head decoder, MLP ratio 4.
- */
-export const MAE_ARCHS = {
-  mae_vit_base_patch16: { patchSize: 16, embedDim: 768, depth: 12, numHeads: 12 },
-  mae_vit_large_patch16: { patchSize: 16, embedDim: 1024, depth: 24, numHeads: 16 },
-  mae_vit_huge_patch14: { patchSize: 14, embedDim: 1280, depth: 32, numHeads: 16 },
-} as const;
-export type MaeArch = keyof typeof MAE_ARCHS;
 
 /** MaskedAutoencoderViT's defaults besides the encoder: 224 px, the 512/8/16 decoder, MLP ratio 4, no norm_pix_loss. */
 const MAE_DEFAULTS: MaeConfig = {
@@ -62,6 +56,9 @@ export interface MaeForwardOptions {
   /** Back-propagate the loss and return the trainable parameters' gradients. Default false. */
   gradients?: boolean;
 }
+
+/** How trainStep draws its mask: MaeForwardOptions without gradients. */
+export type MaeStepOptions = Omit<MaeForwardOptions, 'gradients'>;
 
 export interface MaeOutput {
   loss: number;
@@ -97,22 +94,33 @@ function checkConfig(where: string, c: MaeConfig): void {
   if (Math.trunc(Math.min(c.embedDim, c.decoderEmbedDim) * c.mlpRatio) < 1) throw fail(where, `mlpRatio ${c.mlpRatio} leaves an MLP no hidden units`);
 }
 
+/** The images and the noise (given, or seeded) that decide the mask, checked. */
+function maskedBatch(where: string, images: HostTensor<'float32'>, options: MaeStepOptions) {
+  checkHostTensor(images, 'images');
+  const o = checkOptions(where, options, { maskRatio: ratioRule.default(0.75), noise: hostTensorRule.orUndefined(), noiseSeed: seedRule.orUndefined() });
+  if (o.noise && o.noiseSeed !== undefined) throw fail(where, 'give noise or noiseSeed, not both');
+  if (o.noise) checkHostTensor(o.noise, 'noise');
+  return { images, maskRatio: o.maskRatio, ...(o.noise ? { noise: o.noise } : { noiseSeed: o.noiseSeed ?? 0 }) };
+}
+
 function toMap<T extends HostTensor>(o: { names: string[]; tensors: HostTensor[] }): Map<string, T> {
   return new Map(o.names.map((name, i) => [name, o.tensors[i] as T]));
 }
 
-export class MaskedAutoencoder {
+export class MaskedAutoencoder implements ParameterOwner {
   readonly config: MaeConfig;
-  /** Parameters by name with their shapes; the two position embeddings are fixed (requiresGrad false, as MAE). */
-  readonly parameters: readonly { name: string; shape: number[]; requiresGrad: boolean }[];
-  private readonly handle: NativeMae;
-  private readonly queue = new OperationQueue();
-  private where = 'cpu';
+  /** @internal */
+  readonly handle: NativeMae;
+  /** @internal Every call on this model (and its optimizer) runs through this queue. */
+  readonly queue = new OperationQueue();
+  readonly #params: Map<string, { shape: number[]; requiresGrad: boolean }>;
+  #where = 'cpu';
+  #disposed = false;
 
   private constructor(config: MaeConfig, handle: NativeMae, parameters: { name: string; shape: number[]; requiresGrad: boolean }[]) {
     this.config = config;
     this.handle = handle;
-    this.parameters = parameters;
+    this.#params = new Map(parameters.map(({ name, ...meta }) => [name, meta]));
   }
 
   /** A randomly initialised MAE, as MAE's MaskedAutoencoderViT(**config) draws it after torch.manual_seed(seed). */
@@ -143,13 +151,13 @@ export class MaskedAutoencoder {
 
   /** The device the model is on ('cpu', 'cuda:0'); images and noise are moved there for each call. */
   get device(): string {
-    return this.where;
+    return this.#where;
   }
 
   /** Moves the model (torch's module.to(device)). */
   async to(device: Device): Promise<this> {
     const { device: checked } = checkOptions('MaskedAutoencoder.to', { device }, { device: deviceRule });
-    this.where = await this.queue.run(`MaskedAutoencoder.to('${checked}')`, () => this.handle.to({ device: checked }));
+    this.#where = await this.run(`MaskedAutoencoder.to('${checked}')`, () => this.handle.to({ device: checked }));
     return this;
   }
 
@@ -164,23 +172,54 @@ export class MaskedAutoencoder {
    */
   async forwardLoss(images: HostTensor<'float32'>, options: MaeForwardOptions = {}): Promise<MaeOutput> {
     const where = 'MaskedAutoencoder.forwardLoss';
-    checkHostTensor(images, 'images');
-    const o = checkOptions(where, options, {
-      maskRatio: ratioRule.default(0.75), noise: hostTensorRule.orUndefined(),
-      noiseSeed: seedRule.orUndefined(), gradients: bool().default(false),
-    });
-    if (o.noise && o.noiseSeed !== undefined) throw fail(where, 'give noise or noiseSeed, not both');
-    if (o.noise) checkHostTensor(o.noise, 'noise');
-    const noise = o.noise ? { noise: o.noise } : { noiseSeed: o.noiseSeed ?? 0 };
-    return this.queue.run(where, async () => {
-      const out = await this.handle.forwardLoss({ images, maskRatio: o.maskRatio, gradients: o.gradients, ...noise });
+    const { gradients = false, ...masking } = options;
+    checkOptions(where, { gradients }, { gradients: bool() });
+    const batch = maskedBatch(where, images, masking);
+    return this.run(where, async () => {
+      const out = await this.handle.forwardLoss({ ...batch, gradients });
       return { ...out, gradients: out.gradients && toMap(out.gradients) };
     });
   }
 
+  /**
+   * One step of MAE's pretraining (engine_pretrain.py's train_one_epoch): forward on the visible
+   * patches, the loss on the masked ones, backward and one step of `optimizer` (made on this
+   * model's parameters), in one native call. A NaN or infinite loss refuses the step
+   * (ERR_FINETORCH_NONFINITE_LOSS) with the model and optimizer as they were.
+   */
+  async trainStep(images: HostTensor<'float32'>, optimizer: StepOptimizer, options: MaeStepOptions = {}): Promise<{ loss: number }> {
+    const batch = maskedBatch('MaskedAutoencoder.trainStep', images, options);
+    const runStep = optimizer.stepFor(this);
+    // A failed step is not counted: its number is the count after the steps before it, plus one.
+    return this.run(() => `step ${optimizer.stepCount + 1}`, () => runStep((o) => this.handle.trainStep({ ...batch, ...o })));
+  }
+
+  /** Parameters in registration order (as model.parameters()), the fixed position embeddings included. */
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedParameters(): [string, Parameter][] {
+    return [...this.#params].map(([name, meta]) => [name, new Parameter(this, name, meta.shape)]);
+  }
+
+  /** @internal Whether the named parameter trains (the two position embeddings do not, as MAE's). */
+  requiresGrad(name: string): boolean {
+    return this.#params.get(name)?.requiresGrad ?? false;
+  }
+
+  /** @internal Runs a native operation on this model's queue; errors name `label`. */
+  run<T>(label: string | (() => string), op: () => Promise<T>): Promise<T> {
+    if (this.#disposed) {
+      const name = typeof label === 'string' ? label : label();
+      return Promise.reject(new FinetorchError('ERR_FINETORCH_DISPOSED', `${name}: this model has been disposed`));
+    }
+    return this.queue.run(label, op);
+  }
+
   /** Every parameter in MAE's keys and order (CPU copies). */
   stateDict(): Promise<Map<string, HostTensor>> {
-    return this.queue.run('MaskedAutoencoder.stateDict', async () => toMap(await this.handle.stateDict()));
+    return this.run('MaskedAutoencoder.stateDict', async () => toMap(await this.handle.stateDict()));
   }
 
   /**
@@ -201,11 +240,13 @@ export class MaskedAutoencoder {
       checkHostTensor(t, `state_dict['${name}']`);
       return t;
     });
-    return this.queue.run('MaskedAutoencoder.loadStateDict', () => this.handle.loadStateDict({ names, tensors, strict }));
+    return this.run('MaskedAutoencoder.loadStateDict', () => this.handle.loadStateDict({ names, tensors, strict }));
   }
 
   /** Frees the native model now (it is also freed when collected). */
   async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
     await this.queue.drain();
     await this.handle.dispose();
   }

@@ -4,7 +4,7 @@
 // (classes, device, parameter names, shapes, requiresGrad), updated by the calls that change it,
 // so getters never wait for the native side; every native call runs through the model's queue, in
 // call order.
-import { native, NativeModel, NativeOptimizerStep, NativeStepResult } from '../base/binding';
+import { native, NativeMae, NativeModel, NativeOptimizerStep, NativeStepResult } from '../base/binding';
 import { arrayOf, bool, checkArg, checkOptions, didYouMean, int, num, oneOf, Rule, str } from '../base/check';
 import { dist } from '../dist/process-group';
 import { FinetorchError, rangeError, typeError } from '../base/errors';
@@ -52,12 +52,27 @@ export interface StepOptimizer {
    * optimizer holds: `update` performs the step natively with the optimizer's state and its groups'
    * hyper-parameters at that moment, and the optimizer counts the step once `update` resolves.
    */
-  stepFor(model: Model): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R>;
+  stepFor(model: ParameterOwner): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R>;
+}
+
+/**
+ * What holds Parameters and steps them with an optimizer: a classifier (Model), a masked
+ * autoencoder (MaskedAutoencoder).
+ */
+export interface ParameterOwner {
+  /** @internal The native object an optimizer attaches to. */
+  readonly handle: NativeModel | NativeMae;
+  /** @internal Every call on the model (and its optimizers) runs through this queue. */
+  readonly queue: OperationQueue;
+  /** @internal Runs a native operation on the model's queue; errors name `label`. */
+  run<T>(label: string | (() => string), op: () => Promise<T>): Promise<T>;
+  /** @internal Whether the named parameter trains. */
+  requiresGrad(name: string): boolean;
 }
 
 /** A handle to one native parameter tensor (not a copy). */
 export class Parameter {
-  constructor(readonly owner: Model, readonly name: string, readonly shape: readonly number[]) {}
+  constructor(readonly owner: ParameterOwner, readonly name: string, readonly shape: readonly number[]) {}
   /** False while frozen. */
   get requiresGrad(): boolean {
     return this.owner.requiresGrad(this.name);
@@ -146,7 +161,7 @@ interface ParameterMeta {
  * ResNet's fc, a VisionTransformer's head). The training loops, optimizers and checkpoints take
  * any Model.
  */
-export abstract class Model {
+export abstract class Model implements ParameterOwner {
   /** @internal */
   readonly handle: NativeModel;
   /** @internal Every call on this model (and its optimizers) runs through this queue. */

@@ -9,6 +9,8 @@ export { LARS } from './lars';
 export type { LARSOptions, LARSParamGroup, LARSGroupSpec, LARSStateDict } from './lars';
 export { paramGroupsLrd, layerIdForVit } from './layer-decay';
 export type { LayerDecayGroup, LayerDecayOptions, NamedShape } from './layer-decay';
+export { paramGroupsWeightDecay } from './weight-decay-groups';
+export type { WeightDecayGroup, WeightDecayGroupsOptions } from './weight-decay-groups';
 export { halfCycleCosineLr, absoluteLr } from './lr-sched';
 export type { HalfCycleCosineOptions } from './lr-sched';
 export { LRScheduler, scheduledLr, scheduledMomentum } from './schedule';

@@ -7,7 +7,7 @@
 import { native, NativeGroupOptions, NativeOptimizer, NativeOptimizerKind, NativeOptimizerStep } from '../base/binding';
 import { Rule, checkArg, checkOptions, custom, describe, int, num } from '../base/check';
 import { FinetorchError, rangeError, typeError } from '../base/errors';
-import { Model, Parameter, StepOptimizer } from '../model/model';
+import { Parameter, ParameterOwner, StepOptimizer } from '../model/model';
 import type { PthValue } from '../pth';
 import type { HostTensor } from '../base/tensor';
 
@@ -75,7 +75,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
   implements StepOptimizer {
   readonly paramGroups: (H & GroupExtras)[];
   readonly #spec: OptimizerSpec<H>;
-  readonly #model: Model;
+  readonly #model: ParameterOwner;
   readonly #nativeOptimizer: NativeOptimizer;
   #stepCount = 0;
 
@@ -129,7 +129,7 @@ export abstract class Optimizer<H extends { lr: number } = { lr: number }, S ext
   }
 
   /** @internal See {@link StepOptimizer.stepFor}. */
-  stepFor(model: Model): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R> {
+  stepFor(model: ParameterOwner): <R>(update: (o: NativeOptimizerStep) => Promise<R>) => Promise<R> {
     if (model !== this.#model) {
       throw rangeError('ERR_FINETORCH_INVALID_ARG', 'this optimizer was made for the parameters of another model');
     }

@@ -5,7 +5,6 @@
 // (lrs, losses, accuracies, times) is a 0-d float64 tensor (float(x) in Python). savePth writes
 // atomically (temp file + rename), so a crash never leaves half a file.
 import { inferModel } from '../model/infer';
-import type { Model } from '../model/model';
 import type { Optimizer } from '../optim/optimizer';
 import { FinetorchError } from '../base/errors';
 import { PthError, PthValue, readPth, savePth } from '../pth';
@@ -13,20 +12,27 @@ import type { LRScheduler } from '../optim/schedule';
 import type { HostTensor } from '../base/tensor';
 import type { EpochRecord, EpochTotals } from './history';
 
+/** What a checkpoint holds the weights of: a Model, a MaskedAutoencoder. */
+export interface CheckpointedModel {
+  stateDict(): Promise<Map<string, HostTensor>>;
+  loadStateDict(stateDict: Map<string, HostTensor>): Promise<unknown>;
+}
+
 export interface TrainingState {
-  net: Model;
+  net: CheckpointedModel;
   optimizer: Optimizer;
   scheduler?: LRScheduler;
 }
 
-export interface CheckpointInfo {
+/** The position and history of a training run: a classifier's (EpochRecord, EpochTotals) unless said otherwise. */
+export interface CheckpointInfo<R extends object = EpochRecord, T extends object = EpochTotals> {
   /** Epochs completed. */
   epoch: number;
   /** Batches completed of epoch `epoch + 1` (a checkpoint taken mid-epoch); 0 at an epoch's end. */
   batch?: number;
   /** The sums over those batches, so that the epoch's record comes out as if never stopped. */
-  partial?: EpochTotals;
-  history: EpochRecord[];
+  partial?: T;
+  history: R[];
 }
 
 /** What readCheckpointInfo also tells: the model the checkpoint holds, and the schedule's position. */
@@ -73,7 +79,8 @@ function fromReals<T>(record: Map<PthValue, PthValue>): T {
   return Object.fromEntries([...record].map(([k, v]) => [k, v === null || typeof v === 'boolean' || typeof v === 'string' ? v : number(v)])) as T;
 }
 
-export async function saveCheckpoint(file: string, state: TrainingState, info: CheckpointInfo = { epoch: 0, history: [] }): Promise<void> {
+export async function saveCheckpoint<R extends object = EpochRecord, T extends object = EpochTotals>(file: string, state: TrainingState,
+  info: CheckpointInfo<R, T> = { epoch: 0, history: [] }): Promise<void> {
   const { net, optimizer, scheduler } = state;
   const opt = await optimizer.stateDict();
   await savePth(file, {
@@ -93,15 +100,15 @@ function field(map: PthValue, key: string, file: string): PthValue {
   return map.get(key)!;
 }
 
-function infoFrom(root: PthValue, file: string): CheckpointInfo {
-  const history = (field(root, 'history', file) as Map<PthValue, PthValue>[]).map((r) => fromReals<EpochRecord>(r));
+function infoFrom<R extends object, T extends object>(root: PthValue, file: string): CheckpointInfo<R, T> {
+  const history = (field(root, 'history', file) as Map<PthValue, PthValue>[]).map((r) => fromReals<R>(r));
   // Checkpoints from before mid-epoch positions hold neither key: they were taken at an epoch's end.
   const map = root as Map<string, PthValue>;
   const partial = map.get('partial');
   return {
     epoch: Number(field(root, 'epoch', file)),
     batch: Number(map.get('batch') ?? 0),
-    partial: partial instanceof Map ? fromReals<EpochTotals>(partial) : undefined,
+    partial: partial instanceof Map ? fromReals<T>(partial) : undefined,
     history,
   };
 }
@@ -114,13 +121,14 @@ export async function readCheckpointInfo(file: string): Promise<CheckpointConten
   const { arch, numClasses } = inferModel(new Map([...model].map(([k, tensor]) => [k, tensor.shape])), file);
   if (numClasses === undefined) throw new PthError(file, 'not a finetorch checkpoint (its model has no head)');
   return {
-    ...infoFrom(root, file), arch, numClasses,
+    ...infoFrom<EpochRecord, EpochTotals>(root, file), arch, numClasses,
     ...(typeof t === 'number' || typeof t === 'bigint' ? { schedulerT: Number(t) } : {}),
   };
 }
 
 /** Restores what saveCheckpoint wrote into an existing model, optimizer and scheduler. */
-export async function loadCheckpoint(file: string, state: TrainingState): Promise<CheckpointInfo> {
+export async function loadCheckpoint<R extends object = EpochRecord, T extends object = EpochTotals>(file: string,
+  state: TrainingState): Promise<CheckpointInfo<R, T>> {
   const root = await readPth(file);
   const model = field(root, 'model', file) as Map<string, HostTensor>;
   const optimizer = field(root, 'optimizer', file) as Map<PthValue, PthValue>;
@@ -134,5 +142,5 @@ export async function loadCheckpoint(file: string, state: TrainingState): Promis
   state.optimizer.restoreStepCount(Number(field(root, 'step', file)));
   const t = field(root, 'scheduler_t', file);
   if (state.scheduler && t !== null) state.scheduler.loadStateDict({ t: Number(t) });
-  return infoFrom(root, file);
+  return infoFrom<R, T>(root, file);
 }

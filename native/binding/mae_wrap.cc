@@ -7,8 +7,10 @@
 
 #include "binding/addon_data.h"
 #include "binding/host_tensor.h"
+#include "binding/optimizer_wrap.h"
 #include "binding/options.h"
 #include "core/error.h"
+#include "core/mae_step.h"
 #include "core/nn/masking.h"
 #include "core/runtime.h"
 #include "core/seeded.h"
@@ -70,6 +72,39 @@ std::vector<torch::Tensor> HeldTensors(MaskedAutoencoderImpl& net) {
   return all;
 }
 
+// The images and the noise that decides the mask, as forwardLoss and trainStep take them: the
+// caller's noise, or torch.rand(N, L) from a generator seeded with noiseSeed.
+struct MaskedBatch {
+  torch::Tensor images;
+  torch::Tensor noise;
+  std::optional<int64_t> noiseSeed;
+  double maskRatio = 0;
+
+  // Both on the model's device, checked against it (on the pool).
+  std::pair<torch::Tensor, torch::Tensor> prepare(MaskedAutoencoderImpl& net) const {
+    const torch::Device device = net.cls_token.device();
+    torch::Tensor input = images.to(device, torch::kFloat32);
+    torch::Tensor draw = noise;
+    if (!draw.defined()) {
+      draw =
+          MaskingNoise(input.dim() > 0 ? input.size(0) : 0, net.config.numPatches(), static_cast<uint64_t>(*noiseSeed));
+    }
+    draw = draw.to(device, torch::kFloat32);
+    net.checkInput(input, draw, maskRatio);
+    return {input, draw};
+  }
+};
+
+MaskedBatch ReadMaskedBatch(AsyncCall& call, const Options& o) {
+  MaskedBatch batch;
+  batch.images = ReadHostTensor(call, o.value("images"), "images");
+  batch.maskRatio = o.number("maskRatio");
+  if (!o.value("noise").IsUndefined()) batch.noise = ReadHostTensor(call, o.value("noise"), "noise");
+  batch.noiseSeed = o.optionalInteger("noiseSeed");
+  if (batch.noise.defined() == batch.noiseSeed.has_value()) throw o.fail("noise", "either noise or noiseSeed");
+  return batch;
+}
+
 }  // namespace
 
 Napi::Function MaeWrap::Define(Napi::Env env) {
@@ -78,6 +113,7 @@ Napi::Function MaeWrap::Define(Napi::Env env) {
                          InstanceMethod<&MaeWrap::LoadStateDict>("loadStateDict"),
                          InstanceMethod<&MaeWrap::StateDict>("stateDict"),
                          InstanceMethod<&MaeWrap::ForwardLoss>("forwardLoss"),
+                         InstanceMethod<&MaeWrap::TrainStep>("trainStep"),
                          InstanceMethod<&MaeWrap::To>("to"),
                          InstanceMethod<&MaeWrap::Dispose>("dispose"),
                      });
@@ -138,12 +174,10 @@ Napi::Value MaeWrap::Run(AsyncCall& call, Work work) {
   call.keep(Value());
   return call.run(
       [handle, work, result, bytes] {
-        std::unique_lock<std::mutex> lock(handle->mutex, std::try_to_lock);
-        if (!lock.owns_lock())
-          throw Error(ErrorCode::kBusy, "the model is busy with another operation; await it first");
-        if (!handle->net) throw Error(ErrorCode::kDisposed, "this model has been disposed");
-        *result = work(*handle->net);
-        *bytes = HostBytes(HeldTensors(*handle->net));
+        WithNet(*handle, [&](torch::nn::Module&) {
+          *result = work(*handle->net);
+          *bytes = HostBytes(HeldTensors(*handle->net));
+        });
       },
       [this, result, bytes](Napi::Env env) {
         memory_.set(env, *bytes);
@@ -192,26 +226,13 @@ Napi::Value MaeWrap::StateDict(const Napi::CallbackInfo& info) {
 Napi::Value MaeWrap::ForwardLoss(const Napi::CallbackInfo& info) {
   AsyncCall call(info.Env());
   Options o(info[0], "forwardLoss");
-  torch::Tensor images = ReadHostTensor(call, o.value("images"), "images");
-  double maskRatio = o.number("maskRatio");
-  torch::Tensor noise;
-  if (!o.value("noise").IsUndefined()) noise = ReadHostTensor(call, o.value("noise"), "noise");
-  std::optional<int64_t> noiseSeed = o.optionalInteger("noiseSeed");
-  if (noise.defined() == noiseSeed.has_value()) throw o.fail("noise", "either noise or noiseSeed");
+  MaskedBatch batch = ReadMaskedBatch(call, o);
   bool gradients = o.boolean("gradients");
-  return Run(call, [images, maskRatio, noise, noiseSeed, gradients](MaskedAutoencoderImpl& net) -> AsyncCall::Result {
-    const torch::Device device = net.cls_token.device();
-    torch::Tensor input = images.to(device, torch::kFloat32);
-    torch::Tensor draw = noise;
-    if (!draw.defined()) {
-      draw =
-          MaskingNoise(input.dim() > 0 ? input.size(0) : 0, net.config.numPatches(), static_cast<uint64_t>(*noiseSeed));
-    }
-    draw = draw.to(device, torch::kFloat32);
+  return Run(call, [batch, gradients](MaskedAutoencoderImpl& net) -> AsyncCall::Result {
     std::optional<torch::NoGradGuard> noGrad;
     if (!gradients) noGrad.emplace();
-    net.checkInput(input, draw, maskRatio);
-    MaeOutput out = net.forward(input, draw, maskRatio);
+    auto [input, draw] = batch.prepare(net);
+    MaeOutput out = net.forward(input, draw, batch.maskRatio);
     auto grads = std::make_shared<std::vector<NamedTensor>>();
     if (gradients) {
       net.zero_grad();
@@ -231,6 +252,24 @@ Napi::Value MaeWrap::ForwardLoss(const Napi::CallbackInfo& info) {
       if (gradients) result.Set("gradients", NamedTensorsToJs(env, *grads));
       return result;
     };
+  });
+}
+
+// trainStep({ images, maskRatio, noise?, noiseSeed?, optimizer, groups }) -> Promise<{ loss }>:
+// forward on the visible patches, the loss, backward and one step of the attached optimizer.
+Napi::Value MaeWrap::TrainStep(const Napi::CallbackInfo& info) {
+  AsyncCall call(info.Env());
+  Options o(info[0], "trainStep");
+  MaskedBatch batch = ReadMaskedBatch(call, o);
+  OptimizerStep step = OptimizerWrap::ReadStep(call, o, handle_);
+  return Run(call, [batch, step](MaskedAutoencoderImpl& net) {
+    auto [input, draw] = batch.prepare(net);
+    double loss = MaeTrainStep(net, input, draw, batch.maskRatio, step.optimizer(), step.groups);
+    return step.report([loss](Napi::Env env) -> Napi::Value {
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("loss", loss);
+      return out;
+    });
   });
 }
 

@@ -9,13 +9,14 @@
 
 #include "binding/async_call.h"
 #include "binding/external_memory.h"
+#include "binding/net_handle.h"
 #include "core/nn/mae.h"
 
 namespace finetorch {
 
-struct MaeHandle {
-  std::mutex mutex;
+struct MaeHandle : NetHandle {
   MaskedAutoencoder net{nullptr};  // null once disposed
+  torch::nn::Module* module() override { return net ? net.get() : nullptr; }
 };
 
 class MaeWrap : public Napi::ObjectWrap<MaeWrap> {
@@ -28,6 +29,8 @@ class MaeWrap : public Napi::ObjectWrap<MaeWrap> {
   explicit MaeWrap(const Napi::CallbackInfo& info);
   ~MaeWrap() override;
 
+  std::shared_ptr<MaeHandle> handle() const { return handle_; }
+
  private:
   using Work = std::function<AsyncCall::Result(MaskedAutoencoderImpl&)>;
   Napi::Value Run(AsyncCall& call, Work work);
@@ -35,6 +38,7 @@ class MaeWrap : public Napi::ObjectWrap<MaeWrap> {
   Napi::Value LoadStateDict(const Napi::CallbackInfo& info);
   Napi::Value StateDict(const Napi::CallbackInfo& info);
   Napi::Value ForwardLoss(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

@@ -278,18 +278,9 @@ Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
   Batch batch = ReadBatch(call, o);
   batch.labelSmoothing = o.number("labelSmoothing");
   bool training = o.boolean("training");
-  OptimizerWrap* optimizer = OptimizerWrap::Unwrap(o.value("optimizer"));
-  call.keep(optimizer->Value());
-  std::vector<GroupOptions> groups = optimizer->readGroupOptions(o.array("groups"));
-  auto state = optimizer->attachedTo(handle_);
-  return Run(call, [batch, training, state, groups, optimizer](Model& model) -> AsyncCall::Result {
-    Optimizer& steps = state->checked();
-    AsyncCall::Result result = StepResultToJs(finetorch::TrainStep(model, batch, steps, groups, training));
-    int64_t bytes = HostBytes(steps.stateTensors());
-    return [result, optimizer, bytes](Napi::Env env) {
-      optimizer->setMemory(env, bytes);
-      return result(env);
-    };
+  OptimizerStep step = OptimizerWrap::ReadStep(call, o, handle_);
+  return Run(call, [batch, training, step](Model& model) {
+    return step.report(StepResultToJs(finetorch::TrainStep(model, batch, step.optimizer(), step.groups, training)));
   });
 }
 

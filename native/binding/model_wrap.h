@@ -10,23 +10,21 @@
 
 #include "binding/async_call.h"
 #include "binding/external_memory.h"
+#include "binding/net_handle.h"
 #include "core/error.h"
 #include "core/model.h"
 
 namespace finetorch {
 
-struct ModelHandle {
-  std::mutex mutex;
+struct ModelHandle : NetHandle {
   std::unique_ptr<Model> model;  // null once disposed
+  torch::nn::Module* module() override { return model ? model->net().get() : nullptr; }
 };
 
 // Runs f(model) with the model locked, or throws kBusy / kDisposed without waiting.
 template <typename F>
 auto WithModel(ModelHandle& handle, F&& f) {
-  std::unique_lock<std::mutex> lock(handle.mutex, std::try_to_lock);
-  if (!lock.owns_lock()) throw Error(ErrorCode::kBusy, "the model is busy with another operation; await it first");
-  if (!handle.model) throw Error(ErrorCode::kDisposed, "this model has been disposed");
-  return f(*handle.model);
+  return WithNet(handle, [&](torch::nn::Module&) { return f(*handle.model); });
 }
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {

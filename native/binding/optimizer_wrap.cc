@@ -3,8 +3,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "binding/addon_data.h"
 #include "binding/host_tensor.h"
-#include "binding/options.h"
+#include "binding/mae_wrap.h"
+#include "binding/model_wrap.h"
 
 namespace finetorch {
 namespace {
@@ -87,38 +89,62 @@ std::vector<GroupOptions> OptimizerWrap::readGroupOptions(const Napi::Array& gro
   return options;
 }
 
-std::shared_ptr<OptimizerState> OptimizerWrap::attachedTo(const std::shared_ptr<ModelHandle>& model) const {
-  if (state_->model != model) throw Napi::Error::New(Env(), "this optimizer belongs to another model");
-  return state_;
+AsyncCall::Result OptimizerStep::report(AsyncCall::Result result) const {
+  int64_t bytes = HostBytes(optimizer().stateTensors());
+  OptimizerWrap* optimizer = wrap;
+  return [result, optimizer, bytes](Napi::Env env) {
+    optimizer->setMemory(env, bytes);
+    return result(env);
+  };
+}
+
+OptimizerStep OptimizerWrap::ReadStep(AsyncCall& call, const Options& o, const std::shared_ptr<NetHandle>& model) {
+  OptimizerWrap* optimizer = Unwrap(o.value("optimizer"));
+  call.keep(optimizer->Value());
+  std::vector<GroupOptions> groups = optimizer->readGroupOptions(o.array("groups"));
+  if (optimizer->state_->model != model)
+    throw Napi::Error::New(o.value("optimizer").Env(), "this optimizer belongs to another model");
+  return OptimizerStep{optimizer, optimizer->state_, std::move(groups)};
 }
 
 // attach(model) -> Promise<void>: looks the parameters up by name, as torch.optim holds the
 // tensors it was given (a later resetClassifier does not change what it steps).
 Napi::Value OptimizerWrap::Attach(const Napi::CallbackInfo& info) {
-  ModelWrap* model = ModelWrap::Unwrap(info[0]);
-  if (state_->model) throw Napi::Error::New(info.Env(), std::string(KindName(state_->kind)) + ": already attached");
-  state_->model = model->handle();
+  Napi::Env env = info.Env();
+  std::shared_ptr<NetHandle> model;
+  AddonData* addon = env.GetInstanceData<AddonData>();
+  if (info[0].IsObject() && info[0].As<Napi::Object>().InstanceOf(addon->mae.Value())) {
+    model = Napi::ObjectWrap<MaeWrap>::Unwrap(info[0].As<Napi::Object>())->handle();
+  } else {
+    model = ModelWrap::Unwrap(info[0])->handle();
+  }
+  if (state_->model) throw Napi::Error::New(env, std::string(KindName(state_->kind)) + ": already attached");
+  state_->model = model;
   auto state = state_;
-  AsyncCall call(info.Env());
+  AsyncCall call(env);
   call.keep(Value());
-  return model->Run(call, [state](Model& m) {
-    std::unordered_map<std::string, torch::Tensor> byName;
-    for (const auto& item : m.net()->named_parameters()) byName.emplace(item.key(), item.value());
-    std::vector<std::vector<torch::Tensor>> tensors;
-    for (const auto& group : state->names) {
-      tensors.emplace_back();
-      for (const auto& name : group) {
-        auto found = byName.find(name);
-        if (found == byName.end()) {
-          throw Error(ErrorCode::kBadInput,
-                      std::string(KindName(state->kind)) + ": the model has no parameter '" + name + "'");
-        }
-        tensors.back().push_back(found->second);
-      }
-    }
-    state->optimizer = MakeOptimizer(state->kind, std::move(tensors));
-    return [](Napi::Env env) -> Napi::Value { return env.Undefined(); };
-  });
+  call.keep(info[0].As<Napi::Object>());
+  return call.run(
+      [state, model] {
+        WithNet(*model, [&](torch::nn::Module& net) {
+          std::unordered_map<std::string, torch::Tensor> byName;
+          for (const auto& item : net.named_parameters()) byName.emplace(item.key(), item.value());
+          std::vector<std::vector<torch::Tensor>> tensors;
+          for (const auto& group : state->names) {
+            tensors.emplace_back();
+            for (const auto& name : group) {
+              auto found = byName.find(name);
+              if (found == byName.end()) {
+                throw Error(ErrorCode::kBadInput,
+                            std::string(KindName(state->kind)) + ": the model has no parameter '" + name + "'");
+              }
+              tensors.back().push_back(found->second);
+            }
+          }
+          state->optimizer = MakeOptimizer(state->kind, std::move(tensors));
+        });
+      },
+      [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
 }
 
 // state() -> Promise<(HostTensor[] | null)[]>: per parameter in group order, its state in slot
@@ -131,7 +157,7 @@ Napi::Value OptimizerWrap::State(const Napi::CallbackInfo& info) {
   return call.run(
       [state, copies] {
         if (!state->model) state->checked();
-        WithModel(*state->model, [&](Model&) {
+        WithNet(*state->model, [&](torch::nn::Module&) {
           for (const auto& entry : state->checked().state()) {
             copies->emplace_back();
             for (const auto& t : entry) copies->back().push_back(t.detach().to(torch::kCPU).contiguous());
@@ -174,7 +200,7 @@ Napi::Value OptimizerWrap::LoadState(const Napi::CallbackInfo& info) {
   return call.run(
       [state, given, bytes] {
         if (!state->model) state->checked();
-        WithModel(*state->model, [&](Model&) {
+        WithNet(*state->model, [&](torch::nn::Module&) {
           Optimizer& optimizer = state->checked();
           optimizer.loadState(given);
           *bytes = HostBytes(optimizer.stateTensors());

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "binding/async_call.h"
 #include "binding/external_memory.h"
-#include "binding/model_wrap.h"
+#include "binding/net_handle.h"
+#include "binding/options.h"
 #include "core/optim/optimizer.h"
 
 namespace finetorch {
@@ -17,17 +19,31 @@ namespace finetorch {
 struct OptimizerState {
   OptimizerKind kind;
   std::vector<std::vector<std::string>> names;  // parameter names per group
-  std::shared_ptr<ModelHandle> model;           // set by attach()
+  std::shared_ptr<NetHandle> model;             // set by attach()
   std::unique_ptr<Optimizer> optimizer;         // built by attach(), under the model's lock
 
   Optimizer& checked();  // throws unless attached
+};
+
+class OptimizerWrap;
+
+// The optimizer's part of one training step, read on the JS thread from the step's options
+// ({ optimizer, groups }); the step itself runs on the pool under the model's lock.
+struct OptimizerStep {
+  OptimizerWrap* wrap;
+  std::shared_ptr<OptimizerState> state;
+  std::vector<GroupOptions> groups;
+
+  Optimizer& optimizer() const { return state->checked(); }
+  // The step's outcome for JS, reporting the optimizer's state memory to V8 with it (call on the pool).
+  AsyncCall::Result report(AsyncCall::Result result) const;
 };
 
 class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   // new Optimizer({ kind: 'sgd' | 'adamw' | 'lars', groups: string[][] }): no model access;
-  // attach(model) binds the tensors.
+  // attach(model) binds the tensors of a native model or masked autoencoder.
   explicit OptimizerWrap(const Napi::CallbackInfo& info);
 
   static OptimizerWrap* Unwrap(const Napi::Value& value);  // throws a TypeError if it is not one
@@ -35,8 +51,8 @@ class OptimizerWrap : public Napi::ObjectWrap<OptimizerWrap> {
   // sgd { lr, momentum, dampening, weightDecay, nesterov }, adamw { lr, beta1, beta2, eps,
   // weightDecay }, lars { lr, momentum, weightDecay, trustCoefficient }.
   std::vector<GroupOptions> readGroupOptions(const Napi::Array& groups) const;
-  // The state, checked to belong to `model`.
-  std::shared_ptr<OptimizerState> attachedTo(const std::shared_ptr<ModelHandle>& model) const;
+  // The optimizer and group hyper-parameters of a training step of `model`, kept alive by `call`.
+  static OptimizerStep ReadStep(AsyncCall& call, const Options& o, const std::shared_ptr<NetHandle>& model);
   void setMemory(Napi::Env env, int64_t bytes) { memory_.set(env, bytes); }
 
  private:

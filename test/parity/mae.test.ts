@@ -11,27 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { getNumThreads, loadPth, MaeCreateOptions, MaskedAutoencoder, savePth, setNumThreads, VisionTransformer } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
 import { assertClose } from '../helpers/compare';
+import { MaeCase, NORM_PIX_MAE, SMALL_MAE } from '../helpers/mae-cases';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 import { assertStateClose } from '../helpers/training';
 
-interface Case {
-  /** MaskedAutoencoderViT's arguments. */
-  mae: Record<string, number | boolean>;
-  finetorch: MaeCreateOptions;
-  maskRatio: number;
-}
-
-const CASES: Record<string, Case> = {
-  small: {
-    mae: { img_size: 32, patch_size: 8, embed_dim: 32, depth: 2, num_heads: 2, decoder_embed_dim: 16, decoder_depth: 1, decoder_num_heads: 2, mlp_ratio: 2.0 },
-    finetorch: { imgSize: 32, patchSize: 8, embedDim: 32, depth: 2, numHeads: 2, decoderEmbedDim: 16, decoderDepth: 1, decoderNumHeads: 2, mlpRatio: 2 },
-    maskRatio: 0.75,
-  },
-  normPix: {
-    mae: { img_size: 32, patch_size: 4, embed_dim: 48, depth: 2, num_heads: 3, decoder_embed_dim: 32, decoder_depth: 2, decoder_num_heads: 4, norm_pix_loss: true },
-    finetorch: { imgSize: 32, patchSize: 4, embedDim: 48, depth: 2, numHeads: 3, decoderEmbedDim: 32, decoderDepth: 2, decoderNumHeads: 4, normPixLoss: true, mlpRatio: 4 },
-    maskRatio: 0.6,
-  },
+const CASES: Record<string, MaeCase> = {
+  small: SMALL_MAE,
+  normPix: NORM_PIX_MAE,
 };
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -62,10 +48,10 @@ describe('MaskedAutoencoder against MAE (models_mae.py transcribed)', () => {
     tmp.cleanup();
   });
 
-  const inputOf = (c: Case) => (c.mae.patch_size === 8 ? 'input8' : 'input4');
+  const inputOf = (c: MaeCase) => (c.mae.patch_size === 8 ? 'input8' : 'input4');
 
   /** Loss, prediction, mask, ids_restore and gradients of finetorch's model equal MAE's on the weights of `weights`. */
-  async function assertSameStep(name: string, c: Case, net: MaskedAutoencoder, weights: string): Promise<void> {
+  async function assertSameStep(name: string, c: MaeCase, net: MaskedAutoencoder, weights: string): Promise<void> {
     const input = inputOf(c);
     await runPython('mae_reference.py', ['forward', tmp.dir, name, json(c.mae), weights, input, String(c.maskRatio)]);
     const out = await net.forwardLoss(images(input), { noise: noise(input), maskRatio: c.maskRatio, gradients: true });
@@ -88,7 +74,7 @@ describe('MaskedAutoencoder against MAE (models_mae.py transcribed)', () => {
       const made = await MaskedAutoencoder.create({ ...c.finetorch, seed: 3 });
       // The same draws in the same order: equal to float32 rounding (the sine-cosine tables are numpy's float32 arithmetic).
       assertStateClose(await made.stateDict(), await loadPth(file(`${name}.pth`)), 1e-6);
-      assert.deepEqual(made.parameters.filter((p) => !p.requiresGrad).map((p) => p.name), ['pos_embed', 'decoder_pos_embed'], 'fixed position embeddings');
+      assert.deepEqual(made.parameters().filter((p) => !p.requiresGrad).map((p) => p.name), ['pos_embed', 'decoder_pos_embed'], 'fixed position embeddings');
       await made.dispose();
 
       // MAE's weights loaded into finetorch.

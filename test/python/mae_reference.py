@@ -16,8 +16,16 @@ encoder DIR NAME CFG FILE INPUT  MAE's fine-tuning start: models_vit's VisionTra
                            'model' (MAE's released layout) with strict=False, the only missing keys
                            the head's; NAME-features.f32: the class token after the final norm
                            on INPUT's images.
+train DIR NAME CFG FILE RUN  main_pretrain.py's optimizer and engine_pretrain.py's steps on the model
+                           of CFG loading FILE: timm's add_weight_decay groups, AdamW(betas 0.9/0.95),
+                           before each step lr_sched.adjust_learning_rate at step / steps per epoch;
+                           RUN (JSON): lr, weight_decay, warmup_epochs, epochs, mask_ratio, n, size,
+                           seed (the images), noise_seeds (one per step: each step's noise is
+                           torch.rand(N, L) of a generator seeded so). NAME-images.f32: the steps'
+                           images, NAME-train.json: losses and lrs, NAME-final.pth: the state_dict after.
 """
 import json
+import math
 import os
 import sys
 
@@ -256,6 +264,59 @@ def encoder(out, name, cfg, file, input_name):
         vit.features(imgs).numpy().tofile(path(out, name + '-features.f32'))
 
 
+def add_weight_decay(model, weight_decay=1e-5, skip_list=()):
+    """timm 0.3.2's optim_factory.add_weight_decay, which main_pretrain.py calls."""
+    decay = []
+    no_decay = []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue  # frozen weights
+        if len(param.shape) == 1 or name.endswith(".bias") or name in skip_list:
+            no_decay.append(param)
+        else:
+            decay.append(param)
+    return [
+        {'params': no_decay, 'weight_decay': 0.},
+        {'params': decay, 'weight_decay': weight_decay}]
+
+
+def adjust_learning_rate(optimizer, epoch, args):
+    """util/lr_sched.py."""
+    if epoch < args['warmup_epochs']:
+        lr = args['lr'] * epoch / args['warmup_epochs']
+    else:
+        lr = args['min_lr'] + (args['lr'] - args['min_lr']) * 0.5 * \
+            (1. + math.cos(math.pi * (epoch - args['warmup_epochs']) / (args['epochs'] - args['warmup_epochs'])))
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = lr
+    return lr
+
+
+def train(out, name, cfg, file, run):
+    model = MaskedAutoencoderViT(**cfg)
+    model.load_state_dict(torch.load(file), strict=True)
+    optimizer = torch.optim.AdamW(add_weight_decay(model, run['weight_decay']), lr=run['lr'], betas=(0.9, 0.95))
+    args = {'min_lr': 0., **run}
+    g = torch.Generator().manual_seed(run['seed'])
+    steps = len(run['noise_seeds'])
+    images = torch.randn(steps, run['n'], 3, run['size'], run['size'], generator=g)
+    images.numpy().tofile(path(out, name + '-images.f32'))
+    losses, lrs = [], []
+    model.train(True)
+    optimizer.zero_grad()
+    for data_iter_step, noise_seed in enumerate(run['noise_seeds']):
+        lrs.append(adjust_learning_rate(optimizer, data_iter_step / steps, args))
+        samples = images[data_iter_step]
+        noise = torch.rand(samples.shape[0], model.grid ** 2, generator=torch.Generator().manual_seed(noise_seed))
+        loss, _, _, _ = model(samples, noise, run['mask_ratio'])
+        losses.append(loss.item())
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    json.dump({'losses': losses, 'lrs': lrs}, open(path(out, name + '-train.json'), 'w'))
+    torch.save(model.state_dict(), path(out, name + '-final.pth'))
+
+
 def main(argv):
     command, out = argv[0], argv[1]
     if command == 'make':
@@ -268,6 +329,8 @@ def main(argv):
         noise(out, argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif command == 'encoder':
         encoder(out, argv[2], json.loads(argv[3]), argv[4], argv[5])
+    elif command == 'train':
+        train(out, argv[2], json.loads(argv[3]), argv[4], json.loads(argv[5]))
     else:
         raise SystemExit('unknown command ' + command)
 
