@@ -15,6 +15,7 @@ import { moduleRepr, reprStyle, stateShapes } from './module-tree';
 import type { PretrainedOptions } from './torchvision-weights';
 import { loadWeights } from './weights-file';
 import { interpolatePosEmbed } from './pos-embed';
+import { vitSource } from './vit-onnx';
 import { VIT_ARCH_NAMES, VitConfig, inferVit, parseVitArch, vitArchName, vitTree, withHeads } from './vit-architectures';
 import { VitLayout, fromTorchvision, toTorchvision, vitLayoutOf } from './vit-layouts';
 
@@ -224,10 +225,9 @@ export class VisionTransformer extends Model {
     return timmKeys(stateDict, 'loadStateDict');
   }
 
-  /** @internal ONNX export is written for ResNets only so far. */
+  /** @internal The graph reads timm's keys, whichever layout stateDict() writes by default. */
   protected onnxSource(): OnnxSource {
-    throw new FinetorchError('ERR_FINETORCH_UNSUPPORTED', 'exportOnnx: ONNX export is written for ResNets only; a VisionTransformer ' +
-      'cannot be exported yet (its stateDict() in timm\'s keys loads in timm, whose model torch.onnx.export takes)');
+    return vitSource(this.arch, this.config, this.numClasses, () => this.stateDict({ layout: 'timm' }));
   }
 
   /** @internal */
