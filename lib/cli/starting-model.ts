@@ -23,10 +23,10 @@ export function sameList(a: readonly string[], b: readonly string[]): boolean {
 export async function startingModel(
   weights: string, classes: string[], options: { arch: string | undefined; seed: number; keepFc: boolean; imageSize: number },
 ): Promise<{ net: Model; about: string; warning: string | undefined }> {
-  const { file, card } = await resolveWeights(weights);
+  const { file, card, numHeads } = await resolveWeights(weights);
   const warning = trainingNormalizationWarning(weights, card);
   // A ViT is made for the training images' size (its position embedding interpolated as MAE does).
-  const net = await loadModel(file, { arch: options.arch, imgSize: options.imageSize });
+  const net = await loadModel(file, { arch: options.arch, imgSize: options.imageSize, numHeads });
   const head = net.classifierName;
   try {
     const own = card?.classes ?? await classesNextTo(file);

@@ -8,12 +8,12 @@ import { VisionTransformer } from './vit';
 /**
  * The model a .pth holds, of either family (a finetorch checkpoint's too); `arch`, when given,
  * must be what it holds. A ViT is made for `imgSize` images (its position embedding interpolated
- * from the file's, as MAE does).
+ * from the file's, as MAE does), with `numHeads` attention heads when given (a Hub config's).
  */
-export async function loadModel(file: string, options: { arch?: string; device?: Device; imgSize?: number } = {}): Promise<ResNet | VisionTransformer> {
-  const { arch, device, imgSize } = options;
+export async function loadModel(file: string, options: { arch?: string; device?: Device; imgSize?: number; numHeads?: number } = {}): Promise<ResNet | VisionTransformer> {
+  const { arch, device, imgSize, numHeads } = options;
   const family = (arch && familyOfArch(arch)) ?? familyOf((await readWeights(file)).shapes.keys());
   return family === 'resnet'
     ? ResNet.load(file, { arch: arch as Arch | undefined, device })
-    : VisionTransformer.load(file, { arch, device, imgSize });
+    : VisionTransformer.load(file, { arch, device, imgSize, numHeads });
 }
