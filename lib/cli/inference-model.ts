@@ -54,12 +54,12 @@ export async function loadInferenceModel(
 ): Promise<InferenceModel> {
   const { device, arch, ...flags } = options;
   checkDevice(device);
-  const { file, card } = await resolveWeights(weights);
+  const { file, card, numHeads } = await resolveWeights(weights);
   // The recipe's crop sizes a ViT; its warnings and errors come after the load, so that a file that
   // cannot be read fails with its one line alone.
   const warnings: string[] = [];
   const chosen = attempt(() => chooseRecipe(card, flags, weights, (message) => warnings.push(message)));
-  const net = await loadModel(file, { device, arch, imgSize: chosen.value?.centerCrop });
+  const net = await loadModel(file, { device, arch, imgSize: chosen.value?.centerCrop, numHeads });
   try {
     if (chosen.error) throw chosen.error;
     warnings.forEach(warn);

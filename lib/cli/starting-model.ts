@@ -34,10 +34,10 @@ export interface StartingModelOptions {
 export async function startingModel(
   weights: string, classes: string[], options: StartingModelOptions,
 ): Promise<{ net: Model; about: string; warning: string | undefined }> {
-  const { file, card } = await resolveWeights(weights);
+  const { file, card, numHeads } = await resolveWeights(weights);
   const warning = trainingNormalizationWarning(weights, card);
   // A ViT is made for the training images' size (its position embedding interpolated as MAE does).
-  const net = await loadModel(file, { arch: options.arch, imgSize: options.imageSize, globalPool: options.globalPool });
+  const net = await loadModel(file, { arch: options.arch, imgSize: options.imageSize, globalPool: options.globalPool, numHeads });
   const head = net.classifierName;
   try {
     const own = card?.classes ?? await classesNextTo(file);

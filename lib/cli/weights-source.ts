@@ -16,6 +16,8 @@ import { WeightsCard, cardFile, readCard } from './model-card';
 export interface WeightsSource {
   file: string;
   card: WeightsCard | undefined;
+  /** A Hub ViT's attention heads, which its config.json names and its weights cannot tell. */
+  numHeads?: number;
 }
 
 /** --weights as given: a path made absolute, a torchvision name or Hub id as it is. */
@@ -29,7 +31,7 @@ export async function resolveWeights(weights: string): Promise<WeightsSource> {
   const progress = Boolean(process.stderr.isTTY);
   if (isHubId(weights)) {
     const got = await pretrainedWeights(weights, { progress });
-    return { file: got.file, card: timmCard(got.config, `${got.repoId}/config.json`) };
+    return { file: got.file, card: timmCard(got.config, `${got.repoId}/config.json`), numHeads: got.config.vit?.numHeads };
   }
   const name = torchvisionName(weights);
   if (name && !fs.existsSync(weights)) {

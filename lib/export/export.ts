@@ -23,7 +23,7 @@ export interface OnnxExportOptions {
   batchSize?: number;
   /** Each BatchNorm folded into the Conv before it (default true), or kept as BatchNormalization nodes. */
   foldBatchNorm?: boolean;
-  /** The input's height and width; default preprocessing.centerCrop, else 224. */
+  /** The input's height and width; default preprocessing.centerCrop, else the model's own size (a ViT's), else 224. */
   imageSize?: number;
   /**
    * How images are prepared, recorded in the file's metadata; default torchvision's eval recipe at
@@ -55,6 +55,8 @@ export interface GraphOptions {
 export interface OnnxSource {
   arch: string;
   numClasses: number;
+  /** The one image size the model takes (a ViT's, whose position embedding fixes it); undefined: any. */
+  imageSize?: number;
   /** Builds the graph (weights included) once the options are found right. */
   graph(options: GraphOptions): Promise<GraphBuilder>;
 }
@@ -67,7 +69,7 @@ const name = str().where('that is not empty', (v) => v !== '');
 const recipe = custom<EvalRecipe>('an object { resize, interpolation, centerCrop, mean, std }', (v) => typeof v === 'object' && v !== null);
 
 /** Checks `options` against the model; every mistake is a coded error naming the option. */
-function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
+function checkExportOptions(options: OnnxExportOptions, source: OnnxSource) {
   const o = checkOptions(WHERE, options, {
     opset: int({ min: MIN_OPSET, max: MAX_OPSET }).default(DEFAULT_OPSET),
     dynamicBatch: bool().default(true),
@@ -83,10 +85,15 @@ function checkExportOptions(options: OnnxExportOptions, numClasses: number) {
     throw invalid(`batchSize ${o.batchSize} fixes the batch, but dynamicBatch is true (pass dynamicBatch: false)`);
   }
   if (o.inputName === o.outputName) throw invalid(`inputName and outputName are both '${o.inputName}'`);
-  if (o.classes && o.classes.length !== numClasses) throw invalid(`classes names ${o.classes.length} classes, the model has ${numClasses} outputs`);
-  const preprocessing = o.preprocessing === undefined ? evalRecipe(o.imageSize ?? 224) : checkRecipe(o.preprocessing);
+  if (o.classes && o.classes.length !== source.numClasses) {
+    throw invalid(`classes names ${o.classes.length} classes, the model has ${source.numClasses} outputs`);
+  }
+  const preprocessing = o.preprocessing === undefined ? evalRecipe(o.imageSize ?? source.imageSize ?? 224) : checkRecipe(o.preprocessing);
   if (o.imageSize !== undefined && o.imageSize !== preprocessing.centerCrop) {
     throw invalid(`imageSize ${o.imageSize} differs from preprocessing.centerCrop ${preprocessing.centerCrop}, the size the network sees`);
+  }
+  if (source.imageSize !== undefined && preprocessing.centerCrop !== source.imageSize) {
+    throw invalid(`this ${source.arch} takes ${source.imageSize}x${source.imageSize} images only, not ${preprocessing.centerCrop}x${preprocessing.centerCrop}`);
   }
   const batch: Dim = o.dynamicBatch ? 'batch' : o.batchSize ?? 1;
   return { ...o, preprocessing, imageSize: preprocessing.centerCrop, batch };
@@ -124,7 +131,7 @@ function invalid(message: string): RangeError {
 /** Writes `source` to `file` as an ONNX model (see {@link OnnxExportOptions}). */
 export async function exportOnnx(file: string, source: OnnxSource, options: OnnxExportOptions = {}): Promise<void> {
   checkArg(WHERE, 'file', file, str());
-  const o = checkExportOptions(options, source.numClasses);
+  const o = checkExportOptions(options, source);
   const graph = await source.graph({
     name: source.arch,
     opset: o.opset,

@@ -5,7 +5,7 @@ export { ResNet, ResNet18 } from './resnet';
 export type { Arch, CreateOptions, HubModelOptions, LoadOptions, PretrainedModelOptions, ResNetConfig } from './resnet';
 export { ARCH_NAMES } from './resnet-architectures';
 export { VisionTransformer } from './vit';
-export type { VitCreateOptions, VitLoadOptions, VitPretrainedOptions } from './vit';
+export type { VitCreateOptions, VitHubOptions, VitLoadOptions, VitPretrainedOptions } from './vit';
 export { VIT_ARCH_NAMES } from './vit-architectures';
 export type { VitConfig } from './vit-architectures';
 export type { VitLayout } from './vit-layouts';

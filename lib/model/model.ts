@@ -345,14 +345,14 @@ export abstract class Model implements ParameterOwner {
    * Writes the model to `file` as ONNX (as torch.onnx.export does): the eval-mode forward, whatever
    * `training` says, input [batch, 3, S, S] float32 named 'input', output [batch, numClasses]
    * named 'logits', and metadata_props recording the architecture, the class names when given and
-   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back). Written
-   * for ResNets; a VisionTransformer refuses with ERR_FINETORCH_UNSUPPORTED.
+   * the preprocessing (see {@link OnnxExportOptions}; `readOnnxMetadata` reads them back). A
+   * VisionTransformer takes its own image size only (config.imgSize, the default for it).
    */
   async exportOnnx(file: string, options: OnnxExportOptions = {}): Promise<void> {
     return exportOnnx(file, this.onnxSource(() => this.stateDict()), options);
   }
 
-  /** @internal The graph exportOnnx writes; a family it is not written for yet refuses with ERR_FINETORCH_UNSUPPORTED. */
+  /** @internal The graph exportOnnx writes. */
   protected abstract onnxSource(stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource;
 
   async to(device: Device): Promise<this> {

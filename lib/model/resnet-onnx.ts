@@ -10,6 +10,8 @@ import { HostTensor } from '../base/tensor';
 import { foldBatchNorm } from '../export/batch-norm';
 import type { GraphOptions, OnnxSource } from '../export/export';
 import { GraphBuilder, attr } from '../export/graph';
+import { gemmLinear } from '../export/layers';
+import { float32Weight } from '../export/state-weights';
 
 /**
  * A torchvision ResNet for exportOnnx; `stateDict` gives a copy of the weights that the export may
@@ -28,12 +30,7 @@ export async function resnetGraph(
   tree: ModuleNode, state: ReadonlyMap<string, HostTensor>, numClasses: number, options: GraphOptions,
 ): Promise<GraphBuilder> {
   const g = new GraphBuilder(options.name);
-  const weight = (key: string): HostTensor<'float32'> => {
-    const t = state.get(key);
-    if (!t) throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `ONNX export: the state dict has no '${key}'`);
-    if (t.dtype !== 'float32') throw new FinetorchError('ERR_FINETORCH_STATE_DICT', `ONNX export: '${key}' is ${t.dtype}, not float32`);
-    return t as HostTensor<'float32'>;
-  };
+  const weight = (key: string): HostTensor<'float32'> => float32Weight(state, key);
   const child = (node: ModuleNode, name: string): ModuleNode => {
     const found = node.children.find((c) => c.name === name);
     if (!found) throw treeError(`${node.kind} has no '${name}'`);
@@ -104,8 +101,7 @@ export async function resnetGraph(
   // AdaptiveAvgPool2d((1, 1)) is a global average; ResNet.forward flattens before fc.
   x = g.op('GlobalAveragePool', [x], {}, { name: 'avgpool' });
   x = g.op('Flatten', [x], { axis: attr.int(1) }, { name: 'flatten' });
-  const fc = [g.initializer('fc.weight', weight('fc.weight')), g.initializer('fc.bias', weight('fc.bias'))];
-  const logits = g.op('Gemm', [x, ...fc], { alpha: attr.float(1), beta: attr.float(1), transB: attr.int(1) }, { name: 'fc', output: options.outputName });
+  const logits = gemmLinear(g, state, 'fc', x, options.outputName);
   g.output(logits, 'float32', [batch, numClasses]);
   return g;
 }

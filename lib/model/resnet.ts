@@ -97,7 +97,10 @@ export class ResNet extends Model {
     if (isHubId(source)) {
       const { device, ...download } = options as HubModelOptions;
       const { file, arch, config, repoId } = await pretrainedWeights(source, download);
-      const net = await ResNet.load(file, { arch, device });
+      if (config.vit) {
+        throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: holds timm's ${arch}, a Vision Transformer: VisionTransformer.pretrained('${source}') loads it`);
+      }
+      const net = await ResNet.load(file, { arch: arch as Arch, device });
       if (net.numClasses !== config.numClasses) {
         net.dispose();
         throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: config.json says ${config.numClasses} classes, the weights' fc has ${net.numClasses}`);

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs/promises';
 import { bool, checkArg, checkOptions, custom, str } from '../base/check';
 import { TRANSFER_RULES } from '../hub/download';
-import { Arch } from './resnet-architectures';
 import { checkRepoId, checkedRevision, hubError } from '../hub/hf-cache';
 import { HubFile, HubFileRequest, hubFile } from '../hub/hf-download';
 import { hfEndpoint, hfHubCache, hfOffline, hfToken } from '../hub/hf-env';
@@ -41,7 +40,8 @@ export interface HubWeights {
   revision: string;
   /** The commit the revision resolved to. */
   commit: string;
-  arch: Arch;
+  /** timm's architecture (config.json's): a ResNet's (torchvision's name) or a ViT's (see config.vit). */
+  arch: string;
   /** The weights (model.safetensors, or pytorch_model.bin) in the cache's snapshot of the commit. */
   file: string;
   configFile: string;

@@ -4,7 +4,7 @@
 // position embedding is interpolated as MAE does when the image size changes.
 import { NativeModel, native } from '../base/binding';
 import { bool, checkArg, checkOptions, int, num, oneOf, str } from '../base/check';
-import { FinetorchError, rangeError } from '../base/errors';
+import { FinetorchError, rangeError, typeError } from '../base/errors';
 import { HostTensor } from '../base/tensor';
 import type { OnnxSource } from '../export/export';
 import { MAE_WEIGHTS_NAMES, MaeWeightsName, maePretrainedWeights } from './mae-weights';
@@ -14,7 +14,10 @@ import {
 import { moduleRepr, reprStyle, stateShapes, withMaeProbeHead } from './module-tree';
 import type { PretrainedOptions } from './torchvision-weights';
 import { loadWeights } from './weights-file';
+import { isHubId } from './timm-ids';
+import { HubDownloadOptions, hubPretrainedWeights } from './timm-weights';
 import { interpolatePosEmbed } from './pos-embed';
+import { vitSource } from './vit-onnx';
 import { VIT_ARCH_NAMES, VitConfig, inferVit, parseVitArch, vitArchName, vitTree, withHeads } from './vit-architectures';
 import { VitLayout, fromTorchvision, toTorchvision, vitLayoutOf } from './vit-layouts';
 
@@ -65,6 +68,9 @@ export interface VitPretrainedOptions extends Omit<PretrainedOptions, 'weights'>
   /** MAE's pre-trained encoder: 'mae_pretrain_vit_base' (default), 'mae_pretrain_vit_large' or 'mae_pretrain_vit_huge'. */
   weights?: MaeWeightsName;
 }
+
+/** {@link VisionTransformer.pretrained}'s options for an 'hf-hub:' id: the download (revision, cache, token, ...) and how to load. */
+export interface VitHubOptions extends HubDownloadOptions, Omit<VitLoadOptions, 'arch' | 'numHeads' | 'strict' | 'maxClasses'> {}
 
 const positive = int({ min: 1, max: 2 ** 31 - 1 });
 const poolRule = oneOf(['token', 'avg'] as const);
@@ -133,13 +139,24 @@ export class VisionTransformer extends Model {
   }
 
   /**
-   * MAE's pre-trained encoder (default ViT-B/16), as its README publishes it: taken from torch.hub's
-   * cache, downloaded into it first when missing (see {@link maePretrainedWeights}), then loaded as
-   * {@link VisionTransformer.load} does, with a fresh head.
+   * Pretrained weights, taken from the cache their source shares with Python and downloaded into it
+   * first when missing, then loaded as {@link VisionTransformer.load} does:
+   * - MAE's pre-trained encoder (default ViT-B/16), as its README publishes it, from torch.hub's
+   *   cache (see {@link maePretrainedWeights}), with a fresh head;
+   * - timm's from the Hugging Face Hub, as `timm.create_model('hf-hub:timm/vit_base_patch16_224.mae',
+   *   pretrained=True)`: `VisionTransformer.pretrained('hf-hub:timm/vit_small_patch16_224.augreg_in21k_ft_in1k',
+   *   { revision, device })`, the configuration timm builds from its config.json (architecture,
+   *   model_args, input size). Weights without a head (MAE's, DINO's, in21k pre-training: num_classes 0)
+   *   get a fresh one of `numClasses` outputs (default 1000), as do weights whose head has another count.
    */
-  static async pretrained(options: VitPretrainedOptions | MaeWeightsName = {}): Promise<VisionTransformer> {
+  static async pretrained(source: VitPretrainedOptions | MaeWeightsName | `hf-hub:${string}` = {}, options: VitHubOptions = {}): Promise<VisionTransformer> {
+    if (isHubId(source)) return hubVit(source, options);
+    if (Object.keys(options).length) {
+      throw typeError('ERR_FINETORCH_INVALID_ARG', 'VisionTransformer.pretrained: a second argument goes with an hf-hub: id only ' +
+        "(VisionTransformer.pretrained({ weights, numClasses, device }), or VisionTransformer.pretrained('hf-hub:timm/...', { numClasses, device }))");
+    }
     const { weights = 'mae_pretrain_vit_base', modelDir, baseUrl, progress, verifyCached, retries, timeout, ...load } =
-      typeof options === 'string' ? { weights: options } : options;
+      typeof source === 'string' ? { weights: source } : source;
     checkArg('VisionTransformer.pretrained', 'weights', weights, oneOf(MAE_WEIGHTS_NAMES));
     const { file } = await maePretrainedWeights(weights, { modelDir, baseUrl, progress, verifyCached, retries, timeout });
     return VisionTransformer.load(file, load);
@@ -255,10 +272,9 @@ export class VisionTransformer extends Model {
     return timmKeys(stateDict, 'loadStateDict');
   }
 
-  /** @internal ONNX export is written for ResNets only so far. */
+  /** @internal The graph reads timm's keys, whichever layout stateDict() writes by default. */
   protected onnxSource(): OnnxSource {
-    throw new FinetorchError('ERR_FINETORCH_UNSUPPORTED', 'exportOnnx: ONNX export is written for ResNets only; a VisionTransformer ' +
-      'cannot be exported yet (its stateDict() in timm\'s keys loads in timm, whose model torch.onnx.export takes)');
+    return vitSource(this.arch, this.config, this.numClasses, () => this.stateDict({ layout: 'timm' }));
   }
 
   /** @internal */
@@ -270,6 +286,30 @@ export class VisionTransformer extends Model {
         '(VisionTransformer.load(file, { imgSize }) interpolates the position embedding for another size)');
     }
   }
+}
+
+/**
+ * timm's ViT from the Hub: the configuration its config.json makes timm build, loaded with the
+ * heads that configuration names, and refused when the weights hold another model.
+ */
+async function hubVit(id: `hf-hub:${string}`, options: VitHubOptions): Promise<VisionTransformer> {
+  const { imgSize, globalPool, dropPathRate, numClasses, seed, device, ...download } = options;
+  const { file, arch, config, repoId } = await hubPretrainedWeights(id, download);
+  const timm = config.vit;
+  if (!timm) {
+    throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: holds timm's ${arch}, a ResNet: ResNet.pretrained('${id}') loads it`);
+  }
+  const net = await VisionTransformer.load(file, { numHeads: timm.numHeads, imgSize: imgSize ?? timm.imgSize, globalPool, dropPathRate, numClasses, seed, device });
+  const built = net.config;
+  // What the weights hold against what timm builds; the pooling, when the call chose its own, aside.
+  const keys = ['patchSize', 'embedDim', 'depth', 'mlpRatio', 'qkvBias', 'classToken', ...(globalPool ? [] : ['globalPool', 'fcNorm'] as const)] as const;
+  const differs = keys.filter((k) => built[k] !== timm[k]).map((k) => `${k} ${String(built[k])} (config.json: ${String(timm[k])})`);
+  if (numClasses === undefined && config.numClasses > 0 && net.numClasses !== config.numClasses) differs.push(`${net.numClasses} classes (config.json: ${config.numClasses})`);
+  if (differs.length) {
+    net.dispose();
+    throw new FinetorchError('ERR_FINETORCH_HUB', `${repoId}: the weights hold a ViT of ${differs.join(', ')}, not the ${arch} that config.json makes timm build`);
+  }
+  return net;
 }
 
 /** A state dict under timm's keys, whichever layout it came in. */

@@ -1,14 +1,17 @@
 // finetorch export end to end: the .pth with its card becomes an ONNX file whose metadata carry the
 // card's classes and eval transform, that onnxruntime-node loads with the declared input and output;
-// usage mistakes exit 2 and leave no file.
+// a ViT's file exports at its card's size (the position embedding interpolated when that differs)
+// and onnxruntime-node gives finetorch's logits; usage mistakes exit 2 and leave no file.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { ResNet, readOnnxMetadata, savePth } from '../../lib';
+import { ResNet, VisionTransformer, readOnnxMetadata, savePth } from '../../lib';
 import { modelCard, writeCard } from '../../lib/cli/model-card';
 import { cli } from '../helpers/cli';
+import { assertClose } from '../helpers/compare';
+import { randomInput, runInNode } from '../helpers/onnx-check';
 import { tempDir } from '../helpers/python';
 
 describe('finetorch export', () => {
@@ -63,6 +66,27 @@ describe('finetorch export', () => {
     assert.equal(warned.code, 0, warned.stderr);
     assert.match(warned.stderr, /warning: --image-size 48 differs from the 40 that .* was trained with/);
     assert.equal(JSON.parse((await readOnnxMetadata(path.join(tmp.dir, 'resized.onnx'))).preprocessing).centerCrop, 48);
+  });
+
+  it("a ViT file: exported at its card's size (48, its position embedding interpolated from 32); onnxruntime-node gives finetorch's logits", async () => {
+    const vitFile = path.join(tmp.dir, 'vit', 'model.pth');
+    fs.mkdirSync(path.dirname(vitFile));
+    const net = await VisionTransformer.create({ arch: 'vit_tiny_patch16_224', imgSize: 32, numClasses: 3, seed: 6 });
+    await savePth(vitFile, await net.stateDict());
+    net.dispose();
+    await writeCard(vitFile, modelCard('vit_tiny_patch16_32', classes, 48));
+    const out = path.join(tmp.dir, 'vit.onnx');
+    const r = await cli(['export', '--weights', vitFile, '--out', out, '--opset', '18']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /vit\.onnx: vit_tiny_patch16_48, opset 18, input \[batch, 3, 48, 48\] -> logits \[batch, 3\], [\d.]+ MiB\n$/);
+    const metadata = await readOnnxMetadata(out);
+    assert.deepEqual([metadata.arch, JSON.parse(metadata.classes), JSON.parse(metadata.preprocessing)],
+      ['vit_tiny_patch16_48', classes, modelCard('vit_tiny_patch16_32', classes, 48).eval]);
+    const same = await VisionTransformer.load(vitFile, { imgSize: 48 });
+    const input = randomInput(2, 48, 3);
+    const want = (await same.eval().forward(input)).data;
+    same.dispose();
+    assertClose(await runInNode(out, input), want, 1e-4, 'onnxruntime-node against finetorch');
   });
 
   it('usage mistakes exit 2 with the usage and write nothing', async () => {

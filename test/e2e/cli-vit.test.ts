@@ -1,6 +1,6 @@
 // The finetorch command with a Vision Transformer: train takes ViT weights (timm's or MAE's keys)
 // at --image-size (the position embedding interpolated), inspect shows the ViT as print(model)
-// does, eval scores what train wrote, --resume keeps the ViT, and --arch names ViTs.
+// does, eval scores and export writes what train wrote, --resume keeps the ViT, and --arch names ViTs.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -49,8 +49,9 @@ describe('finetorch CLI with a ViT', () => {
     assert.equal(scored.code, 0, scored.stderr);
     assert.equal(JSON.parse(scored.stdout).arch, 'vit_tiny_patch16_32');
     const onnx = path.join(tmp.dir, 'vit.onnx');
-    assertOneLineError(await cli(['export', '--weights', path.join(out, 'best.pth'), '--out', onnx]), 1, /ONNX export is written for ResNets only/);
-    assert.equal(fs.existsSync(onnx), false);
+    const exported = await cli(['export', '--weights', path.join(out, 'best.pth'), '--out', onnx]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /vit\.onnx: vit_tiny_patch16_32, opset 17, input \[batch, 3, 32, 32\] -> logits \[batch, 3\], [\d.]+ MiB\n$/);
     const resumed = await cli(['train', '--resume', out, '--epochs', '2', '--json']);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /resuming from .*checkpoint\.pth \(vit_tiny_patch16_32\) after epoch 1/);

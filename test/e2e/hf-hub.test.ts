@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ResNet } from '../../lib/model';
+import { ResNet, VisionTransformer } from '../../lib/model';
 import { saveSafetensors } from '../../lib/safetensors';
 import { loadInferenceModel } from '../../lib/cli/inference-model';
 import { readOnnxMetadata } from '../../lib/export';
@@ -34,6 +34,57 @@ describe('ResNet.pretrained from the Hub', () => {
     // Options go with the id; an options object takes no second one to ignore.
     await assert.rejects(ResNet.pretrained(`hf-hub:${repo}`, { ...opts(), weights: 'IMAGENET1K_V1' } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION' });
     await assert.rejects(ResNet.pretrained({ arch: 'resnet18' }, { device: 'cpu' }), { name: 'TypeError', code: 'ERR_FINETORCH_INVALID_ARG', message: /no second argument/ });
+  });
+});
+
+describe('VisionTransformer.pretrained from the Hub', () => {
+  /** timm's config.json for a ViT made tiny by model_args (heads known only from there), evaluated at 32 px. */
+  const vitConfig = (classes: number, modelArgs: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({
+    architecture: 'vit_tiny_patch16_224', num_classes: classes, num_features: 48, global_pool: 'token',
+    model_args: { patch_size: 8, embed_dim: 48, depth: 2, num_heads: 3, ...modelArgs },
+    pretrained_cfg: { tag: 'augreg_in21k_ft_in1k', input_size: [3, 32, 32], fixed_input_size: true, interpolation: 'bicubic', crop_pct: 0.9,
+      crop_mode: 'center', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], num_classes: classes, first_conv: 'patch_embed.proj', classifier: 'head' },
+  }));
+
+  it("loads timm's weights bit for bit with config.json's heads; an encoder gets a fresh head; contradictions are refused", async () => {
+    const net = await VisionTransformer.create({ imgSize: 32, patchSize: 8, embedDim: 48, depth: 2, numHeads: 3, numClasses: 4, seed: 2 });
+    const state = await net.stateDict();
+    net.dispose();
+    const file = path.join(tmp.dir, 'vit.safetensors');
+    await saveSafetensors(file, state);
+    const repo = 'timm/vit_tiny_patch16_224.finetorch_test';
+    server.push(repo, { 'config.json': vitConfig(4), 'model.safetensors': fs.readFileSync(file) });
+    const loaded = await VisionTransformer.pretrained(`hf-hub:${repo}`, opts());
+    assert.deepEqual([loaded.config.numHeads, loaded.numClasses, loaded.config.imgSize], [3, 4, 32]);
+    assert.deepEqual(await loaded.stateDict(), state);
+    loaded.dispose();
+
+    const encoderFile = path.join(tmp.dir, 'encoder.safetensors');
+    await saveSafetensors(encoderFile, new Map([...state].filter(([k]) => !k.startsWith('head.'))));
+    const encoder = 'timm/vit_tiny_patch16_224.encoder_test';
+    server.push(encoder, { 'config.json': vitConfig(0), 'model.safetensors': fs.readFileSync(encoderFile) });
+    const probed = await VisionTransformer.pretrained(`hf-hub:${encoder}`, { ...opts(), numClasses: 7 });
+    assert.deepEqual([probed.numClasses, (await probed.stateDict()).get('blocks.1.mlp.fc2.weight')], [7, state.get('blocks.1.mlp.fc2.weight')]);
+    probed.dispose();
+
+    const wrong = 'timm/vit_tiny_patch16_224.wrong_test';
+    server.push(wrong, { 'config.json': vitConfig(10, { depth: 3 }), 'model.safetensors': fs.readFileSync(file) });
+    await assert.rejects(VisionTransformer.pretrained(`hf-hub:${wrong}`, opts()), {
+      code: 'ERR_FINETORCH_HUB', message: `${wrong}: the weights hold a ViT of depth 2 (config.json: 3), 4 classes (config.json: 10), not the vit_tiny_patch16_224 that config.json makes timm build`,
+    });
+    await assert.rejects(VisionTransformer.pretrained(`hf-hub:${repo}`, { ...opts(), numHeds: 3 } as never), { code: 'ERR_FINETORCH_UNKNOWN_OPTION' });
+    await assert.rejects(VisionTransformer.pretrained({ weights: 'mae_pretrain_vit_base' }, { device: 'cpu' }), { name: 'TypeError', code: 'ERR_FINETORCH_INVALID_ARG' });
+
+    // The CLI takes the id too, the heads from config.json: export at timm's 32 px with its transform.
+    const onnx = path.join(tmp.dir, 'vit-hub.onnx');
+    const env = { HF_ENDPOINT: server.endpoint, HF_HUB_CACHE: cacheDir, HF_TOKEN: '' };
+    const exported = await cli(['export', '--weights', `hf-hub:${repo}`, '--out', onnx], undefined, env);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /input \[batch, 3, 32, 32\] -> logits \[batch, 4\]/);
+    assert.deepEqual(JSON.parse((await readOnnxMetadata(onnx)).preprocessing),
+      { resize: 35, cropMode: 'center', cropPct: 0.9, interpolation: 'bicubic', centerCrop: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+    const got = await cli(['weights', 'get', `hf-hub:${encoder}`], undefined, env);
+    assert.match(got.stderr, /timm's vit_tiny_patch16_224, no head \(an encoder\), evaluated at 32 px/);
   });
 });
 

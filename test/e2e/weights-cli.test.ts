@@ -23,6 +23,10 @@ describe('finetorch weights', () => {
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /resnet50\s+IMAGENET1K_V2\s+yes\s+80\.858/);
     assert.match(listed.stdout, new RegExp(`cache: ${dir}/hub/checkpoints`));
+    // timm's on the Hub: the ResNets and the ViTs.
+    assert.match(listed.stdout, /\nresnet50\s+hf-hub:timm\/resnet50\.a1_in1k\n/);
+    assert.match(listed.stdout, /\nvit_base_patch16_224\s+hf-hub:timm\/vit_base_patch16_224\.mae\n/);
+    assert.match(listed.stdout, /\nvit_small_patch16_224\s+hf-hub:timm\/vit_small_patch16_224\.augreg_in21k_ft_in1k\n/);
 
     fs.writeFileSync(path.join(dir, 'mae_pretrain_vit_huge.pth'), content);
     const mae = await cli(['weights', 'get', 'mae_pretrain_vit_huge', '--model-dir', dir]);

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ResNet, readOnnxMetadata } from '../../lib';
+import { ResNet, VisionTransformer, readOnnxMetadata } from '../../lib';
 import type { OnnxExportOptions } from '../../lib';
 import { tempDir } from '../helpers/python';
 
@@ -71,5 +71,19 @@ describe('exportOnnx options', () => {
     const gone = await ResNet.create({ numClasses: 2 });
     gone.dispose();
     await assert.rejects(gone.exportOnnx(file), { code: 'ERR_FINETORCH_DISPOSED' });
+  });
+
+  it('a ViT takes its own image size: the default, and any other refused before its weights are copied', async () => {
+    const vit = await VisionTransformer.create({ imgSize: 32, patchSize: 16, embedDim: 32, depth: 1, numHeads: 2, numClasses: 2 });
+    try {
+      await vit.exportOnnx(file);
+      assert.equal(JSON.parse((await readOnnxMetadata(file)).preprocessing).centerCrop, 32);
+      fs.writeFileSync(file, 'the previous file');
+      await assert.rejects(vit.exportOnnx(file, { imageSize: 48 }),
+        { code: 'ERR_FINETORCH_INVALID_ARG', message: /^exportOnnx: this VisionTransformer takes 32x32 images only, not 48x48$/ });
+      assert.equal(fs.readFileSync(file, 'utf8'), 'the previous file');
+    } finally {
+      vit.dispose();
+    }
   });
 });

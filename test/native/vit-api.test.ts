@@ -2,11 +2,10 @@
 // sizes, drop path in training only, the head surgery, the loops and checkpoints on a ViT, and
 // the key layouts.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  fineTune, interpolatePosEmbed, linearProbe, loadCheckpoint, lrFind, readCheckpointInfo, ResNet, saveCheckpoint, savePth, SGD, VisionTransformer,
+  fineTune, interpolatePosEmbed, linearProbe, loadCheckpoint, lrFind, readCheckpointInfo, readOnnxMetadata, ResNet, saveCheckpoint, savePth, SGD, VisionTransformer,
 } from '../../lib';
 import { HostTensor, zeros } from '../../lib/base/tensor';
 import { tempDir } from '../helpers/python';
@@ -153,11 +152,13 @@ describe('VisionTransformer training', () => {
     net.dispose();
   });
 
-  it('exportOnnx, written for ResNets only so far, refuses a ViT with a coded error and writes nothing', async () => {
+  it("exportOnnx writes the ViT at its own image size, whichever key layout stateDict() defaults to (test/parity/onnx-vit.test.ts runs it)", async () => {
     const net = await VisionTransformer.create(TINY);
+    net.layout = 'torchvision';
     const file = path.join(tmp.dir, 'vit.onnx');
-    await assert.rejects(net.exportOnnx(file), assertCode('ERR_FINETORCH_UNSUPPORTED', /exportOnnx: ONNX export is written for ResNets only/));
-    assert.equal(fs.existsSync(file), false);
+    await net.exportOnnx(file, { classes: ['a', 'b', 'c'] });
+    const metadata = await readOnnxMetadata(file);
+    assert.deepEqual([metadata.arch, JSON.parse(metadata.preprocessing).centerCrop, JSON.parse(metadata.classes)], ['VisionTransformer', 16, ['a', 'b', 'c']]);
     net.dispose();
   });
 

@@ -3,15 +3,19 @@
 // (HF_HUB_OFFLINE=1) finds and loads what finetorch downloaded, timm with the same logits;
 // finetorch (offline) finds what Python's hf_hub_download fetched from the same server, in the same
 // layout; timm's eval transform is the one finetorch's card holds; and the architectures behind
-// the hf-hub: ids finetorch lists are torchvision's, as timm builds them.
+// the hf-hub: ids finetorch lists are torchvision's, as timm builds them. The same for a ViT: a tiny
+// one timm saved with its model_args (so that its heads are known from config.json alone), and
+// timm's plain ViTs, the architectures finetorch accepts, built with the arguments finetorch reads
+// off their names.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARCH_NAMES, ResNet, setNumThreads } from '../../lib';
+import { ARCH_NAMES, ResNet, VisionTransformer, setNumThreads } from '../../lib';
 import { timmCard } from '../../lib/cli/weights-source';
 import { pretrainedWeights } from '../../lib/model/torchvision-weights';
-import { listHubWeights } from '../../lib/model/timm-ids';
+import { TIMM_VIT_ARCHS, listHubWeights } from '../../lib/model/timm-ids';
+import { parseVitArch } from '../../lib/model/vit-architectures';
 import type { HubDownloadOptions } from '../../lib/model/timm-weights';
 import { assertClose } from '../helpers/compare';
 import { HubServer } from '../helpers/hub-server';
@@ -19,9 +23,11 @@ import { readFloat32, runPython, tempDir } from '../helpers/python';
 
 const ecosystem = { ecosystem: true };
 const REPO = 'timm/resnet18.a1_in1k';
+const VIT_REPO = 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k';
 const server = new HubServer();
 const tmp = tempDir('finetorch-hf-hub-parity-');
 const repoDir = path.join(tmp.dir, 'repo');
+const vitRepoDir = path.join(tmp.dir, 'vit-repo');
 let commit: string;
 
 /** Every path under `dir` (but huggingface_hub's lock folder and CACHEDIR.TAG), symlinks as 'name -> target', ref files with their content. */
@@ -41,12 +47,18 @@ function opts(cacheDir: string, extra: HubDownloadOptions = {}): HubDownloadOpti
 before(async () => {
   setNumThreads(1);
   fs.mkdirSync(repoDir);
+  fs.mkdirSync(vitRepoDir);
   await runPython('hf_hub_reference.py', ['repo', repoDir, 'resnet18.a1_in1k', '10'], ecosystem);
+  await runPython('hf_hub_reference.py', ['vit-repo', vitRepoDir], ecosystem);
   await server.start();
   commit = server.push(REPO, {
     'config.json': fs.readFileSync(path.join(repoDir, 'config.json')),
     'model.safetensors': fs.readFileSync(path.join(repoDir, 'model.safetensors')),
     'README.md': Buffer.from('# resnet18.a1_in1k\n'),
+  });
+  server.push(VIT_REPO, {
+    'config.json': fs.readFileSync(path.join(vitRepoDir, 'config.json')),
+    'model.safetensors': fs.readFileSync(path.join(vitRepoDir, 'model.safetensors')),
   });
 });
 after(async () => {
@@ -99,6 +111,51 @@ describe('the Hub cache against huggingface_hub and timm', () => {
       assert.ok(sameLayout && hosted, arch);
       assert.ok(diff < 1e-5, `${arch}: timm and torchvision differ by ${diff}`);
       assert.deepEqual(listHubWeights().filter((w) => w.arch === arch).map((w) => w.tag), tags, arch);
+    }
+  });
+
+  it("a ViT: Python finds what finetorch downloaded, timm loads it (its model_args) with finetorch's logits and transform", async () => {
+    const cache = path.join(tmp.dir, 'finetorch-vit-cache');
+    const got = await pretrainedWeights(`hf-hub:${VIT_REPO}`, opts(cache));
+    const found = JSON.parse(await runPython('hf_hub_reference.py', ['offline', cache, VIT_REPO, 'model.safetensors', 'main'], ecosystem));
+    assert.deepEqual(found, { download: got.file, cached: got.file });
+    assert.deepEqual([got.arch, got.config.vit, got.config.numClasses, got.config.labelNames], ['vit_tiny_patch16_224', {
+      imgSize: 32, patchSize: 8, embedDim: 48, depth: 2, numHeads: 3, mlpRatio: 4, qkvBias: true, classToken: true,
+      globalPool: 'token', fcNorm: false, dropPathRate: 0,
+    }, 5, ['ant', 'bee', 'cat', 'dog', 'eel']]);
+    const timmOut = path.join(tmp.dir, 'timm-vit-logits.f32');
+    const input = path.join(vitRepoDir, 'input.f32');
+    const timm = JSON.parse(await runPython('hf_hub_reference.py', ['timm', cache, `hf-hub:${VIT_REPO}`, input, timmOut, '32'], ecosystem));
+    const net = await VisionTransformer.pretrained(`hf-hub:${VIT_REPO}`, opts(cache, { offline: true }));
+    assert.deepEqual([net.config.numHeads, net.numClasses, net.config.imgSize], [3, 5, 32]);
+    const logits = await net.eval().forward({ dtype: 'float32', shape: [2, 3, 32, 32], data: readFloat32(input) });
+    net.dispose();
+    assertClose(logits.data, readFloat32(timmOut), 1e-4, 'finetorch vs timm from the same cache');
+    assertClose(readFloat32(timmOut), readFloat32(path.join(vitRepoDir, 'logits.f32')), 1e-6, 'timm from the cache vs the model it saved');
+    const card = timmCard(got.config, `${VIT_REPO}/config.json`);
+    assert.deepEqual([timm.resize, timm.interpolation, timm.crop], [card.eval.resize, card.eval.interpolation, [card.eval.centerCrop, card.eval.centerCrop]]);
+    assertClose(card.eval.mean, timm.config.mean, 0, 'mean');
+    assertClose(card.eval.std, timm.config.std, 0, 'std');
+    await assert.rejects(ResNet.pretrained(`hf-hub:${VIT_REPO}`, opts(cache, { offline: true })),
+      { code: 'ERR_FINETORCH_HUB', message: /holds timm's vit_tiny_patch16_224, a Vision Transformer: VisionTransformer\.pretrained/ });
+    await assert.rejects(VisionTransformer.pretrained(`hf-hub:${REPO}`, opts(cache)),
+      { code: 'ERR_FINETORCH_HUB', message: /holds timm's resnet18, a ResNet: ResNet\.pretrained/ });
+  });
+
+  it("the ViT architectures finetorch accepts are all of timm 1.0.29's plain ones, built as their names say; the hf-hub: ids listed are timm's", async () => {
+    const archs: Record<string, {
+      imgSize: number[]; patchSize: number[]; embedDim: number; depth: number; numHeads: number; mlpHidden: number; qkvBias: boolean;
+      classToken: boolean; globalPool: string; fcNorm: boolean; plain: boolean; tags: string[]; hosted: boolean;
+    }> = JSON.parse(await runPython('hf_hub_reference.py', ['vit-archs'], ecosystem));
+    assert.deepEqual(Object.keys(archs).sort(), [...TIMM_VIT_ARCHS].sort());
+    for (const arch of TIMM_VIT_ARCHS) {
+      const t = archs[arch];
+      const named = parseVitArch(arch)!;
+      assert.ok(t.plain && t.hosted, arch);
+      assert.deepEqual([t.imgSize, t.patchSize, t.embedDim, t.depth, t.numHeads, t.mlpHidden, t.qkvBias, t.classToken, t.globalPool, t.fcNorm],
+        [[named.imgSize, named.imgSize], [named.patchSize, named.patchSize], named.embedDim, named.depth, named.numHeads, 4 * named.embedDim,
+          true, true, 'token', false], arch);
+      assert.deepEqual(listHubWeights().filter((w) => w.arch === arch).map((w) => w.tag), t.tags, arch);
     }
   });
 });

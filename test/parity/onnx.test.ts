@@ -8,13 +8,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { ARCH_NAMES, Arch, ResNet, mulberry32, readOnnxMetadata, setNumThreads } from '../../lib';
 import { GraphBuilder, attr } from '../../lib/export/graph';
 import { encodeModel } from '../../lib/export/onnx-proto';
 import { MAX_OPSET, MIN_OPSET, irVersionFor } from '../../lib/export/opset';
 import { HostTensor } from '../../lib/base/tensor';
 import { assertClose, maxRelativeError } from '../helpers/compare';
+import { OnnxRun as Run, checkInPython, maxAbsDiff, randomInput, runInNode } from '../helpers/onnx-check';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 
 const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel', 'fox', 'gnu', 'hen', 'ibis', 'jay'];
@@ -24,30 +24,6 @@ const SIZES: Record<Arch, number> = {
   resnext50_32x4d: 64, resnext101_32x8d: 32, resnext101_64x4d: 32, wide_resnet50_2: 32, wide_resnet101_2: 32,
 };
 const TOLERANCE = 1e-4;
-
-interface Report {
-  file: string;
-  canonical: boolean;
-  irVersion: number;
-  minIrVersion: number;
-  opset: number;
-  producer: [string, string];
-  inputs: [string, (string | number)[]][];
-  outputs: [string, (string | number)[]][];
-  ops: Record<string, number>;
-  metadata: Record<string, string>;
-}
-
-interface Run {
-  input: HostTensor<'float32'>;
-  file: string;
-}
-
-function randomInput(batch: number, size: number, seed: number): HostTensor<'float32'> {
-  const rng = mulberry32(seed);
-  const data = Float32Array.from({ length: batch * 3 * size * size }, () => rng.next() * 4 - 2);
-  return { dtype: 'float32', shape: [batch, 3, size, size], data };
-}
 
 /**
  * BatchNorm as training leaves it, so that folding has something to fold and the logits keep a
@@ -73,38 +49,6 @@ async function trainedBatchNorm(net: ResNet, seed: number): Promise<void> {
   const batch = randomInput(4, 32, seed + 1);
   for (let i = 0; i < 8; i++) await net.forward(batch);
   net.eval();
-}
-
-function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'length mismatch');
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-  return diff;
-}
-
-/** Python's onnx and onnxruntime on `models`: the report, and each run's logits by input file. */
-async function checkInPython(dir: string, models: { file: string; runs: Run[] }[]): Promise<Report[]> {
-  const job = {
-    models: models.map((m) => ({
-      file: m.file,
-      runs: m.runs.map((r) => ({ input: r.file, shape: r.input.shape, output: `${m.file}.${path.basename(r.file)}.out` })),
-    })),
-  };
-  const jobFile = path.join(dir, 'job.json');
-  const reportFile = path.join(dir, 'report.json');
-  fs.writeFileSync(jobFile, JSON.stringify(job));
-  await runPython('onnx_check.py', ['check', jobFile, reportFile], { ecosystem: true });
-  return JSON.parse(fs.readFileSync(reportFile, 'utf8')) as Report[];
-}
-
-async function runInNode(file: string, input: HostTensor<'float32'>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
-  try {
-    const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.shape) });
-    return result[session.outputNames[0]].data as Float32Array;
-  } finally {
-    await session.release();
-  }
 }
 
 describe('ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and onnxruntime-node 1.30)', () => {

@@ -32,7 +32,7 @@ describe('the Hub cache, as huggingface_hub lays it out', () => {
     assert.ok(fs.readFileSync(got.file).equals(weights));
     assert.deepEqual([got.source, got.repoId, got.revision, got.commit, got.arch, got.downloaded], ['hf-hub', REPO, 'main', commit, 'resnet18', true]);
     assert.deepEqual(got.config, {
-      architecture: 'resnet18', numClasses: 3, tag: 'a1_in1k', inputSize: [3, 224, 224], cropPct: 0.95, cropMode: 'center',
+      architecture: 'resnet18', vit: undefined, numClasses: 3, tag: 'a1_in1k', inputSize: [3, 224, 224], cropPct: 0.95, cropMode: 'center',
       interpolation: 'bicubic', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], labelNames: undefined,
     });
     // config.json from the Hub itself; the weights from the CDN, where the redirect sent them; the
@@ -219,7 +219,7 @@ describe("config.json, as timm reads it", () => {
   it("gives timm's defaults where a field is absent, reads the legacy flat layout, refuses what finetorch cannot follow", () => {
     const flat = parseTimmConfig(JSON.stringify({ architecture: 'resnet50', num_classes: 10, label_names: [...'abcdefghij'] }), 'x');
     assert.deepEqual(flat, {
-      architecture: 'resnet50', numClasses: 10, tag: undefined, inputSize: [3, 224, 224], cropPct: 0.875, cropMode: 'center',
+      architecture: 'resnet50', vit: undefined, numClasses: 10, tag: undefined, inputSize: [3, 224, 224], cropPct: 0.875, cropMode: 'center',
       interpolation: 'bicubic', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], labelNames: [...'abcdefghij'],
     });
     const refused = (text: string, pattern: RegExp) => assert.throws(() => parseTimmConfig(text, 'r/config.json'), { code: 'ERR_FINETORCH_HUB', message: pattern });
@@ -231,10 +231,39 @@ describe("config.json, as timm reads it", () => {
     refused(JSON.stringify({ architecture: 'resnet18', num_classes: 2, model_args: { drop_rate: 0.1, output_stride: 8 } }), /model_args output_stride change timm's resnet18/);
   });
 
+  it("reads a ViT's configuration as timm builds it: the architecture's arguments, model_args, input_size; refuses the ones finetorch does not build", () => {
+    // timm's config.json for vit_base_patch16_224.mae: no head, the image size from input_size (fixed_input_size).
+    const mae = JSON.stringify({
+      architecture: 'vit_base_patch16_224', num_classes: 0, num_features: 768, global_pool: 'token',
+      pretrained_cfg: { tag: 'mae', input_size: [3, 224, 224], fixed_input_size: true, interpolation: 'bicubic', crop_pct: 0.9, crop_mode: 'center',
+        mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], num_classes: 0, first_conv: 'patch_embed.proj', classifier: 'head' },
+    });
+    const base = { imgSize: 224, patchSize: 16, embedDim: 768, depth: 12, numHeads: 12, mlpRatio: 4, qkvBias: true, classToken: true, globalPool: 'token', fcNorm: false, dropPathRate: 0 };
+    const parsed = parseTimmConfig(mae, 'x');
+    assert.deepEqual([parsed.architecture, parsed.vit, parsed.numClasses, parsed.cropPct], ['vit_base_patch16_224', base, 0, 0.9]);
+    const withArgs = (modelArgs: Record<string, unknown>, cfg: Record<string, unknown> = {}) => JSON.stringify({
+      architecture: 'vit_small_patch16_224', num_classes: 10, model_args: modelArgs, pretrained_cfg: { input_size: [3, 64, 64], fixed_input_size: true, ...cfg },
+    });
+    assert.deepEqual(parseTimmConfig(withArgs({ embed_dim: 48, depth: 2, num_heads: 3, global_pool: 'avg', drop_path_rate: 0.1 }), 'x').vit,
+      { ...base, imgSize: 64, embedDim: 48, depth: 2, numHeads: 3, globalPool: 'avg', fcNorm: true });
+    assert.deepEqual(parseTimmConfig(withArgs({ img_size: 96, class_token: false, global_pool: 'avg', fc_norm: false, qkv_bias: false }), 'x').vit,
+      { ...base, imgSize: 96, embedDim: 384, numHeads: 6, classToken: false, globalPool: 'avg', fcNorm: false, qkvBias: false });
+    // Without fixed_input_size timm keeps the architecture's size.
+    assert.equal(parseTimmConfig(withArgs({}, { fixed_input_size: false }), 'x').vit?.imgSize, 224);
+    const refused = (text: string, pattern: RegExp) => assert.throws(() => parseTimmConfig(text, 'r/config.json'), { code: 'ERR_FINETORCH_HUB', message: pattern });
+    refused(withArgs({ reg_tokens: 4, init_values: 1e-5 }), /model_args reg_tokens, init_values change timm's vit_small_patch16_224, which finetorch builds as published/);
+    refused(withArgs({ global_pool: 'map' }), /model_args\.global_pool must be 'token' or 'avg' \(the poolings finetorch builds\), got "map"/);
+    refused(withArgs({ num_heads: 5 }), /no ViT finetorch builds/);
+    refused(withArgs({ embed_dim: -1 }), /model_args\.embed_dim must be a positive integer, got -1/);
+    refused(JSON.stringify({ architecture: 'vit_base_patch16_clip_224', num_classes: 0 }), /timm's architecture 'vit_base_patch16_clip_224' is not one finetorch builds \(resnet18, .*vit_tiny_patch16_224, /);
+    refused(JSON.stringify({ architecture: 'resnet18', num_classes: 0 }), /num_classes must be a positive integer, got 0/);
+  });
+
   it('lists the timm checkpoints of every architecture finetorch builds', () => {
     const ids = listHubWeights().map((w) => w.id);
     assert.ok(ids.includes('hf-hub:timm/resnet50.a1_in1k') && ids.includes('hf-hub:timm/resnet18.a1_in1k'));
-    assert.equal(new Set(listHubWeights().map((w) => w.arch)).size, 10);
+    assert.ok(ids.includes('hf-hub:timm/vit_base_patch16_224.mae') && ids.includes('hf-hub:timm/vit_small_patch16_224.augreg_in21k_ft_in1k'));
+    assert.equal(new Set(listHubWeights().map((w) => w.arch)).size, 10 + 17, 'the ResNets, and the ViTs with pretrained weights');
   });
 });
 

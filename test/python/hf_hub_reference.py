@@ -5,15 +5,25 @@ from the arguments first.
 repo DIR NAME CLASSES       timm.create_model(NAME, num_classes=CLASSES) (seed 3, BatchNorm statistics
                             set), saved by timm's save_for_hf as a Hub repo would hold it (config.json,
                             model.safetensors); input.f32 (a [2, 3, 64, 64] batch) and logits.f32.
+vit-repo DIR                timm's vit_tiny_patch16_224 made tiny by model_args (patch 8, width 48, depth 2, 3
+                            heads; 5 classes with label names; seed 3, biases, LayerNorms and the class
+                            token drawn off their zeros and ones), input_size [3, 32, 32]: saved by
+                            save_for_hf with its model_args; input.f32 (a [2, 3, 32, 32] batch) and logits.f32.
 download ENDPOINT CACHE REPO FILE...
                             hf_hub_download of each FILE from the Hub at ENDPOINT into CACHE; prints
                             JSON {FILE: path}.
 offline CACHE REPO FILE REVISION
                             HF_HUB_OFFLINE=1: prints JSON {download: hf_hub_download(...),
                             cached: try_to_load_from_cache(...)} (null when not cached).
-timm CACHE ID INPUT OUT     HF_HUB_OFFLINE=1: timm.create_model(ID, pretrained=True) from CACHE; writes
-                            the eval logits of INPUT to OUT and prints JSON: resolve_data_config and
-                            the eval transform's resize and crop sizes.
+timm CACHE ID INPUT OUT [SIZE]
+                            HF_HUB_OFFLINE=1: timm.create_model(ID, pretrained=True) from CACHE; writes
+                            the eval logits of INPUT ([N, 3, SIZE, SIZE], SIZE 64 by default) to OUT and
+                            prints JSON: resolve_data_config and the eval transform's resize and crop sizes.
+vit-archs                   for each of timm's vit_<tiny|small|base|large|huge>_patch<P>[_<size>] (built on
+                            the meta device): the VisionTransformer arguments it was built with, whether
+                            it is plain (no register tokens, LayerScale, qk norm, pre-norm, dynamic
+                            size; exact GELU, LayerNorm eps 1e-6, patch bias), its pretrained tags and
+                            whether each is hosted as timm/<name>. Prints JSON.
 archs                       for each architecture finetorch builds: whether timm's model has
                             torchvision's state_dict keys and shapes and, given the same weights, its
                             logits (max abs difference); and timm's pretrained tags. Prints JSON.
@@ -45,6 +55,32 @@ def repo(out, name, classes):
         model(x).numpy().tofile(os.path.join(out, 'logits.f32'))
 
 
+VIT_ARGS = dict(patch_size=8, embed_dim=48, depth=2, num_heads=3)
+
+
+def vit_repo(out):
+    import torch
+    import timm
+    from timm.models import save_for_hf
+    torch.set_num_threads(1)
+    torch.manual_seed(3)
+    model = timm.create_model('vit_tiny_patch16_224', img_size=32, num_classes=5, **VIT_ARGS).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith('.bias'):
+                p.uniform_(-0.2, 0.2)
+            elif 'norm' in name:
+                p.uniform_(0.5, 1.5)
+            elif name == 'cls_token':
+                p.normal_(0, 1)
+    model.pretrained_cfg['input_size'] = (3, 32, 32)
+    save_for_hf(model, out, safe_serialization=True, model_args=VIT_ARGS, model_config={'label_names': ['ant', 'bee', 'cat', 'dog', 'eel']})
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(5))
+    x.numpy().tofile(os.path.join(out, 'input.f32'))
+    with torch.no_grad():
+        model(x).numpy().tofile(os.path.join(out, 'logits.f32'))
+
+
 def download(endpoint, cache, repo_id, *files):
     os.environ['HF_ENDPOINT'] = endpoint
     from huggingface_hub import hf_hub_download
@@ -61,7 +97,7 @@ def offline(cache, repo_id, filename, revision):
     }))
 
 
-def run_timm(cache, model_id, input_path, out):
+def run_timm(cache, model_id, input_path, out, size='64'):
     os.environ['HF_HUB_OFFLINE'] = '1'
     os.environ['HF_HUB_CACHE'] = cache
     import numpy as np
@@ -71,7 +107,7 @@ def run_timm(cache, model_id, input_path, out):
     from torchvision import transforms
     torch.set_num_threads(1)
     model = timm.create_model(model_id, pretrained=True).eval()
-    x = torch.from_numpy(np.fromfile(input_path, dtype=np.float32)).view(-1, 3, 64, 64)
+    x = torch.from_numpy(np.fromfile(input_path, dtype=np.float32)).view(-1, 3, int(size), int(size))
     with torch.no_grad():
         model(x).numpy().tofile(out)
     config = resolve_data_config(model=model)
@@ -82,6 +118,34 @@ def run_timm(cache, model_id, input_path, out):
         'config': {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
         'resize': resize.size, 'interpolation': resize.interpolation.value, 'crop': list(crop.size),
     }))
+
+
+def vit_archs():
+    import re
+    import torch
+    import timm
+    from timm.models import get_pretrained_cfg
+    result = {}
+    for name in timm.list_models('vit_*'):
+        if not re.fullmatch(r'vit_(tiny|small|base|large|huge)_patch\d+(_\d+)?', name):
+            continue
+        with torch.device('meta'):
+            m = timm.create_model(name)
+        block = m.blocks[0]
+        names = timm.list_pretrained(f'{name}.*')
+        result[name] = {
+            'imgSize': list(m.patch_embed.img_size), 'patchSize': list(m.patch_embed.patch_size), 'embedDim': m.embed_dim,
+            'depth': len(m.blocks), 'numHeads': block.attn.num_heads, 'mlpHidden': block.mlp.fc1.out_features,
+            'qkvBias': block.attn.qkv.bias is not None, 'classToken': m.cls_token is not None, 'globalPool': m.global_pool,
+            'fcNorm': not isinstance(m.fc_norm, torch.nn.Identity),
+            'plain': (m.num_reg_tokens == 0 and not m.no_embed_class and not m.dynamic_img_size
+                      and all(isinstance(x, torch.nn.Identity) for x in (m.norm_pre, block.ls1, block.ls2, block.attn.q_norm, block.attn.k_norm))
+                      and isinstance(block.mlp.act, torch.nn.GELU) and block.mlp.act.approximate == 'none'
+                      and block.norm1.eps == 1e-6 and m.patch_embed.proj.bias is not None),
+            'tags': [n.split('.', 1)[1] for n in names],
+            'hosted': all(get_pretrained_cfg(n).hf_hub_id == f'timm/{n}' for n in names),
+        }
+    print(json.dumps(result))
 
 
 def archs():
@@ -113,4 +177,4 @@ def archs():
 
 if __name__ == '__main__':
     command, args = sys.argv[1], sys.argv[2:]
-    {'repo': repo, 'download': download, 'offline': offline, 'timm': run_timm, 'archs': archs}[command](*args)
+    {'repo': repo, 'vit-repo': vit_repo, 'vit-archs': vit_archs, 'download': download, 'offline': offline, 'timm': run_timm, 'archs': archs}[command](*args)

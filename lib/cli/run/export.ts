@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { ExportSettings } from '../settings';
 import { loadInferenceModel } from '../inference-model';
+import { ResNet } from '../../model/resnet';
 
 /** Exports and prints what was written; resolves to the exit code. */
 export async function exportModel(o: ExportSettings): Promise<number> {
@@ -27,6 +28,6 @@ export async function exportModel(o: ExportSettings): Promise<number> {
   const batch = o.batchSize ?? 'batch';
   const megabytes = (fs.statSync(o.out).size / 2 ** 20).toFixed(1);
   process.stdout.write(`${o.out}: ${net.arch}, opset ${o.opset}, ${o.inputName} [${batch}, 3, ${model.imageSize}, ${model.imageSize}] -> ` +
-    `${o.outputName} [${batch}, ${net.numClasses}], BatchNorm ${o.foldBatchNorm ? 'folded' : 'kept'}, ${megabytes} MiB\n`);
+    `${o.outputName} [${batch}, ${net.numClasses}], ${net instanceof ResNet ? `BatchNorm ${o.foldBatchNorm ? 'folded' : 'kept'}, ` : ''}${megabytes} MiB\n`);
   return 0;
 }

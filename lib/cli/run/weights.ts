@@ -23,7 +23,7 @@ export async function weights(s: WeightsSettings): Promise<number> {
     return report({
       result: got,
       about: `${got.repoId} at ${got.revision} (commit ${got.commit.slice(0, 12)}): ${got.downloaded ? 'downloaded' : 'already in the cache'}; ` +
-        `timm's ${config.architecture}, ${config.numClasses} classes, evaluated at ${config.inputSize[1]} px (crop_pct ${config.cropPct}, ` +
+        `timm's ${config.architecture}, ${config.numClasses ? `${config.numClasses} classes` : 'no head (an encoder)'}, evaluated at ${config.inputSize[1]} px (crop_pct ${config.cropPct}, ` +
         `${config.interpolation}, mean [${config.mean}], std [${config.std}])`,
     }, s.json);
   }
