@@ -8,6 +8,7 @@ import { runMemoryBench } from './bench-memory';
 import { runOnnxBench } from './bench-onnx';
 import { runWeightsBench } from './bench-pth';
 import { runTrainBench } from './bench-train';
+import { runVitBench } from './bench-vit';
 
 async function main(): Promise<void> {
   console.log(`finetorch benchmarks: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   await runWeightsBench(9);
   await runDataBench({ fashionMnist: '/usr/share/datasets/fashion-mnist' });
   await runTrainBench();
+  await runVitBench();
   await runMemoryBench();
   await runDistBench();
   await runOnnxBench();

@@ -50,32 +50,53 @@ export const TARGET_CLASSES = [5, 6, 7, 8, 9];
 export const METHODS = ['scratch', 'linear probe', 'fine-tune'] as const;
 export type Method = (typeof METHODS)[number];
 
-/** `perClass` positions of each class of `dataset` (IDX file positions), chosen with `seed`. */
-function perClass(dataset: FashionMNIST, count: number, seed: number): number[] {
+/**
+ * `count` positions of each of `classes` among `labels` (one original label per position of the
+ * data set's files), chosen with `seed`: a seeded permutation of the positions of those classes,
+ * each class taken until it has `count`.
+ */
+export function perClass(labels: ArrayLike<number>, classes: readonly number[], count: number, seed: number): number[] {
+  const kept = positionsOf(labels, classes);
   const taken = new Map<number, number>();
   const picked: number[] = [];
-  for (const i of randperm(dataset.length, mulberry32(seed))) {
-    const t = dataset.targets[i];
+  for (const i of randperm(kept.length, mulberry32(seed))) {
+    const t = labels[kept[i]];
     if ((taken.get(t) ?? 0) < count) {
       taken.set(t, (taken.get(t) ?? 0) + 1);
-      picked.push(dataset.indices[i]);
+      picked.push(kept[i]);
     }
   }
   return picked;
 }
 
+/** Every position of `classes` among `labels`, in file order. */
+export function positionsOf(labels: ArrayLike<number>, classes: readonly number[]): number[] {
+  return Array.from(labels, (label, i) => (classes.includes(label) ? i : -1)).filter((i) => i >= 0);
+}
+
+/**
+ * The images each part of the experiment uses, from the original labels of the train and test
+ * files. The source model is tested on every test image of its classes, or on `sourceTestPerClass`
+ * of each.
+ */
+export function chooseIndices(settings: Settings, labels: { train: ArrayLike<number>; test: ArrayLike<number> },
+  sourceTestPerClass?: number): Protocol['indices'] {
+  return {
+    source: perClass(labels.train, SOURCE_CLASSES, settings.sourcePerClass, 1234),
+    sourceTest: sourceTestPerClass === undefined ? positionsOf(labels.test, SOURCE_CLASSES) : perClass(labels.test, SOURCE_CLASSES, sourceTestPerClass, 98),
+    target: Array.from({ length: settings.seeds }, (_, seed) => perClass(labels.train, TARGET_CLASSES, settings.targetPerClass, seed)),
+    test: perClass(labels.test, TARGET_CLASSES, settings.testPerClass, 99),
+  };
+}
+
+/** The original labels of Fashion-MNIST's train or test file. */
+export function fashionMnistLabels(data: string, train: boolean): Int32Array {
+  return new FashionMNIST(data, { train }).targets;
+}
+
 export function makeProtocol(settings: Settings, data = FASHION_MNIST): Protocol {
-  const sourceTrain = new FashionMNIST(data, { classes: SOURCE_CLASSES });
-  const sourceTest = new FashionMNIST(data, { train: false, classes: SOURCE_CLASSES });
-  const targetTrain = new FashionMNIST(data, { classes: TARGET_CLASSES });
-  const targetTest = new FashionMNIST(data, { train: false, classes: TARGET_CLASSES });
   return {
     data, mean: 0.286, std: 0.353, sourceClasses: SOURCE_CLASSES, targetClasses: TARGET_CLASSES, recipe: RECIPE, settings, maxLoss: 100,
-    indices: {
-      source: perClass(sourceTrain, settings.sourcePerClass, 1234),
-      sourceTest: Array.from(sourceTest.indices),
-      target: Array.from({ length: settings.seeds }, (_, seed) => perClass(targetTrain, settings.targetPerClass, seed)),
-      test: perClass(targetTest, settings.testPerClass, 99),
-    },
+    indices: chooseIndices(settings, { train: fashionMnistLabels(data, true), test: fashionMnistLabels(data, false) }),
   };
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../lib/base/atomic';
 import { lineChart, renderPng } from '../lib/cli/plots';
 import { table } from '../lib/cli/table';
-import { METHODS, Method } from './demo-protocol';
+import type { Method } from './demo-protocol';
 
 export interface Run {
   method: Method;
@@ -34,12 +34,15 @@ function stats(results: SideResults, method: Method): Stats {
   return { mean, sd, n, diverged: mine.length - n, accs, seconds: mine.reduce((a, r) => a + r.seconds, 0) / (mine.length || 1) };
 }
 
+/** The methods the runs hold, in the order they first appear (the order they ran). */
+const methodsOf = (runs: Run[]): Method[] => [...new Set(runs.map((r) => r.method))];
+
 const meanSd = (s: Stats) => (s.n ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : 'n/a');
 
 export function summaryTable(results: SideResults): string {
   return table([
     ['method', 'test acc (mean ± sd)', 'per seed', 'diverged', 's / run'],
-    ...METHODS.map((m) => {
+    ...methodsOf(results.runs).map((m) => {
       const s = stats(results, m);
       return [m, meanSd(s), `[${s.accs.map((a) => a.toFixed(3)).join(', ')}]`, String(s.diverged), s.seconds.toFixed(1)];
     }),
@@ -54,7 +57,7 @@ export function comparisonTable(a: SideResults, b: SideResults): string {
   return table([
     ['', a.side, b.side, 'difference', 'difference / se', `diverged (${a.side} / ${b.side})`],
     ['source model, test acc on classes 0-4', a.sourceTestAcc.toFixed(3), b.sourceTestAcc.toFixed(3), (a.sourceTestAcc - b.sourceTestAcc).toFixed(3), '', ''],
-    ...METHODS.map((m) => {
+    ...methodsOf(a.runs).map((m) => {
       const [x, y] = [stats(a, m), stats(b, m)];
       const se = Math.sqrt(x.sd ** 2 / Math.max(1, x.n) + y.sd ** 2 / Math.max(1, y.n));
       const d = x.mean - y.mean;
@@ -72,7 +75,7 @@ export async function writeCurves(runs: Run[], out: string): Promise<string[]> {
     const epochs = Math.min(...ok.map((r) => r.curve.length));
     return Array.from({ length: ok.length ? epochs : 0 }, (_, e) => [e + 1, ok.reduce((a, r) => a + r.curve[e][field], 0) / ok.length]);
   };
-  const series = (field: 'loss' | 'acc') => METHODS.map((m) => ({ name: m, color: METHOD_COLORS[m], points: mean(m, field) }));
+  const series = (field: 'loss' | 'acc') => methodsOf(runs).map((m) => ({ name: m, color: METHOD_COLORS[m], points: mean(m, field) }));
   const charts = {
     'train-loss': lineChart({ title: 'Target training loss (mean over seeds)', xLabel: 'epoch', yLabel: 'cross-entropy loss', series: series('loss') }),
     'train-accuracy': lineChart({ title: 'Target training accuracy (mean over seeds)', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1],

@@ -6,17 +6,16 @@
 // hyper-parameter and image index; scripts/demo_pytorch.py runs the same protocol in PyTorch
 // (`--pytorch` runs it after this side and prints both). Whatever the numbers are, they are printed
 // as measured.
-import { spawn } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluate, fineTune, getNumThreads, linearProbe, ResNet, ResNet18, savePth, TrainingDivergedError } from '../lib';
+import { fineTune, getNumThreads, linearProbe, ResNet18 } from '../lib';
 import { compose, DataLoader, Dataset, FashionMNIST, normalize, Subset, toTensor } from '../lib/data';
 import { writeFileAtomic } from '../lib/base/atomic';
 import { requirePythonWithTorch } from './python-with-torch';
 import { METHODS, Method, Protocol, Settings, makeProtocol } from './demo-protocol';
-import { Run, SideResults, comparisonTable, summaryTable, writeCurves } from './demo-report';
+import type { Run } from './demo-report';
+import { Source, allRuns, cachedSource, report, targetRun } from './demo-runner';
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,44 +60,24 @@ function subsetAt(protocol: Protocol, train: boolean, classes: number[], positio
 const loader = (protocol: Protocol, dataset: Dataset, seed: number, shuffle: boolean) =>
   new DataLoader(dataset, { batchSize: protocol.recipe.batchSize, shuffle, seed });
 
-async function testAccuracy(net: ResNet, protocol: Protocol, test: Dataset): Promise<number> {
-  return (await evaluate(loader(protocol, test, 0, false), (b) => net.evalStep(b.input, b.target))).accuracy;
-}
-
-interface Source { file: string; testAcc: number; seconds: number }
-
 /** The source model: trained once per protocol (the scratch recipe on classes 0-4), then cached. */
-async function sourceModel(protocol: Protocol): Promise<Source> {
+function sourceModel(protocol: Protocol): Promise<Source> {
   const { recipe } = protocol;
-  const key = crypto.createHash('sha1').update(JSON.stringify([recipe, protocol.settings.sourceEpochs, protocol.indices.source, protocol.mean, protocol.std]))
-    .digest('hex').slice(0, 10);
-  const file = path.join('.demo', `source-${key}.pth`);
-  const infoFile = `${file}.json`;
-  if (fs.existsSync(file) && fs.existsSync(infoFile)) {
-    const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as Source;
-    console.log(`source model: ${file} (trained by an earlier run in ${info.seconds.toFixed(0)} s; test accuracy on classes 0-4: ${info.testAcc.toFixed(3)})`);
-    return info;
-  }
-  const train = subsetAt(protocol, true, protocol.sourceClasses, protocol.indices.source);
-  const test = subsetAt(protocol, false, protocol.sourceClasses, protocol.indices.sourceTest);
-  console.log(`training the source ResNet-18 from scratch on ${train.length} images of classes 0-4, ${protocol.settings.sourceEpochs} epochs…`);
-  const start = Date.now();
-  const net = await ResNet18.create({ numClasses: protocol.sourceClasses.length, seed: 0 });
-  await fineTune(net, {
-    train: loader(protocol, train, 0, true), epochs: protocol.settings.sourceEpochs,
-    lr: recipe.lr * recipe.fcLrMult, fcLrMult: 1, momentum: recipe.momentum, weightDecay: recipe.weightDecay,
-    onEpoch: (r) => console.log(`  source epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, train acc ${r.trainAcc.toFixed(3)}, ${r.imagesPerSec.toFixed(0)} img/s`),
+  return cachedSource('source', [recipe, protocol.settings.sourceEpochs, protocol.indices.source, protocol.mean, protocol.std], async () => {
+    const train = subsetAt(protocol, true, protocol.sourceClasses, protocol.indices.source);
+    console.log(`training the source ResNet-18 from scratch on ${train.length} images of classes 0-4, ${protocol.settings.sourceEpochs} epochs…`);
+    const net = await ResNet18.create({ numClasses: protocol.sourceClasses.length, seed: 0 });
+    await fineTune(net, {
+      train: loader(protocol, train, 0, true), epochs: protocol.settings.sourceEpochs,
+      lr: recipe.lr * recipe.fcLrMult, fcLrMult: 1, momentum: recipe.momentum, weightDecay: recipe.weightDecay,
+      onEpoch: (r) => console.log(`  source epoch ${r.epoch}: loss ${r.trainLoss.toFixed(3)}, train acc ${r.trainAcc.toFixed(3)}, ${r.imagesPerSec.toFixed(0)} img/s`),
+    });
+    const test = subsetAt(protocol, false, protocol.sourceClasses, protocol.indices.sourceTest);
+    return { net, test: loader(protocol, test, 0, false), images: test.length };
   });
-  const info: Source = { file, testAcc: await testAccuracy(net, protocol, test), seconds: (Date.now() - start) / 1000 };
-  fs.mkdirSync('.demo', { recursive: true });
-  await savePth(file, await net.stateDict());
-  net.dispose();
-  await writeFileAtomic(infoFile, JSON.stringify(info));
-  console.log(`source model: ${file}, test accuracy on the ${test.length} test images of classes 0-4: ${info.testAcc.toFixed(3)} (${info.seconds.toFixed(0)} s)`);
-  return info;
 }
 
-async function targetRun(protocol: Protocol, method: Method, seed: number, sourceFile: string, test: Dataset): Promise<Run> {
+async function runTarget(protocol: Protocol, method: Method, seed: number, sourceFile: string, test: DataLoader): Promise<Run> {
   const { recipe } = protocol;
   const numClasses = protocol.targetClasses.length;
   // The linear probe trains on features computed once, so in one fixed order: the protocol's
@@ -107,37 +86,11 @@ async function targetRun(protocol: Protocol, method: Method, seed: number, sourc
   const net = method === 'scratch' ? await ResNet18.create({ numClasses, seed }) : await ResNet18.load(sourceFile);
   if (method !== 'scratch') net.replaceFc(numClasses, { seed });
   const common = { train, epochs: protocol.settings.targetEpochs, momentum: recipe.momentum, weightDecay: recipe.weightDecay, maxLoss: protocol.maxLoss };
-  const start = Date.now();
-  const curve: Run['curve'] = [];
-  const onEpoch = (r: { trainLoss: number; trainAcc: number }) => { curve.push({ loss: r.trainLoss, acc: r.trainAcc }); };
-  let diverged: string | null = null;
-  try {
-    if (method === 'scratch') await fineTune(net, { ...common, lr: recipe.lr * recipe.fcLrMult, fcLrMult: 1, onEpoch });
-    else if (method === 'fine-tune') await fineTune(net, { ...common, lr: recipe.lr, fcLrMult: recipe.fcLrMult, onEpoch });
-    else await linearProbe(net, { ...common, lr: recipe.lr * recipe.fcLrMult, featureCache: true, onEpoch });
-  } catch (err) {
-    if (!(err instanceof TrainingDivergedError)) throw err;
-    diverged = err.message;
-  }
-  const testAcc = diverged ? null : await testAccuracy(net, protocol, test);
-  net.dispose();
-  return { method, seed, testAcc, diverged, seconds: (Date.now() - start) / 1000, curve };
-}
-
-/** scripts/demo_pytorch.py on the same protocol; its results. */
-function runPyTorch(protocolFile: string, out: string): Promise<SideResults> {
-  const { python } = requirePythonWithTorch();
-  const script = path.resolve(__dirname, '..', '..', 'scripts', 'demo_pytorch.py');
-  const resultsFile = path.join(out, 'results-pytorch.json');
-  console.log(`\nPyTorch: ${python} ${path.relative(process.cwd(), script)} ${protocolFile}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, protocolFile, resultsFile], { stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as SideResults);
-      else reject(new Error(`demo_pytorch.py exited with ${code}`));
-    });
-  });
+  return targetRun(method, seed, net, (onEpoch) => {
+    if (method === 'scratch') return fineTune(net, { ...common, lr: recipe.lr * recipe.fcLrMult, fcLrMult: 1, onEpoch });
+    if (method === 'fine-tune') return fineTune(net, { ...common, lr: recipe.lr, fcLrMult: recipe.fcLrMult, onEpoch });
+    return linearProbe(net, { ...common, lr: recipe.lr * recipe.fcLrMult, featureCache: true, onEpoch });
+  }, test);
 }
 
 async function main(): Promise<void> {
@@ -147,32 +100,14 @@ async function main(): Promise<void> {
   console.log(`finetorch demo: transfer learning on Fashion-MNIST; LibTorch compute threads: ${getNumThreads()}`);
   console.log(`recipe ${JSON.stringify(protocol.recipe)}; ${JSON.stringify(SETTINGS)}`);
   fs.mkdirSync(out, { recursive: true });
-  const protocolFile = path.join(out, 'protocol.json');
-  await writeFileAtomic(protocolFile, JSON.stringify(protocol));
+  await writeFileAtomic(path.join(out, 'protocol.json'), JSON.stringify(protocol));
   const source = await sourceModel(protocol);
-  const test = subsetAt(protocol, false, protocol.targetClasses, protocol.indices.test);
-  const runs: Run[] = [];
-  for (let seed = 0; seed < SETTINGS.seeds; seed++) {
-    for (const method of METHODS) {
-      const run = await targetRun(protocol, method, seed, source.file, test);
-      runs.push(run);
-      console.log(`  seed ${seed} ${method.padEnd(12)}: ${run.diverged ? `diverged (${run.diverged})` : `test acc ${run.testAcc!.toFixed(3)}`} in ${run.seconds.toFixed(1)} s`);
-    }
-  }
-  const mine: SideResults = { side: 'finetorch', sourceTestAcc: source.testAcc, runs };
+  const test = loader(protocol, subsetAt(protocol, false, protocol.targetClasses, protocol.indices.test), 0, false);
+  const runs = await allRuns(SETTINGS.seeds, METHODS, (method, seed) => runTarget(protocol, method, seed, source.file, test));
   console.log(`\ntarget: classes 5-9, ${SETTINGS.targetPerClass} training images per class (chosen per seed), ` +
-    `tested on ${test.length} test images, ${SETTINGS.seeds} seeds, ${SETTINGS.targetEpochs} epochs`);
-  console.log(summaryTable(mine));
-  await writeFileAtomic(path.join(out, 'results.json'), JSON.stringify(mine, null, 2));
-  const curves = await writeCurves(runs, out);
-  // CPU seconds beside wall seconds: on a shared machine the wall clock also measures the neighbours.
-  const cpu = process.cpuUsage();
-  console.log(`\nprotocol.json, results.json, ${curves.join(', ')} in ${out}/; finetorch side ${((Date.now() - t0) / 1000).toFixed(0)} s ` +
-    `(${((cpu.user + cpu.system) / 1e6).toFixed(0)} s of CPU)`);
-  if (flags.pytorch) {
-    const theirs = await runPyTorch(protocolFile, out);
-    console.log(`\nboth sides, same protocol (${out}/protocol.json):\n${comparisonTable(mine, theirs)}`);
-  }
+    `tested on ${protocol.indices.test.length} test images, ${SETTINGS.seeds} seeds, ${SETTINGS.targetEpochs} epochs`);
+  await report({ side: 'finetorch', sourceTestAcc: source.testAcc, runs }, out, t0,
+    flags.pytorch ? { python: requirePythonWithTorch().python, script: 'demo_pytorch.py' } : undefined);
 }
 
 main().catch((err) => {

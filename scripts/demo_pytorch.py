@@ -38,19 +38,45 @@ def read_idx(root, base):
     sys.exit(f"{base}[.gz] not found in {root}")
 
 
+def read_cifar10(root, train):
+    """CIFAR-10's binary batches: records of 1 label byte + 32x32 pixels as R, G and B planes."""
+    names = [f"data_batch_{i}.bin" for i in range(1, 6)] if train else ["test_batch.bin"]
+    records = []
+    for name in names:
+        for folder in (root, os.path.join(root, "cifar-10-batches-bin")):
+            path = os.path.join(folder, name)
+            if os.path.exists(path):
+                records.append(np.fromfile(path, dtype=np.uint8).reshape(-1, 1 + 3 * 32 * 32))
+                break
+        else:
+            sys.exit(f"{name} not found in {root}")
+    records = np.concatenate(records)
+    return records[:, 1:].reshape(-1, 3, 32, 32), records[:, 0]
+
+
 class Data:
-    """Fashion-MNIST as normalised 3-channel float tensors, selected by IDX position."""
+    """Fashion-MNIST (grey, on all three channels) or CIFAR-10 (protocol["dataset"]) as normalised
+    3-channel float tensors, selected by position in the data set's files."""
 
     def __init__(self, protocol):
         self.p = protocol
         root = protocol["data"]
-        self.images = {True: read_idx(root, "train-images-idx3-ubyte"), False: read_idx(root, "t10k-images-idx3-ubyte")}
-        self.labels = {True: read_idx(root, "train-labels-idx1-ubyte"), False: read_idx(root, "t10k-labels-idx1-ubyte")}
+        if protocol.get("dataset", "fashion-mnist") == "cifar10":
+            (self.images, self.labels) = ({}, {})
+            for train in (True, False):
+                self.images[train], self.labels[train] = read_cifar10(root, train)
+        else:
+            self.images = {True: read_idx(root, "train-images-idx3-ubyte"), False: read_idx(root, "t10k-images-idx3-ubyte")}
+            self.labels = {True: read_idx(root, "train-labels-idx1-ubyte"), False: read_idx(root, "t10k-labels-idx1-ubyte")}
 
     def take(self, train, classes, positions):
         positions = np.asarray(positions, dtype=np.int64)
         x = torch.from_numpy(self.images[train][positions].astype(np.float32) / 255.0)
-        x = ((x - self.p["mean"]) / self.p["std"]).unsqueeze(1).expand(-1, 3, -1, -1).contiguous()
+        if x.dim() == 3:
+            x = x.unsqueeze(1).expand(-1, 3, -1, -1)
+        # One mean and std for all channels (the ResNet demo), or one per channel.
+        mean, std = (torch.tensor(self.p[k], dtype=torch.float32).reshape(-1, 1, 1) for k in ("mean", "std"))
+        x = ((x - mean) / std).contiguous()
         relabel = {c: i for i, c in enumerate(classes)}
         y = torch.tensor([relabel[int(label)] for label in self.labels[train][positions]], dtype=torch.int64)
         return x, y
@@ -124,51 +150,62 @@ def target_run(p, data, method, seed, source_state, test):
         net.load_state_dict(source_state)
         net.fc = nn.Linear(net.fc.in_features, n)
     args = (s["targetEpochs"], r["batchSize"], seed, p["maxLoss"])
-    diverged, curve = None, []
-    try:
+
+    def train():
         if method == "scratch":
             net.train()
-            curve = train_loop(net, sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), x, y, *args)
-        elif method == "fine-tune":
+            return train_loop(net, sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), x, y, *args)
+        if method == "fine-tune":
             net.train()
             body = [q for name, q in net.named_parameters() if not name.startswith("fc.")]
             groups = [{"params": body}, {"params": net.fc.parameters(), "lr": r["lr"] * r["fcLrMult"]}]
-            curve = train_loop(net, sgd(groups, r, r["lr"]), x, y, *args)
-        else:
-            # The frozen backbone (BatchNorm on running statistics) computes the features once; the
-            # head trains on them in the protocol's order, as finetorch's feature cache does.
-            head, net.fc = net.fc, nn.Identity()
-            net.eval()
-            with torch.no_grad():
-                features = torch.cat([net(x[i:i + 256]) for i in range(0, len(y), 256)])
-            curve = train_loop(head, sgd(head.parameters(), r, r["lr"] * r["fcLrMult"]), features, y, *args, shuffle=False)
-            net.fc = head
+            return train_loop(net, sgd(groups, r, r["lr"]), x, y, *args)
+        # The frozen backbone (BatchNorm on running statistics) computes the features once; the
+        # head trains on them in the protocol's order, as finetorch's feature cache does.
+        head, net.fc = net.fc, nn.Identity()
+        net.eval()
+        with torch.no_grad():
+            features = torch.cat([net(x[i:i + 256]) for i in range(0, len(y), 256)])
+        net.fc = head
+        return train_loop(head, sgd(head.parameters(), r, r["lr"] * r["fcLrMult"]), features, y, *args, shuffle=False)
+
+    return finish_run(method, seed, net, train, test, start)
+
+
+def finish_run(method, seed, net, train, test, start):
+    """A target run's outcome: train() (its per-epoch curve), a divergence recorded, then the test."""
+    diverged, curve = None, []
+    try:
+        curve = train()
     except Diverged as err:
         diverged = str(err)
     test_acc = None if diverged else accuracy(net, *test)
     return {"method": method, "seed": seed, "testAcc": test_acc, "diverged": diverged, "seconds": time.time() - start, "curve": curve}
 
 
-def main():
+def run_demo(banner, methods, train_source, target_run):
+    """A demo's PyTorch side, `python SCRIPT protocol.json results.json`: the source model by
+    train_source(p, data), then target_run(p, data, method, seed, source_state, test) for every
+    seed and method; the summary printed, the results written as the finetorch side writes them."""
     if len(sys.argv) != 3:
-        sys.exit(__doc__)
+        sys.exit(sys.modules["__main__"].__doc__)
     with open(sys.argv[1]) as f:
         p = json.load(f)
     s = p["settings"]
-    print(f"PyTorch {torch.__version__}, torchvision {torchvision.__version__}, {torch.get_num_threads()} threads", flush=True)
+    print(f"{banner}, {torch.get_num_threads()} threads", flush=True)
     t0 = time.time()
     data = Data(p)
     source_state, source_acc = train_source(p, data)
     test = data.take(False, p["targetClasses"], p["indices"]["test"])
     runs = []
     for seed in range(s["seeds"]):
-        for method in METHODS:
+        for method in methods:
             run = target_run(p, data, method, seed, source_state, test)
             runs.append(run)
             outcome = f"diverged ({run['diverged']})" if run["diverged"] else f"test acc {run['testAcc']:.3f}"
             print(f"  seed {seed} {method:<12}: {outcome} in {run['seconds']:.1f} s", flush=True)
     print(f"\n{'method':<13} {'test acc (mean ± sd)':<21} diverged")
-    for method in METHODS:
+    for method in methods:
         accs = np.array([r["testAcc"] for r in runs if r["method"] == method and r["testAcc"] is not None])
         summary = f"{accs.mean():.3f} ± {accs.std(ddof=1) if len(accs) > 1 else 0:.3f}" if len(accs) else "n/a"
         print(f"{method:<13} {summary:<21} {sum(r['method'] == method for r in runs) - len(accs)}")
@@ -181,4 +218,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_demo(f"PyTorch {torch.__version__}, torchvision {torchvision.__version__}", METHODS, train_source, target_run)
