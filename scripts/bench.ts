@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { torchVersion } from '../lib';
 import { runDataBench } from './bench-data';
 import { runDistBench } from './bench-dist';
+import { runMaeBench } from './bench-mae';
 import { runMemoryBench } from './bench-memory';
 import { runOnnxBench } from './bench-onnx';
 import { runWeightsBench } from './bench-pth';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   await runDataBench({ fashionMnist: '/usr/share/datasets/fashion-mnist' });
   await runTrainBench();
   await runVitBench();
+  await runMaeBench();
   await runMemoryBench();
   await runDistBench();
   await runOnnxBench();
