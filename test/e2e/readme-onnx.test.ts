@@ -1,4 +1,4 @@
-// README's serving example, run as it stands there: a model exported with class names, served by
+// README's serving example, run as it stands there: a model (a ResNet, a ViT) exported with class names, served by
 // onnxruntime-node and sharp on a one-colour image (every resize keeps it exact, so the input is
 // known), prints finetorch's own top-3 probabilities.
 import * as assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, it } from 'node:test';
 import sharp from 'sharp';
-import { ResNet } from '../../lib';
+import { ResNet, VisionTransformer } from '../../lib';
 import { evalRecipe } from '../../lib/data/eval-recipe';
 import { tempDir } from '../helpers/python';
 
@@ -29,12 +29,15 @@ function readmeExample(): string {
 const tmp = tempDir('finetorch-readme-onnx-');
 after(() => tmp.cleanup());
 
-for (const resize of ['square', 'shorter side'] as const) it(`README's onnxruntime-node example serves an exported model (${resize} resize): finetorch's top-3 classes and probabilities`, async () => {
+const RUNS = [['resnet18', 'square'], ['resnet18', 'shorter side'], ['ViT', 'shorter side']] as const;
+for (const [family, resize] of RUNS) it(`README's onnxruntime-node example serves an exported ${family} (${resize} resize): finetorch's top-3 classes and probabilities`, async () => {
   const classes = ['hotdog', 'not-hotdog', 'pizza', 'salad', 'soup'];
   const size = 40;
   const colour = [200, 120, 40];
-  const net = await ResNet.create({ numClasses: classes.length, seed: 8 });
-  const model = path.join(tmp.dir, `hotdog-${resize.replace(' ', '-')}.onnx`);
+  const net = family === 'ViT'
+    ? await VisionTransformer.create({ imgSize: size, patchSize: 8, embedDim: 32, depth: 1, numHeads: 2, numClasses: classes.length, seed: 8 })
+    : await ResNet.create({ numClasses: classes.length, seed: 8 });
+  const model = path.join(tmp.dir, `hotdog-${family}-${resize.replace(' ', '-')}.onnx`);
   // A number resizes the shorter side (torchvision's and timm's published transforms).
   await net.exportOnnx(model, { classes, imageSize: size, ...(resize === 'square' ? {} : { preprocessing: evalRecipe(size, { cropMode: 'center' }) }) });
 

@@ -16,7 +16,8 @@ import { timmCard } from '../../lib/cli/weights-source';
 import { pretrainedWeights } from '../../lib/model/torchvision-weights';
 import { TIMM_VIT_ARCHS, listHubWeights } from '../../lib/model/timm-ids';
 import { parseVitArch } from '../../lib/model/vit-architectures';
-import type { HubDownloadOptions } from '../../lib/model/timm-weights';
+import type { HubDownloadOptions, HubWeights } from '../../lib/model/timm-weights';
+import type { Model } from '../../lib/model/model';
 import { assertClose } from '../helpers/compare';
 import { HubServer } from '../helpers/hub-server';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
@@ -66,6 +67,33 @@ after(async () => {
   tmp.cleanup();
 });
 
+interface TimmReport {
+  config: { mean: number[]; std: number[]; input_size: number[]; crop_pct: number; crop_mode: string };
+  resize: number | number[];
+  interpolation: string;
+  crop: number[];
+}
+
+/**
+ * timm's create_model(hf-hub id, pretrained=True) offline from `cache` against `net` (disposed
+ * here) on the repo's saved input ([2, 3, size, size]): the same logits, and those timm saved the
+ * repo with; and timm's eval transform for the weights is the one finetorch's card holds.
+ */
+async function sameAsTimm(repo: string, dir: string, cache: string, got: HubWeights, size: number, net: Model): Promise<TimmReport> {
+  const timmOut = path.join(dir, 'timm-logits.f32');
+  const input = path.join(dir, 'input.f32');
+  const timm = JSON.parse(await runPython('hf_hub_reference.py', ['timm', cache, `hf-hub:${repo}`, input, timmOut, String(size)], ecosystem)) as TimmReport;
+  const logits = await net.eval().forward({ dtype: 'float32', shape: [2, 3, size, size], data: readFloat32(input) });
+  net.dispose();
+  assertClose(logits.data, readFloat32(timmOut), 1e-4, 'finetorch vs timm from the same cache');
+  assertClose(readFloat32(timmOut), readFloat32(path.join(dir, 'logits.f32')), 1e-6, 'timm from the cache vs the model it saved');
+  const card = timmCard(got.config, `${repo}/config.json`);
+  assert.deepEqual([timm.resize, timm.interpolation, timm.crop], [card.eval.resize, card.eval.interpolation, [card.eval.centerCrop, card.eval.centerCrop]]);
+  assertClose(card.eval.mean, timm.config.mean, 0, 'mean');
+  assertClose(card.eval.std, timm.config.std, 0, 'std');
+  return timm;
+}
+
 describe('the Hub cache against huggingface_hub and timm', () => {
   it("Python finds what finetorch downloaded (hf_hub_download, try_to_load_from_cache offline), and timm loads it with finetorch's logits", async () => {
     const cache = path.join(tmp.dir, 'finetorch-cache');
@@ -74,19 +102,8 @@ describe('the Hub cache against huggingface_hub and timm', () => {
       const found = JSON.parse(await runPython('hf_hub_reference.py', ['offline', cache, REPO, 'model.safetensors', revision], ecosystem));
       assert.deepEqual(found, { download: got.file, cached: got.file }, revision);
     }
-    const timmOut = path.join(tmp.dir, 'timm-logits.f32');
-    const input = path.join(repoDir, 'input.f32');
-    const timm = JSON.parse(await runPython('hf_hub_reference.py', ['timm', cache, `hf-hub:${REPO}`, input, timmOut], ecosystem));
     const net = await ResNet.pretrained(`hf-hub:${REPO}`, opts(cache, { offline: true }));
-    const logits = await net.eval().forward({ dtype: 'float32', shape: [2, 3, 64, 64], data: readFloat32(input) });
-    net.dispose();
-    assertClose(logits.data, readFloat32(timmOut), 1e-4, 'finetorch vs timm from the same cache');
-    assertClose(readFloat32(timmOut), readFloat32(path.join(repoDir, 'logits.f32')), 1e-6, 'timm from the cache vs the model it saved');
-    // timm's eval transform for these weights is the one finetorch's card holds.
-    const card = timmCard(got.config, `${REPO}/config.json`);
-    assert.deepEqual([timm.resize, timm.interpolation, timm.crop], [card.eval.resize, card.eval.interpolation, [card.eval.centerCrop, card.eval.centerCrop]]);
-    assertClose(card.eval.mean, timm.config.mean, 0, 'mean');
-    assertClose(card.eval.std, timm.config.std, 0, 'std');
+    const timm = await sameAsTimm(REPO, repoDir, cache, got, 64, net);
     assert.deepEqual([timm.config.input_size, timm.config.crop_pct, timm.config.crop_mode], [got.config.inputSize, got.config.cropPct, got.config.cropMode]);
   });
 
@@ -123,19 +140,9 @@ describe('the Hub cache against huggingface_hub and timm', () => {
       imgSize: 32, patchSize: 8, embedDim: 48, depth: 2, numHeads: 3, mlpRatio: 4, qkvBias: true, classToken: true,
       globalPool: 'token', fcNorm: false, dropPathRate: 0,
     }, 5, ['ant', 'bee', 'cat', 'dog', 'eel']]);
-    const timmOut = path.join(tmp.dir, 'timm-vit-logits.f32');
-    const input = path.join(vitRepoDir, 'input.f32');
-    const timm = JSON.parse(await runPython('hf_hub_reference.py', ['timm', cache, `hf-hub:${VIT_REPO}`, input, timmOut, '32'], ecosystem));
     const net = await VisionTransformer.pretrained(`hf-hub:${VIT_REPO}`, opts(cache, { offline: true }));
     assert.deepEqual([net.config.numHeads, net.numClasses, net.config.imgSize], [3, 5, 32]);
-    const logits = await net.eval().forward({ dtype: 'float32', shape: [2, 3, 32, 32], data: readFloat32(input) });
-    net.dispose();
-    assertClose(logits.data, readFloat32(timmOut), 1e-4, 'finetorch vs timm from the same cache');
-    assertClose(readFloat32(timmOut), readFloat32(path.join(vitRepoDir, 'logits.f32')), 1e-6, 'timm from the cache vs the model it saved');
-    const card = timmCard(got.config, `${VIT_REPO}/config.json`);
-    assert.deepEqual([timm.resize, timm.interpolation, timm.crop], [card.eval.resize, card.eval.interpolation, [card.eval.centerCrop, card.eval.centerCrop]]);
-    assertClose(card.eval.mean, timm.config.mean, 0, 'mean');
-    assertClose(card.eval.std, timm.config.std, 0, 'std');
+    await sameAsTimm(VIT_REPO, vitRepoDir, cache, got, 32, net);
     await assert.rejects(ResNet.pretrained(`hf-hub:${VIT_REPO}`, opts(cache, { offline: true })),
       { code: 'ERR_FINETORCH_HUB', message: /holds timm's vit_tiny_patch16_224, a Vision Transformer: VisionTransformer\.pretrained/ });
     await assert.rejects(VisionTransformer.pretrained(`hf-hub:${REPO}`, opts(cache)),

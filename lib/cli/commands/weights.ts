@@ -1,6 +1,6 @@
 // finetorch weights, its interface: the subcommand (list, get, import), its arguments and flags,
 // their checks and help. Pretrained weights come from three sources: torchvision's ResNets and
-// MAE's ViT encoders in torch.hub's cache, timm's ResNets on the Hugging Face Hub in the Hub cache;
+// MAE's ViT encoders in torch.hub's cache, timm's ResNets and ViTs on the Hugging Face Hub in the Hub cache;
 // the listing, downloads and import live in run/weights.ts.
 import { didYouMean } from '../../base/check';
 import { ARCH_NAMES, Arch } from '../../model/resnet-architectures';
@@ -46,9 +46,10 @@ const spec: CommandSpec = {
     `MAE's pre-trained ViT encoders: ${MAE_WEIGHTS_NAMES.join(', ')} (no head; checked against the MD5 prefix MAE's README publishes).`,
     "'import FILE' files a copy of a published torchvision file (brought from a machine that has it) into the cache under its " +
       "published name, once its SHA-256 matches that name's hash prefix; 'get' then finds it without network.",
-    "An hf-hub: id names timm's weights on the Hugging Face Hub (e.g. hf-hub:timm/resnet50.a1_in1k, as timm.create_model takes it): " +
+    "An hf-hub: id names timm's weights on the Hugging Face Hub (e.g. hf-hub:timm/resnet50.a1_in1k, hf-hub:timm/vit_base_patch16_224.mae, " +
+      'as timm.create_model takes it): ' +
       'config.json and model.safetensors go to the cache huggingface_hub shares (HF_ENDPOINT, HF_TOKEN for gated repos and ' +
-      "HF_HUB_OFFLINE are read as it reads them); the architecture comes from config.json, and so does the eval transform " +
+      "HF_HUB_OFFLINE are read as it reads them); the architecture comes from config.json (a ViT's heads and model_args too), and so does the eval transform " +
       "that finetorch eval and predict then apply (timm's input size, crop_pct, interpolation, mean and std).",
     'Any --weights of train, eval, predict, export and lr-find takes a file, a torchvision name (an architecture for its DEFAULT ' +
       'weights, or ResNet50_Weights.IMAGENET1K_V2) or an hf-hub: id.',
