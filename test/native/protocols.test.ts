@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Batch, fineTune, linearProbe, ResNet, savePth, VisionTransformer } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
+import { native } from '../../lib/base/binding';
+import { inferModel } from '../../lib/model/infer';
+import { reprStyle } from '../../lib/model/module-tree';
 import { assertCode } from '../helpers/errors';
 import { tempDir } from '../helpers/python';
 
@@ -54,6 +57,10 @@ describe("MAE's probe head", () => {
     assert.equal(loaded.numClasses, 5);
     assert.equal(String(loaded), String(net));
     assert.deepEqual((await loaded.stateDict()).get('head.1.weight')!.data, weight);
+    // What inspect and checkpoints read off the keys, without a model.
+    const inferred = inferModel(new Map([...state].map(([k, t]) => [k, t.shape])), file);
+    assert.equal(inferred.numClasses, 5);
+    assert.match(inferred.repr(reprStyle(native.runtime.torchVersion)), /\(head\): Sequential\(\n {4}\(0\): BatchNorm1d\(24, eps=1e-06/);
     const relabelled = await VisionTransformer.load(file, { numHeads: 2, numClasses: 2 });
     assert.equal(relabelled.headKind, 'linear');
     [loaded, relabelled].forEach((n) => n.dispose());

@@ -2,7 +2,7 @@
 with optim_reference.py's transcriptions of util/lars.py, util/lr_decay.py and util/lr_sched.py.
 
 probe DIR    MAE's linear-probe head (main_linprobe.py): torch.manual_seed(SEED), Linear(D, C) with
-             trunc_normal_(weight, std=0.01) and bias 0, behind BatchNorm1d(D, affine=False,
+             timm's trunc_normal_(weight, std=0.01) and bias 0, behind BatchNorm1d(D, affine=False,
              eps=1e-6); LARS (weight decay 0) at lr = blr x batch / 256 and util/lr_sched.py before
              every step (epoch + step / steps per epoch), cross-entropy, on the fixed features of
              DIR/features.f32 [epochs' batches, N, D] and DIR/targets.i32. DIR/probe.json gives
@@ -17,6 +17,7 @@ finetune DIR main_finetune.py on a small timm VisionTransformer (global pool, fc
              finetune-losses.json, finetune-lrs.json and finetune-final.pth.
 """
 import json
+import math
 import os
 import sys
 
@@ -24,6 +25,21 @@ import numpy as np
 import torch
 
 from optim_reference import Lars, layer_groups, mae_lr, set_lr, vit_layer_id
+
+
+def trunc_normal_(tensor, std, mean=0., a=-2., b=2.):
+    """timm's trunc_normal_ (timm.models.layers, which MAE's scripts import): the inverse normal CDF
+    of one uniform draw. torch 2.x's nn.init.trunc_normal_ draws by rejection, other numbers."""
+    def norm_cdf(x):
+        return (1. + math.erf(x / math.sqrt(2.))) / 2.
+    with torch.no_grad():
+        low, high = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
+        tensor.uniform_(2 * low - 1, 2 * high - 1)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.))
+        tensor.add_(mean)
+        tensor.clamp_(min=a, max=b)
+    return tensor
 
 
 def read(out, name):
@@ -58,7 +74,7 @@ def probe(out):
     y = torch.from_numpy(np.fromfile(os.path.join(out, 'targets.i32'), dtype=np.int32)).view(steps, n).long()
     torch.manual_seed(a['seed'])
     linear = torch.nn.Linear(d, c)
-    torch.nn.init.trunc_normal_(linear.weight, std=0.01)
+    trunc_normal_(linear.weight, std=0.01)
     torch.nn.init.zeros_(linear.bias)
     model = torch.nn.Module()
     model.head = torch.nn.Sequential(torch.nn.BatchNorm1d(d, affine=False, eps=1e-6), linear)
