@@ -125,8 +125,10 @@ async function run(ratio: number, seed: number, target: Dataset, test: Dataset):
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-const cell = (xs: number[]) => (xs.length === 0 ? 'not run' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * sd(xs)).toFixed(1)} (${xs.length})`);
+const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+// One seed gives no spread: it shows as such rather than as ± 0.
+const cell = (xs: number[]) => (xs.length === 0 ? 'not run'
+  : `${(100 * mean(xs)).toFixed(1)}${xs.length < 2 ? '' : ` ± ${(100 * sd(xs)).toFixed(1)}`} (${xs.length} seed${xs.length === 1 ? '' : 's'})`);
 
 async function main(): Promise<void> {
   const t0 = Date.now();
