@@ -125,8 +125,10 @@ async function run(ratio: number, seed: number, target: Dataset, test: Dataset):
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
-const cell = (xs: number[]) => (xs.length === 0 ? 'not run' : `${(100 * mean(xs)).toFixed(1)} ± ${(100 * sd(xs)).toFixed(1)} (${xs.length})`);
+const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
+// One seed gives no spread: it shows as such rather than as ± 0.
+const cell = (xs: number[]) => (xs.length === 0 ? 'not run'
+  : `${(100 * mean(xs)).toFixed(1)}${xs.length < 2 ? '' : ` ± ${(100 * sd(xs)).toFixed(1)}`} (${xs.length} seed${xs.length === 1 ? '' : 's'})`);
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -156,10 +158,11 @@ async function main(): Promise<void> {
   console.log('\n| masking ratio | linear probe, % (seeds) | fine-tune, % (seeds) |\n|---|---|---|');
   for (const ratio of ratios) console.log(`| ${ratio} | ${cell(of(ratio, 'probe'))} | ${cell(of(ratio, 'fineTune'))} |`);
   const series = (key: 'probe' | 'fineTune', name: string, color: string) => ({
-    name, color, points: ratios.filter((r) => of(r, key).length > 0).map((r): [number, number] => [r, mean(of(r, key))]),
+    // In percent: the chart's x ticks are whole numbers.
+    name, color, points: ratios.filter((r) => of(r, key).length > 0).map((r): [number, number] => [100 * r, mean(of(r, key))]),
   });
   const svg = lineChart({
-    title: 'MAE on Fashion-MNIST: accuracy on classes 5-9 against the masking ratio', xLabel: 'masking ratio', yLabel: 'test accuracy',
+    title: 'MAE on Fashion-MNIST, classes 5-9', xLabel: 'masking ratio (%)', yLabel: 'test accuracy',
     series: [series('probe', 'linear probe', '#1f77b4'), series('fineTune', 'fine-tune', '#d62728')], yDomain: [0, 1],
   });
   await writeFileAtomic(path.join(out, 'accuracy.svg'), svg);

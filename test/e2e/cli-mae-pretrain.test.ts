@@ -21,6 +21,7 @@ describe('finetorch mae-pretrain', () => {
   after(() => tmp.cleanup());
 
   it('--help lists the recipe; an unknown flag, a bad value or a missing argument exits 2 with one line and the usage', async () => {
+    assert.match((await cli(['--help'])).stdout, /^ {2}mae-pretrain +Pretrain a masked autoencoder/m);
     const help = await cli(['mae-pretrain', '--help']);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /^usage: finetorch mae-pretrain DATA --out DIR/);
