@@ -8,24 +8,24 @@
 // The Python side is timm's model on the toolchain whose Python has timm
 // (node scripts/toolchain.js run pytorch-2.14.1 -- node dist/scripts/bench-vit.js); on one without
 // timm (Debian's torch 1.13) it runs a timm-free transcription of the same network, and says so.
-// Usage: node dist/scripts/bench-vit.js [--batch 8] [--steps 4] [--threads 1,2] [--rounds 2]
+// Usage: node dist/scripts/bench-vit.js [--batch 8] [--steps 4] [--threads 1[,2]] [--rounds 2]
 //   [--probe-batches 4] [--probe-epochs 5]
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AdamW, Batch, getNumThreads, linearProbe, savePth, setNumThreads, VisionTransformer } from '../lib';
+import { AdamW, Batch, getNumThreads, linearProbe, savePth, setNumThreads, torchVersion, VisionTransformer } from '../lib';
 import { HostTensor } from '../lib/base/tensor';
 import { runPython, tempDir } from './reference-python';
 
 export interface VitBenchOptions {
-  /** Images per training step; default 8. */
+  /** Images per training step; default 8 (LibTorch 1.x: 2, see defaultSizes). */
   batch?: number;
-  /** Timed training steps per round (after one warm-up step); default 4. */
+  /** Timed training steps per round (after one warm-up step); default 4 (1.x: 2). */
   steps?: number;
   /** Compute thread counts, each pinned on both sides; default [1]. */
   threads?: number[];
-  /** Rounds per setting, the two sides taking turns; default 2. */
+  /** Rounds per setting, the two sides taking turns; default 2 (1.x: 1). */
   rounds?: number;
-  /** Batches (of `batch` images) in the probe's epoch; default 4. */
+  /** Batches (of `batch` images) in the probe's epoch; default 4 (1.x: 2). */
   probeBatches?: number;
   /** Probe epochs; default 5. */
   probeEpochs?: number;
@@ -74,8 +74,20 @@ async function cachedProbe(file: string, batch: number, batches: number, epochs:
 
 const fixed = (values: number[], digits: number): string => values.map((v) => v.toFixed(digits)).join(' / ');
 
+/**
+ * The sizes when none are given. On LibTorch 1.x (Debian's 1.13 here) a ViT runs several times
+ * slower than on 2.x (README, Benchmarks): smaller ones there, so that the section stays within
+ * minutes; the output says which.
+ */
+function defaultSizes(): Required<Omit<VitBenchOptions, 'threads' | 'log'>> {
+  return Number(torchVersion.split('.')[0]) < 2
+    ? { batch: 2, steps: 2, rounds: 1, probeBatches: 2, probeEpochs: 5 }
+    : { batch: 8, steps: 4, rounds: 2, probeBatches: 4, probeEpochs: 5 };
+}
+
 export async function runVitBench(options: VitBenchOptions = {}): Promise<void> {
-  const { batch = 8, steps = 4, threads = [1], rounds = 2, probeBatches = 4, probeEpochs = 5, log = console.log } = options;
+  const { threads = [1], log = console.log } = options;
+  const { batch, steps, rounds, probeBatches, probeEpochs } = { ...defaultSizes(), ...options };
   const { dir, cleanup } = tempDir('finetorch-bench-vit-');
   const defaultThreads = getNumThreads();
   try {
@@ -84,7 +96,8 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     await savePth(file, await net.stateDict());
     net.dispose();
     const python = (command: string, args: number[]) => runPython('bench_vit.py', [command, file, ...args.map(String)]).then((out) => JSON.parse(out));
-    log(`\nViT-S/16 (vit_small_patch16_224, ${CLASSES} classes) at ${SIZE} px, the same weights on both sides; ${rounds} rounds per setting, ` +
+    log(`\nViT-S/16 (vit_small_patch16_224, ${CLASSES} classes) at ${SIZE} px on LibTorch ${torchVersion}, the same weights on both sides; ` +
+      `${rounds} round${rounds > 1 ? 's' : ''} per setting, ` +
       'the two sides taking turns (the machine\'s speed drifts).');
     const trainRows = [];
     const probeRows = [];
@@ -128,11 +141,12 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
 if (require.main === module) {
   const { values } = parseArgs({
     options: {
-      batch: { type: 'string', default: '8' }, steps: { type: 'string', default: '4' }, threads: { type: 'string', default: '1' },
-      rounds: { type: 'string', default: '2' }, 'probe-batches': { type: 'string', default: '4' }, 'probe-epochs': { type: 'string', default: '5' },
+      batch: { type: 'string' }, steps: { type: 'string' }, threads: { type: 'string', default: '1' },
+      rounds: { type: 'string' }, 'probe-batches': { type: 'string' }, 'probe-epochs': { type: 'string' },
     },
   });
-  const positive = (name: string, text: string): number => {
+  const positive = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
     const v = Number(text);
     if (!Number.isSafeInteger(v) || v < 1) {
       console.error(`--${name} must be a positive integer, got ${text}`);
@@ -140,10 +154,13 @@ if (require.main === module) {
     }
     return v;
   };
+  const given = {
+    batch: positive('batch', values.batch), steps: positive('steps', values.steps), rounds: positive('rounds', values.rounds),
+    probeBatches: positive('probe-batches', values['probe-batches']), probeEpochs: positive('probe-epochs', values['probe-epochs']),
+  };
   runVitBench({
-    batch: positive('batch', values.batch!), steps: positive('steps', values.steps!),
-    threads: values.threads!.split(',').map((t) => positive('threads', t)), rounds: positive('rounds', values.rounds!),
-    probeBatches: positive('probe-batches', values['probe-batches']!), probeEpochs: positive('probe-epochs', values['probe-epochs']!),
+    ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+    threads: values.threads!.split(',').map((t) => positive('threads', t)!),
   }).catch((err) => {
     console.error(err);
     process.exit(1);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  AdamW, BatchSource, fineTune, getNumThreads, linearProbe, VisionTransformer,
+  AdamW, BatchSource, fineTune, getNumThreads, linearProbe, setNumThreads, torchVersion, VisionTransformer,
 } from '../lib';
 import { writeFileAtomic } from '../lib/base/atomic';
 import { requireEcosystemPython } from './python-with-torch';
@@ -38,6 +38,7 @@ const { values: flags, positionals } = parseArgs({
     depth: { type: 'string', default: '4' },
     heads: { type: 'string', default: '3' },
     patch: { type: 'string', default: '4' },
+    threads: { type: 'string', default: '1' },
     out: { type: 'string', default: 'demo-vit-out' },
     pytorch: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -46,7 +47,9 @@ const { values: flags, positionals } = parseArgs({
 if (flags.help) {
   console.log(`node dist/scripts/demo-vit.js [--data fashion-mnist | --data cifar10 DIR] [--protocol d2l]
   [--source-per-class 1000] [--source-epochs 4] [--target-per-class 50] [--target-epochs 10] [--seeds 5] [--test-per-class 200]
-  [--width 96] [--depth 4] [--heads 3] [--patch 4] [--out demo-vit-out] [--pytorch]
+  [--width 96] [--depth 4] [--heads 3] [--patch 4] [--threads 1] [--out demo-vit-out] [--pytorch]
+
+--threads: compute threads, the same on both sides (finetorch's setNumThreads, torch.set_num_threads).
 
 --pytorch also runs scripts/demo_vit_pytorch.py (timm) on the same protocol.json and prints both sides.`);
   process.exit(0);
@@ -88,6 +91,8 @@ interface VitProtocol extends Omit<Protocol, 'mean' | 'std'> {
   std: number[];
   model: VitSize;
   sourceRecipe: SourceRecipe;
+  /** Compute threads, pinned on both sides. */
+  threads: number;
   /** How the target runs train: 'd2l' is the chapter's SGD recipe (`recipe`). */
   protocol: (typeof PROTOCOLS)[number];
 }
@@ -98,7 +103,7 @@ function makeProtocol(): VitProtocol {
   };
   return {
     dataset: DATA.name, data: DATA.root, mean: DATA.mean, std: DATA.std, sourceClasses: SOURCE_CLASSES, targetClasses: TARGET_CLASSES,
-    recipe: RECIPE, settings: SETTINGS, maxLoss: 100, model, sourceRecipe: SOURCE_RECIPE, protocol: oneOf('protocol', flags.protocol!, PROTOCOLS),
+    recipe: RECIPE, settings: SETTINGS, maxLoss: 100, model, threads: count('threads'), sourceRecipe: SOURCE_RECIPE, protocol: oneOf('protocol', flags.protocol!, PROTOCOLS),
     indices: chooseIndices(SETTINGS, { train: labelsOf(DATA, true), test: labelsOf(DATA, false) }, SETTINGS.testPerClass),
   };
 }
@@ -142,7 +147,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const out = flags.out!;
   const protocol = makeProtocol();
-  console.log(`finetorch transformer demo on ${DATA.name} (${DATA.root}); LibTorch compute threads: ${getNumThreads()}`);
+  setNumThreads(protocol.threads);
+  console.log(`finetorch transformer demo on ${DATA.name} (${DATA.root}); LibTorch ${torchVersion}, compute threads: ${getNumThreads()}`);
   console.log(`ViT ${JSON.stringify(protocol.model)}; source ${JSON.stringify(protocol.sourceRecipe)}; target protocol ${protocol.protocol} ` +
     `${JSON.stringify(protocol.recipe)}; ${JSON.stringify(SETTINGS)}`);
   fs.mkdirSync(out, { recursive: true });

@@ -120,21 +120,29 @@ def sgd(groups, r, lr):
     return torch.optim.SGD(groups, lr=lr, momentum=r["momentum"], weight_decay=r["weightDecay"])
 
 
-def train_source(p, data):
-    r, s = p["recipe"], p["settings"]
+def train_source_model(p, data, name, make, optimizer_for, batch_size):
+    """The source model: make() after torch.manual_seed(0), trained from scratch on the source
+    images by optimizer_for(net), tested on the source test images; its state_dict and accuracy."""
+    s = p["settings"]
     x, y = data.take(True, p["sourceClasses"], p["indices"]["source"])
-    print(f"training the source resnet18 from scratch on {len(y)} images of classes 0-4, {s['sourceEpochs']} epochs…", flush=True)
+    print(f"training the source {name} from scratch on {len(y)} images of classes 0-4, {s['sourceEpochs']} epochs…", flush=True)
     start = time.time()
     torch.manual_seed(0)
-    net = torchvision.models.resnet18(num_classes=len(p["sourceClasses"]))
+    net = make()
     net.train()
-    curve = train_loop(net, sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), x, y, s["sourceEpochs"], r["batchSize"], 0, math.inf)
+    curve = train_loop(net, optimizer_for(net), x, y, s["sourceEpochs"], batch_size, 0, math.inf)
     for e, c in enumerate(curve, 1):
         print(f"  source epoch {e}: loss {c['loss']:.3f}, train acc {c['acc']:.3f}")
     tx, ty = data.take(False, p["sourceClasses"], p["indices"]["sourceTest"])
     acc = accuracy(net, tx, ty)
     print(f"source model: test accuracy on the {len(ty)} test images of classes 0-4: {acc:.3f} ({time.time() - start:.0f} s)", flush=True)
     return net.state_dict(), acc
+
+
+def train_source(p, data):
+    r = p["recipe"]
+    return train_source_model(p, data, "resnet18", lambda: torchvision.models.resnet18(num_classes=len(p["sourceClasses"])),
+                              lambda net: sgd(net.parameters(), r, r["lr"] * r["fcLrMult"]), r["batchSize"])
 
 
 def target_run(p, data, method, seed, source_state, test):
@@ -186,12 +194,15 @@ def finish_run(method, seed, net, train, test, start):
 def run_demo(banner, methods, train_source, target_run):
     """A demo's PyTorch side, `python SCRIPT protocol.json results.json`: the source model by
     train_source(p, data), then target_run(p, data, method, seed, source_state, test) for every
-    seed and method; the summary printed, the results written as the finetorch side writes them."""
+    seed and method, on p["threads"] compute threads where the protocol pins them; the summary
+    printed, the results written as the finetorch side writes them."""
     if len(sys.argv) != 3:
         sys.exit(sys.modules["__main__"].__doc__)
     with open(sys.argv[1]) as f:
         p = json.load(f)
     s = p["settings"]
+    if "threads" in p:
+        torch.set_num_threads(p["threads"])
     print(f"{banner}, {torch.get_num_threads()} threads", flush=True)
     t0 = time.time()
     data = Data(p)

@@ -8,13 +8,12 @@ scripts/demo-vit.ts wrote to protocol.json.
 (`node dist/scripts/demo-vit.js --pytorch` runs this after the finetorch side, with a Python that
 has timm, and prints both side by side.) Writes the same results shape as the finetorch side's.
 """
-import math
 import sys
 import time
 
 import torch
 
-from demo_pytorch import accuracy, finish_run, run_demo, sgd, train_loop
+from demo_pytorch import finish_run, run_demo, sgd, train_loop, train_source_model
 
 try:
     import timm
@@ -35,21 +34,9 @@ def vit(p, num_classes):
 def train_source(p, data):
     if p["protocol"] != "d2l":
         sys.exit(f"protocol {p['protocol']!r}: this script runs the d2l protocol only")
-    r, s = p["sourceRecipe"], p["settings"]
-    x, y = data.take(True, p["sourceClasses"], p["indices"]["source"])
-    print(f"training the source ViT from scratch on {len(y)} images of classes 0-4, {s['sourceEpochs']} epochs…", flush=True)
-    start = time.time()
-    torch.manual_seed(0)
-    net = vit(p, len(p["sourceClasses"]))
-    net.train()
-    optimizer = torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weightDecay"])
-    curve = train_loop(net, optimizer, x, y, s["sourceEpochs"], r["batchSize"], 0, math.inf)
-    for e, c in enumerate(curve, 1):
-        print(f"  source epoch {e}: loss {c['loss']:.3f}, train acc {c['acc']:.3f}")
-    tx, ty = data.take(False, p["sourceClasses"], p["indices"]["sourceTest"])
-    acc = accuracy(net, tx, ty)
-    print(f"source model: test accuracy on the {len(ty)} test images of classes 0-4: {acc:.3f} ({time.time() - start:.0f} s)", flush=True)
-    return net.state_dict(), acc
+    r = p["sourceRecipe"]
+    return train_source_model(p, data, "ViT", lambda: vit(p, len(p["sourceClasses"])),
+                              lambda net: torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weightDecay"]), r["batchSize"])
 
 
 def target_run(p, data, method, seed, source_state, test):
