@@ -11,6 +11,7 @@ import { AdamW, getNumThreads, loadPth, MaskedAutoencoder, paramGroupsWeightDeca
 import type { HostTensor } from '../lib/base/tensor';
 import { MAE_ARCHS, MaeArch } from '../lib/model/mae-architectures';
 import { runPython, tempDir } from './reference-python';
+import { positiveInteger, runScript, usageError } from './script-flags';
 
 export interface MaeBenchOptions {
   /** One of MAE's sizes; default mae_vit_base_patch16 (ViT-B/16 encoder, 512-wide 8-block decoder). */
@@ -120,22 +121,11 @@ if (require.main === module) {
       threads: { type: 'string', default: '1' }, rounds: { type: 'string', default: '2' }, 'mask-ratio': { type: 'string', default: '0.75' },
     },
   });
-  const fail = (message: string): never => {
-    console.error(message);
-    process.exit(2);
-  };
-  const positive = (name: string, text: string): number => {
-    const v = Number(text);
-    return Number.isSafeInteger(v) && v >= 1 ? v : fail(`--${name} must be a positive integer, got ${text}`);
-  };
   const ratio = Number(values['mask-ratio']);
-  if (!(ratio > 0 && ratio < 1)) fail(`--mask-ratio must be above 0 and below 1, got ${values['mask-ratio']}`);
-  if (!(values.arch! in MAE_ARCHS)) fail(`--arch must be one of ${Object.keys(MAE_ARCHS).join(', ')}, got ${values.arch}`);
-  runMaeBench({
-    arch: values.arch as MaeArch, batch: positive('batch', values.batch!), steps: positive('steps', values.steps!),
-    threads: values.threads!.split(',').map((t) => positive('threads', t)), rounds: positive('rounds', values.rounds!), maskRatio: ratio,
-  }).catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+  if (!(ratio > 0 && ratio < 1)) usageError(`--mask-ratio must be above 0 and below 1, got ${values['mask-ratio']}`);
+  if (!(values.arch! in MAE_ARCHS)) usageError(`--arch must be one of ${Object.keys(MAE_ARCHS).join(', ')}, got ${values.arch}`);
+  runScript(runMaeBench({
+    arch: values.arch as MaeArch, batch: positiveInteger('batch', values.batch!), steps: positiveInteger('steps', values.steps!),
+    threads: values.threads!.split(',').map((t) => positiveInteger('threads', t)), rounds: positiveInteger('rounds', values.rounds!), maskRatio: ratio,
+  }));
 }

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { AdamW, Batch, getNumThreads, linearProbe, savePth, setNumThreads, torchVersion, VisionTransformer } from '../lib';
 import { HostTensor } from '../lib/base/tensor';
 import { runPython, tempDir } from './reference-python';
+import { positiveInteger, runScript } from './script-flags';
 
 export interface VitBenchOptions {
   /** Images per training step; default 8 (LibTorch 1.x: 2, see defaultSizes). */
@@ -145,24 +146,13 @@ if (require.main === module) {
       rounds: { type: 'string' }, 'probe-batches': { type: 'string' }, 'probe-epochs': { type: 'string' },
     },
   });
-  const positive = (name: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const v = Number(text);
-    if (!Number.isSafeInteger(v) || v < 1) {
-      console.error(`--${name} must be a positive integer, got ${text}`);
-      process.exit(2);
-    }
-    return v;
-  };
+  const positive = (name: string, text: string | undefined) => (text === undefined ? undefined : positiveInteger(name, text));
   const given = {
     batch: positive('batch', values.batch), steps: positive('steps', values.steps), rounds: positive('rounds', values.rounds),
     probeBatches: positive('probe-batches', values['probe-batches']), probeEpochs: positive('probe-epochs', values['probe-epochs']),
   };
-  runVitBench({
+  runScript(runVitBench({
     ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
-    threads: values.threads!.split(',').map((t) => positive('threads', t)!),
-  }).catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+    threads: values.threads!.split(',').map((t) => positiveInteger('threads', t)),
+  }));
 }
