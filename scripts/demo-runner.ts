@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { evaluate, Model, savePth, TrainingDivergedError } from '../lib';
 import type { BatchSource } from '../lib/data';
 import { writeFileAtomic } from '../lib/base/atomic';
-import type { Method } from './demo-protocol';
+import type { Method, Settings } from './demo-protocol';
 import { Run, SideResults, comparisonTable, summaryTable, writeCurves } from './demo-report';
 
 export interface Source { file: string; testAcc: number; seconds: number }
@@ -61,16 +61,19 @@ export async function targetRun(method: Method, seed: number, net: Model, train:
   return { method, seed, testAcc, diverged, seconds: (Date.now() - start) / 1000, curve };
 }
 
-/** `run` for every seed and method, in that order, each outcome printed. */
-export async function allRuns<M extends Method>(seeds: number, methods: readonly M[], run: (method: M, seed: number) => Promise<Run>): Promise<Run[]> {
+/** `run` for every seed and method, in that order, each outcome printed; then what the runs were. */
+export async function allRuns<M extends Method>(settings: Settings, tested: number, methods: readonly M[],
+  run: (method: M, seed: number) => Promise<Run>): Promise<Run[]> {
   const runs: Run[] = [];
-  for (let seed = 0; seed < seeds; seed++) {
+  for (let seed = 0; seed < settings.seeds; seed++) {
     for (const method of methods) {
       const r = await run(method, seed);
       runs.push(r);
       console.log(`  seed ${seed} ${method.padEnd(12)}: ${r.diverged ? `diverged (${r.diverged})` : `test acc ${r.testAcc!.toFixed(3)}`} in ${r.seconds.toFixed(1)} s`);
     }
   }
+  console.log(`\ntarget: classes 5-9, ${settings.targetPerClass} training images per class (chosen per seed), ` +
+    `tested on ${tested} test images, ${settings.seeds} seeds, ${settings.targetEpochs} epochs`);
   return runs;
 }
 

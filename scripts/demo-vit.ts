@@ -155,9 +155,7 @@ async function main(): Promise<void> {
   await writeFileAtomic(path.join(out, 'protocol.json'), JSON.stringify(protocol));
   const source = await sourceModel(protocol);
   const test = batches(DATA, false, protocol.targetClasses, protocol.indices.test, { batchSize: 256, seed: 0, shuffle: false });
-  const runs = await allRuns(SETTINGS.seeds, METHODS, (method, seed) => runTarget(protocol, method, seed, source.file, test));
-  console.log(`\ntarget: classes 5-9, ${SETTINGS.targetPerClass} training images per class (chosen per seed), ` +
-    `tested on ${protocol.indices.test.length} test images, ${SETTINGS.seeds} seeds, ${SETTINGS.targetEpochs} epochs`);
+  const runs = await allRuns(SETTINGS, protocol.indices.test.length, METHODS, (method, seed) => runTarget(protocol, method, seed, source.file, test));
   await report({ side: 'finetorch', sourceTestAcc: source.testAcc, runs }, out, t0,
     flags.pytorch ? { python: requireEcosystemPython().python, script: 'demo_vit_pytorch.py' } : undefined);
 }

@@ -103,9 +103,7 @@ async function main(): Promise<void> {
   await writeFileAtomic(path.join(out, 'protocol.json'), JSON.stringify(protocol));
   const source = await sourceModel(protocol);
   const test = loader(protocol, subsetAt(protocol, false, protocol.targetClasses, protocol.indices.test), 0, false);
-  const runs = await allRuns(SETTINGS.seeds, METHODS, (method, seed) => runTarget(protocol, method, seed, source.file, test));
-  console.log(`\ntarget: classes 5-9, ${SETTINGS.targetPerClass} training images per class (chosen per seed), ` +
-    `tested on ${protocol.indices.test.length} test images, ${SETTINGS.seeds} seeds, ${SETTINGS.targetEpochs} epochs`);
+  const runs = await allRuns(SETTINGS, protocol.indices.test.length, METHODS, (method, seed) => runTarget(protocol, method, seed, source.file, test));
   await report({ side: 'finetorch', sourceTestAcc: source.testAcc, runs }, out, t0,
     flags.pytorch ? { python: requirePythonWithTorch().python, script: 'demo_pytorch.py' } : undefined);
 }

@@ -5,15 +5,19 @@ scripts/demo-vit.ts wrote to protocol.json.
 
     python scripts/demo_vit_pytorch.py demo-vit-out/protocol.json demo-vit-out/results-pytorch.json
 
-(`node dist/scripts/demo-vit.js --pytorch` runs this after the finetorch side, with a Python that
-has timm, and prints both side by side.) Writes the same results shape as the finetorch side's.
+(`npm run demo:vit -- --pytorch` runs this after the finetorch side, with a Python that has timm,
+and prints both side by side.) Writes the same results shape as the finetorch side's.
+
+    python scripts/demo_vit_pytorch.py PROTOCOL RESULTS --source .demo/vit-source-KEY.pth
+
+starts the target runs from that source model (finetorch's) instead of training its own.
 """
 import sys
 import time
 
 import torch
 
-from demo_pytorch import finish_run, run_demo, sgd, train_loop, train_source_model
+from demo_pytorch import accuracy, finish_run, run_demo, sgd, train_loop, train_source_model
 
 try:
     import timm
@@ -37,6 +41,19 @@ def train_source(p, data):
     r = p["sourceRecipe"]
     return train_source_model(p, data, "ViT", lambda: vit(p, len(p["sourceClasses"])),
                               lambda net: torch.optim.AdamW(net.parameters(), lr=r["lr"], weight_decay=r["weightDecay"]), r["batchSize"])
+
+
+def loaded_source(file):
+    """train_source's stand-in that takes the source model from FILE (finetorch's, cached in
+    .demo/): the target runs then start from the same backbone on both sides."""
+    def source(p, data):
+        net = vit(p, len(p["sourceClasses"]))
+        net.load_state_dict(torch.load(file), strict=True)
+        tx, ty = data.take(False, p["sourceClasses"], p["indices"]["sourceTest"])
+        acc = accuracy(net, tx, ty)
+        print(f"source model: {file}, test accuracy on the {len(ty)} test images of classes 0-4: {acc:.3f}", flush=True)
+        return net.state_dict(), acc
+    return source
 
 
 def target_run(p, data, method, seed, source_state, test):
@@ -67,4 +84,8 @@ def target_run(p, data, method, seed, source_state, test):
 
 
 if __name__ == "__main__":
-    run_demo(f"PyTorch {torch.__version__}, timm {timm.__version__}", METHODS, train_source, target_run)
+    source = train_source
+    if len(sys.argv) == 5 and sys.argv[3] == "--source":
+        source = loaded_source(sys.argv.pop(4))
+        sys.argv.pop(3)
+    run_demo(f"PyTorch {torch.__version__}, timm {timm.__version__}", METHODS, source, target_run)

@@ -53,8 +53,8 @@ def batches(count, batch):
 
 
 def train(file, batch, steps, threads):
-    torch.set_num_threads(threads)
     model, name = load(file)
+    torch.set_num_threads(threads)  # after load: importing mae_reference pins one thread
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.05)
     data = batches(2, batch)
@@ -74,8 +74,8 @@ def train(file, batch, steps, threads):
 
 
 def probe(file, batch, count, epochs, threads):
-    torch.set_num_threads(threads)
     model, name = load(file)
+    torch.set_num_threads(threads)  # after load, as in train
     for p in model.parameters():
         p.requires_grad = False
     model.eval()
