@@ -115,7 +115,7 @@ export interface MaeRecipe {
 }
 
 /**
- * main_linprobe.py: MAE's probe head (the model must have one: resetClassifier(n, { head:
+ * @internal main_linprobe.py: MAE's probe head (the model must have one: resetClassifier(n, { head:
  * 'mae-probe' })) trained by LARS, the backbone frozen, without drop path (MAE's probed model has
  * none).
  */
@@ -132,7 +132,7 @@ export function maeProbeRecipe(where: string, net: Model, o: Parsed<typeof MAE_P
 }
 
 /**
- * main_finetune.py: every layer trains with AdamW over lr_decay.py's parameter groups (no weight
+ * @internal main_finetune.py: every layer trains with AdamW over lr_decay.py's parameter groups (no weight
  * decay for 1-D parameters, pos_embed and cls_token; lr x layerDecay^(layers - layer)), drop path
  * on, label smoothing on class-index targets.
  */
