@@ -11,10 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Model, ResNet, VisionTransformer, mulberry32, setNumThreads } from '../../lib';
-import { HostTensor } from '../../lib/base/tensor';
-import { assertClose, maxRelativeError } from '../helpers/compare';
-import { OnnxRun, checkInPython, maxAbsDiff, randomInput, runInNode } from '../helpers/onnx-check';
-import { readFloat32, tempDir } from '../helpers/python';
+import { assertRuntimesAgree, checkInPython, seededRuns, trainModePasses } from '../helpers/onnx-check';
+import { tempDir } from '../helpers/python';
 
 const TOLERANCE = 1e-4;
 const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel'];
@@ -38,8 +36,8 @@ const CASES: Case[] = [
 
 /**
  * The probe head as a few probe steps leave it: the Linear (trunc-normal at std 0.01) scaled by 50
- * for logits of a trained model's size and its bias moved off zero, then running statistics from 8
- * train-mode passes over a random batch (momentum 0.1: 57% the batch's, 43% the defaults').
+ * for logits of a trained model's size and its bias moved off zero, then running statistics from
+ * train-mode passes.
  */
 async function probed(net: Model, size: number, seed: number): Promise<void> {
   net.resetClassifier(CLASSES.length, { head: 'mae-probe', seed });
@@ -51,10 +49,7 @@ async function probed(net: Model, size: number, seed: number): Promise<void> {
   const bias = state.get(`${head}.1.bias`)!.data as Float32Array;
   bias.forEach((_, i) => { bias[i] = rng.next() - 0.5; });
   await net.loadStateDict(state);
-  net.train();
-  const batch = randomInput(4, size, seed + 1);
-  for (let i = 0; i < 8; i++) await net.forward(batch);
-  net.eval();
+  await trainModePasses(net, size, seed + 1);
 }
 
 describe("MAE's probe head in ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and onnxruntime-node 1.30)", () => {
@@ -71,12 +66,7 @@ describe("MAE's probe head in ONNX export against onnx.checker and ONNX Runtime 
       const mean = state.get(`${head}.0.running_mean`)!.data as Float32Array;
       const variance = state.get(`${head}.0.running_var`)!.data as Float32Array;
       assert.ok(mean.some((v) => Math.abs(v) > 0.05) && variance.some((v) => Math.abs(v - 1) > 0.1), 'running statistics away from the defaults');
-      const x7 = randomInput(7, size, 7 + n);
-      const x1: HostTensor<'float32'> = { dtype: 'float32', shape: [1, 3, size, size], data: x7.data.slice(0, 3 * size * size) };
-      const runs: OnnxRun[] = [x1, x7].map((input) => ({ input, file: path.join(tmp.dir, `probe${n}-x${input.shape[0]}.f32`) }));
-      for (const r of runs) fs.writeFileSync(r.file, r.input.data);
-      const expected = new Map<OnnxRun, Float32Array>();
-      for (const r of runs) expected.set(r, (await net.forward(r.input)).data);
+      const { runs, expected } = await seededRuns(net, size, 7 + n, tmp.dir, `probe${n}`);
 
       const files = { folded: path.join(tmp.dir, `probe${n}-folded.onnx`), kept: path.join(tmp.dir, `probe${n}-kept.onnx`) };
       await net.exportOnnx(files.folded, { opset, classes: CLASSES, imageSize: size });
@@ -94,17 +84,7 @@ describe("MAE's probe head in ONNX export against onnx.checker and ONNX Runtime 
         assert.deepEqual(report.outputs, [['logits', ['batch', CLASSES.length]]]);
         assert.equal(report.ops.Gemm, 1, 'the Linear');
         assert.equal(report.ops.BatchNormalization, folded ? undefined : batchNorms, 'every BatchNorm, the probe\'s included, folded or kept');
-        for (const r of runs) {
-          const want = expected.get(r)!;
-          const python = readFloat32(`${report.file}.${path.basename(r.file)}.out`);
-          const node = await runInNode(report.file, r.input);
-          const where = `${what} opset ${opset} ${folded ? 'folded' : 'kept'} batch ${r.input.shape[0]}`;
-          t.diagnostic(`${where}: max |logit| ${maxAbsDiff(want, new Float32Array(want.length)).toFixed(3)}; onnxruntime's max abs diff ` +
-            `${maxAbsDiff(python, want).toExponential(2)} (Python), ${maxAbsDiff(node, want).toExponential(2)} (Node); max relative error ` +
-            `${maxRelativeError(python, want).toExponential(2)} (Python), ${maxRelativeError(node, want).toExponential(2)} (Node)`);
-          assertClose(python, want, TOLERANCE, `${where}, onnxruntime in Python`);
-          assertClose(node, want, TOLERANCE, `${where}, onnxruntime-node`);
-        }
+        await assertRuntimesAgree(t, report.file, runs, expected, TOLERANCE, `${what} opset ${opset} ${folded ? 'folded' : 'kept'}`);
       }
       for (const file of Object.values(files)) fs.rmSync(file);
     });
