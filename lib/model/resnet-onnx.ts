@@ -1,8 +1,9 @@
 // A torchvision ResNet's eval-mode forward as ONNX nodes, walking the module tree of
 // lib/model/resnet-architectures.ts (names, layer arguments) with the weights of its state dict: the stem
 // (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc (a Linear, or MAE's
-// probe head: head-onnx.ts), as ResNet.forward, BasicBlock.forward and Bottleneck.forward run them. Each Conv2d + BatchNorm2d pair becomes one
-// Conv with the BatchNorm folded in, or a Conv and a BatchNormalization.
+// probe head: head-onnx.ts), as ResNet.forward, BasicBlock.forward and Bottleneck.forward run them.
+// Each Conv2d + BatchNorm2d pair becomes one Conv with the BatchNorm folded in, or a Conv and a
+// BatchNormalization.
 import type { HeadKind } from './model';
 import type { ModuleNode } from './module-tree';
 import { headGraph } from './head-onnx';
