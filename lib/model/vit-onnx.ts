@@ -3,8 +3,9 @@
 // kernel and stride patchSize, flattened and transposed to tokens), the class token concatenated
 // in front, the position embedding added, the pre-norm blocks (x + attn(norm1(x)), then
 // x + mlp(norm2(x))), the final norm, the class token or the mean of the patch tokens, fc_norm, the
-// head (a Linear, or MAE's probe head: head-onnx.ts). Attention is written out as timm's unfused form: one qkv MatMul reshaped to
-// [N, T, 3, heads, headDim] and transposed, q scaled by headDim^-0.5, q k^T, Softmax, times v.
+// head (a Linear, or MAE's probe head: head-onnx.ts). Attention is written out as timm's unfused
+// form: one qkv MatMul reshaped to [N, T, 3, heads, headDim] and transposed, q scaled by
+// headDim^-0.5, q k^T, Softmax, times v.
 // Operator sets differ in three places: LayerNormalization exists from 17 (below, its
 // decomposition: mean, variance, normalise, scale, shift), Gelu from 20 (below, the exact Erf
 // form), and ReduceMean takes its axes as an input from 18.
