@@ -21,7 +21,10 @@ export interface OnnxExportOptions {
   dynamicBatch?: boolean;
   /** The fixed batch size when dynamicBatch is false; default 1. */
   batchSize?: number;
-  /** Each BatchNorm folded into the Conv before it (default true), or kept as BatchNormalization nodes. */
+  /**
+   * Each BatchNorm folded into the Conv before it (MAE's probe head's into the Linear after it; default
+   * true), or kept as BatchNormalization nodes.
+   */
   foldBatchNorm?: boolean;
   /** The input's height and width; default preprocessing.centerCrop, else the model's own size (a ViT's), else 224. */
   imageSize?: number;

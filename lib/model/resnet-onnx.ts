@@ -1,33 +1,35 @@
 // A torchvision ResNet's eval-mode forward as ONNX nodes, walking the module tree of
 // lib/model/resnet-architectures.ts (names, layer arguments) with the weights of its state dict: the stem
-// (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc, as ResNet.forward,
-// BasicBlock.forward and Bottleneck.forward run them. Each Conv2d + BatchNorm2d pair becomes one
-// Conv with the BatchNorm folded in, or a Conv and a BatchNormalization.
+// (conv1, bn1, relu, maxpool), layer1..layer4's blocks, avgpool, flatten and fc (a Linear, or MAE's
+// probe head: head-onnx.ts), as ResNet.forward, BasicBlock.forward and Bottleneck.forward run them.
+// Each Conv2d + BatchNorm2d pair becomes one Conv with the BatchNorm folded in, or a Conv and a
+// BatchNormalization.
+import type { HeadKind } from './model';
 import type { ModuleNode } from './module-tree';
+import { headGraph } from './head-onnx';
 import { ARCHITECTURES, Arch, resnetTree } from './resnet-architectures';
 import { FinetorchError } from '../base/errors';
 import { HostTensor } from '../base/tensor';
 import { foldBatchNorm } from '../export/batch-norm';
 import type { GraphOptions, OnnxSource } from '../export/export';
 import { GraphBuilder, attr } from '../export/graph';
-import { gemmLinear } from '../export/layers';
 import { float32Weight } from '../export/state-weights';
 
 /**
  * A torchvision ResNet for exportOnnx; `stateDict` gives a copy of the weights that the export may
  * change (BatchNorm is folded into it in place).
  */
-export function resnetSource(arch: Arch, numClasses: number, stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
+export function resnetSource(arch: Arch, numClasses: number, head: HeadKind, stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
   return {
     arch,
     numClasses,
-    graph: async (options) => resnetGraph(resnetTree(ARCHITECTURES[arch], numClasses), await stateDict(), numClasses, options),
+    graph: async (options) => resnetGraph(resnetTree(ARCHITECTURES[arch], numClasses), await stateDict(), numClasses, head, options),
   };
 }
 
-/** The graph of `tree` (resnetTree's) with the weights of `state` (the model's state dict). */
+/** The graph of `tree` (resnetTree's) with the weights of `state` (the model's state dict) and a head of kind `head`. */
 export async function resnetGraph(
-  tree: ModuleNode, state: ReadonlyMap<string, HostTensor>, numClasses: number, options: GraphOptions,
+  tree: ModuleNode, state: ReadonlyMap<string, HostTensor>, numClasses: number, head: HeadKind, options: GraphOptions,
 ): Promise<GraphBuilder> {
   const g = new GraphBuilder(options.name);
   const weight = (key: string): HostTensor<'float32'> => float32Weight(state, key);
@@ -101,7 +103,7 @@ export async function resnetGraph(
   // AdaptiveAvgPool2d((1, 1)) is a global average; ResNet.forward flattens before fc.
   x = g.op('GlobalAveragePool', [x], {}, { name: 'avgpool' });
   x = g.op('Flatten', [x], { axis: attr.int(1) }, { name: 'flatten' });
-  const logits = gemmLinear(g, state, 'fc', x, options.outputName);
+  const logits = headGraph(g, state, 'fc', head, x, { foldBatchNorm: options.foldBatchNorm, output: options.outputName });
   g.output(logits, 'float32', [batch, numClasses]);
   return g;
 }

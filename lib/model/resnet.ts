@@ -171,11 +171,7 @@ export class ResNet extends Model {
 
   /** @internal */
   protected onnxSource(stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
-    if (this.headKind !== 'linear') {
-      throw new FinetorchError('ERR_FINETORCH_UNSUPPORTED', "exportOnnx: the ONNX exporter writes a Linear fc; MAE's probe head " +
-        '(BatchNorm1d + Linear) is not written yet');
-    }
-    return resnetSource(this.arch, this.numClasses, stateDict);
+    return resnetSource(this.arch, this.numClasses, this.headKind, stateDict);
   }
 }
 

@@ -3,33 +3,39 @@
 // kernel and stride patchSize, flattened and transposed to tokens), the class token concatenated
 // in front, the position embedding added, the pre-norm blocks (x + attn(norm1(x)), then
 // x + mlp(norm2(x))), the final norm, the class token or the mean of the patch tokens, fc_norm, the
-// head. Attention is written out as timm's unfused form: one qkv MatMul reshaped to
-// [N, T, 3, heads, headDim] and transposed, q scaled by headDim^-0.5, q k^T, Softmax, times v.
+// head (a Linear, or MAE's probe head: head-onnx.ts). Attention is written out as timm's unfused
+// form: one qkv MatMul reshaped to [N, T, 3, heads, headDim] and transposed, q scaled by
+// headDim^-0.5, q k^T, Softmax, times v.
 // Operator sets differ in three places: LayerNormalization exists from 17 (below, its
 // decomposition: mean, variance, normalise, scale, shift), Gelu from 20 (below, the exact Erf
 // form), and ReduceMean takes its axes as an input from 18.
+import type { HeadKind } from './model';
 import type { VitConfig } from './vit-architectures';
+import { headGraph } from './head-onnx';
 import { HostTensor } from '../base/tensor';
 import type { GraphOptions, OnnxSource } from '../export/export';
 import { GraphBuilder, attr } from '../export/graph';
-import { gemmLinear } from '../export/layers';
 import { float32Weight } from '../export/state-weights';
 
 /** timm's LayerNorm epsilon in VisionTransformer (partial(nn.LayerNorm, eps=1e-6)). */
 const LAYER_NORM_EPS = 1e-6;
 
 /** A ViT for exportOnnx: it takes images of config.imgSize only (its position embedding is for that grid). */
-export function vitSource(arch: string, config: VitConfig, numClasses: number, stateDict: () => Promise<Map<string, HostTensor>>): OnnxSource {
+export function vitSource(
+  arch: string, config: VitConfig, numClasses: number, head: HeadKind, stateDict: () => Promise<Map<string, HostTensor>>,
+): OnnxSource {
   return {
     arch,
     numClasses,
     imageSize: config.imgSize,
-    graph: async (options) => vitGraph(config, await stateDict(), numClasses, options),
+    graph: async (options) => vitGraph(config, await stateDict(), numClasses, head, options),
   };
 }
 
-/** The graph of a ViT of `config` with the weights of `state` (its state dict in timm's keys). */
-export async function vitGraph(config: VitConfig, state: ReadonlyMap<string, HostTensor>, numClasses: number, options: GraphOptions): Promise<GraphBuilder> {
+/** The graph of a ViT of `config` with the weights of `state` (its state dict in timm's keys) and a head of kind `head`. */
+export async function vitGraph(
+  config: VitConfig, state: ReadonlyMap<string, HostTensor>, numClasses: number, head: HeadKind, options: GraphOptions,
+): Promise<GraphBuilder> {
   const g = new GraphBuilder(options.name);
   const { opset } = options;
   const d = config.embedDim;
@@ -133,7 +139,7 @@ export async function vitGraph(config: VitConfig, state: ReadonlyMap<string, Hos
     x = reduceMean(x, [1], false, 'avg_pool');
   }
   if (config.fcNorm) x = layerNorm('fc_norm', x);
-  const logits = gemmLinear(g, state, 'head', x, options.outputName);
+  const logits = headGraph(g, state, 'head', head, x, { foldBatchNorm: options.foldBatchNorm, output: options.outputName });
   g.output(logits, 'float32', [batch, numClasses]);
   return g;
 }

@@ -274,7 +274,7 @@ export class VisionTransformer extends Model {
 
   /** @internal The graph reads timm's keys, whichever layout stateDict() writes by default. */
   protected onnxSource(): OnnxSource {
-    return vitSource(this.arch, this.config, this.numClasses, () => this.stateDict({ layout: 'timm' }));
+    return vitSource(this.arch, this.config, this.numClasses, this.headKind, () => this.stateDict({ layout: 'timm' }));
   }
 
   /** @internal */

@@ -11,7 +11,7 @@ import { ResNet, VisionTransformer, readOnnxMetadata, savePth } from '../../lib'
 import { modelCard, writeCard } from '../../lib/cli/model-card';
 import { cli } from '../helpers/cli';
 import { assertClose } from '../helpers/compare';
-import { randomInput, runInNode } from '../helpers/onnx-check';
+import { randomInput, runInNode, trainModePasses } from '../helpers/onnx-check';
 import { tempDir } from '../helpers/python';
 
 describe('finetorch export', () => {
@@ -87,6 +87,26 @@ describe('finetorch export', () => {
     const want = (await same.eval().forward(input)).data;
     same.dispose();
     assertClose(await runInNode(out, input), want, 1e-4, 'onnxruntime-node against finetorch');
+  });
+
+  it("a ViT with MAE's probe head: its BatchNorm folded into the Gemm or kept (--batch-norm keep); onnxruntime-node gives finetorch's logits", async () => {
+    const probeFile = path.join(tmp.dir, 'probe', 'model.pth');
+    fs.mkdirSync(path.dirname(probeFile));
+    const net = await VisionTransformer.create({ arch: 'vit_tiny_patch16_224', imgSize: 32, seed: 7 });
+    net.resetClassifier(3, { head: 'mae-probe', seed: 8 });
+    await trainModePasses(net, 32, 9);
+    await savePth(probeFile, await net.stateDict());
+    await writeCard(probeFile, modelCard('vit_tiny_patch16_32', classes, 32));
+    const input = randomInput(2, 32, 10);
+    const want = (await net.forward(input)).data;
+    net.dispose();
+    for (const [mode, written] of [['fold', 'folded'], ['keep', 'kept']]) {
+      const out = path.join(tmp.dir, `probe-${mode}.onnx`);
+      const r = await cli(['export', '--weights', probeFile, '--out', out, '--batch-norm', mode]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`probe-${mode}\\.onnx: vit_tiny_patch16_32, opset 17, input \\[batch, 3, 32, 32\\] -> logits \\[batch, 3\\], BatchNorm ${written}, `));
+      assertClose(await runInNode(out, input), want, 1e-4, `--batch-norm ${mode}: onnxruntime-node against finetorch`);
+    }
   });
 
   it('usage mistakes exit 2 with the usage and write nothing', async () => {

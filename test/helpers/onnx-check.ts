@@ -3,10 +3,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { TestContext } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { mulberry32 } from '../../lib';
+import { Model, mulberry32 } from '../../lib';
 import { HostTensor } from '../../lib/base/tensor';
-import { runPython } from './python';
+import { assertClose, maxRelativeError } from './compare';
+import { readFloat32, runPython } from './python';
 
 /** What onnx_check.py reports of a file. */
 export interface OnnxReport {
@@ -35,6 +37,33 @@ export function randomInput(batch: number, size: number, seed: number): HostTens
   return { dtype: 'float32', shape: [batch, 3, size, size], data };
 }
 
+/**
+ * BatchNorm's running statistics as training leaves them: 8 train-mode passes over a seeded
+ * [4, 3, size, size] batch (momentum 0.1: 57% the batch's, 43% what they were), then eval mode.
+ */
+export async function trainModePasses(net: Model, size: number, seed: number): Promise<void> {
+  net.train();
+  const batch = randomInput(4, size, seed);
+  for (let i = 0; i < 8; i++) await net.forward(batch);
+  net.eval();
+}
+
+/**
+ * Runs at batch 7 (seeded) and batch 1 (its first image), their inputs written to `dir` as
+ * `<name>-x<batch>.f32` for Python, and finetorch's eval-mode logits for each.
+ */
+export async function seededRuns(net: Model, size: number, seed: number, dir: string, name: string): Promise<{ runs: OnnxRun[]; expected: Map<OnnxRun, Float32Array> }> {
+  const x7 = randomInput(7, size, seed);
+  const x1: HostTensor<'float32'> = { dtype: 'float32', shape: [1, 3, size, size], data: x7.data.slice(0, 3 * size * size) };
+  const runs: OnnxRun[] = [x1, x7].map((input) => ({ input, file: path.join(dir, `${name}-x${input.shape[0]}.f32`) }));
+  const expected = new Map<OnnxRun, Float32Array>();
+  for (const r of runs) {
+    fs.writeFileSync(r.file, r.input.data);
+    expected.set(r, (await net.forward(r.input)).data);
+  }
+  return { runs, expected };
+}
+
 export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   assert.equal(actual.length, expected.length, 'length mismatch');
   let diff = 0;
@@ -55,6 +84,27 @@ export async function checkInPython(dir: string, models: { file: string; runs: O
   fs.writeFileSync(jobFile, JSON.stringify(job));
   await runPython('onnx_check.py', ['check', jobFile, reportFile], { ecosystem: true });
   return JSON.parse(fs.readFileSync(reportFile, 'utf8')) as OnnxReport[];
+}
+
+/**
+ * ONNX Runtime's logits for `file` on each run, Python's (written by checkInPython) and
+ * onnxruntime-node's, within `tolerance` (max relative error) of finetorch's `expected`; the
+ * differences printed as diagnostics, each line starting with `label` and the batch size.
+ */
+export async function assertRuntimesAgree(
+  t: TestContext, file: string, runs: readonly OnnxRun[], expected: ReadonlyMap<OnnxRun, Float32Array>, tolerance: number, label: string,
+): Promise<void> {
+  for (const r of runs) {
+    const want = expected.get(r)!;
+    const python = readFloat32(`${file}.${path.basename(r.file)}.out`);
+    const node = await runInNode(file, r.input);
+    const where = `${label} batch ${r.input.shape[0]}`;
+    t.diagnostic(`${where}: max |logit| ${maxAbsDiff(want, new Float32Array(want.length)).toFixed(3)}; onnxruntime's max abs diff ` +
+      `${maxAbsDiff(python, want).toExponential(2)} (Python), ${maxAbsDiff(node, want).toExponential(2)} (Node); max relative error ` +
+      `${maxRelativeError(python, want).toExponential(2)} (Python), ${maxRelativeError(node, want).toExponential(2)} (Node)`);
+    assertClose(python, want, tolerance, `${where}, onnxruntime in Python`);
+    assertClose(node, want, tolerance, `${where}, onnxruntime-node`);
+  }
 }
 
 /** onnxruntime-node's output for `input` (CPU, one thread). */

@@ -11,9 +11,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VisionTransformer, mulberry32, readOnnxMetadata, setNumThreads } from '../../lib';
 import type { VitCreateOptions } from '../../lib';
-import { HostTensor } from '../../lib/base/tensor';
-import { assertClose, maxRelativeError } from '../helpers/compare';
-import { OnnxRun, checkInPython, maxAbsDiff, randomInput, runInNode } from '../helpers/onnx-check';
+import { assertClose } from '../helpers/compare';
+import { OnnxRun, assertRuntimesAgree, checkInPython, randomInput, runInNode, seededRuns } from '../helpers/onnx-check';
 import { readFloat32, tempDir } from '../helpers/python';
 
 const TOLERANCE = 1e-4;
@@ -69,12 +68,7 @@ describe('ViT ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and
       const net = await VisionTransformer.create({ ...create, numClasses: CLASSES.length, seed: 20 + n });
       await movedOffInit(net, 40 + n);
       const { imgSize: size, depth, fcNorm } = net.config;
-      const x7 = randomInput(7, size, 5 + n);
-      const x1: HostTensor<'float32'> = { dtype: 'float32', shape: [1, 3, size, size], data: x7.data.slice(0, 3 * size * size) };
-      const runs: OnnxRun[] = [x1, x7].map((input) => ({ input, file: path.join(tmp.dir, `vit${n}-x${input.shape[0]}.f32`) }));
-      for (const r of runs) fs.writeFileSync(r.file, r.input.data);
-      const expected = new Map<OnnxRun, Float32Array>();
-      for (const r of runs) expected.set(r, (await net.forward(r.input)).data);
+      const { runs, expected } = await seededRuns(net, size, 5 + n, tmp.dir, `vit${n}`);
       const file = path.join(tmp.dir, `vit${n}.onnx`);
       // No imageSize: a ViT's own size is the default.
       await net.exportOnnx(file, { opset, classes: CLASSES });
@@ -101,17 +95,7 @@ describe('ViT ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and
       assert.deepEqual(JSON.parse(report.metadata.classes), CLASSES);
       assert.equal(JSON.parse(report.metadata.preprocessing).centerCrop, size);
       assert.deepEqual(report.metadata, await readOnnxMetadata(file));
-      for (const r of runs) {
-        const want = expected.get(r)!;
-        const python = readFloat32(`${file}.${path.basename(r.file)}.out`);
-        const node = await runInNode(file, r.input);
-        const where = `${what} batch ${r.input.shape[0]}`;
-        t.diagnostic(`${where}: max |logit| ${maxAbsDiff(want, new Float32Array(want.length)).toFixed(3)}; onnxruntime's max abs diff ` +
-          `${maxAbsDiff(python, want).toExponential(2)} (Python), ${maxAbsDiff(node, want).toExponential(2)} (Node); max relative error ` +
-          `${maxRelativeError(python, want).toExponential(2)} (Python), ${maxRelativeError(node, want).toExponential(2)} (Node)`);
-        assertClose(python, want, TOLERANCE, `${where}, onnxruntime in Python`);
-        assertClose(node, want, TOLERANCE, `${where}, onnxruntime-node`);
-      }
+      await assertRuntimesAgree(t, file, runs, expected, TOLERANCE, what);
     });
   });
 

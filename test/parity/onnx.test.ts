@@ -12,9 +12,8 @@ import { ARCH_NAMES, Arch, ResNet, mulberry32, readOnnxMetadata, setNumThreads }
 import { GraphBuilder, attr } from '../../lib/export/graph';
 import { encodeModel } from '../../lib/export/onnx-proto';
 import { MAX_OPSET, MIN_OPSET, irVersionFor } from '../../lib/export/opset';
-import { HostTensor } from '../../lib/base/tensor';
-import { assertClose, maxRelativeError } from '../helpers/compare';
-import { OnnxRun as Run, checkInPython, maxAbsDiff, randomInput, runInNode } from '../helpers/onnx-check';
+import { assertClose } from '../helpers/compare';
+import { OnnxRun as Run, assertRuntimesAgree, checkInPython, maxAbsDiff, randomInput, runInNode, seededRuns, trainModePasses } from '../helpers/onnx-check';
 import { readFloat32, runPython, tempDir } from '../helpers/python';
 
 const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel', 'fox', 'gnu', 'hen', 'ibis', 'jay'];
@@ -28,8 +27,7 @@ const TOLERANCE = 1e-4;
 /**
  * BatchNorm as training leaves it, so that folding has something to fold and the logits keep a
  * trained model's size: seeded random weight (0.5..1.5) and bias (-0.25..0.25), then running
- * statistics from 8 train-mode passes over a random batch (momentum 0.1: 57% the batch's, 43% the
- * defaults').
+ * statistics from train-mode passes.
  */
 async function trainedBatchNorm(net: ResNet, seed: number): Promise<void> {
   const rng = mulberry32(seed);
@@ -45,10 +43,7 @@ async function trainedBatchNorm(net: ResNet, seed: number): Promise<void> {
     fill('bias', -0.25, 0.25);
   }
   await net.loadStateDict(state);
-  net.train();
-  const batch = randomInput(4, 32, seed + 1);
-  for (let i = 0; i < 8; i++) await net.forward(batch);
-  net.eval();
+  await trainModePasses(net, 32, seed + 1);
 }
 
 describe('ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and onnxruntime-node 1.30)', () => {
@@ -64,12 +59,7 @@ describe('ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and onn
       const state = await net.stateDict();
       assert.ok([...state].some(([k, t]) => k.endsWith('.running_var') && (t.data as Float32Array).some((v) => Math.abs(v - 1) > 0.1)),
         'running statistics away from the defaults');
-      const x7 = randomInput(7, size, 5);
-      const x1: HostTensor<'float32'> = { dtype: 'float32', shape: [1, 3, size, size], data: x7.data.slice(0, 3 * size * size) };
-      const runs: Run[] = [x1, x7].map((input) => ({ input, file: path.join(tmp.dir, `x${input.shape[0]}.f32`) }));
-      for (const r of runs) fs.writeFileSync(r.file, r.input.data);
-      const expected = new Map<Run, Float32Array>();
-      for (const r of runs) expected.set(r, (await net.forward(r.input)).data);
+      const { runs, expected } = await seededRuns(net, size, 5, tmp.dir, 'x');
 
       const files = { folded: path.join(tmp.dir, `${arch}-folded.onnx`), kept: path.join(tmp.dir, `${arch}-kept.onnx`) };
       await net.exportOnnx(files.folded, { imageSize: size, classes: CLASSES });
@@ -89,17 +79,7 @@ describe('ONNX export against onnx.checker and ONNX Runtime (Python 1.30 and onn
         assert.equal(report.ops.BatchNormalization, folded ? undefined : bnCount);
         assert.deepEqual(JSON.parse(report.metadata.classes), CLASSES);
         assert.deepEqual(report.metadata, await readOnnxMetadata(report.file), 'readOnnxMetadata reads what Python\'s onnx reads');
-        for (const r of runs) {
-          const want = expected.get(r)!;
-          const python = readFloat32(`${report.file}.${path.basename(r.file)}.out`);
-          const node = await runInNode(report.file, r.input);
-          const what = `${arch} ${folded ? 'folded' : 'kept'} batch ${r.input.shape[0]}`;
-          t.diagnostic(`${what}: max |logit| ${maxAbsDiff(want, new Float32Array(want.length)).toFixed(3)}; onnxruntime's max abs diff ` +
-            `${maxAbsDiff(python, want).toExponential(2)} (Python), ${maxAbsDiff(node, want).toExponential(2)} (Node); max relative error ` +
-            `${maxRelativeError(python, want).toExponential(2)} (Python), ${maxRelativeError(node, want).toExponential(2)} (Node)`);
-          assertClose(python, want, TOLERANCE, `${what}, onnxruntime in Python`);
-          assertClose(node, want, TOLERANCE, `${what}, onnxruntime-node`);
-        }
+        await assertRuntimesAgree(t, report.file, runs, expected, TOLERANCE, `${arch} ${folded ? 'folded' : 'kept'}`);
       }
       for (const file of Object.values(files)) fs.rmSync(file);
     });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { mulberry32 } from '../../lib/data/random';
 import { readOnnxMetadata } from '../../lib/export';
-import { foldBatchNorm } from '../../lib/export/batch-norm';
+import { foldBatchNorm, foldBatchNormIntoLinear } from '../../lib/export/batch-norm';
 import { checkModelSize } from '../../lib/export/export';
 import { GraphBuilder, attr } from '../../lib/export/graph';
 import { encodeModel } from '../../lib/export/onnx-proto';
@@ -187,6 +187,24 @@ describe('BatchNorm folding', () => {
       const folded = weight.data[2 * c] * x[0] + weight.data[2 * c + 1] * x[1] + bias.data[c];
       assert.ok(Math.abs(folded - expected) < 1e-6, `channel ${c}: ${folded} vs ${expected}`);
     }
+  });
+
+  it("BatchNorm(affine=False) then a Linear equals the folded Linear (MAE's probe head), output by output", () => {
+    // Two outputs, three features: linear(z)[o] = sum_i W[o][i] z[i] + b[o], z = (x - mean) / sqrt(var + eps).
+    const weight = { dtype: 'float32' as const, shape: [2, 3], data: new Float32Array([1, -2, 0.5, 3, 0.25, -1]) };
+    const bias = { dtype: 'float32' as const, shape: [2], data: new Float32Array([0.125, -0.5]) };
+    const bn = { runningMean: new Float32Array([0.5, -0.75, 2]), runningVar: new Float32Array([4, 0.25, 9]), eps: 1e-6 };
+    const [w, b] = [weight.data.slice(), bias.data.slice()];
+    foldBatchNormIntoLinear(weight, bias, bn);
+    const x = [0.3, -1.7, 2.5];
+    const z = x.map((v, i) => (v - bn.runningMean[i]) / Math.sqrt(bn.runningVar[i] + bn.eps));
+    for (let o = 0; o < 2; o++) {
+      const expected = z.reduce((sum, v, i) => sum + w[3 * o + i] * v, b[o]);
+      const folded = x.reduce((sum, v, i) => sum + weight.data[3 * o + i] * v, bias.data[o]);
+      assert.ok(Math.abs(folded - expected) < 1e-6, `output ${o}: ${folded} vs ${expected}`);
+    }
+    const mismatched = { ...bn, runningMean: new Float32Array(2), runningVar: new Float32Array(2) };
+    assert.throws(() => foldBatchNormIntoLinear(weight, bias, mismatched), { code: 'ERR_FINETORCH_ONNX', message: /a BatchNorm of 2 features before a Linear \[2, 3\]/ });
   });
 });
 

@@ -15,7 +15,7 @@ const spec: CommandSpec = {
     arch: ARCH_OPTION,
     'image-size': INFERENCE_OPTIONS['image-size'],
     opset: { type: 'string', value: 'N', help: `the ai.onnx operator set, ${MIN_OPSET} to ${MAX_OPSET}`, default: String(DEFAULT_OPSET) },
-    'batch-norm': { type: 'string', value: 'fold|keep', help: 'fold each BatchNorm into the Conv before it, or keep BatchNormalization nodes', default: 'fold' },
+    'batch-norm': { type: 'string', value: 'fold|keep', help: "fold each BatchNorm into the Conv before it (MAE's probe head's into its Linear), or keep BatchNormalization nodes", default: 'fold' },
     'batch-size': { type: 'string', value: 'N', help: "fix the batch dimension at N (default: dynamic, named 'batch')" },
     'input-name': { type: 'string', value: 'NAME', help: "the graph input's name", default: 'input' },
     'output-name': { type: 'string', value: 'NAME', help: "the graph output's name", default: 'logits' },

@@ -28,6 +28,6 @@ export async function exportModel(o: ExportSettings): Promise<number> {
   const batch = o.batchSize ?? 'batch';
   const megabytes = (fs.statSync(o.out).size / 2 ** 20).toFixed(1);
   process.stdout.write(`${o.out}: ${net.arch}, opset ${o.opset}, ${o.inputName} [${batch}, 3, ${model.imageSize}, ${model.imageSize}] -> ` +
-    `${o.outputName} [${batch}, ${net.numClasses}], ${net instanceof ResNet ? `BatchNorm ${o.foldBatchNorm ? 'folded' : 'kept'}, ` : ''}${megabytes} MiB\n`);
+    `${o.outputName} [${batch}, ${net.numClasses}], ${net instanceof ResNet || net.headKind === 'mae-probe' ? `BatchNorm ${o.foldBatchNorm ? 'folded' : 'kept'}, ` : ''}${megabytes} MiB\n`);
   return 0;
 }
