@@ -5,11 +5,16 @@
 // RandomResizedCrop(224, interpolation=3) + flip. Both evaluate on util/datasets.py's
 // build_transform: the shorter side resized bicubic to int(size / crop_pct) (crop_pct 224/256 up
 // to 224 px, 1 above; main_linprobe.py writes Resize(256) for its 224), then a centre crop.
-// What MAE applies and finetorch cannot is said once per process, with a code, never left silent.
+// RandAugment, which finetorch lacks, is said once per process, with a code, never left silent.
 import type { ResizeRule } from './eval-recipe';
 import { checkOptions, int, num, oneOf } from '../base/check';
+import { rangeError } from '../base/errors';
 import { RandomErasing, randomErasing } from './erasing';
-import { Compose, DEFAULT_CROP_PCT, IMAGENET_MEAN, IMAGENET_STD, PAIR, compose, normalize, randomHorizontalFlip, randomResizedCrop, toTensor } from './transforms';
+import { roundHalfEven } from './geometry';
+import { Rng, randint, uniform } from './random';
+import {
+  Compose, DEFAULT_CROP_PCT, IMAGENET_MEAN, IMAGENET_STD, ImageTransform, PAIR, checkCropRanges, compose, normalize, randomHorizontalFlip, randomResizedCrop, range, toTensor,
+} from './transforms';
 
 /** Which of MAE's scripts: main_linprobe.py or main_finetune.py. */
 export type MaeScript = 'linprobe' | 'finetune';
@@ -32,37 +37,69 @@ export interface MaeTrainTransformOptions {
 /** The warning's code: process.on('warning') listeners can tell it apart. */
 export const MAE_RECIPE_WARNING = 'FINETORCH_MAE_RECIPE';
 
-/** What MAE's train transform does that finetorch's does not, per script. */
-const NOT_APPLIED: Record<MaeScript, string> = {
-  finetune: "MAE's main_finetune.py applies timm's RandAugment ('rand-m9-mstd0.5-inc1', bicubic) between the flip and the " +
-    'normalisation; finetorch has no RandAugment and trains without it (the crop, flip and RandomErasing are MAE\'s)',
-  linprobe: "MAE's main_linprobe.py crops with util/crop.py's RandomResizedCrop (one draw of area and ratio, the box clamped to " +
-    "the image); finetorch draws torchvision's (up to 10 draws, then a centre crop), of the same scale, ratio and bicubic resize",
-};
+/** What MAE's fine-tuning transform does that finetorch's does not. */
+const NOT_APPLIED = "MAE's main_finetune.py applies timm's RandAugment ('rand-m9-mstd0.5-inc1', bicubic) between the flip and the " +
+  "normalisation; finetorch has no RandAugment and trains without it (the crop, flip and RandomErasing are MAE's)";
 
-const warned = new Set<MaeScript>();
+let warned = false;
 
 /**
- * MAE's train transform for `script`: randomResizedCrop(size, scale [0.08, 1], ratio [3/4, 4/3],
- * bicubic), a flip with probability 0.5 (each settable, as MAE's are timm's defaults), ImageNet normalisation, and for fine-tuning timm's
- * RandomErasing(reprob, remode, one box). Warns once per process (code FINETORCH_MAE_RECIPE)
- * with what MAE applies that this transform does not.
+ * MAE's train transform for `script`: a random resized crop to `size` (scale [0.08, 1], ratio
+ * [3/4, 4/3], bicubic; fine-tuning draws it as timm and torchvision do, the probe as
+ * util/crop.py does), a flip with probability 0.5 (each settable, as MAE's are timm's defaults),
+ * ImageNet normalisation, and for fine-tuning timm's RandomErasing(reprob, remode, one box).
+ * Fine-tuning warns once per process (code FINETORCH_MAE_RECIPE) that RandAugment is left out.
  */
 export function maeTrainTransform(script: MaeScript, options: MaeTrainTransformOptions = {}): Compose {
+  if (script !== 'linprobe' && script !== 'finetune') {
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', `maeTrainTransform: script must be 'linprobe' or 'finetune', got ${JSON.stringify(script)}`);
+  }
   const o = checkOptions('maeTrainTransform', options, {
     size: int({ min: 1 }).default(224), scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), hflip: num({ min: 0, max: 1 }).default(0.5),
     reprob: num({ min: 0, max: 1 }).orUndefined(), remode: oneOf(['const', 'rand', 'pixel'] as const).orUndefined(),
   });
-  const crop = [
-    randomResizedCrop(o.size, { scale: o.scale, ratio: o.ratio, interpolation: 'bicubic' }), randomHorizontalFlip(o.hflip), toTensor(),
-    normalize(IMAGENET_MEAN, IMAGENET_STD),
-  ];
-  if (!warned.has(script)) {
-    warned.add(script);
-    process.emitWarning(NOT_APPLIED[script], { code: MAE_RECIPE_WARNING });
+  const crop = { scale: o.scale, ratio: o.ratio, interpolation: 'bicubic' as const };
+  const normalized = [randomHorizontalFlip(o.hflip), toTensor(), normalize(IMAGENET_MEAN, IMAGENET_STD)];
+  if (script === 'linprobe' && (o.reprob !== undefined || o.remode !== undefined)) {
+    throw rangeError('ERR_FINETORCH_INVALID_ARG', "maeTrainTransform: reprob and remode are main_finetune.py's; main_linprobe.py erases nothing");
   }
-  if (script === 'linprobe') return compose(...crop);
-  return compose(...crop, maeErasing(o.reprob ?? 0.25, o.remode ?? 'pixel'));
+  if (script === 'linprobe') return compose(maeRandomResizedCrop(o.size, crop.scale, crop.ratio), ...normalized);
+  if (!warned) {
+    warned = true;
+    process.emitWarning(NOT_APPLIED, { code: MAE_RECIPE_WARNING });
+  }
+  return compose(randomResizedCrop(o.size, crop), ...normalized, maeErasing(o.reprob ?? 0.25, o.remode ?? 'pixel'));
+}
+
+/** util/crop.py's RandomResizedCrop(size, interpolation=3), which main_linprobe.py trains with. */
+function maeRandomResizedCrop(size: number, scale: readonly [number, number], ratio: readonly [number, number]): ImageTransform {
+  checkCropRanges('maeTrainTransform', scale, ratio);
+  return {
+    kind: 'image',
+    name: `maeRandomResizedCrop(${size}, scale ${range(scale)}, ratio ${range(ratio)}, bicubic)`,
+    random: true,
+    apply(view, rng) {
+      const box = maeCropBox(view.height, view.width, scale, ratio, rng);
+      view.crop(box.top, box.left, box.height, box.width);
+      view.resize(size, size, 'bicubic');
+    },
+  };
+}
+
+/**
+ * util/crop.py's get_params (BYOL's TF crop): one draw of area and log aspect ratio, the box's
+ * sides rounded half to even (Python's round) and clamped to the image, then a random place for
+ * it; torchvision's tries ten draws instead and falls back to a centre crop. A side that rounds to
+ * 0 (an image of a few pixels) is taken as 1, where MAE's would fail to resize an empty crop.
+ */
+export function maeCropBox(
+  height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number], rng: Rng,
+): { top: number; left: number; height: number; width: number } {
+  const targetArea = height * width * uniform(rng, scale[0], scale[1]);
+  const aspect = Math.exp(uniform(rng, Math.log(ratio[0]), Math.log(ratio[1])));
+  const w = Math.max(1, Math.min(roundHalfEven(Math.sqrt(targetArea * aspect)), width));
+  const h = Math.max(1, Math.min(roundHalfEven(Math.sqrt(targetArea / aspect)), height));
+  return { top: randint(rng, 0, height - h + 1), left: randint(rng, 0, width - w + 1), height: h, width: w };
 }
 
 /** timm's RandomErasing as create_transform makes it for MAE: re_count 1, timm's area and aspect ranges. */

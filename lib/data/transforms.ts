@@ -104,8 +104,7 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
   const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
     scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), interpolation: INTERPOLATION,
   });
-  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
-  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
+  checkCropRanges('randomResizedCrop', scale, ratio);
   return {
     kind: 'image',
     name: `randomResizedCrop(${JSON.stringify(size)}, scale ${range(scale)}, ratio ${range(ratio)}, ${interpolation})`,
@@ -118,7 +117,14 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
   };
 }
 
-function range([low, high]: readonly [number, number]): string {
+/** @internal A random resized crop's ranges: 0 < min <= max. */
+export function checkCropRanges(where: string, scale: readonly [number, number], ratio: readonly [number, number]): void {
+  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: bad scale ${JSON.stringify(scale)}`);
+  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: bad ratio ${JSON.stringify(ratio)}`);
+}
+
+/** @internal A range as transform names write it: [0.08, 1], [0.75, 1.333]. */
+export function range([low, high]: readonly [number, number]): string {
   return `[${Number(low.toPrecision(4))}, ${Number(high.toPrecision(4))}]`;
 }
 
