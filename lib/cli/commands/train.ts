@@ -115,6 +115,10 @@ const spec: CommandSpec = {
     'The head (a ResNet\'s fc, a ViT\'s head) is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
+    "--protocol mae-finetune trains on main_finetune.py's transforms (timm's bicubic random resized crop, flip, RandomErasing " +
+      "--reprob 0.25 --remode pixel) less RandAugment, which finetorch lacks and says so once (warning FINETORCH_MAE_RECIPE); " +
+      "mae-linprobe on main_linprobe.py's (util/crop.py's bicubic crop, flip). Both validate as util/datasets.py: the shorter " +
+      'side bicubic to S / 0.875 (S above 224: to S), the centre S, unless --crop-mode or --crop-pct say otherwise. Each run logs its transforms.',
     'A ViT (timm, torchvision or MAE weights) is made for --image-size images: its position embedding is interpolated as MAE\'s ' +
       'interpolate_pos_embed does when the weights were trained at another size.',
     'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
