@@ -12,10 +12,11 @@ export interface ProtocolData {
   trainTransform?: Transform;
 }
 
-export function protocolData(s: Pick<TrainSettings, 'protocol' | 'imageSize' | 'augmentation' | 'resizeRule' | 'erasing'>): ProtocolData {
+/** `reports`: this process reports the run (rank 0, or no job): it alone warns of what MAE's recipe has and finetorch lacks. */
+export function protocolData(s: Pick<TrainSettings, 'protocol' | 'imageSize' | 'augmentation' | 'resizeRule' | 'erasing'>, reports: boolean): ProtocolData {
   if (s.protocol === 'd2l') return { resizeRule: s.resizeRule };
   const given = Object.fromEntries(Object.entries(s.resizeRule).filter(([, v]) => v !== undefined));
   const script = s.protocol === 'mae-finetune' ? 'finetune' : 'linprobe';
   const erasing = script === 'finetune' ? s.erasing : {};
-  return { resizeRule: { ...maeEvalRule(s.imageSize), ...given }, trainTransform: maeTrainTransform(script, { size: s.imageSize, ...s.augmentation, ...erasing }) };
+  return { resizeRule: { ...maeEvalRule(s.imageSize), ...given }, trainTransform: maeTrainTransform(script, { size: s.imageSize, ...s.augmentation, ...erasing, warn: reports }) };
 }

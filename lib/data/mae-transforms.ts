@@ -7,7 +7,7 @@
 // to 224 px, 1 above; main_linprobe.py writes Resize(256) for its 224), then a centre crop.
 // RandAugment, which finetorch lacks, is said once per process, with a code, never left silent.
 import type { ResizeRule } from './eval-recipe';
-import { checkOptions, int, num, oneOf } from '../base/check';
+import { bool, checkOptions, int, num, oneOf } from '../base/check';
 import { rangeError } from '../base/errors';
 import { RandomErasing, randomErasing } from './erasing';
 import { roundHalfEven } from './geometry';
@@ -32,6 +32,8 @@ export interface MaeTrainTransformOptions {
   reprob?: number;
   /** RandomErasing's fill (MAE's --remode); default 'pixel'. Fine-tuning only. */
   remode?: 'const' | 'rand' | 'pixel';
+  /** Fine-tuning: whether to warn that RandAugment is left out; default true (false: another process of the job says it). */
+  warn?: boolean;
 }
 
 /** The warning's code: process.on('warning') listeners can tell it apart. */
@@ -56,7 +58,7 @@ export function maeTrainTransform(script: MaeScript, options: MaeTrainTransformO
   }
   const o = checkOptions('maeTrainTransform', options, {
     size: int({ min: 1 }).default(224), scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), hflip: num({ min: 0, max: 1 }).default(0.5),
-    reprob: num({ min: 0, max: 1 }).orUndefined(), remode: oneOf(['const', 'rand', 'pixel'] as const).orUndefined(),
+    reprob: num({ min: 0, max: 1 }).orUndefined(), remode: oneOf(['const', 'rand', 'pixel'] as const).orUndefined(), warn: bool().default(true),
   });
   const crop = { scale: o.scale, ratio: o.ratio, interpolation: 'bicubic' as const };
   const normalized = [randomHorizontalFlip(o.hflip), toTensor(), normalize(IMAGENET_MEAN, IMAGENET_STD)];
@@ -64,7 +66,7 @@ export function maeTrainTransform(script: MaeScript, options: MaeTrainTransformO
     throw rangeError('ERR_FINETORCH_INVALID_ARG', "maeTrainTransform: reprob and remode are main_finetune.py's; main_linprobe.py erases nothing");
   }
   if (script === 'linprobe') return compose(maeRandomResizedCrop(o.size, crop.scale, crop.ratio), ...normalized);
-  if (!warned) {
+  if (o.warn && !warned) {
     warned = true;
     process.emitWarning(NOT_APPLIED, { code: MAE_RECIPE_WARNING });
   }

@@ -32,7 +32,9 @@ export async function train(s: TrainSettings): Promise<number> {
   // One rank of a data-parallel job: every rank trains, rank 0 reports and writes --out.
   const device = await joinJobIfRank(s.device);
 
-  const recipe = protocolData(s);
+  // Asked now: once the job is left, every rank would look like a process of its own.
+  const reports = writesFiles();
+  const recipe = protocolData(s, reports);
   const data = trainData(s.data, { ...s, ...recipe });
   const previous = resume?.info.history ?? [];
   const { net, about, warning } = resume
@@ -41,8 +43,6 @@ export async function train(s: TrainSettings): Promise<number> {
   await placeModel(net, device, s);
   await distributeIfRank(net);
 
-  // Asked now: once the job is left, every rank would look like a process of its own.
-  const reports = writesFiles();
   const card = modelCard(net.arch, data.classes, s.imageSize, recipe.resizeRule);
   // (A ViT of no named size has a class name, not an --arch.)
   if (familyOfArch(net.arch)) s.saved.arch = net.arch;
