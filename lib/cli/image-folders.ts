@@ -36,36 +36,45 @@ export interface TrainData {
   valid: Dataset | undefined;
   /** Where each side came from, for the log. */
   description: string;
+  /** What each side's images go through. */
+  transforms: { train: Transform; valid: Transform };
 }
 
 export function trainData(
   dir: string,
-  options: { imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; augmentation: Augmentation; resizeRule?: ResizeRule },
+  options: {
+    imageSize: number; validSplit: number; seed: number; shrinkOnLoad: boolean; augmentation: Augmentation; resizeRule?: ResizeRule;
+    /** In place of trainPipeline(imageSize, augmentation): another recipe's (MAE's). */
+    trainTransform?: Transform;
+  },
 ): TrainData {
   const { imageSize, validSplit, seed, shrinkOnLoad, augmentation, resizeRule } = options;
+  const transforms = { train: options.trainTransform ?? trainPipeline(imageSize, augmentation), valid: evalPipeline(imageSize, resizeRule) };
   const folders = splitFolders(dir);
-  const train = new ImageFolder(folders.train ?? dir, { transform: trainPipeline(imageSize, augmentation), shrinkOnLoad });
+  const train = new ImageFolder(folders.train ?? dir, { transform: transforms.train, shrinkOnLoad });
   if (train.classes.length < 2) {
     throw new DatasetError(`${train.root} holds one class folder (${train.classes[0]}): a classifier needs at least 2, ` +
       'one folder of images per class');
   }
   if (folders.train && folders.valid) {
-    const valid = new ImageFolder(folders.valid, { transform: evalPipeline(imageSize, resizeRule), shrinkOnLoad });
+    const valid = new ImageFolder(folders.valid, { transform: transforms.valid, shrinkOnLoad });
     checkSameClasses(train, valid);
-    return checked(train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
+    return checked(transforms, train.classes, train, valid, `${train.length} training images in ${train.root}, ${valid.length} validation images in ${valid.root}`);
   }
-  if (validSplit === 0) return checked(train.classes, train, undefined, `${train.length} images in ${train.root}, none held out (--valid-split 0)`);
+  if (validSplit === 0) return checked(transforms, train.classes, train, undefined, `${train.length} images in ${train.root}, none held out (--valid-split 0)`);
   const [trainPart, validPart] = randomSplit(train, [1 - validSplit, validSplit], seed);
   // The split picks indices; each side then sees the samples through its own transform.
-  return checked(train.classes, new Subset(train, trainPart.indices),
-    new Subset(train.withTransform(evalPipeline(imageSize, resizeRule)), validPart.indices),
+  return checked(transforms, train.classes, new Subset(train, trainPart.indices),
+    new Subset(train.withTransform(transforms.valid), validPart.indices),
     `${train.length} images in ${train.root}, ${validPart.length} of them held out for validation (--valid-split ${validSplit}, --seed ${seed})`);
 }
 
-function checked(classes: string[], train: Dataset, valid: Dataset | undefined, description: string): TrainData {
+function checked(
+  transforms: TrainData['transforms'], classes: string[], train: Dataset, valid: Dataset | undefined, description: string,
+): TrainData {
   if (train.length === 0) throw new DatasetError(`no training images left: ${description}`);
   if (valid?.length === 0) throw new DatasetError(`no validation images: ${description}; raise --valid-split or add images`);
-  return { classes, train, valid, description };
+  return { classes, train, valid, description, transforms };
 }
 
 function checkSameClasses(train: ImageFolder, valid: ImageFolder): void {

@@ -89,6 +89,6 @@ export function chooseRecipe(card: WeightsCard | undefined, flags: RecipeFlags, 
   }
   if (card && Object.values(given).every((v) => v === undefined)) return card.eval;
   return evalRecipe(flags.imageSize ?? card?.imageSize ?? 224, {
-    cropMode: flags.cropMode ?? card?.eval.cropMode, cropPct: flags.cropPct ?? card?.eval.cropPct,
+    cropMode: flags.cropMode ?? card?.eval.cropMode, cropPct: flags.cropPct ?? card?.eval.cropPct, interpolation: card?.eval.interpolation,
   });
 }

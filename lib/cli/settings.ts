@@ -17,6 +17,10 @@ export const PROTOCOLS = ['d2l', 'mae-linprobe', 'mae-finetune'] as const;
 export type CliProtocol = (typeof PROTOCOLS)[number];
 
 /** MAE's flags as given (undefined: MAE's default, which the library applies). */
+/** timm's RandomErasing fills, as MAE's --remode names them. */
+export const ERASING_MODES = ['const', 'rand', 'pixel'] as const;
+export type ErasingMode = typeof ERASING_MODES[number];
+
 export interface MaeSettings {
   blr?: number;
   lr?: number;
@@ -97,6 +101,8 @@ export interface TrainSettings extends StartingModelSettings, OptimizerSettings,
   protocol: CliProtocol;
   /** --protocol mae-*: MAE's flags. */
   mae: MaeSettings;
+  /** --protocol mae-finetune: --reprob and --remode as given (MAE's 0.25, 'pixel' when absent). */
+  erasing: { reprob?: number; remode?: ErasingMode };
   /** The run resumed: its folder, checkpoint, and the settings run.json kept (the flags it ran with). */
   resume: { dir: string; checkpoint: string; info: CheckpointContents; saved: Record<string, string> } | undefined;
   freezeEpochs: number;

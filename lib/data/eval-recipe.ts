@@ -22,21 +22,23 @@ export interface EvalRecipe {
   std: number[];
 }
 
-/** How the eval resize relates to the crop: timm's crop_mode and crop_pct (absent: squash, 224 / 256). */
+/** How the eval resize relates to the crop: timm's crop_mode and crop_pct (absent: squash, 224 / 256), and its resampling (absent: bilinear). */
 export interface ResizeRule {
   cropMode?: CropMode;
   cropPct?: number;
+  interpolation?: Interpolation;
 }
 
 /**
  * torchvision's eval recipe scaled to the image size (evalTransform's): resize to a square of
- * size*256/224 ('squash'), or its shorter side to that ('center'), then centre-crop size.
+ * size*256/224 ('squash'), or its shorter side to that ('center'), then centre-crop size;
+ * bilinear unless the rule says otherwise (MAE's recipe is bicubic).
  */
 export function evalRecipe(imageSize: number, rule: ResizeRule = {}): EvalRecipe {
   const cropMode = rule.cropMode ?? 'squash';
   return {
     resize: evalResize(imageSize, { cropMode, cropPct: rule.cropPct }), cropMode, ...(rule.cropPct === undefined ? {} : { cropPct: rule.cropPct }),
-    interpolation: 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD],
+    interpolation: rule.interpolation ?? 'bilinear', centerCrop: imageSize, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD],
   };
 }
 

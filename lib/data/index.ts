@@ -14,10 +14,11 @@ export { CIFAR10, Cifar10Options } from './cifar';
 export {
   Transform, ImageTransform, Compose, ToTensor, Normalize, Pipeline, Size, RandomResizedCropOptions, EvalTransformOptions, CropMode, TrainTransformOptions,
   compose, resize, centerCrop, randomResizedCrop, randomHorizontalFlip, toTensor, normalize,
-  trainTransform, evalTransform, toPipeline, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
+  trainTransform, evalTransform, toPipeline, describeTransform, IMAGENET_MEAN, IMAGENET_STD, DEFAULT_CROP_PCT,
 } from './transforms';
 export { EvalRecipe, ResizeRule, evalRecipe } from './eval-recipe';
 export { RandomErasing, RandomErasingOptions, randomErasing } from './erasing';
+export { MaeScript, MaeTrainTransformOptions, MAE_RECIPE_WARNING, maeTrainTransform, maeEvalRule } from './mae-transforms';
 export { Mixup, MixupOptions, MixParams, MixedBatch } from './mixup';
 export { Interpolation } from './geometry';
 export { DataLoader, DataLoaderOptions, LoaderBatch, OnError } from './loader';

@@ -44,7 +44,8 @@ const INTERPOLATION = oneOf(['nearest', 'bilinear', 'bicubic']).default('bilinea
 // Shapes here; the transforms themselves check the values with their own messages.
 const SIZE = custom<Size>('a number or [height, width]', (v) => typeof v === 'number' || Array.isArray(v));
 const CHANNELS = custom<readonly number[]>('an array of 1 or 3 numbers', Array.isArray);
-const PAIR = arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>;
+/** @internal A [min, max] option's shape. */
+export const PAIR = arrayOf(num(), 2) as Rule<unknown> as Rule<readonly [number, number]>;
 
 export function compose(...transforms: Transform[]): Compose {
   return { kind: 'compose', transforms };
@@ -56,7 +57,7 @@ export function resize(size: Size, options: { interpolation?: Interpolation } = 
   checkSize(size, 'resize');
   return {
     kind: 'image',
-    name: `resize(${JSON.stringify(size)})`,
+    name: `resize(${JSON.stringify(size)}, ${interpolation})`,
     random: false,
     apply(view) {
       const [height, width] = resizedSize(view.height, view.width, size);
@@ -103,11 +104,10 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
   const { scale, ratio, interpolation } = checkOptions('randomResizedCrop', options, {
     scale: PAIR.default([0.08, 1]), ratio: PAIR.default([3 / 4, 4 / 3]), interpolation: INTERPOLATION,
   });
-  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad scale ${JSON.stringify(scale)}`);
-  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `randomResizedCrop: bad ratio ${JSON.stringify(ratio)}`);
+  checkCropRanges('randomResizedCrop', scale, ratio);
   return {
     kind: 'image',
-    name: `randomResizedCrop(${JSON.stringify(size)})`,
+    name: `randomResizedCrop(${JSON.stringify(size)}, scale ${range(scale)}, ratio ${range(ratio)}, ${interpolation})`,
     random: true,
     apply(view, rng) {
       const box = randomResizedCropBox(view.height, view.width, scale, ratio, rng);
@@ -115,6 +115,17 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
       view.resize(width, height, interpolation);
     },
   };
+}
+
+/** @internal A random resized crop's ranges: 0 < min <= max. */
+export function checkCropRanges(where: string, scale: readonly [number, number], ratio: readonly [number, number]): void {
+  if (!(scale[0] > 0 && scale[0] <= scale[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: bad scale ${JSON.stringify(scale)}`);
+  if (!(ratio[0] > 0 && ratio[0] <= ratio[1])) throw rangeError('ERR_FINETORCH_INVALID_ARG', `${where}: bad ratio ${JSON.stringify(ratio)}`);
+}
+
+/** @internal A range as transform names write it: [0.08, 1], [0.75, 1.333]. */
+export function range([low, high]: readonly [number, number]): string {
+  return `[${Number(low.toPrecision(4))}, ${Number(high.toPrecision(4))}]`;
 }
 
 /** torchvision's RandomResizedCrop.get_params: 10 tries, then a center crop of clamped ratio. */
@@ -262,6 +273,16 @@ export function evalTransform(options: EvalTransformOptions = {}): Compose {
   });
   const resized = evalResize(o.size, o);
   return compose(resize(resized, { interpolation: o.interpolation }), centerCrop(o.size), toTensor(), normalize(o.mean, o.std));
+}
+
+/**
+ * A transform in words, each step as its name says it (size, range, interpolation), the way the
+ * CLI logs what its data goes through: 'resize(36, bicubic) -> centerCrop(32) -> normalize(...)'.
+ */
+export function describeTransform(transform: Transform): string {
+  const { image, mean, std, erasing } = toPipeline(transform);
+  const short = (values: readonly number[]) => `[${values.map((v) => Number(v.toPrecision(4))).join(', ')}]`;
+  return [...image.map((t) => t.name), `normalize(${short(mean)}, ${short(std)})`, ...(erasing ? [erasing.name] : [])].join(' -> ');
 }
 
 /** A transform flattened: the image transforms in order, then the one normalisation they end with. */

@@ -1,7 +1,7 @@
 // finetorch's images against PIL's and torchvision's, on the same files: the addon's JPEG, Netpbm
 // and BMP decodes equal PIL's bit for bit (whole and cropped: the JPEG decoder decodes only the
-// crop box); the deterministic pipelines match torchvision's (PIL, bilinear with antialias) to a
-// fraction of a level per pixel, with torchvision's default loader and with EXIF orientation
+// crop box); the deterministic pipelines match torchvision's (PIL, bilinear with antialias; MAE's
+// eval bicubic) to a fraction of a level per pixel, with torchvision's default loader and with EXIF orientation
 // applied; crops resized, mirrored and padded from pixels in memory match PIL's. Needs Python with
 // torch: fails without it.
 import * as assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import {
-  IMAGENET_MEAN, IMAGENET_STD, ImageFolder, Transform, centerCrop, compose, evalTransform, normalize, resize, toTensor,
+  IMAGENET_MEAN, IMAGENET_STD, ImageFolder, Transform, centerCrop, compose, evalTransform, maeEvalRule, normalize, resize, toTensor,
 } from '../../lib/data';
 import { View } from '../../lib/data/geometry';
 import { imageInfo } from '../../lib/data/image';
@@ -30,6 +30,9 @@ const PIPELINES: [string, Transform, unknown[]][] = [
   ['evalTransform({ size: 64 }): resize([73, 73]) + centerCrop(64)', evalTransform({ size: 64 }), [['resize', [73, 73]], ['centerCrop', 64]]],
   ["evalTransform({ size: 64, cropMode: 'center' }): resize(73) + centerCrop(64)", evalTransform({ size: 64, cropMode: 'center' }),
     [['resize', 73], ['centerCrop', 64]]],
+  // util/datasets.py's eval transform (MAE's): Resize(256, PIL.Image.BICUBIC) + CenterCrop(224).
+  ["MAE's eval, evalTransform({ size: 224, ...maeEvalRule(224) }): resize(256, bicubic) + centerCrop(224)",
+    evalTransform({ size: 224, ...maeEvalRule(224) }), [['resize', 256, 'bicubic'], ['centerCrop', 224]]],
   ['resize(100) + centerCrop(90)', imagenet(resize(100), centerCrop(90)), [['resize', 100], ['centerCrop', 90]]],
   ['centerCrop(140) + resize([96, 64])', imagenet(centerCrop(140), resize([96, 64])), [['centerCrop', 140], ['resize', [96, 64]]]],
   ['resize(64) + centerCrop([80, 60]) (pads)', imagenet(resize(64), centerCrop([80, 60])), [['resize', 64], ['centerCrop', [80, 60]]]],

@@ -263,6 +263,13 @@ describe('model card', () => {
     assert.deepEqual(chooseRecipe(undefined, { imageSize: 32, cropPct: 0.5 }, 'w.pth', warn), evalRecipe(32, { cropPct: 0.5 }));
     assert.equal(warnings.length, 2);
   });
+
+  it("keeps a card's bicubic resize (MAE's protocols) when a flag changes the crop", () => {
+    const card = { ...modelCard('vit_tiny_patch16_32', ['a', 'b'], 32, { cropMode: 'center', cropPct: 0.875, interpolation: 'bicubic' }), from: 'w.json' };
+    assert.deepEqual(card.eval.interpolation, 'bicubic');
+    const recipe = chooseRecipe(card, { cropPct: 1 }, 'w.pth', () => undefined);
+    assert.deepEqual([recipe.resize, recipe.cropMode, recipe.interpolation], [32, 'center', 'bicubic']);
+  });
 });
 
 describe('run folders', () => {

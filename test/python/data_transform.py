@@ -3,7 +3,8 @@ transforms and writes, per transform, the stacked float32 tensors [n, 3, h, w] t
 prints the classes and the sample list as JSON.
 
 usage: data_transform.py ROOT OUT PIPELINES [exif]
-PIPELINES is JSON, a list of [["resize", 256] | ["resize", [256, 256]] | ["centerCrop", 224], ...];
+PIPELINES is JSON, a list of [["resize", 256] | ["resize", [256, 256]] | ["resize", 256, "bicubic"] | ["centerCrop", 224], ...]
+(resize bilinear unless it says bicubic);
 ToTensor and ImageNet Normalize are appended to each. Images are opened by torchvision's default
 loader (PIL, no EXIF orientation), or with "exif" turned upright first (ImageOps.exif_transpose).
 """
@@ -24,9 +25,10 @@ def exif_loader(path):
 
 def build(spec):
     steps = []
-    for name, size in spec:
+    for name, size, *interpolation in spec:
         if name == "resize":
-            steps.append(T.Resize(size, interpolation=T.InterpolationMode.BILINEAR, antialias=True))
+            mode = T.InterpolationMode.BICUBIC if interpolation == ["bicubic"] else T.InterpolationMode.BILINEAR
+            steps.append(T.Resize(size, interpolation=mode, antialias=True))
         elif name == "centerCrop":
             steps.append(T.CenterCrop(size))
         else:

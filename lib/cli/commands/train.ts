@@ -10,7 +10,7 @@ import { Command, CommandSpec, Flags, OptionSpec, Parsed, UsageError } from '../
 import { isWithin, requireFile } from '../files';
 import { LAUNCHED_ENV, LAUNCH_OPTIONS, jobLayout, launch } from '../launch';
 import { OUT_FILES, folderState, outFile, savedSettings } from '../outputs';
-import { CliProtocol, MaeSettings, PROTOCOLS, SCHEDULES, TrainSettings } from '../settings';
+import { CliProtocol, ERASING_MODES, MaeSettings, PROTOCOLS, SCHEDULES, TrainSettings } from '../settings';
 import { MAE_DEFAULTS } from '../../train/mae-defaults';
 import { DEVICE_OPTION } from './device-flag';
 import { RESIZE_OPTIONS, SKIP_BAD_IMAGES_OPTION, resizeRuleFlags } from './model-flags';
@@ -72,6 +72,8 @@ const options: Record<string, OptionSpec> = {
   mixup: { type: 'string', value: 'A', help: "mae-finetune: timm's Mixup alpha (MAE's default 0; its README's commands 0.8)" },
   cutmix: { type: 'string', value: 'A', help: "mae-finetune: timm's CutMix alpha (MAE's default 0; its README's commands 1.0)" },
   'drop-path': { type: 'string', value: 'X', help: `mae-finetune: the ViT's stochastic depth (MAE's ${F.dropPath})` },
+  reprob: { type: 'string', value: 'P', help: "mae-finetune: timm's RandomErasing probability, the train transform's last step (MAE's 0.25)" },
+  remode: { type: 'string', value: 'MODE', help: "mae-finetune: RandomErasing's fill: const (zeros), rand (per channel) or pixel (per pixel, MAE's)" },
   'decay-epochs': { type: 'string', value: 'N', help: 'step: multiply the lr by --decay-rate every N epochs', default: '30' },
   'decay-rate': { type: 'string', value: 'X', help: 'step: the factor', default: '0.1' },
   'pct-start': { type: 'string', value: 'F', help: "onecycle: the share of the steps spent raising the lr (OneCycleLR's pct_start)", default: '0.3' },
@@ -113,6 +115,10 @@ const spec: CommandSpec = {
     'The head (a ResNet\'s fc, a ViT\'s head) is replaced by a fresh layer with one output per class folder, unless the weights already have ' +
       'that many outputs and the .json or classes.json beside them lists the same classes (a model finetorch trained), ' +
       'or --keep-fc says to keep it (a fine-tuned head whose outputs are the class folders in sorted order).',
+    "--protocol mae-finetune trains on main_finetune.py's transforms (timm's bicubic random resized crop, flip, RandomErasing " +
+      "--reprob 0.25 --remode pixel) less RandAugment, which finetorch lacks and says so once (warning FINETORCH_MAE_RECIPE); " +
+      "mae-linprobe on main_linprobe.py's (util/crop.py's bicubic crop, flip). Both validate as util/datasets.py: the shorter " +
+      'side bicubic to S / 0.875 (S above 224: to S), the centre S, unless --crop-mode or --crop-pct say otherwise. Each run logs its transforms.',
     'A ViT (timm, torchvision or MAE weights) is made for --image-size images: its position embedding is interpolated as MAE\'s ' +
       'interpolate_pos_embed does when the weights were trained at another size.',
     'Ctrl-C (or SIGTERM) stops after the step running, saves checkpoint.pth at that point (inside the epoch if need be) ' +
@@ -121,8 +127,8 @@ const spec: CommandSpec = {
     'With --resume, a flag you pass applies from the resumed position on (--lr, --momentum, the schedule, --epochs, ' +
       '--device, ...; another --epochs spreads a cosine or one-cycle schedule over the new length, and the lr it moves to is ' +
       'said), or is refused before anything is written when it cannot: --weights, --mode, --seed, --valid-split, ' +
-      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --scale, --ratio, --hflip, --shrink-on-load ' +
-      'and the number of processes when the checkpoint stopped inside an epoch.',
+      '--keep-fc and --arch always; --data, --batch-size, --drop-last, --image-size, --scale, --ratio, --hflip, --reprob, --remode, ' +
+      '--shrink-on-load and the number of processes when the checkpoint stopped inside an epoch.',
     '--json prints {out, mode, classes, epochs, stoppedEarly, best: {epoch, validAcc, file}, last: <metrics row>, ' +
       'validation: {epoch, count, loss, accuracy, top5, perClass, matrix} (of the best epoch), files: {name: path}, ' +
       'skippedImages: [{image, error}] (--skip-bad-images)}.',
@@ -134,7 +140,7 @@ const spec: CommandSpec = {
 };
 
 // Flags that run.json keeps, so that `--resume DIR` alone repeats the run's settings.
-const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'protocol', 'blr', 'layer-decay', 'smoothing', 'mixup', 'cutmix', 'drop-path', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
+const SAVED_FLAGS = ['data', 'weights', 'arch', 'keep-fc', 'mode', 'protocol', 'blr', 'layer-decay', 'smoothing', 'mixup', 'cutmix', 'drop-path', 'reprob', 'remode', 'epochs', 'freeze-epochs', 'lr', 'fc-lr-mult', 'weight-decay', 'momentum',
   'sched', 'warmup-epochs', 'min-lr', 'decay-epochs', 'decay-rate', 'pct-start', 'batch-size', 'drop-last', 'skip-bad-images',
   'val-batch-size', 'image-size', 'scale', 'ratio', 'hflip', 'crop-mode', 'crop-pct', 'valid-split', 'seed', 'shrink-on-load',
   'patience', 'checkpoint-every', 'device', 'amp', 'channels-last', 'threads', 'workers', 'log-every'];
@@ -151,14 +157,14 @@ const FIXED_ON_RESUME: Record<string, string> = {
 };
 
 /** These change what each remaining batch of an epoch holds: only at an epoch's end. */
-const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'shrink-on-load'];
+const FIXED_MID_EPOCH = ['data', 'batch-size', 'drop-last', 'image-size', 'scale', 'ratio', 'hflip', 'reprob', 'remode', 'shrink-on-load'];
 
 /** The d2l recipe's flags, which MAE's protocols do not take. */
 const D2L_ONLY = ['mode', 'fc-lr-mult', 'momentum', 'sched', 'decay-epochs', 'decay-rate', 'pct-start', 'freeze-epochs'];
 /** MAE's flags, and the protocols that take each. */
 const MAE_ONLY: Record<string, readonly CliProtocol[]> = {
   blr: ['mae-linprobe', 'mae-finetune'], 'layer-decay': ['mae-finetune'], smoothing: ['mae-finetune'], mixup: ['mae-finetune'],
-  cutmix: ['mae-finetune'], 'drop-path': ['mae-finetune'],
+  cutmix: ['mae-finetune'], 'drop-path': ['mae-finetune'], reprob: ['mae-finetune'], remode: ['mae-finetune'],
 };
 
 /** --protocol and the flags it cannot honour, refused; MAE's flags as given. */
@@ -205,6 +211,10 @@ function settingsFrom(flags: Flags, resume: TrainSettings['resume']): TrainSetti
     weights,
     protocol,
     mae,
+    erasing: {
+      reprob: flags.has('reprob') ? flags.number('reprob', { min: 0, max: 1 }) : undefined,
+      remode: flags.has('remode') ? flags.choice('remode', ERASING_MODES) : undefined,
+    },
     ...startingModelFlags(flags),
     out: path.resolve(out),
     force: flags.flag('force'),

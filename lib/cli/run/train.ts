@@ -1,6 +1,6 @@
 // finetorch train, the work: data, model, the fineTune/linearProbe loop, and the files of --out
 // after every epoch; Ctrl-C stops the loop after its current step with the position saved.
-import { DataLoader, Dataset, DatasetError } from '../../data';
+import { DataLoader, Dataset, DatasetError, describeTransform } from '../../data';
 import type { Scores } from '../../train/metrics';
 import type { CheckpointContents } from '../../train/checkpoint';
 import { FinetorchError } from '../../base/errors';
@@ -21,6 +21,7 @@ import { BestValidation, OUT_FILES, OutFile, RunFolder, savedValidation } from '
 import { Progress, counted, percent } from '../progress';
 import { distributeIfRank, joinJobIfRank, leaveJob, progressStream, trainSampler, validSampler } from '../ranks';
 import { cliSchedule } from '../lr-schedule';
+import { protocolData } from '../protocol-transforms';
 import { scheduledLr } from '../../optim/schedule';
 import { StartingModelOptions, classesOf, sameList, startingModel } from '../starting-model';
 import type { TrainSettings } from '../settings';
@@ -31,7 +32,10 @@ export async function train(s: TrainSettings): Promise<number> {
   // One rank of a data-parallel job: every rank trains, rank 0 reports and writes --out.
   const device = await joinJobIfRank(s.device);
 
-  const data = trainData(s.data, s);
+  // Asked now: once the job is left, every rank would look like a process of its own.
+  const reports = writesFiles();
+  const recipe = protocolData(s, reports);
+  const data = trainData(s.data, { ...s, ...recipe });
   const previous = resume?.info.history ?? [];
   const { net, about, warning } = resume
     ? { ...await resumedModel(resume.checkpoint, data.classes, resume.info, s.imageSize), warning: undefined }
@@ -39,15 +43,15 @@ export async function train(s: TrainSettings): Promise<number> {
   await placeModel(net, device, s);
   await distributeIfRank(net);
 
-  // Asked now: once the job is left, every rank would look like a process of its own.
-  const reports = writesFiles();
-  const card = modelCard(net.arch, data.classes, s.imageSize, s.resizeRule);
+  const card = modelCard(net.arch, data.classes, s.imageSize, recipe.resizeRule);
   // (A ViT of no named size has a class name, not an --arch.)
   if (familyOfArch(net.arch)) s.saved.arch = net.arch;
   const folder = new RunFolder(s.out, card);
   const freezeEpochs = s.mode === 'finetune' ? s.freezeEpochs : 0;
   const progress = new Progress(progressStream(), s.epochs, s.batchSize, { logEvery: s.logEvery, top5: data.classes.length > 5, freezeEpochs });
   progress.note(`data: ${data.description}`);
+  progress.note(`train transform: ${describeTransform(data.transforms.train)}`);
+  if (data.valid) progress.note(`valid transform: ${describeTransform(data.transforms.valid)}`);
   progress.note(`${about}; ${s.protocol === 'd2l' ? s.mode : `--protocol ${s.protocol}`} on ${device}`);
   if (warning) progress.note(warning);
 
