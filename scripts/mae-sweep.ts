@@ -12,7 +12,7 @@ import { fineTune, getNumThreads, linearProbe, MaskedAutoencoder, maePretrain, s
 import { BatchSource, compose, DataLoader, FashionMNIST, normalize, randomHorizontalFlip, randomResizedCrop, Subset, toTensor } from '../lib/data';
 import { writeFileAtomic } from '../lib/base/atomic';
 import { lineChart, Marker, renderPng } from '../lib/cli/plots';
-import { FASHION_MNIST, fashionMnistLabels, perClass, RECIPE, SOURCE_CLASSES, TARGET_CLASSES } from './demo-protocol';
+import { fashionMnistLabels, perClass, RECIPE, SOURCE_CLASSES, TARGET_CLASSES } from './demo-protocol';
 import { batches, demoData } from './demo-data';
 import { runPyTorch, testAccuracy } from './demo-runner';
 import { requireEcosystemPython } from './python-with-torch';
@@ -21,10 +21,10 @@ const { values: flags } = parseArgs({
   options: {
     ratios: { type: 'string', default: '0.4,0.6,0.75,0.9' },
     seeds: { type: 'string', default: '3' },
-    'pretrain-per-class': { type: 'string', default: '300' },
-    'pretrain-epochs': { type: 'string', default: '6' },
-    'target-per-class': { type: 'string', default: '50' },
-    'target-epochs': { type: 'string', default: '10' },
+    'pretrain-per-class': { type: 'string', default: '200' },
+    'pretrain-epochs': { type: 'string', default: '5' },
+    'target-per-class': { type: 'string', default: '40' },
+    'target-epochs': { type: 'string', default: '8' },
     'test-per-class': { type: 'string', default: '100' },
     lr: { type: 'string', default: '1e-3' },
     threads: { type: 'string', default: '1' },
@@ -35,8 +35,8 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  console.log(`node dist/scripts/mae-sweep.js [--ratios 0.4,0.6,0.75,0.9] [--seeds 3] [--pretrain-per-class 300]
-  [--pretrain-epochs 6] [--target-per-class 50] [--target-epochs 10] [--test-per-class 100] [--lr 1e-3]
+  console.log(`node dist/scripts/mae-sweep.js [--ratios 0.4,0.6,0.75,0.9] [--seeds 3] [--pretrain-per-class 200]
+  [--pretrain-epochs 5] [--target-per-class 40] [--target-epochs 8] [--test-per-class 100] [--lr 1e-3]
   [--threads 1] [--minutes 30] [--pytorch 0.75] [--out mae-sweep-out]
 
 No finetorch run starts after --minutes; those not run show as such. --pytorch: the ratios
