@@ -91,12 +91,12 @@ export async function report(mine: SideResults, out: string, startedAt: number, 
     `(${((cpu.user + cpu.system) / 1e6).toFixed(0)} s of CPU)`);
   if (!pytorch) return;
   const protocolFile = path.join(out, 'protocol.json');
-  const theirs = await runPyTorch(pytorch.python, pytorch.script, protocolFile, out);
+  const theirs = await runPyTorch<SideResults>(pytorch.python, pytorch.script, protocolFile, out);
   console.log(`\nboth sides, same protocol (${protocolFile}):\n${comparisonTable(mine, theirs)}`);
 }
 
 /** scripts/`script` run by `python` on `protocolFile`; its results (written to out/results-pytorch.json). */
-function runPyTorch(python: string, script: string, protocolFile: string, out: string): Promise<SideResults> {
+export function runPyTorch<Results>(python: string, script: string, protocolFile: string, out: string): Promise<Results> {
   const file = path.resolve(__dirname, '..', '..', 'scripts', script);
   const resultsFile = path.join(out, 'results-pytorch.json');
   console.log(`\nPyTorch: ${python} ${path.relative(process.cwd(), file)} ${protocolFile}`);
@@ -104,7 +104,7 @@ function runPyTorch(python: string, script: string, protocolFile: string, out: s
     const child = spawn(python, [file, protocolFile, resultsFile], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as SideResults);
+      if (code === 0) resolve(JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as Results);
       else reject(new Error(`${script} exited with ${code}`));
     });
   });
