@@ -7,10 +7,11 @@
 //   [--threads 1] [--rounds 2] [--mask-ratio 0.75]
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AdamW, getNumThreads, loadPth, MaskedAutoencoder, paramGroupsWeightDecay, savePth, setNumThreads, VisionTransformer } from '../lib';
+import { AdamW, loadPth, MaskedAutoencoder, paramGroupsWeightDecay, savePth, setNumThreads, VisionTransformer } from '../lib';
 import type { HostTensor } from '../lib/base/tensor';
 import { MAE_ARCHS, MaeArch } from '../lib/model/mae-architectures';
-import { runPython, tempDir } from './reference-python';
+import { inBenchScratch } from './bench-scratch';
+import { runPython } from './reference-python';
 import { positiveInteger, runScript, usageError } from './script-flags';
 
 export interface MaeBenchOptions {
@@ -75,9 +76,7 @@ export async function runMaeBench(options: MaeBenchOptions = {}): Promise<void> 
   const { arch = 'mae_vit_base_patch16', batch = 4, steps = 2, threads = [1], rounds = 2, maskRatio = 0.75, log = console.log } = options;
   const { patchSize, embedDim, depth, numHeads } = MAE_ARCHS[arch];
   const config = { img_size: SIZE, patch_size: patchSize, embed_dim: embedDim, depth, num_heads: numHeads, mlp_ratio: 4 };
-  const { dir, cleanup } = tempDir('finetorch-bench-mae-');
-  const defaultThreads = getNumThreads();
-  try {
+  await inBenchScratch('finetorch-bench-mae-', async (dir) => {
     const file = path.join(dir, `${arch}.pth`);
     const mae = await MaskedAutoencoder.create({ arch, seed: 0 });
     await savePth(file, await mae.stateDict());
@@ -108,10 +107,7 @@ export async function runMaeBench(options: MaeBenchOptions = {}): Promise<void> 
     }
     log(`PyTorch side: ${pythonModel}.`);
     console.table(rows);
-  } finally {
-    setNumThreads(defaultThreads);
-    cleanup();
-  }
+  });
 }
 
 if (require.main === module) {

@@ -12,9 +12,10 @@
 //   [--probe-batches 4] [--probe-epochs 5]
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AdamW, Batch, getNumThreads, linearProbe, savePth, setNumThreads, torchVersion, VisionTransformer } from '../lib';
+import { AdamW, Batch, linearProbe, savePth, setNumThreads, torchVersion, VisionTransformer } from '../lib';
 import { HostTensor } from '../lib/base/tensor';
-import { runPython, tempDir } from './reference-python';
+import { inBenchScratch } from './bench-scratch';
+import { runPython } from './reference-python';
 import { positiveInteger, runScript } from './script-flags';
 
 export interface VitBenchOptions {
@@ -89,9 +90,7 @@ function defaultSizes(): Required<Omit<VitBenchOptions, 'threads' | 'log'>> {
 export async function runVitBench(options: VitBenchOptions = {}): Promise<void> {
   const { threads = [1], log = console.log } = options;
   const { batch, steps, rounds, probeBatches, probeEpochs } = { ...defaultSizes(), ...options };
-  const { dir, cleanup } = tempDir('finetorch-bench-vit-');
-  const defaultThreads = getNumThreads();
-  try {
+  await inBenchScratch('finetorch-bench-vit-', async (dir) => {
     const file = path.join(dir, 'vit_small_patch16_224.pth');
     const net = await VisionTransformer.create({ arch: 'vit_small_patch16_224', numClasses: CLASSES, seed: 0 });
     await savePth(file, await net.stateDict());
@@ -133,10 +132,7 @@ export async function runVitBench(options: VitBenchOptions = {}): Promise<void> 
     log(`\nLinear probe: ${probeEpochs} epochs of ${probeBatches} x ${batch} images, the head by SGD (lr 0.1, momentum 0.9); ` +
       'finetorch computes the features once, PyTorch runs the frozen backbone every epoch');
     console.table(probeRows);
-  } finally {
-    setNumThreads(defaultThreads);
-    cleanup();
-  }
+  });
 }
 
 if (require.main === module) {
